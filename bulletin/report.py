@@ -1,0 +1,111 @@
+"""Assemble a 专报 from the data: title block, then the sections in the order
+of the Panjin bulletin (总体情况 with its sub-sections, 难点问题, 评优评差), then a
+说明 block with the definitions, the 综评分 formula and one line per section
+left out for lack of data.
+
+``build_report`` is the library entry point; ``write_report`` renders it to a
+file (docx / html / md / json) and writes the figures appendix CSV beside it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from hotline_nlp.bulletin import fmt
+from hotline_nlp.bulletin.context import Context, Options
+from hotline_nlp.bulletin.document import Heading, Paragraph, Report, TitleBlock
+from hotline_nlp.bulletin.sec_emerging import emerging_section
+from hotline_nlp.bulletin.sec_hot import hot_section
+from hotline_nlp.bulletin.sec_overview import overview
+from hotline_nlp.bulletin.sec_ranking import ranking_section
+from hotline_nlp.bulletin.sec_units import units_section
+from hotline_nlp.topics.periods import Period
+
+FORMATS = ("docx", "html", "md", "json")
+
+
+def _title(ctx: Context) -> TitleBlock:
+    o = ctx.options
+    when = o.date or fmt.date_cn(pd.Timestamp(date.today()))
+    issue = o.issue or fmt.period_cn(ctx.period)
+    return TitleBlock(
+        platform=ctx.platform, kind="专 报", issuer=o.issuer, issue=issue,
+        title=f"关于{ctx.platform}{fmt.period_short(ctx.period)}诉求办理情况的通报", date=when)
+
+
+def build_report(frame: pd.DataFrame, period: Period | str, options: Options | None = None) -> Report:
+    """Compute every section from ``frame`` (canonical columns, all periods: the
+    comparison period is taken from it too)."""
+    ctx = Context(frame, period, options or Options())
+    report = Report(_title(ctx), figures=ctx.book)
+    report.meta = {"period": ctx.period.to_json(), "compare": ctx.options.compare,
+                   "base_period": ctx.base_period.to_json(), "complaints_in_period": len(ctx.current),
+                   "weights": vars(ctx.options.weights), "min_volume": ctx.options.min_volume}
+    overview(ctx, report)
+    number = 1
+    mark = len(report.blocks)
+    report.add(Heading(f"{fmt.cn_number(number)}、总体情况", level=1))
+    sub = units_section(ctx, report, start=1)
+    hot_section(ctx, report, sub)
+    if len(report.blocks) == mark + 1:  # nothing under 总体情况
+        report.blocks.pop()
+    else:
+        number += 1
+    if emerging_section(ctx, report, number):
+        number += 1
+    if ranking_section(ctx, report, number):
+        number += 1
+    _notes(ctx, report)
+    return report
+
+
+def _notes(ctx: Context, report: Report) -> None:
+    lines = []
+    if ctx.metrics:
+        lines.append(ctx.options.weights.describe())
+    lines += report.omitted
+    lines.append("本报告由 hotline-nlp 依据诉求数据自动生成，文中每一数字的统计口径及对应诉求编号见附表（figures CSV）。")
+    report.add(Heading("说明", level=3))
+    for i, line in enumerate(lines, start=1):
+        report.add(Paragraph(f"{i}. {line}", style="note"))
+
+
+def appendix_path(output: Path) -> Path:
+    return output.with_name(output.stem + ".figures.csv")
+
+
+def write_report(report: Report, output: str | Path, fmt_name: str | None = None, *,
+                 md_images: str = "file") -> list[Path]:
+    """Render to ``output``; return the files written (the report, its appendix CSV
+    and, for Markdown with ``md_images='file'``, the chart PNG)."""
+    output = Path(output)
+    kind = (fmt_name or output.suffix.lstrip(".")).lower()
+    kind = {"markdown": "md", "htm": "html"}.get(kind, kind)
+    if kind not in FORMATS:
+        raise ValueError(f"unknown report format {kind!r}; use one of {', '.join(FORMATS)}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    written = [output]
+    if kind == "json":
+        import json
+
+        output.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return written
+    if kind == "docx":
+        from hotline_nlp.bulletin.render_docx import render_docx
+
+        render_docx(report, output)
+    elif kind == "html":
+        from hotline_nlp.bulletin.render_html import render_html
+
+        output.write_text(render_html(report), encoding="utf-8")
+    else:
+        from hotline_nlp.bulletin.render_md import render_md
+
+        text, files = render_md(report, output, images=md_images)
+        output.write_text(text, encoding="utf-8")
+        written += files
+    written.append(report.figures.write_csv(appendix_path(output)))
+    return written

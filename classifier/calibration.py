@@ -1,0 +1,58 @@
+"""Turning linear-model scores into confidences people can act on.
+
+A LinearSVC's margins are not probabilities. Temperature scaling (one scalar
+per level, fitted on out-of-fold scores) turns them into a softmax whose
+confidence matches observed accuracy, without changing which class wins; it is
+one number, so it cannot overfit a small city export. ``review_threshold`` then
+picks, on the same out-of-fold predictions, the lowest confidence at which
+accepted tags still reach the precision the hotline asks for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+
+
+def fit_temperature(scores: np.ndarray, true_idx: np.ndarray) -> float:
+    """Temperature T minimising the negative log-likelihood of softmax(scores / T)."""
+    rows = np.arange(len(true_idx))
+
+    def nll(log_t: float) -> float:
+        return -log_softmax(scores / np.exp(log_t), axis=1)[rows, true_idx].mean()
+
+    res = minimize_scalar(nll, bounds=(np.log(1e-3), np.log(1e2)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def scaled_softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    return softmax(scores / temperature, axis=1)
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by size."""
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - confidence[m].mean())
+    return float(ece)
+
+
+def review_threshold(confidence: np.ndarray, correct: np.ndarray, target_precision: float) -> float:
+    """Smallest confidence t such that predictions with confidence >= t are correct
+    at least ``target_precision`` of the time (0 when all of them already are;
+    1 when no threshold reaches it, so everything is sent to review)."""
+    order = np.argsort(-confidence)
+    conf, ok = confidence[order], correct[order].astype(float)
+    precision = np.cumsum(ok) / np.arange(1, len(ok) + 1)
+    good = np.flatnonzero(precision >= target_precision)
+    if len(good) == 0:
+        return 1.0
+    last = good[-1]
+    if last == len(conf) - 1:
+        return 0.0
+    return float(conf[last])

@@ -1,0 +1,59 @@
+"""One level of the tagger: a linear model whose learned state is three arrays.
+
+Fitting uses scikit-learn's LinearSVC (the strongest of the linear models we
+measured on real complaints, and fast); prediction needs only ``X @ coef.T +
+intercept``, so a saved level is ``coef.npy``, ``intercept.npy`` and the class
+names, loadable without unpickling anything.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.svm import LinearSVC
+
+
+class LinearLevel:
+    """Scores for one label level; ``classes_`` are strings (a path for level 2)."""
+
+    def __init__(self, C: float = 1.0):
+        self.C = C
+
+    def fit(self, X, y) -> "LinearLevel":
+        y = np.asarray(y, dtype=object)
+        classes = np.unique(y)
+        if len(classes) == 1:  # a level with one class: always that class
+            self.classes_ = classes.astype(str)
+            self.coef_ = np.zeros((1, X.shape[1]), dtype=np.float32)
+            self.intercept_ = np.ones(1, dtype=np.float32)
+            return self
+        svc = LinearSVC(C=self.C, max_iter=5000).fit(X, y)
+        coef, intercept = svc.coef_, svc.intercept_
+        if len(svc.classes_) == 2:  # sklearn keeps one row for two classes
+            coef = np.vstack([-coef[0], coef[0]])
+            intercept = np.array([-intercept[0], intercept[0]])
+        self.classes_ = svc.classes_.astype(str)
+        self.coef_ = np.ascontiguousarray(coef, dtype=np.float32)
+        self.intercept_ = intercept.astype(np.float32)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "coef.npy", self.coef_, allow_pickle=False)
+        np.save(directory / "intercept.npy", self.intercept_, allow_pickle=False)
+        (directory / "classes.json").write_text(json.dumps(list(self.classes_), ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, C: float = 1.0) -> "LinearLevel":
+        self = cls(C=C)
+        self.classes_ = np.array(json.loads((directory / "classes.json").read_text(encoding="utf-8")), dtype=str)
+        self.coef_ = np.load(directory / "coef.npy", allow_pickle=False)
+        self.intercept_ = np.load(directory / "intercept.npy", allow_pickle=False)
+        if self.coef_.shape[0] != len(self.classes_) or self.intercept_.shape[0] != len(self.classes_):
+            raise ValueError(f"{directory}: coefficient rows do not match the class list")
+        return self

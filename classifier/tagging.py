@@ -1,0 +1,74 @@
+"""Apply a tagging model to an export: ``hotline-nlp classify`` and friends."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from hotline_nlp.corpus.loaders import LoadResult
+
+PRED_COLUMNS = ["pred_level1", "pred_level2", "pred_path", "confidence", "top_k", "needs_review"]
+
+
+def predict_frame(texts, model, top_k: int = 3, batch_size: int = 2000, progress=None) -> pd.DataFrame:
+    """Prediction columns for ``texts`` (batched so the progress bar moves)."""
+    texts = list(texts)
+    recs: list[dict] = []
+    for start in range(0, len(texts), batch_size):
+        recs.extend(model.predict(texts[start:start + batch_size], top_k=top_k))
+        if progress:
+            progress(min(batch_size, len(texts) - start))
+    out = pd.DataFrame.from_records(recs, columns=PRED_COLUMNS + ["confidence_level1"])
+    out["top_k"] = [json.dumps(t, ensure_ascii=False) for t in out["top_k"]]
+    return out
+
+
+def tag_frame(frame: pd.DataFrame, model, top_k: int = 1) -> pd.DataFrame:
+    """Fill ``level1``/``level2`` from the model where the data has no labels
+    (for period statistics on untagged exports). Rows keep their index."""
+    preds = predict_frame(frame["text"], model, top_k=top_k)
+    out = frame.copy()
+    out["level1"] = preds["pred_level1"].to_numpy()
+    if model.tagger.n_levels_ == 2:
+        out["level2"] = preds["pred_level2"].to_numpy()
+    out["tagged_by"] = model.label_id
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write CSV/XLSX/JSONL/Parquet by extension, atomically (temp file, then
+    rename), so a failed run never leaves a half-written output over a good one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            df.to_excel(tmp, index=False)
+        elif suffix in (".jsonl", ".ndjson", ".json"):
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+        elif suffix in (".parquet", ".pq"):
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def classify_result(data: LoadResult, model, top_k: int = 3, progress=None) -> pd.DataFrame:
+    """The input rows (original columns) plus the prediction columns."""
+    preds = predict_frame(data.frame["text"], model, top_k=top_k, progress=progress)
+    preds.index = data.raw.index
+    out = data.raw.copy()
+    for col in PRED_COLUMNS:
+        out[col] = preds[col]
+    out["model_version"] = model.label_id
+    return out

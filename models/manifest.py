@@ -1,0 +1,111 @@
+"""The manifest every saved model directory carries (``manifest.json``).
+
+It answers the questions asked of a model in production: which version is this,
+what was it trained on (a hash and size of the data, not the data), how good was
+it, with which libraries, and are its files intact (a SHA-256 per file, checked
+at load time, so a half-copied or edited model fails loudly instead of tagging
+badly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+FORMAT = "hotline-nlp/tagging-model"
+FORMAT_VERSION = 1
+LIBRARIES = ("hotline-nlp", "scikit-learn", "numpy", "scipy", "jieba", "pandas", "sentence-transformers", "torch")
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_checksums(directory: Path) -> dict[str, str]:
+    """SHA-256 of every file below ``directory`` except the manifest itself."""
+    return {
+        p.relative_to(directory).as_posix(): sha256_file(p)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+def build(directory: Path, *, name: str, version: str, kind: str, training: dict, labels: dict,
+          metrics: dict, params: dict) -> dict:
+    """Manifest for the files already written in ``directory``."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "name": name,
+        "version": version,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_data": training,
+        "labels": labels,
+        "metrics": metrics,
+        "params": params,
+        "libraries": library_versions(),
+        "files": file_checksums(directory),
+    }
+
+
+def write(directory: Path, manifest: dict) -> None:
+    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def read(directory: Path) -> dict:
+    """Read and check a manifest; raise ``ValueError`` with the reason."""
+    path = directory / "manifest.json"
+    if not path.is_file():
+        raise ValueError(f"{directory}: not a hotline-nlp model (no manifest.json)")
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: manifest is corrupt ({e})") from None
+    if not isinstance(man, dict) or man.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a hotline-nlp tagging model manifest")
+    if man.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: model format {man.get('format_version')} is newer than this hotline-nlp "
+            f"understands ({FORMAT_VERSION}); upgrade hotline-nlp"
+        )
+    return man
+
+
+def verify(directory: Path, manifest: dict) -> None:
+    """Every listed file exists with its recorded checksum."""
+    for rel, digest in manifest.get("files", {}).items():
+        p = directory / rel
+        if not p.is_file():
+            raise ValueError(f"{directory}: file {rel} listed in the manifest is missing")
+        if sha256_file(p) != digest:
+            raise ValueError(f"{directory}: file {rel} is corrupt (checksum mismatch)")
+
+
+def data_fingerprint(texts, labels) -> str:
+    """SHA-256 over the training texts and labels, order-independent, so the same
+    export re-sorted hashes the same."""
+    rows = sorted(f"{t}\x1f{l}" for t, l in zip(texts, labels))
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(r.encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()

@@ -1,0 +1,152 @@
+"""Versioned model directories: save atomically, promote, list, load safely.
+
+Layout under the models directory::
+
+    <name>/v1/manifest.json ...   one directory per version, never modified
+    <name>/v2/...
+    <name>/CURRENT                the promoted version ("v2"), replaced atomically
+
+A version is written into a temporary sibling directory and renamed into place
+only when complete, so a crash mid-save leaves the earlier versions and the
+CURRENT pointer untouched. The HTTP service watches CURRENT to swap models
+without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from hotline_nlp.models import manifest as mf
+
+_VERSION = re.compile(r"^v(\d+)$")
+
+
+class ModelError(ValueError):
+    """A model cannot be found, read or trusted; the message says which and why."""
+
+
+def default_models_dir() -> Path:
+    home = os.environ.get("HOTLINE_NLP_HOME")
+    return (Path(home) if home else Path.home() / ".hotline-nlp") / "models"
+
+
+class ModelStore:
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root else default_models_dir()
+
+    def versions(self, name: str) -> list[str]:
+        d = self.root / name
+        if not d.is_dir():
+            return []
+        found = [p.name for p in d.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        return sorted(found, key=lambda v: int(v[1:]))
+
+    def current_version(self, name: str) -> str | None:
+        pointer = self.root / name / "CURRENT"
+        if pointer.is_file():
+            v = pointer.read_text(encoding="utf-8").strip()
+            return v or None
+        return None
+
+    def path_of(self, name: str, version: str | None = None) -> Path:
+        version = version or self.current_version(name)
+        if version is None:
+            raise ModelError(f"no promoted version of model {name!r} in {self.root}")
+        return self.root / name / version
+
+    def promote(self, name: str, version: str) -> None:
+        if not (self.root / name / version / "manifest.json").is_file():
+            raise ModelError(f"cannot promote {name}/{version}: no such model in {self.root}")
+        pointer = self.root / name / "CURRENT"
+        tmp = pointer.with_name(f".CURRENT.{os.getpid()}")
+        tmp.write_text(version + "\n", encoding="utf-8")
+        os.replace(tmp, pointer)
+
+    def save(self, name: str, write_files, manifest_fields: dict, *, promote: bool) -> tuple[str, Path]:
+        """Create the next version of ``name``.
+
+        ``write_files(directory)`` writes the model's files; the manifest (with
+        checksums of those files) is added here. Returns ``(version, path)``.
+        """
+        if not re.match(r"^[\w.\-]+$", name):
+            raise ModelError(f"model name {name!r} may only use letters, digits, '.', '_' and '-'")
+        base = self.root / name
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
+        try:
+            write_files(tmp)
+            existing = self.versions(name)
+            version = f"v{int(existing[-1][1:]) + 1}" if existing else "v1"
+            man = mf.build(tmp, name=name, version=version, **manifest_fields)
+            mf.write(tmp, man)
+            target = base / version
+            os.rename(tmp, target)  # atomic on one filesystem; fails if the version appeared meanwhile
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if promote:
+            self.promote(name, version)
+        return version, target
+
+    def list(self) -> list[dict]:
+        """One row per saved version with its headline metrics."""
+        rows = []
+        if not self.root.is_dir():
+            return rows
+        for d in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            current = self.current_version(d.name)
+            for v in self.versions(d.name):
+                try:
+                    man = mf.read(d / v)
+                    metrics = man.get("metrics", {})
+                    row = {"name": d.name, "version": v, "current": v == current, "created": man.get("created"),
+                           "n_train": man.get("training_data", {}).get("n_rows")}
+                    for level, m in metrics.items():
+                        if isinstance(m, dict) and "macro_f1" in m:
+                            row[f"{level}_macro_f1"] = m["macro_f1"]
+                            row[f"{level}_accuracy"] = m["accuracy"]
+                except ValueError as e:
+                    row = {"name": d.name, "version": v, "current": v == current, "error": str(e)}
+                rows.append(row)
+        return rows
+
+
+def resolve(name_or_dir: str | Path, models_dir: str | Path | None = None) -> Path:
+    """A model directory from a path, ``name`` (its promoted version) or ``name@v3``."""
+    p = Path(name_or_dir)
+    if (p / "manifest.json").is_file():
+        return p
+    if p.is_dir() and (p / "CURRENT").is_file():
+        return ModelStore(p.parent).path_of(p.name)
+    store = ModelStore(models_dir)
+    name, _, version = str(name_or_dir).partition("@")
+    if p.exists() and p.is_dir():
+        raise ModelError(f"{p}: not a hotline-nlp model directory (no manifest.json)")
+    if not (store.root / name).is_dir():
+        raise ModelError(
+            f"no model {name!r}: not a directory, and not in the models directory {store.root} "
+            "(train one with `hotline-nlp train`, or pass --models-dir)"
+        )
+    path = store.path_of(name, version or None)
+    if not path.is_dir():
+        raise ModelError(f"model {name!r} has no version {version or store.current_version(name)} in {store.root}")
+    return path
+
+
+def load_model(name_or_dir: str | Path, models_dir: str | Path | None = None):
+    """Load a tagging model, checking its manifest and file checksums first."""
+    from hotline_nlp.classifier.model import TaggingModel
+
+    path = resolve(name_or_dir, models_dir)
+    try:
+        man = mf.read(path)
+        mf.verify(path, man)
+        return TaggingModel.load(path, man)
+    except ModelError:
+        raise
+    except (ValueError, OSError, KeyError) as e:
+        raise ModelError(str(e) if str(path) in str(e) else f"{path}: {e}") from None

@@ -1,0 +1,87 @@
+"""The FastAPI application: ``create_app(settings)`` and ``run``.
+
+Nothing is opened at import time. The lifespan opens (and migrates) the store
+and loads the model into ``app.state``; ``run`` does both *before* starting
+uvicorn, so a wrong model name or an unreachable database is a one-line error
+at the command line instead of a traceback from inside the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from hotline_nlp import __version__
+from hotline_nlp.service import errors
+from hotline_nlp.service.limits import BodyLimitMiddleware
+from hotline_nlp.service.model_holder import ModelHolder
+from hotline_nlp.service.routers import classify, complaints, health, hotspots
+from hotline_nlp.service.settings import Settings
+from hotline_nlp.service.store.db import open_store
+
+log = logging.getLogger("hotline_nlp.service")
+
+DESCRIPTION = """Tag 12345 hotline complaints as they arrive, keep them, and ask for the week's hotspots.
+
+Every `/v1` endpoint needs the `X-API-Key` header (unless the server runs with `--no-auth`).
+Errors are JSON: `{"error": {"status", "code", "message", "errors": [{"field", "message"}]}}`.
+"""
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, models: ModelHolder | None = None) -> FastAPI:
+    """An app for ``settings``; ``engine``/``models`` may be prepared by the caller
+    (``run`` does), otherwise the lifespan opens them."""
+    settings.check()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = engine or open_store(settings.db_url)
+        holder = models or ModelHolder(settings.model, settings.models_dir, settings.model_check_interval)
+        if holder.model is None:
+            holder.load()
+        holder.start()
+        app.state.models = holder
+        try:
+            yield
+        finally:
+            holder.stop()
+            app.state.engine.dispose()
+
+    app = FastAPI(title="hotline-nlp", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.models = None
+    errors.install(app)
+    app.add_exception_handler(DBAPIError, _on_db_error)
+    if settings.cors_origins:  # off unless origins are named
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type", "X-API-Key"])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for module in (health, classify, complaints, hotspots):
+        app.include_router(module.router)
+    return app
+
+
+async def _on_db_error(request, exc: DBAPIError):
+    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    return errors.error_response(503, "the database is unavailable or busy; nothing from this request "
+                                 "was stored; retry later", code="database_unavailable")
+
+
+def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
+    """Open the store, load the model, then serve (blocks). Raises ``StoreError``
+    or ``ModelError`` with a message before anything listens."""
+    import uvicorn
+
+    settings.check()
+    engine = open_store(settings.db_url)
+    holder = ModelHolder(settings.model, settings.models_dir, settings.model_check_interval)
+    holder.load()
+    app = create_app(settings, engine=engine, models=holder)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1, timeout_graceful_shutdown=10,
+                server_header=False)

@@ -1,0 +1,131 @@
+"""/v1/complaints: ingest (tag and store), fetch one, list by time and category."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+
+from hotline_nlp.service.deps import EngineDep, ModelDep, SettingsDep, require_api_key
+from hotline_nlp.service.errors import InputError, ServiceError
+from hotline_nlp.service.limits import batch_items, texts_of
+from hotline_nlp.service.schemas import (
+    CHINA_TZ, ComplaintBatchIn, ComplaintBatchOut, ComplaintListOut, ComplaintOut, ErrorOut, IngestIn,
+    parse_local_datetime,
+)
+from hotline_nlp.service.store import records as rec
+from hotline_nlp.service.store import repository as repo
+
+router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(require_api_key)])
+ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 409, 413, 415, 422, 503)}
+
+EXAMPLES = {
+    "one": {"summary": "One complaint", "value": {
+        "id": "20240513000123", "created_at": "2024-05-13T09:30:00", "title": "物业阻挠安装充电桩",
+        "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。", "district": "兴隆台区"}},
+    "many": {"summary": "A batch", "value": {"items": [
+        {"id": "20240513000123", "created_at": "2024-05-13T09:30:00", "text": "小区物业不让安装充电桩"}]}},
+}
+
+
+def _dedupe(records: list[dict], is_batch: bool) -> list[dict]:
+    """The same id twice in one batch is fine when identical, an error otherwise."""
+    first: dict[str, int] = {}
+    unique = []
+    for i, r in enumerate(records):
+        j = first.get(r["id"])
+        if j is None:
+            first[r["id"]] = i
+            unique.append(r)
+        elif records[j]["input_hash"] != r["input_hash"]:
+            raise InputError(f"items[{i}].id" if is_batch else "id",
+                             f"id {r['id']!r} appears twice in this batch with different content (first at items[{j}])")
+    return unique
+
+
+@router.post("/complaints", response_model=ComplaintOut | ComplaintBatchOut, status_code=201,
+             responses={200: {"description": "Every complaint was already stored (idempotent repeat)."}, **ERRORS},
+             summary="Tag and store one complaint or a batch")
+def ingest(
+    payload: Annotated[IngestIn, Body(openapi_examples=EXAMPLES)],
+    response: Response,
+    settings: SettingsDep,
+    engine: EngineDep,
+    model: ModelDep,
+):
+    """Each complaint is tagged and committed before the answer: a 2xx means
+    stored. Repeating an id with the same content returns the stored record
+    (200); with different content it is a 409 and nothing in the batch is stored."""
+    items, is_batch = batch_items(payload, ComplaintBatchIn, settings)
+    texts_of(items, settings, is_batch)  # length checks
+    now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+    records = [rec.from_api(item, now) for item in items]
+    unique = _dedupe(records, is_batch)
+    top_k = settings.top_k
+
+    def tagger(texts: list[str]) -> list[dict]:
+        return [rec.tag_columns(p, model) for p in model.predict(texts, top_k=top_k)]
+
+    try:
+        result = repo.ingest(engine, unique, tagger)
+    except repo.ConflictError as e:
+        pos = {r["id"]: i for i, r in enumerate(records)}
+        errors = [{"field": f"items[{pos[i]}].id" if is_batch else "id",
+                   "message": f"id {i!r} is already stored with different content"} for i in e.ids]
+        named = "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise ServiceError(409, f"{named}{more}; nothing from this request was stored", errors) from None
+    by_id = {r["id"]: (r, c) for r, c in zip(result.records, result.created)}
+    outs = [rec.to_out(by_id[r["id"]][0]) for r in records]
+    created = result.n_created
+    response.status_code = 201 if created else 200
+    if not is_batch:
+        return outs[0]
+    return {"items": outs, "created": created, "existing": len(unique) - created}
+
+
+@router.get("/complaints/{complaint_id}", response_model=ComplaintOut, responses=ERRORS,
+            summary="One stored complaint with its tags")
+def get_one(complaint_id: Annotated[str, Path(max_length=128)], engine: EngineDep):
+    row = repo.fetch_one(engine, complaint_id)
+    if row is None:
+        raise ServiceError(404, f"complaint_id: no complaint with id {complaint_id!r}",
+                           [{"field": "complaint_id", "message": "not in the store"}])
+    return rec.to_out(row)
+
+
+def _bound(value: str | None, field: str, end: bool) -> datetime | None:
+    """A date means the whole day: ``until=2024-05-19`` includes the 19th."""
+    if value is None:
+        return None
+    try:
+        dt = parse_local_datetime(value, field)
+    except ValueError as e:
+        raise InputError(field, str(e)) from None
+    date_only = len(value.strip()) == 10
+    if end:
+        return dt + timedelta(days=1) if date_only else dt + timedelta(microseconds=1)
+    return dt
+
+
+@router.get("/complaints", response_model=ComplaintListOut, responses=ERRORS,
+            summary="Stored complaints by acceptance time and category")
+def list_all(
+    engine: EngineDep,
+    settings: SettingsDep,
+    since: Annotated[str | None, Query(description="From this date or time (inclusive), ISO 8601.")] = None,
+    until: Annotated[str | None, Query(description="Up to this date (the whole day) or time (inclusive).")] = None,
+    category: Annotated[str | None, Query(max_length=201, description="`一级` or `一级 > 二级` (effective category).")] = None,
+    limit: Annotated[int, Query(ge=1, description="Page size (at most the server's max_list_limit).")] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    if limit > settings.max_list_limit:
+        raise InputError("limit", f"at most {settings.max_list_limit}, got {limit}")
+    lo, hi = _bound(since, "since", end=False), _bound(until, "until", end=True)
+    if lo is not None and hi is not None and lo >= hi:
+        raise InputError("since", f"since ({since}) is after until ({until})")
+    rows, total = repo.list_complaints(engine, since=lo, until=hi, category=category, limit=limit, offset=offset)
+    nxt = offset + len(rows)
+    return {"items": [rec.to_out(r) for r in rows], "total": total, "limit": limit, "offset": offset,
+            "next_offset": nxt if nxt < total else None}

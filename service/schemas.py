@@ -1,0 +1,216 @@
+"""Request (``*In``) and response (``*Out``) bodies of the HTTP API.
+
+Inputs are strict about shape (unknown fields are refused, so a misspelt
+``create_at`` is an error naming it rather than a silently missing date) and
+lenient about nothing that would change meaning. Limits that depend on the
+server's settings (text length, batch size) are checked in the routers, with
+the same error format.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+from hotline_nlp.service.store.tables import ID_MAX, LABEL_MAX, META_MAX
+
+CHINA_TZ = timezone(timedelta(hours=8))
+_ID = re.compile(r"^[^\s/\\]{1,%d}$" % ID_MAX)
+# A hard ceiling on any one string, far above the configurable text limit, so a
+# pathological value is refused before any work is done on it.
+HARD_TEXT_MAX = 200_000
+
+
+def parse_local_datetime(value: Any, field: str = "created_at") -> datetime:
+    """ISO 8601 date or date-time -> naive hotline-local time (UTC+8).
+
+    A value with an offset (``Z``, ``+00:00``) is converted to UTC+8; a naive one
+    is taken as already local, as in the exports."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be an ISO 8601 string such as 2024-05-13T09:30:00, not {type(value).__name__}")
+    s = value.strip()
+    try:
+        dt = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    except ValueError:
+        raise ValueError(f"{field} {value!r} is not an ISO 8601 date or date-time (e.g. 2024-05-13 or 2024-05-13T09:30:00)") from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(CHINA_TZ).replace(tzinfo=None)
+    if not 1990 <= dt.year <= 2100:
+        raise ValueError(f"{field} {value!r} is outside 1990..2100")
+    return dt
+
+
+Text = Annotated[str | None, Field(default=None, max_length=HARD_TEXT_MAX)]
+Meta = Annotated[str | None, Field(default=None, max_length=META_MAX)]
+Label = Annotated[str | None, Field(default=None, max_length=LABEL_MAX)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComplaintTextIn(_Strict):
+    """The text of one complaint: ``text``, or ``title`` and/or ``body``."""
+
+    id: str | None = Field(None, description="Your id for the complaint; echoed back.")
+    title: Text = None
+    body: Text = None
+    text: Annotated[str | None, Field(default=None, max_length=HARD_TEXT_MAX, validate_default=True,
+                                      description="The complaint text (or give title and body).")]
+
+    @field_validator("id")
+    @classmethod
+    def _id_ok(cls, v: str | None) -> str | None:
+        if v is not None and not _ID.match(v):
+            raise ValueError(f"id must be 1-{ID_MAX} characters without spaces or slashes")
+        return v
+
+    @field_validator("text")
+    @classmethod
+    def _has_text(cls, v: str | None, info) -> str | None:
+        title, body = info.data.get("title"), info.data.get("body")
+        if v is not None and body is not None:
+            raise ValueError("give either text or body, not both")
+        if not any(s and s.strip() for s in (v, title, body)):
+            raise ValueError("complaint text is empty: give text (or title and/or body)")
+        return v
+
+    @property
+    def body_text(self) -> str | None:
+        return self.text if self.text is not None else self.body
+
+
+class ComplaintIn(ComplaintTextIn):
+    """A complaint to tag and store. ``id`` and ``created_at`` are required:
+    the id makes ingest idempotent, the time places it in a week."""
+
+    id: str = Field(..., description="The work order's id (诉求编号); a repeat with the same content is a no-op.")
+    created_at: datetime = Field(..., description="Acceptance time (受理时间), ISO 8601; naive = UTC+8.")
+    district: Meta = None
+    unit: Meta = None
+    unit_type: Meta = None
+    base_unit: Meta = None
+    caller: Meta = None
+    channel: Meta = None
+    handling: Meta = None
+    level1: Label = Field(None, description="A human-assigned first-level category, if any.")
+    level2: Label = Field(None, description="A human-assigned second-level category, if any.")
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _when(cls, v: Any) -> datetime:
+        return parse_local_datetime(v)
+
+
+def _one_or_many(v: Any) -> str:
+    return "batch" if isinstance(v, dict) and "items" in v else "single"
+
+
+class ClassifyBatchIn(_Strict):
+    items: list[ComplaintTextIn] = Field(..., min_length=1)
+
+
+class ComplaintBatchIn(_Strict):
+    items: list[ComplaintIn] = Field(..., min_length=1)
+
+
+ClassifyIn = Annotated[
+    Union[Annotated[ComplaintTextIn, Tag("single")], Annotated[ClassifyBatchIn, Tag("batch")]],
+    Discriminator(_one_or_many),
+]
+IngestIn = Annotated[
+    Union[Annotated[ComplaintIn, Tag("single")], Annotated[ComplaintBatchIn, Tag("batch")]],
+    Discriminator(_one_or_many),
+]
+UNION_TAGS = ("single", "batch")
+
+
+class TopKOut(BaseModel):
+    path: str
+    confidence: float
+
+
+class TagOut(BaseModel):
+    path: str
+    level1: str
+    level2: str
+    confidence: float
+    confidence_level1: float | None = None
+    top_k: list[TopKOut]
+    needs_review: bool
+    model: str
+    model_version: str
+
+
+class ClassifyOut(TagOut):
+    id: str | None = None
+
+
+class ClassifyBatchOut(BaseModel):
+    items: list[ClassifyOut]
+    model: str
+    model_version: str
+
+
+class LabelsOut(BaseModel):
+    level1: str | None
+    level2: str | None
+
+
+class ComplaintOut(BaseModel):
+    id: str
+    title: str | None
+    body: str | None
+    text: str
+    created_at: datetime
+    received_at: datetime
+    district: str | None = None
+    unit: str | None = None
+    unit_type: str | None = None
+    base_unit: str | None = None
+    caller: str | None = None
+    channel: str | None = None
+    handling: str | None = None
+    labels: LabelsOut | None = Field(None, description="Human labels sent with the complaint.")
+    tags: TagOut | None = Field(None, description="The model's tags (absent for imports without a model).")
+    category: str | None = Field(None, description="Effective path: the human label if any, else the tag.")
+
+
+class ComplaintBatchOut(BaseModel):
+    items: list[ComplaintOut]
+    created: int
+    existing: int
+
+
+class ComplaintListOut(BaseModel):
+    items: list[ComplaintOut]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    status: int
+    code: str
+    message: str
+    errors: list[ErrorDetail] = []
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class CheckOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = {}
+    model: str | None = None
+    model_version: str | None = None

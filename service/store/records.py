@@ -1,0 +1,160 @@
+"""Conversions between the outside world and stored rows.
+
+One place defines what a complaint record is, so the API, the file import and
+the export agree: the same complaint sent over HTTP or imported from a file
+gets the same ``input_hash`` and so is recognised as a repeat, not a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import datetime
+
+import pandas as pd
+
+from hotline_nlp.corpus.text import clean, join_title_body
+from hotline_nlp.service.store.tables import META_FIELDS
+
+# What the hash covers: everything the sender decides, nothing the server adds.
+HASHED = ("id", "title", "body", "created_at", *META_FIELDS, "label_level1", "label_level2")
+TAG_FIELDS = ("tag_level1", "tag_level2", "tag_confidence", "tag_confidence_level1", "tag_top_k",
+              "tag_needs_review", "model_name", "model_version")
+# Canonical frame columns handed to the topic/hotspot code.
+FRAME_COLUMNS = ("id", "title", "body", "text", "created_at", "level1", "level2", *META_FIELDS)
+# Export columns: canonical names (so load_complaints reads them back) + the store's own.
+EXPORT_COLUMNS = ("id", "title", "body", "created_at", *META_FIELDS, "level1", "level2", "received_at",
+                  *TAG_FIELDS)
+
+
+def _opt(value) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    s = clean(value)
+    return s or None
+
+
+def input_hash(rec: dict) -> str:
+    payload = {k: rec.get(k) for k in HASHED if rec.get(k) is not None}
+    if isinstance(payload.get("created_at"), datetime):
+        payload["created_at"] = payload["created_at"].isoformat(timespec="seconds")
+    blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def make_record(*, id: str, title, body, created_at: datetime, received_at: datetime,
+                labels: tuple = (None, None), **meta) -> dict:
+    """A row ready for ``repository.ingest`` (tags are added there)."""
+    created = pd.Timestamp(created_at).to_pydatetime().replace(microsecond=0)
+    rec = {
+        "id": id,
+        "title": _opt(title),
+        "body": _opt(body),
+        "created_at": created,
+        "received_at": received_at,
+        "label_level1": _opt(labels[0]),
+        "label_level2": _opt(labels[1]) if _opt(labels[0]) else None,
+    }
+    rec["text"] = join_title_body(rec["title"], rec["body"])
+    for f in META_FIELDS:
+        rec[f] = _opt(meta.get(f))
+    rec["input_hash"] = input_hash(rec)
+    return rec
+
+
+def from_api(item, received_at: datetime) -> dict:
+    """``schemas.ComplaintIn`` -> record."""
+    return make_record(id=item.id, title=item.title, body=item.body_text, created_at=item.created_at,
+                       received_at=received_at, labels=(item.level1, item.level2),
+                       **{f: getattr(item, f) for f in META_FIELDS})
+
+
+def tag_columns(pred: dict, model) -> dict:
+    """One ``TaggingModel.predict`` result -> the ``tag_*`` columns."""
+    return {
+        "tag_level1": pred["pred_level1"],
+        "tag_level2": pred.get("pred_level2") or None,
+        "tag_confidence": float(pred["confidence"]),
+        "tag_confidence_level1": None if pred.get("confidence_level1") is None else float(pred["confidence_level1"]),
+        "tag_top_k": [{"path": t["path"], "confidence": float(t["confidence"])} for t in pred.get("top_k", [])],
+        "tag_needs_review": bool(pred["needs_review"]),
+        "model_name": str(model.name),
+        "model_version": str(model.version),
+    }
+
+
+def path_of(level1: str | None, level2: str | None) -> str | None:
+    if not level1:
+        return None
+    return f"{level1} > {level2}" if level2 else level1
+
+
+def tag_out(pred: dict, model) -> dict:
+    """``predict`` result -> ``schemas.TagOut`` fields."""
+    cols = tag_columns(pred, model)
+    return _tags_from_row(cols)
+
+
+def _tags_from_row(row: dict) -> dict | None:
+    if not row.get("tag_level1"):
+        return None
+    return {
+        "path": path_of(row["tag_level1"], row["tag_level2"]),
+        "level1": row["tag_level1"],
+        "level2": row["tag_level2"] or "",
+        "confidence": row["tag_confidence"],
+        "confidence_level1": row["tag_confidence_level1"],
+        "top_k": row["tag_top_k"] or [],
+        "needs_review": bool(row["tag_needs_review"]),
+        "model": row["model_name"],
+        "model_version": row["model_version"],
+    }
+
+
+def to_out(row: dict) -> dict:
+    """Stored row -> ``schemas.ComplaintOut`` fields."""
+    out = {k: row[k] for k in ("id", "title", "body", "text", "created_at", "received_at", *META_FIELDS)}
+    out["labels"] = ({"level1": row["label_level1"], "level2": row["label_level2"]}
+                     if row["label_level1"] else None)
+    out["tags"] = _tags_from_row(row)
+    out["category"] = path_of(row["level1"], row["level2"])
+    return out
+
+
+def to_frame(rows) -> pd.DataFrame:
+    """Stored rows -> the canonical frame (corpus.columns names) that the topic
+    and hotspot code reads; ``level1``/``level2`` are the effective categories."""
+    frame = pd.DataFrame.from_records([{k: r[k] for k in FRAME_COLUMNS} for r in rows],
+                                      columns=list(FRAME_COLUMNS))
+    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    for c in FRAME_COLUMNS:
+        if c != "created_at":
+            frame[c] = frame[c].fillna("").astype(str)
+    return frame
+
+
+def to_export_row(row: dict) -> dict:
+    out = {k: row.get(k) for k in EXPORT_COLUMNS}
+    out["level1"], out["level2"] = row["label_level1"], row["label_level2"]  # human labels only
+    out["tag_top_k"] = json.dumps(row["tag_top_k"], ensure_ascii=False) if row["tag_top_k"] is not None else None
+    return out
+
+
+def from_export_row(rec: dict, raw: dict) -> dict:
+    """Restore the tag columns an export wrote (``raw`` = the file's own columns)."""
+    if not _opt(raw.get("tag_level1")):
+        return rec
+    rec = dict(rec)
+    num = lambda v: None if _opt(v) is None else float(v)  # noqa: E731
+    rec.update({
+        "tag_level1": _opt(raw.get("tag_level1")),
+        "tag_level2": _opt(raw.get("tag_level2")),
+        "tag_confidence": num(raw.get("tag_confidence")),
+        "tag_confidence_level1": num(raw.get("tag_confidence_level1")),
+        "tag_top_k": json.loads(raw["tag_top_k"]) if _opt(raw.get("tag_top_k")) else [],
+        "tag_needs_review": str(raw.get("tag_needs_review")).strip().lower() in {"true", "1", "yes"},
+        "model_name": _opt(raw.get("model_name")),
+        "model_version": _opt(raw.get("model_version")),
+    })
+    return rec

@@ -1,0 +1,176 @@
+"""Reading and writing complaints.
+
+Ingest is idempotent by complaint id: a repeat whose content hash matches the
+stored row returns the stored row; a repeat with other content is a conflict,
+and a batch with a conflict stores nothing (all or nothing, so a client that
+gets a 409 knows exactly what to fix and resend). Tagging runs outside the
+write transaction; the transaction only inserts, so writers hold the SQLite
+lock for milliseconds.
+
+Every function takes the record dicts produced by ``records.py``; nothing here
+knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hotline_nlp.service.store.db import is_sqlite
+from hotline_nlp.service.store.tables import Complaint
+
+TABLE = Complaint.__table__
+COLUMNS = [c.name for c in TABLE.columns]
+_CHUNK = 500  # ids per IN (...) query: far below every backend's parameter limit
+_RETRIES = 5
+
+# Taggers turn texts into tag columns (see records.tag_columns); None = store untagged.
+Tagger = Callable[[list[str]], list[dict]]
+
+
+class ConflictError(Exception):
+    """Ids already stored with different content."""
+
+    def __init__(self, ids: list[str]):
+        super().__init__(f"{len(ids)} id(s) already stored with different content: {', '.join(ids[:10])}")
+        self.ids = ids
+
+
+@dataclass
+class IngestResult:
+    records: list[dict]  # stored rows, in input order
+    created: list[bool]  # parallel: True where this call stored the row
+
+    @property
+    def n_created(self) -> int:
+        return sum(self.created)
+
+
+_write_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.Lock | None:
+    """SQLite has one writer at a time; queueing writers on a lock in-process is
+    fairer and cheaper than letting them spin on the busy timeout. Other
+    processes (a CLI import) still wait on SQLite's own lock."""
+    if not is_sqlite(engine):
+        return None
+    with _locks_guard:
+        return _write_locks.setdefault(id(engine), threading.Lock())
+
+
+def fetch_many(engine: Engine, ids: Iterable[str]) -> dict[str, dict]:
+    ids = list(dict.fromkeys(ids))
+    out: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            rows = conn.execute(select(TABLE).where(TABLE.c.id.in_(ids[i:i + _CHUNK]))).mappings()
+            out.update({r["id"]: dict(r) for r in rows})
+    return out
+
+
+def fetch_one(engine: Engine, complaint_id: str) -> dict | None:
+    return fetch_many(engine, [complaint_id]).get(complaint_id)
+
+
+def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None) -> IngestResult:
+    """Store ``records`` (unique ids; see ``records.dedupe``) that are not stored yet.
+
+    Raises ``ConflictError`` (nothing stored) if any id is stored with other content.
+    Returns only after the commit: what it returns is durable.
+    """
+    for _attempt in range(_RETRIES):
+        existing = fetch_many(engine, (r["id"] for r in records))
+        conflicts = [r["id"] for r in records if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]]
+        if conflicts:
+            raise ConflictError(conflicts)
+        new = [dict(r) for r in records if r["id"] not in existing]
+        untagged = [r for r in new if not r.get("tag_level1")]  # an import may bring its tags
+        if untagged and tagger is not None:
+            for row, tags in zip(untagged, tagger([r["text"] for r in untagged])):
+                row.update(tags)
+        if new:
+            new = [_effective(r) for r in new]
+            try:
+                _insert(engine, new)
+            except IntegrityError:
+                continue  # another writer stored one of these ids meanwhile: look again
+        stored = {r["id"]: r for r in new}
+        return IngestResult(
+            records=[existing.get(r["id"]) or stored[r["id"]] for r in records],
+            created=[r["id"] in stored for r in records],
+        )
+    raise RuntimeError(f"ingest kept colliding with concurrent writers after {_RETRIES} attempts")
+
+
+def _effective(row: dict) -> dict:
+    """Effective category: the human label when there is one, else the tag."""
+    full = {c: row.get(c) for c in COLUMNS}
+    if full["label_level1"]:
+        full["level1"], full["level2"] = full["label_level1"], full["label_level2"]
+    else:
+        full["level1"], full["level2"] = full["tag_level1"], full["tag_level2"]
+    return full
+
+
+def _insert(engine: Engine, rows: list[dict]) -> None:
+    lock = _write_lock(engine)
+    if lock is not None:
+        lock.acquire()
+    try:
+        with engine.begin() as conn:
+            for i in range(0, len(rows), _CHUNK):
+                conn.execute(insert(TABLE), rows[i:i + _CHUNK])
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _filters(since: datetime | None, until: datetime | None, category: str | None):
+    conds = []
+    if since is not None:
+        conds.append(TABLE.c.created_at >= since)
+    if until is not None:
+        conds.append(TABLE.c.created_at < until)
+    if category:
+        if " > " in category:
+            l1, l2 = (p.strip() for p in category.split(" > ", 1))
+            conds.append(and_(TABLE.c.level1 == l1, TABLE.c.level2 == l2))
+        else:
+            conds.append(TABLE.c.level1 == category.strip())
+    return conds
+
+
+def list_complaints(engine: Engine, *, since: datetime | None = None, until: datetime | None = None,
+                    category: str | None = None, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+    """Rows ordered by (created_at, id), and the total matching. ``until`` is exclusive."""
+    conds = _filters(since, until, category)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(TABLE).where(*conds)).scalar_one()
+        rows = conn.execute(
+            select(TABLE).where(*conds).order_by(TABLE.c.created_at, TABLE.c.id).limit(limit).offset(offset)
+        ).mappings()
+        return [dict(r) for r in rows], int(total)
+
+
+def iter_rows(engine: Engine, *, since: datetime | None = None, until: datetime | None = None,
+              batch: int = 5000):
+    """All rows (ordered by created_at, id), streamed in batches, for exports and frames."""
+    conds = _filters(since, until, None)
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=batch).execute(
+            select(TABLE).where(*conds).order_by(TABLE.c.created_at, TABLE.c.id)
+        ).mappings()
+        for r in result:
+            yield dict(r)
+
+
+def count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(TABLE)).scalar_one())

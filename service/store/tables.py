@@ -1,0 +1,71 @@
+"""The complaint table.
+
+One row per complaint id. A row holds what the caller sent (title, body,
+metadata, optional human labels ``label_*``), the model's tags (``tag_*`` with
+the model name and version that produced them) and the effective category
+``level1``/``level2`` (the human label when there is one, else the tag), which
+is what filters and hotspots read. ``input_hash`` is the digest of what was
+sent, so a repeated id can be told apart from a conflicting one.
+
+The schema is owned by the Alembic migrations in ``service/migrations``; a
+test checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Metadata columns a complaint may carry (canonical names, see corpus.columns).
+META_FIELDS = ("district", "unit", "unit_type", "base_unit", "caller", "channel", "handling")
+ID_MAX = 128
+LABEL_MAX = 100
+META_MAX = 200
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    # Local hotline time (Asia/Shanghai), naive, like the exports.
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+    district: Mapped[str | None] = mapped_column(String(META_MAX))
+    unit: Mapped[str | None] = mapped_column(String(META_MAX))
+    unit_type: Mapped[str | None] = mapped_column(String(META_MAX))
+    base_unit: Mapped[str | None] = mapped_column(String(META_MAX))
+    caller: Mapped[str | None] = mapped_column(String(META_MAX))
+    channel: Mapped[str | None] = mapped_column(String(META_MAX))
+    handling: Mapped[str | None] = mapped_column(String(META_MAX))
+
+    label_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+    label_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+
+    tag_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+    tag_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+    tag_confidence: Mapped[float | None] = mapped_column(Float)
+    tag_confidence_level1: Mapped[float | None] = mapped_column(Float)
+    tag_top_k: Mapped[list | None] = mapped_column(JSON)
+    tag_needs_review: Mapped[bool | None] = mapped_column(Boolean)
+    model_name: Mapped[str | None] = mapped_column(String(META_MAX))
+    model_version: Mapped[str | None] = mapped_column(String(META_MAX))
+
+    level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+    level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+
+    input_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_complaints_created_at", "created_at"),
+        Index("ix_complaints_category", "level1", "level2"),
+    )

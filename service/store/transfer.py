@@ -1,0 +1,118 @@
+"""Import an export file into the store, and export the store to a file.
+
+Import reads any export ``corpus.loaders`` reads (CSV/XLSX/JSONL/Parquet, any
+header aliases), so a month of history from the hotline platform can seed the
+store before the work-order system starts posting. It follows the API's rules:
+a row whose id is stored with the same content is skipped, one with other
+content is reported as a conflict and not imported, rows the loader rejects
+are reported with their row numbers. Nothing is dropped without a line saying so.
+
+Export writes canonical column names plus the store's own (``received_at``,
+``tag_*``, ``model_*``), so ``import`` of an export restores the same records,
+tags included, without a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from hotline_nlp.corpus.loaders import load_complaints
+from hotline_nlp.service.schemas import CHINA_TZ
+from hotline_nlp.service.store import records as rec
+from hotline_nlp.service.store import repository as repo
+from hotline_nlp.service.store.tables import META_FIELDS
+
+CHUNK = 500
+EXPORT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    read: int = 0
+    created: int = 0
+    existing: int = 0
+    tagged: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    rejects: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"input": str(self.path), "read": self.read, "created": self.created, "existing": self.existing,
+                "tagged": self.tagged, "conflicts": self.conflicts,
+                "rejected_rows": 0 if self.rejects is None else int(self.rejects["row"].nunique()),
+                "notes": self.notes}
+
+
+def _received(value, default: datetime) -> datetime:
+    ts = pd.to_datetime(value, errors="coerce") if str(value or "").strip() else pd.NaT
+    return default if pd.isna(ts) else ts.to_pydatetime().replace(microsecond=0)
+
+
+def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dict], object]:
+    """Records (tags restored where the file is our own export) and the LoadResult."""
+    loaded = load_complaints(path, columns, require=("created_at",))
+    now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+    frame, raw = loaded.frame, loaded.raw
+    out = []
+    for idx, row in frame.iterrows():
+        raw_row = raw.loc[idx].to_dict()
+        r = rec.make_record(
+            id=row["id"], title=row.get("title"), body=row.get("body"), created_at=row["created_at"],
+            received_at=_received(raw_row.get("received_at"), now),
+            labels=(row.get("level1"), row.get("level2")), **{f: row.get(f) for f in META_FIELDS},
+        )
+        out.append(rec.from_export_row(r, raw_row))
+    return out, loaded
+
+
+def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | None = None, top_k: int = 3,
+                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    records, loaded = file_records(path, columns)
+    report = ImportReport(Path(path), read=len(records), rejects=loaded.rejects, notes=list(loaded.notes))
+    ignored = [c for c in ("satisfaction", "closed", "on_time", "revisited", "stars", "likes", "dislikes")
+               if c in loaded.frame.columns]
+    if ignored:
+        report.notes.append(f"the store does not keep these columns: {', '.join(ignored)}")
+    tagger = None
+    if model is not None:
+        def tagger(texts: list[str]) -> list[dict]:
+            report.tagged += len(texts)
+            return [rec.tag_columns(p, model) for p in model.predict(texts, top_k=top_k)]
+    for i in range(0, len(records), CHUNK):
+        chunk = records[i:i + CHUNK]
+        existing = repo.fetch_many(engine, (r["id"] for r in chunk))
+        clash = {r["id"] for r in chunk if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]}
+        report.conflicts.extend(sorted(clash))
+        result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger)
+        report.created += result.n_created
+        report.existing += len(result.created) - result.n_created
+        if progress:
+            progress(min(i + CHUNK, len(records)), len(records))
+    return report
+
+
+def export_file(engine: Engine, path: str | Path) -> int:
+    """Write every stored complaint to ``path`` (.csv, .jsonl or .parquet); returns the count.
+    Written to a temporary file and renamed, so a failed export never leaves half a file."""
+    path = Path(path)
+    kind = EXPORT_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"{path}: unknown export type {path.suffix!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    frame = pd.DataFrame([rec.to_export_row(r) for r in repo.iter_rows(engine)], columns=list(rec.EXPORT_COLUMNS))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if kind == "csv":
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese text correctly
+    elif kind == "jsonl":
+        frame.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+    else:
+        frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return len(frame)

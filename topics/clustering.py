@@ -1,0 +1,158 @@
+"""Finding issues: reduce, cluster with HDBSCAN, and match vectors to centroids.
+
+Why this split: HDBSCAN finds groups of any number and size and leaves the rest
+as noise, which is what complaints look like (a few dense issues in a sea of
+one-off requests), but it is super-linear and degrades in high dimensions. So
+it runs on a PCA reduction of a bounded sample, and everything else (the rest
+of the sample, next week's complaints) is matched to the issues' centroids by
+cosine similarity in the full space with one threshold. Using the same
+threshold rule for history and for the new week keeps their counts comparable,
+which the emergence test relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass
+class ClusterConfig:
+    """Knobs of the clustering stage (defaults tuned on the 2019 real stream, see BENCHMARKS.md)."""
+
+    min_cluster_size: int = 5
+    min_samples: int = 3
+    selection: str = "eom"  # HDBSCAN cluster_selection_method
+    reduce_dims: int = 128  # TruncatedSVD dimensions HDBSCAN runs on (0 = dense input as is)
+    max_points: int = 10_000  # HDBSCAN sample cap; the rest is assigned by centroid
+    assign_threshold: float = 0.3  # cosine to a centroid needed to belong to an issue
+    merge_threshold: float = 0.8  # clusters whose centroids are this close become one issue
+    centroid_nnz: int = 2000  # a centroid keeps its largest weights only (memory, speed)
+    seed: int = 0
+
+
+def reduce(x, dims: int, seed: int = 0, max_features: int = 32_768) -> np.ndarray:
+    """TruncatedSVD to ``dims`` (when that is a reduction), rows re-normalised, dense."""
+    n, d = x.shape
+    if dims <= 0 or d <= dims or n <= dims + 1:
+        dense = x.toarray() if sparse.issparse(x) else np.asarray(x)
+        return _l2_dense(dense)
+    from sklearn.decomposition import TruncatedSVD
+
+    if sparse.issparse(x) and d > max_features:
+        # the randomized SVD's cost grows with the column count: keep the columns
+        # most rows use (the dense semantic part always qualifies)
+        df = np.bincount(sparse.csr_matrix(x).indices, minlength=d)
+        x = x[:, np.sort(np.argsort(-df, kind="stable")[:max_features])]
+    return _l2_dense(TruncatedSVD(n_components=dims, random_state=seed).fit_transform(x))
+
+
+def _l2_dense(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
+
+
+def hdbscan_labels(x, cfg: ClusterConfig) -> np.ndarray:
+    """HDBSCAN labels (-1 = noise) for the rows of ``x``; rows beyond the sample
+    cap are left at -1 for the caller to assign by centroid."""
+    n = x.shape[0]
+    labels = np.full(n, -1, dtype=np.int64)
+    if n < max(cfg.min_cluster_size, 2) + 1:
+        return labels
+    idx = np.arange(n)
+    if n > cfg.max_points:
+        idx = np.sort(np.random.default_rng(cfg.seed).choice(n, cfg.max_points, replace=False))
+    import hdbscan
+
+    z = reduce(x[idx], cfg.reduce_dims, cfg.seed)
+    model = hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=min(cfg.min_samples, len(idx) - 1),
+                            cluster_selection_method=cfg.selection, metric="euclidean", core_dist_n_jobs=1)
+    labels[idx] = model.fit_predict(z)
+    return labels
+
+
+def centroid(x, rows, nnz: int = 2000) -> sparse.csr_matrix:
+    """Unit mean of ``x[rows]`` keeping its ``nnz`` largest weights, as a 1-row CSR."""
+    m = np.asarray(x[rows].mean(axis=0)).ravel()
+    if nnz and np.count_nonzero(m) > nnz:
+        cut = np.partition(np.abs(m), -nnz)[-nnz]
+        m[np.abs(m) < cut] = 0.0
+    norm = np.linalg.norm(m)
+    if norm > 0:
+        m = m / norm
+    return sparse.csr_matrix(m.astype(np.float32))
+
+
+def centroids_of(x, labels: np.ndarray, nnz: int = 2000) -> tuple[sparse.csr_matrix, list[int]]:
+    """Centroid of each non-noise label (CSR, one row each) and the labels in that order."""
+    keys = sorted(int(k) for k in np.unique(labels) if k >= 0)
+    if not keys:
+        return sparse.csr_matrix((0, x.shape[1]), dtype=np.float32), []
+    return sparse.vstack([centroid(x, np.flatnonzero(labels == k), nnz) for k in keys], format="csr"), keys
+
+
+def merge_close(c: sparse.csr_matrix, threshold: float) -> np.ndarray:
+    """Group index for each centroid: centroids with cosine >= threshold (transitively) share one."""
+    k = c.shape[0]
+    parent = np.arange(k)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if k > 1:
+        sims = (c @ c.T).toarray()
+        a, b = np.nonzero(np.triu(sims >= threshold, 1))
+        for i, j in zip(a, b):
+            ri, rj = find(int(i)), find(int(j))
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    roots = np.array([find(i) for i in range(k)])
+    _, group = np.unique(roots, return_inverse=True)
+    return group
+
+
+def similarities(x, c: sparse.csr_matrix) -> np.ndarray:
+    """Dense (n, k) cosine matrix of unit rows ``x`` against unit centroids ``c``."""
+    if c.shape[0] == 0:
+        return np.zeros((x.shape[0], 0), dtype=np.float32)
+    s = x @ c.T
+    return np.asarray(s.toarray() if sparse.issparse(s) else s, dtype=np.float32)
+
+
+def assign(x, c: sparse.csr_matrix, threshold: float, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Best centroid per row (-1 when its cosine is below ``threshold``) and that cosine."""
+    n = x.shape[0]
+    best = np.full(n, -1, dtype=np.int64)
+    sim = np.zeros(n, dtype=np.float32)
+    if c.shape[0] == 0 or n == 0:
+        return best, sim
+    for s in range(0, n, chunk):
+        m = similarities(x[s : s + chunk], c)
+        j = m.argmax(axis=1)
+        v = m[np.arange(m.shape[0]), j]
+        best[s : s + chunk] = np.where(v >= threshold, j, -1)
+        sim[s : s + chunk] = v
+    return best, sim
+
+
+def discover(x, cfg: ClusterConfig) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Issues in ``x``: HDBSCAN, merge near-identical clusters, then assign every
+    row by the centroid rule. Returns (centroids, issue index per row, -1 = none)."""
+    labels = hdbscan_labels(x, cfg)
+    c, keys = centroids_of(x, labels, cfg.centroid_nnz)
+    if not keys:
+        return c, np.full(x.shape[0], -1, dtype=np.int64)
+    group = merge_close(c, cfg.merge_threshold)
+    remap = {k: int(g) for k, g in zip(keys, group)}
+    merged = np.array([remap.get(int(v), -1) for v in labels], dtype=np.int64)
+    c, _ = centroids_of(x, merged, cfg.centroid_nnz)
+    best, _ = assign(x, c, cfg.assign_threshold)
+    # a core member whose own centroid is below the threshold stays in its cluster
+    best = np.where((best < 0) & (merged >= 0), merged, best)
+    return c, best
