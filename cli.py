@@ -280,6 +280,8 @@ def models_promote(
     from hotline_nlp.models.store import ModelError, ModelStore, load_model
 
     store = ModelStore(models_dir)
+    if version not in store.versions(name):
+        fail(f"model {name!r} has no version {version} in {store.root} (has: {', '.join(store.versions(name)) or 'none'})")
     try:
         load_model(store.path_of(name, version))  # never promote a broken model
         store.promote(name, version)
@@ -620,6 +622,36 @@ def store_export(
     except _service_errors() as e:
         fail(str(e))
     typer.echo(f"{output}: {n} complaints written")
+
+# --- demo (README) ---
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[Path, typer.Option("--output-dir", help="Where the demo writes its models and outputs.")] = Path("hotline-demo"),
+) -> None:
+    """Run the whole product on the bundled demo corpus: train, tag, hotspots, bulletin.
+
+    Example:
+
+      hotline-nlp demo --output-dir hotline-demo
+    """
+    from hotline_nlp import demo as d
+    from hotline_nlp.models.store import load_model
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    typer.secho("1. Train a tagger on the bundled corpus (5-fold cross-validation)", bold=True)
+    with progress_steps("training") as bar:
+        task = bar.add_task("training", total=None)
+        data, report = d.train_step(output_dir, progress=lambda s: bar.update(task, description=s))
+    typer.echo(f"   {data.summary()}")
+    for level in ("level1", "level2"):
+        m = report.metrics[level]
+        typer.echo(f"   {level}: macro-F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}")
+    typer.echo(f"   saved {report.name}@{report.version} in {report.path}")
+    model = load_model(report.path)
+    typer.secho("\n2. Tag the newest complaints", bold=True)
+    typer.echo(d.tag_sample(model, data).to_string(index=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,6 +66,9 @@ def _notes(ctx: Context, report: Report) -> None:
     lines = []
     if ctx.metrics:
         lines.append(ctx.options.weights.describe())
+    if "tagged_by" in ctx.frame:
+        models = "、".join(sorted(set(ctx.frame["tagged_by"].astype(str))))
+        lines.append(f"诉求分类（一级、二级分类）由模型 {models} 自动标注，非人工分类。")
     lines += report.omitted
     lines.append("本报告由 hotline-nlp 依据诉求数据自动生成，文中每一数字的统计口径及对应诉求编号见附表（figures CSV）。")
     report.add(Heading("说明", level=3))

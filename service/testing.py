@@ -149,6 +149,26 @@ class PgCluster:
         self.user = "hotline"
         self.url = f"postgresql://{self.user}@127.0.0.1:{self.port}/hotline"
 
+    _shared: "PgCluster | None" = None
+
+    @classmethod
+    def shared(cls) -> "PgCluster":
+        """One cluster per process (test modules share it); stopped at exit."""
+        if cls._shared is None:
+            import atexit
+
+            cls._shared = cls().start()
+            atexit.register(cls._shared.stop)
+        return cls._shared
+
+    def fresh_database(self) -> str:
+        """A new empty database in this cluster; returns its URL."""
+        import uuid
+
+        name = f"t{uuid.uuid4().hex[:12]}"
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
     def _run(self, *args: str) -> None:
         cmd = [str(self.bin / args[0]), *args[1:]]
         if os.geteuid() == 0:
@@ -238,8 +258,6 @@ def ensure_model(models_dir: Path, name: str = "demo", n: int = 240, seed: int =
     from hotline_nlp.cli import app
 
     models_dir = Path(models_dir)
-    if os.environ.get("DEVSTUB"):  # DEVSTUB-TEMP
-        models_dir.mkdir(parents=True, exist_ok=True); return models_dir  # DEVSTUB-TEMP
     done = models_dir / f".{name}-trained"
     if done.exists():
         return models_dir

@@ -125,3 +125,25 @@ def test_cli_report(tmp_path):
     assert res.exit_code == 2 and "month must be 01-12" in res.output
     res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-f", "md"])
     assert res.exit_code == 2 and "--output is required" in res.output
+
+
+def test_cli_report_tags_unlabelled_exports_with_a_model(tmp_path, trained_model, models_dir):
+    import pandas as pd
+
+    raw = pd.read_csv(DATA, dtype=str, keep_default_na=False).drop(columns=["一级分类", "二级分类"])
+    path = tmp_path / "untagged.csv"
+    raw.to_csv(path, index=False)
+    runner = CliRunner()
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out)])
+    assert res.exit_code == 0 and "热点诉求分析：数据无分类列" in res.output
+    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out),
+                              "--model", "demo", "--models-dir", str(models_dir)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert any(k.startswith("hot.") for k in (f["key"] for f in data["figures"]))
+    notes = [b["text"] for b in data["blocks"] if b["type"] == "paragraph" and b["style"] == "note"]
+    assert any("由模型" in n and "自动标注" in n for n in notes)
+    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out),
+                              "--model", "nosuch", "--models-dir", str(models_dir)])
+    assert res.exit_code == 2

@@ -8,8 +8,6 @@ cannot start says why in one line.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,7 +17,7 @@ from sqlalchemy import text
 
 from hotline_nlp.service.store.db import make_engine
 from hotline_nlp.service.testing import (
-    PgCluster, Server, ensure_model, ingest_until_killed, stored_ids, synthetic_rows,
+    PgCluster, Server, ensure_model, ingest_until_killed, stored_ids,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,27 +28,14 @@ def models_dir(tmp_path_factory):
     return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
 
 
-@pytest.fixture(scope="module")
-def pg_cluster():
-    reason = PgCluster.unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL: {reason}")
-    cluster = PgCluster().start()
-    yield cluster
-    cluster.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store' / 'complaints.db'}"
-    cluster = request.getfixturevalue("pg_cluster")
-    engine = make_engine(cluster.url)
-    with engine.begin() as conn:  # a clean table for each test (the schema is created by the server)
-        conn.execute(text("DROP TABLE IF EXISTS complaints"))
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    return cluster.url
+    reason = PgCluster.unavailable_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL: {reason}")
+    return PgCluster.shared().fresh_database()  # the server creates the schema
 
 
 def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, models_dir, tmp_path):
@@ -88,16 +73,6 @@ def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, mode
         srv2.stop()
 
 
-def test_restart_keeps_the_store(models_dir, tmp_path):
-    db = f"sqlite:///{tmp_path / 'c.db'}"
-    items = [{k: r[k] for k in ("id", "created_at", "body")} for r in synthetic_rows(20, seed=21)]
-    with Server("demo", db, models_dir=models_dir) as srv:
-        first = httpx.post(srv.url + "/v1/complaints", json={"items": items}).json()["items"]
-    with Server("demo", db, models_dir=models_dir) as srv:
-        res = httpx.post(srv.url + "/v1/complaints", json={"items": items})
-        assert res.status_code == 200 and res.json()["items"] == first
-
-
 def _promote_new_version(models_dir) -> str:
     """Train the same model name again and make the new version current."""
     from hotline_nlp.models.store import ModelStore
@@ -111,23 +86,11 @@ def _promote_new_version(models_dir) -> str:
     csv = write_corpus_csv(models_dir.parent / "retrain.csv", n=240, seed=7)
     res = CliRunner().invoke(app, ["train", "--data", str(csv), "--name", "demo", "--models-dir", str(models_dir)])
     assert res.exit_code == 0, res.output
-    versions = [v for v in _versions(store, "demo") if str(v) != str(before)]
+    versions = [v for v in store.versions("demo") if v != before]
     assert versions, "training again made no new version"
     store.promote("demo", versions[-1])
-    assert str(store.current_version("demo")) != str(before)
-    return str(store.current_version("demo"))
-
-
-def _versions(store, name) -> list[str]:
-    listed = store.list()
-    out = []
-    for item in listed:
-        if isinstance(item, dict):
-            if item.get("name") == name:
-                out.append(str(item.get("version")))
-        elif getattr(item, "name", None) == name:
-            out.append(str(item.version))
-    return out
+    assert store.current_version("demo") != before
+    return store.current_version("demo")
 
 
 def test_promoting_a_new_version_swaps_it_in_without_a_restart(tmp_path_factory, tmp_path):
@@ -168,17 +131,26 @@ def test_promoting_a_new_version_swaps_it_in_without_a_restart(tmp_path_factory,
         srv.stop()
 
 
-def test_start_up_errors_are_one_line(models_dir, tmp_path):
-    cli = [sys.executable, "-m", "hotline_nlp.cli", "serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--port", "1"]
-    env = {**os.environ, "HOTLINE_NLP_API_KEY": ""}
-    res = subprocess.run([*cli, "--model", "demo", "--models-dir", str(models_dir)], capture_output=True, text=True,
-                         env=env, timeout=60)
-    assert res.returncode == 2 and "no API key" in res.stderr and "Traceback" not in res.stderr
-    res = subprocess.run([*cli, "--model", "no-such-model", "--models-dir", str(models_dir), "--no-auth"],
-                         capture_output=True, text=True, env=env, timeout=60)
-    assert res.returncode == 2 and "no-such-model" in res.stderr and "Traceback" not in res.stderr
+def test_start_up_errors_are_one_line(models_dir, tmp_path, monkeypatch):
+    """``serve`` checks the key, the store and the model before it listens."""
+    from typer.testing import CliRunner
+
+    from hotline_nlp.cli import app
+
+    monkeypatch.delenv("HOTLINE_NLP_API_KEY", raising=False)
+    base = ["serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--port", "1", "--models-dir", str(models_dir)]
     short = tmp_path / "short.key"
     short.write_text("abc")
-    res = subprocess.run([*cli, "--model", "demo", "--models-dir", str(models_dir), "--api-key-file", str(short)],
-                         capture_output=True, text=True, env=env, timeout=60)
-    assert res.returncode == 2 and "at least 16 characters" in res.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cases = [
+        (["--model", "demo"], "no API key"),
+        (["--model", "no-such-model", "--no-auth"], "no-such-model"),
+        (["--model", "demo", "--api-key-file", str(short)], "at least 16 characters"),
+        (["--model", "demo", "--api-key-file", str(tmp_path / "missing.key")], "cannot read the API key file"),
+        (["--model", "demo", "--no-auth", "--db", f"sqlite:///{blocker / 'x.db'}"], "cannot create the store's folder"),
+    ]
+    for extra, message in cases:
+        res = CliRunner().invoke(app, [*base, *extra])
+        assert res.exit_code == 2, (extra, res.output)
+        assert message in res.output and "Traceback" not in res.output, (extra, res.output)

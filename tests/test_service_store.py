@@ -37,14 +37,12 @@ def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'store' / 'complaints.db'}"
 
 
-@pytest.fixture(scope="module")
-def pg_url(tmp_path_factory):
+@pytest.fixture()
+def pg_url():
     reason = PgCluster.unavailable_reason()
     if reason:
         pytest.skip(f"PostgreSQL: {reason}")
-    cluster = PgCluster(tmp_path_factory.mktemp("pg")).start()
-    yield cluster.url
-    cluster.stop()
+    return PgCluster.shared().fresh_database()
 
 
 def test_migrations_create_the_schema_the_models_describe(sqlite_url):
@@ -147,8 +145,6 @@ def test_ingest_is_idempotent_and_all_or_nothing_sqlite(sqlite_url):
 def test_ingest_is_idempotent_and_all_or_nothing_postgres(pg_url):
     engine = open_store(pg_url)
     assert engine.dialect.name == "postgresql"
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM complaints"))
     _ingest_semantics(engine)
     _concurrent_same_ids(engine)
 

@@ -76,13 +76,43 @@ class Representation:
         self.semantic_dim_ = int(emb.dim) if emb is not None else 0
 
     def fit(self, texts: list[str]) -> "Representation":
-        counts = self._hasher().transform([normalise(t) for t in texts])
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: list[str], show_progress: bool = False) -> sparse.csr_matrix:
+        """Learn the IDF and the semantic centre from ``texts`` and return their vectors."""
+        texts = [normalise(t) for t in texts]
+        counts = self._hasher().transform(texts)
         df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
         n = counts.shape[0]
         self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         self.n_fit_ = int(n)
         self._set_embedder(_resolve(self.embedder))
-        return self
+        sem = self._semantic_raw(texts, show_progress)
+        # Sentence embeddings share one dominant direction (every complaint is "a
+        # complaint": raw cosines ~0.6); centring on the history's mean makes
+        # unrelated complaints ~0 and keeps same-issue ones ~0.5.
+        self.center_ = sem.mean(axis=0) if sem is not None and len(sem) else None
+        return self._combine(self._semantic(sem), self.lexical(texts))
+
+    def _semantic_raw(self, texts: list[str], show_progress: bool = False) -> np.ndarray | None:
+        if self.embedder_ is None:
+            return None
+        return np.asarray(self.embedder_.encode(texts, show_progress=show_progress, cache=self.cache), np.float32)
+
+    def _semantic(self, sem: np.ndarray | None) -> np.ndarray | None:
+        if sem is None:
+            return None
+        if getattr(self, "center_", None) is not None:
+            sem = sem - self.center_[None, :]
+        norms = np.linalg.norm(sem, axis=1, keepdims=True)
+        return np.divide(sem, norms, out=np.zeros_like(sem), where=norms > 0)
+
+    def _combine(self, sem: np.ndarray | None, lex: sparse.csr_matrix) -> sparse.csr_matrix:
+        if sem is None:
+            return lex
+        return l2_rows(sparse.hstack([sparse.csr_matrix(sem * np.float32(np.sqrt(self.weight_))),
+                                      lex * np.float32(np.sqrt(1.0 - self.weight_))], format="csr"))
 
     def lexical(self, texts: list[str]) -> sparse.csr_matrix:
         x = self._hasher().transform(texts).astype(np.float32)
@@ -93,15 +123,7 @@ class Representation:
         if not hasattr(self, "idf_"):
             raise RuntimeError("Representation is not fitted; call fit(texts) first")
         texts = [normalise(t) for t in texts]
-        lex = self.lexical(texts)
-        if self.embedder_ is None:
-            return lex
-        sem = np.asarray(self.embedder_.encode(texts, show_progress=show_progress, cache=self.cache), np.float32)
-        norms = np.linalg.norm(sem, axis=1, keepdims=True)
-        sem = np.divide(sem, norms, out=np.zeros_like(sem), where=norms > 0)
-        out = sparse.hstack([sparse.csr_matrix(sem * np.float32(np.sqrt(self.weight_))),
-                             lex * np.float32(np.sqrt(1.0 - self.weight_))], format="csr")
-        return l2_rows(out)
+        return self._combine(self._semantic(self._semantic_raw(texts, show_progress)), self.lexical(texts))
 
     @property
     def dim_(self) -> int:
@@ -113,6 +135,8 @@ class Representation:
         nz = np.flatnonzero(self.idf_ != self.idf_.max())  # store only features seen in fit
         np.save(directory / "idf_index.npy", nz.astype(np.int32))
         np.save(directory / "idf_value.npy", self.idf_[nz])
+        if self.center_ is not None:
+            np.save(directory / "semantic_center.npy", self.center_)
         meta = {"semantic_weight": self.semantic_weight, "ngram_range": list(self.ngram_range),
                 "n_fit": self.n_fit_, "idf_unseen": float(self.idf_.max()),
                 "embedder": None if self.embedder_ is None else str(getattr(self.embedder_, "name", self.embedder)),
@@ -131,6 +155,8 @@ class Representation:
         idf[np.load(directory / "idf_index.npy")] = np.load(directory / "idf_value.npy")
         rep.idf_, rep.n_fit_ = idf, meta["n_fit"]
         rep._set_embedder(_resolve(chosen))
+        center = directory / "semantic_center.npy"
+        rep.center_ = np.load(center) if center.is_file() else None
         if rep.embedder_version_ != meta["embedder_version"]:
             raise ValueError(
                 f"{directory}: the issue state was built with embedder {meta['embedder_version']}, "

@@ -1,0 +1,64 @@
+"""Shared fixtures: the bundled demo corpus and one real model trained on it.
+
+The model is trained once per test session (a few seconds) on a stratified
+subset of the bundled corpus and saved into a real models directory, so tests
+exercise the same files ``hotline-nlp train`` writes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CSV = REPO / "corpus" / "data" / "demo_complaints.csv"
+ZHWZ = REPO.parent / "shared" / "data" / "zhwz2020"
+
+
+@pytest.fixture(scope="session")
+def demo_csv() -> Path:
+    return DEMO_CSV
+
+
+@pytest.fixture(scope="session")
+def demo_raw() -> pd.DataFrame:
+    return pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def zhwz() -> Path:
+    if not (ZHWZ / "labeled.csv").exists():
+        pytest.skip(f"real data not present at {ZHWZ} (it is never shipped with the project)")
+    return ZHWZ
+
+
+@pytest.fixture(scope="session")
+def train_csv(tmp_path_factory, demo_raw) -> Path:
+    """~2,400 rows of the demo corpus, every sub-category represented."""
+    shuffled = demo_raw.sample(frac=1.0, random_state=0)
+    sub = shuffled[shuffled.groupby(["一级分类", "二级分类"]).cumcount() < 30]
+    path = tmp_path_factory.mktemp("data") / "train.csv"
+    sub.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def trained_model(train_csv, models_dir):
+    """A real model saved as ``demo@v1`` in ``models_dir``; returns the loaded model."""
+    from hotline_nlp.classifier.training import train
+    from hotline_nlp.corpus.loaders import load_complaints
+    from hotline_nlp.models.store import load_model
+
+    report = train(load_complaints(train_csv, require=("labels",)), name="demo", models_dir=models_dir)
+    assert report.promoted
+    return load_model("demo", models_dir)

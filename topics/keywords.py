@@ -1,0 +1,106 @@
+"""Naming issues: class-based TF-IDF keywords, places, groups and a short label.
+
+c-TF-IDF (as in BERTopic) treats all complaints of one issue as one document:
+a word's weight in issue c is ``tf(w, c) * log(1 + A / f(w))`` where ``tf`` is
+its share of the issue's words, ``f(w)`` its count over all issues and ``A`` the
+average number of words per issue. Words every issue uses (物业, 问题) sink;
+words one issue repeats (搅拌站, 充电桩) rise.
+
+Place names are taken out of the keywords first (``places.extract_places``):
+they are reported separately as the issue's ``places``, and otherwise the name
+of the compound every complaint repeats would be the top "keyword".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from hotline_nlp.corpus.text import content_words
+from hotline_nlp.topics import places as pl
+
+# Words that survive the stop list but say nothing about an issue.
+_WEAK = frozenset({
+    "A市", "市", "区", "县", "小区", "业主", "居民", "群众", "领导", "您好", "你好", "政府", "部门", "相关",
+    "问题", "情况", "反映", "要求", "希望", "请求", "投诉", "咨询", "建议", "现在", "没有", "知道",
+    "已经", "还是", "不是", "就是", "可以", "需要", "能够", "这样", "那么", "一直", "时候", "为何",
+    "是否", "请问", "谢谢", "严重", "影响", "不能", "进行", "导致", "造成", "表示", "工作", "单位",
+})
+
+
+def _tokens(text: str, place_names: set[str]) -> list[str]:
+    """Content words of ``text`` that are not place names, weak words or parts of places."""
+    out = []
+    for w in content_words(text):
+        if len(w) < 2 or w in _WEAK or w in place_names:
+            continue
+        if any(w in p for p in place_names if len(w) >= 2 and len(p) > len(w) and w not in ("小区",)):
+            continue  # 丽发 / 新城 of 丽发新城小区
+        out.append(w)
+    return out
+
+
+def ctfidf_keywords(docs_by_issue: dict[int, list[str]], top: int = 8,
+                    background: list[str] | None = None) -> dict[int, list[dict]]:
+    """Top ``top`` c-TF-IDF keywords per issue: ``{issue: [{"word", "weight"}]}``.
+
+    ``background`` (optional): texts outside any issue, counted as one more
+    class so that words common to *all* complaints get a low IDF even when few
+    issues exist.
+    """
+    classes = dict(docs_by_issue)
+    if background:
+        classes[-1] = background
+    counts: dict[int, Counter] = {}
+    for k, texts in classes.items():
+        names = pl.place_words(texts)
+        c: Counter = Counter()
+        for t in texts:
+            c.update(_tokens(t, names))
+        counts[k] = c
+    total: Counter = Counter()
+    for c in counts.values():
+        total.update(c)
+    if not total:
+        return {k: [] for k in docs_by_issue}
+    avg_words = np.mean([sum(c.values()) for c in counts.values()]) or 1.0
+    out: dict[int, list[dict]] = {}
+    for k in docs_by_issue:
+        c = counts[k]
+        n = sum(c.values())
+        if n == 0:
+            out[k] = []
+            continue
+        n_docs = len(docs_by_issue[k])
+        scored = []
+        for w, tf in c.items():
+            if n_docs >= 3 and tf < 2:
+                continue  # a word one complaint used once does not name an issue
+            scored.append((tf / n * np.log(1.0 + avg_words / total[w]), w))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        out[k] = [{"word": w, "weight": round(float(s), 5)} for s, w in scored[:top]]
+    return out
+
+
+def label_for(keywords: list[dict], place_summary: dict, n_words: int = 3) -> str:
+    """Short label: the shared place (if most complaints name it) + top keywords.
+
+    >>> label_for([{"word": "搅拌站"}, {"word": "噪音"}], {"places": [{"kind": "compound", "name": "丽发新城小区"}]})
+    '丽发新城小区：搅拌站、噪音'
+    """
+    words = "、".join(k["word"] for k in keywords[:n_words]) or "（无关键词）"
+    places = [p for p in place_summary.get("places", []) if p["kind"] != "district"]
+    return f"{places[0]['name']}：{words}" if places else words
+
+
+def describe(docs_by_issue: dict[int, list[str]], background: list[str] | None = None,
+             top: int = 8) -> dict[int, dict]:
+    """``{issue: {"keywords", "places", "groups", "label"}}`` for each issue."""
+    kw = ctfidf_keywords(docs_by_issue, top=top, background=background)
+    out = {}
+    for k, texts in docs_by_issue.items():
+        summary = pl.summarise(texts)
+        out[k] = {"keywords": [w["word"] for w in kw[k]], "places": summary["places"],
+                  "groups": summary["groups"], "label": label_for(kw[k], summary)}
+    return out

@@ -1,0 +1,277 @@
+"""Issues that keep their ids from week to week.
+
+"Issue 17 grew for three weeks" only means something if issue 17 is the same
+issue every week. The tracker therefore never re-clusters the past: it clusters
+the history once (``bootstrap``), and then each new week (``step``)
+
+1. assigns the week's complaints to known issues by centroid cosine
+   (``ClusterConfig.assign_threshold``) and moves those centroids a little
+   (a running mean capped at ``centroid_memory`` complaints, so an issue can
+   drift with its wording without jumping);
+2. puts the rest into a pool of recent unassigned complaints (``pool_weeks``)
+   and runs HDBSCAN on the pool; a pool cluster holding at least
+   ``min_new_in_week`` complaints of this week is born as a new issue with the
+   next id, its ``parent`` being the closest existing issue;
+3. merges issues whose centroids have come within ``merge_threshold``: the
+   younger one is retired with ``merged_into`` (its id is never reused).
+
+State (``save``/``load``) is a directory of JSON + ``.npz``/``.npy`` (no pickle):
+``tracker.json`` (config, issues, lineage, pool ids), ``centroids.npz``,
+``pool.npz`` and ``assignments/<week>.json`` (complaint id -> issue id).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from hotline_nlp.topics import clustering as cl
+
+FORMAT = 1
+
+
+@dataclass
+class TrackerConfig:
+    cluster: cl.ClusterConfig = field(default_factory=cl.ClusterConfig)
+    pool_weeks: int = 6
+    min_new_in_week: int = 2
+    centroid_memory: int = 200
+
+
+@dataclass
+class Issue:
+    id: int
+    born: str  # week label
+    origin: str  # "history" (bootstrap) | "new" (born from the pool)
+    born_size: int
+    parent: int | None = None
+    parent_similarity: float | None = None
+    merged_into: int | None = None
+    weight: float = 0.0  # complaints behind the centroid (capped)
+    lineage: list = field(default_factory=list)
+
+
+class IssueTracker:
+    """Estimator-like: ``bootstrap`` then ``step`` week by week; fitted attributes end in ``_``."""
+
+    def __init__(self, config: TrackerConfig | None = None):
+        self.config = config or TrackerConfig()
+
+    # -- helpers -----------------------------------------------------------
+    @property
+    def active_(self) -> list[int]:
+        """Positions (rows of ``centroids_``) of issues not merged away."""
+        return [i for i, iss in enumerate(self.issues_) if iss.merged_into is None]
+
+    def _init(self) -> None:
+        self.issues_: list[Issue] = []
+        self.centroids_ = None
+        self.pool_ids_: list[str] = []
+        self.pool_weeks_: list[str] = []
+        self.pool_x_ = None
+        self.assignments_: dict[str, dict[str, int]] = {}
+        self.weeks_: list[str] = []
+        self.next_id_ = 1
+
+    def _assign_active(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """Issue id per row (-1 none) and similarity, against active centroids only."""
+        act = self.active_
+        if not act:
+            return np.full(x.shape[0], -1, dtype=np.int64), np.zeros(x.shape[0], np.float32)
+        best, sim = cl.assign(x, self.centroids_[act], self.config.cluster.assign_threshold)
+        ids = np.array([self.issues_[act[b]].id if b >= 0 else -1 for b in best], dtype=np.int64)
+        return ids, sim
+
+    def _pos(self, issue_id: int) -> int:
+        return self._index[issue_id]
+
+    def _reindex(self) -> None:
+        self._index = {iss.id: i for i, iss in enumerate(self.issues_)}
+
+    def _new_issue(self, vec, week: str, origin: str, size: int) -> Issue:
+        iss = Issue(id=self.next_id_, born=week, origin=origin, born_size=int(size), weight=float(size))
+        self.next_id_ += 1
+        act = self.active_
+        if act and origin == "new":
+            sims = cl.similarities(vec, self.centroids_[act])[0]
+            j = int(sims.argmax())
+            iss.parent, iss.parent_similarity = self.issues_[act[j]].id, round(float(sims[j]), 4)
+        iss.lineage.append({"week": week, "event": "born", "size": int(size), "origin": origin,
+                            "parent": iss.parent})
+        self.issues_.append(iss)
+        self.centroids_ = vec if self.centroids_ is None else sparse.vstack([self.centroids_, vec], format="csr")
+        self._reindex()
+        return iss
+
+    # -- bootstrap ---------------------------------------------------------
+    def bootstrap(self, ids: list[str], weeks: list[str], x) -> "IssueTracker":
+        """Cluster a history (rows = complaints, ``weeks`` their ISO week labels)
+        and record every row's issue by the centroid rule."""
+        self._init()
+        cfg = self.config.cluster
+        ids = [str(i) for i in ids]
+        c, labels = cl.discover(x, cfg) if len(ids) else (None, np.zeros(0, dtype=np.int64))
+        first_week = min(weeks) if weeks else ""
+        if c is not None:
+            for k in range(c.shape[0]):
+                members = np.flatnonzero(labels == k)
+                born = min(weeks[m] for m in members) if members.size else first_week
+                self._new_issue(c[k], born, "history", members.size)
+        self._reindex()
+        issue_ids = np.array([self.issues_[k].id if k >= 0 else -1 for k in labels], dtype=np.int64)
+        for w in sorted(set(weeks)):
+            self.assignments_[w] = {}
+        for i, w, k in zip(ids, weeks, issue_ids):
+            self.assignments_[w][i] = int(k)
+        self.weeks_ = sorted(set(weeks))
+        if self.weeks_:
+            recent = set(self.weeks_[-self.config.pool_weeks :])
+            keep = [j for j, (w, k) in enumerate(zip(weeks, issue_ids)) if k < 0 and w in recent]
+            self._set_pool([ids[j] for j in keep], [weeks[j] for j in keep], x[keep] if keep else None)
+        return self
+
+    def _set_pool(self, ids, weeks, x) -> None:
+        self.pool_ids_, self.pool_weeks_ = list(ids), list(weeks)
+        self.pool_x_ = sparse.csr_matrix(x) if x is not None and len(ids) else None
+
+    # -- one week ----------------------------------------------------------
+    def step(self, week: str, ids: list[str], x) -> dict[str, int]:
+        """Process one new week; returns {complaint id: issue id or -1}."""
+        if not hasattr(self, "issues_"):
+            self._init()
+            self._reindex()
+        if self.weeks_ and week <= self.weeks_[-1]:
+            raise ValueError(f"week {week} is not after the last processed week {self.weeks_[-1]}")
+        cfg = self.config
+        ids = [str(i) for i in ids]
+        assigned, _ = self._assign_active(x) if len(ids) else (np.zeros(0, dtype=np.int64), None)
+        self._move_centroids(x, assigned)
+
+        # new issues from the pool of recent unassigned complaints
+        rest = np.flatnonzero(assigned < 0)
+        pool_ids = self.pool_ids_ + [ids[j] for j in rest]
+        pool_weeks = self.pool_weeks_ + [week] * len(rest)
+        parts = [p for p in (self.pool_x_, x[rest] if rest.size else None) if p is not None]
+        pool_x = sparse.vstack(parts, format="csr") if parts else None
+        result = {i: int(k) for i, k in zip(ids, assigned)}
+        born_members: set[int] = set()
+        if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
+            labels = cl.hdbscan_labels(pool_x, cfg.cluster)
+            is_now = np.array([w == week for w in pool_weeks])
+            for k in sorted(set(labels[labels >= 0].tolist())):
+                members = np.flatnonzero(labels == k)
+                if int(is_now[members].sum()) < cfg.min_new_in_week:
+                    continue
+                vec = cl.centroid(pool_x, members, cfg.cluster.centroid_nnz)
+                iss = self._new_issue(vec, week, "new", members.size)
+                born_members.update(members.tolist())
+                for m in members:
+                    if pool_weeks[m] == week:
+                        result[pool_ids[m]] = iss.id
+                    else:  # an earlier week's unassigned complaint joins the new issue
+                        self.assignments_.setdefault(pool_weeks[m], {})[pool_ids[m]] = iss.id
+        recent = set((self.weeks_ + [week])[-cfg.pool_weeks :])
+        keep = [j for j in range(len(pool_ids)) if j not in born_members and pool_weeks[j] in recent]
+        self._set_pool([pool_ids[j] for j in keep], [pool_weeks[j] for j in keep],
+                       pool_x[keep] if keep else None)
+        self._merge(week)
+        self.assignments_[week] = result
+        self.weeks_.append(week)
+        return result
+
+    def _move_centroids(self, x, assigned: np.ndarray) -> None:
+        mem = self.config.centroid_memory
+        nnz = self.config.cluster.centroid_nnz
+        updates: dict[int, sparse.csr_matrix] = {}
+        for issue_id in np.unique(assigned[assigned >= 0]):
+            p = self._pos(int(issue_id))
+            rows = np.flatnonzero(assigned == issue_id)
+            iss = self.issues_[p]
+            old = self.centroids_[p].toarray().ravel() * min(iss.weight, mem)
+            new = np.asarray(x[rows].sum(axis=0)).ravel()
+            updates[p] = cl.centroid(sparse.csr_matrix(old + new), [0], nnz)
+            iss.weight = min(iss.weight + rows.size, mem)
+        if updates:
+            c = self.centroids_
+            self.centroids_ = sparse.vstack([updates.get(p, c[p]) for p in range(c.shape[0])], format="csr")
+
+    def _merge(self, week: str) -> None:
+        act = self.active_
+        if len(act) < 2:
+            return
+        group = cl.merge_close(self.centroids_[act], self.config.cluster.merge_threshold)
+        for g in np.unique(group):
+            members = [act[i] for i in np.flatnonzero(group == g)]
+            if len(members) < 2:
+                continue
+            keep = min(members, key=lambda p: self.issues_[p].id)  # the older id survives
+            for p in members:
+                if p != keep:
+                    self.issues_[p].merged_into = self.issues_[keep].id
+                    self.issues_[p].lineage.append({"week": week, "event": "merged_into",
+                                                    "issue": self.issues_[keep].id})
+                    self.issues_[keep].lineage.append({"week": week, "event": "absorbed",
+                                                       "issue": self.issues_[p].id})
+
+    def resolve(self, issue_id: int) -> int:
+        """The surviving id of an issue (follows ``merged_into``)."""
+        seen = set()
+        while issue_id >= 0 and issue_id not in seen:
+            seen.add(issue_id)
+            nxt = self.issues_[self._pos(issue_id)].merged_into
+            if nxt is None:
+                return issue_id
+            issue_id = nxt
+        return issue_id
+
+    def issue(self, issue_id: int) -> Issue:
+        return self.issues_[self._pos(issue_id)]
+
+    # -- persistence -------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        (directory / "assignments").mkdir(parents=True, exist_ok=True)
+        state = {"format": FORMAT, "config": _config_json(self.config), "next_id": self.next_id_,
+                 "weeks": self.weeks_, "issues": [asdict(i) for i in self.issues_],
+                 "pool": {"ids": self.pool_ids_, "weeks": self.pool_weeks_}}
+        (directory / "tracker.json").write_text(json.dumps(state, ensure_ascii=False, indent=1), "utf-8")
+        c = self.centroids_ if self.centroids_ is not None else sparse.csr_matrix((0, 1), dtype=np.float32)
+        sparse.save_npz(directory / "centroids.npz", sparse.csr_matrix(c))
+        if self.pool_x_ is not None:
+            sparse.save_npz(directory / "pool.npz", self.pool_x_)
+        for w, a in self.assignments_.items():
+            (directory / "assignments" / f"{w}.json").write_text(json.dumps(a), "utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "IssueTracker":
+        directory = Path(directory)
+        try:
+            state = json.loads((directory / "tracker.json").read_text("utf-8"))
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{directory}/tracker.json cannot be read: {e}") from None
+        if state.get("format") != FORMAT:
+            raise ValueError(f"{directory}: issue state format {state.get('format')} is not {FORMAT}")
+        cfgj = state["config"]
+        tr = cls(TrackerConfig(cluster=cl.ClusterConfig(**cfgj.pop("cluster")), **cfgj))
+        tr._init()
+        tr.issues_ = [Issue(**i) for i in state["issues"]]
+        tr.next_id_ = state["next_id"]
+        tr.weeks_ = list(state["weeks"])
+        c = sparse.load_npz(directory / "centroids.npz").tocsr()
+        tr.centroids_ = c if c.shape[0] else None
+        pool = directory / "pool.npz"
+        tr._set_pool(state["pool"]["ids"], state["pool"]["weeks"],
+                     sparse.load_npz(pool).tocsr() if pool.is_file() and state["pool"]["ids"] else None)
+        for f in sorted((directory / "assignments").glob("*.json")):
+            tr.assignments_[f.stem] = {k: int(v) for k, v in json.loads(f.read_text("utf-8")).items()}
+        tr._reindex()
+        return tr
+
+
+def _config_json(cfg: TrackerConfig) -> dict:
+    d = asdict(cfg)
+    return d
