@@ -119,6 +119,7 @@ def train(
     name: Annotated[str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")] = "default",
     models_dir: ModelsDirOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Promote the new version even if it scores worse than the current one.")] = False,
+    taxonomy: Annotated[Optional[str], typer.Option("--taxonomy", help="Check labels against a taxonomy CSV (一级分类,二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.")] = None,
     review_precision: Annotated[float, typer.Option(help="Tags below the confidence that reaches this precision get needs_review.")] = 0.95,
     embedder: Annotated[Optional[str], typer.Option("--embedder", help="Add sentence-embedding features from this embedder (name or dir).")] = None,
     columns: ColumnsOpt = None,
@@ -142,6 +143,14 @@ def train(
     from hotline_nlp.classifier.training import train as run_train
 
     loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
+    if taxonomy:
+        from hotline_nlp.corpus.loaders import DataError
+        from hotline_nlp.corpus.taxonomy import load_taxonomy, restrict_to
+
+        try:
+            restrict_to(loaded, load_taxonomy(taxonomy))
+        except DataError as e:
+            fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
     params = {"review_precision": review_precision, "embedder": embedder}

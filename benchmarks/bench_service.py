@@ -175,20 +175,30 @@ async def open_loop(port: int, payloads: Payloads, rate: float, seconds: float, 
 
 
 async def sweep(port: int, payloads: Payloads, rates: list[float], seconds: float) -> tuple[list[dict], float | None]:
-    steps, best = [], None
+    """Step the rate up; stop after two failing steps in a row. Returns the steps
+    and the sustained rate (highest passing step below the first failure)."""
+    steps, best, failed_in_a_row = [], None, 0
     for rate in rates:
         for attempt in range(2):  # a failing step is run once more: one GC pause or fsync stall is not a verdict
             s = await open_loop(port, payloads, rate, seconds)
             print(f"    {payloads.kind} x{payloads.batch} @ {rate:g}/s: p50 {s['p50']:.1f} ms p99 {s['p99']:.1f} ms "
                   f"errors {s['errors']}" + (" (rerun)" if attempt else ""), flush=True)
-            if s["p99"] < P99_TARGET_MS and s["errors"] == 0:
+            if passes(s):
                 break
         steps.append(s)
-        if s["p99"] < P99_TARGET_MS and s["errors"] == 0:
-            best = rate
+        if passes(s):
+            failed_in_a_row = 0
+            if all(passes(x) for x in steps):
+                best = rate
         else:
-            break
+            failed_in_a_row += 1
+            if failed_in_a_row == 2:
+                break
     return steps, best
+
+
+def passes(step: dict) -> bool:
+    return step["p99"] < P99_TARGET_MS and step["errors"] == 0
 
 
 # --- report ------------------------------------------------------------------------
@@ -253,7 +263,7 @@ def main() -> None:
                   f"p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms", flush=True)
         for kind, batch, _ in scenarios:
             peak = next(c["rps"] for c in closed if c["kind"] == kind and c["batch"] == batch)
-            fractions = [0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0]
+            fractions = [0.05, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0]
             rates = sorted({max(0.5, round(peak * f, 1)) for f in fractions})
             steps, best = asyncio.run(sweep(port, Payloads(kind, batch, port, f"o{kind}{batch}"), rates, secs))
             sweeps.append({"kind": kind, "batch": batch, "steps": steps, "best": best})
@@ -305,19 +315,27 @@ def write_report(args, closed, sweeps, drills) -> None:
     for c in closed:
         lines.append(f"| {c['kind']} | {c['batch']} | {c['conns']} | {c['rps']:.1f} | {c['cps']:.0f} | "
                      f"{c['p50']:.1f} | {c['p99']:.1f} | {c['errors']} |")
-    lines += ["", f"Open loop (fixed arrival rate, latency from the scheduled send time); sustained rate = "
-              f"highest step with p99 < {P99_TARGET_MS:.0f} ms and no errors:", "",
-              "| endpoint | complaints/request | sustained requests/s | complaints/s | p50 ms | p99 ms at that rate | next step (p99) |",
-              "|---|---:|---:|---:|---:|---:|---|"]
+    lines += ["", f"Open loop (fixed arrival rate; latency from the scheduled send time, so queueing counts). "
+              f"Sustained rate = highest step with p99 < {P99_TARGET_MS:.0f} ms and no errors, all lower steps "
+              "passing too:", "",
+              "| endpoint | complaints/request | sustained requests/s | complaints/s | p50 ms | p99 ms |",
+              "|---|---:|---:|---:|---:|---:|"]
     for s in sweeps:
         best = next((x for x in s["steps"] if x["rate"] == s["best"]), None)
-        after = next((x for x in s["steps"] if s["best"] is None or x["rate"] > s["best"]), None)
-        nxt = f"{after['rate']:g}/s ({after['p99']:.0f} ms)" if after else "not reached"
         if best:
             lines.append(f"| {s['kind']} | {s['batch']} | {best['rate']:g} | {best['rate'] * s['batch']:.0f} | "
-                         f"{best['p50']:.1f} | {best['p99']:.1f} | {nxt} |")
+                         f"{best['p50']:.1f} | {best['p99']:.1f} |")
         else:
-            lines.append(f"| {s['kind']} | {s['batch']} | < {s['steps'][0]['rate']:g} | – | – | – | {nxt} |")
+            low = s["steps"][0]
+            lines.append(f"| {s['kind']} | {s['batch']} | none: p99 is {low['p99']:.0f} ms already at "
+                         f"{low['rate']:g}/s | – | {low['p50']:.1f} | {low['p99']:.1f} |")
+    lines += ["", "Every open-loop step:", "",
+              "| endpoint | complaints/request | rate requests/s | complaints/s | p50 ms | p99 ms | errors |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for s in sweeps:
+        for x in s["steps"]:
+            lines.append(f"| {s['kind']} | {s['batch']} | {x['rate']:g} | {x['rate'] * s['batch']:.0f} | "
+                         f"{x['p50']:.1f} | {x['p99']:.1f} | {x['errors']} |")
     lines += ["", "Fault drill: 8 clients ingest batches of 10; `kill -9` after 2,000 acknowledged; restart on the "
               "same store; every stored id counted straight from the database:", "",
               "| store | acknowledged | sent | stored after restart | acknowledged but lost | duplicated | "

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from hotline_nlp.corpus.text import normalise, segment
+from hotline_nlp.corpus.text import normalise, segment_many
 
 
 def _identity(x):
@@ -60,7 +60,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------
     def fit(self, texts, y=None):
         texts = [normalise(t) for t in texts]
-        self.word_ = _word_vectorizer(self.min_df).fit([segment(t) for t in texts])
+        self.word_ = _word_vectorizer(self.min_df).fit(segment_many(texts))
         self.char_ = _char_vectorizer(self.char_ngram_max, self.min_df).fit(texts)
         self.embedder_ = self._load_embedder() if self.embedder else None
         self.n_features_out_ = (len(self.word_.vocabulary_) + len(self.char_.vocabulary_)
@@ -70,7 +70,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     def transform(self, texts):
         check_is_fitted(self, "word_")
         texts = [normalise(t) for t in texts]
-        blocks = [self.word_.transform([segment(t) for t in texts]), self.char_.transform(texts)]
+        blocks = [self.word_.transform(segment_many(texts)), self.char_.transform(texts)]
         if self.embedder_ is not None:
             dense = self.embedder_.encode(texts, show_progress=False)
             blocks.append(sp.csr_matrix(self.embedding_weight * dense.astype(np.float32)))

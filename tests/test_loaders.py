@@ -175,3 +175,20 @@ def test_real_zhwz_export_loads_with_its_one_duplicate(zhwz):
     res = load_complaints(zhwz / "labeled.csv", require=("labels",))
     assert len(res.frame) + res.n_rejected_rows == 2773
     assert res.rejects["problem"].str.startswith("duplicate id").all()
+
+
+def test_fast_segmenter_matches_jieba_on_chinese():
+    """The Rust segmenter is jieba's model: same words on Chinese text."""
+    import re
+
+    from hotline_nlp.corpus.text import tokenizer
+
+    texts = ["市民反映兴隆台区水木清华小区物业不允许业主车辆临时进入园区，搬运重物不便",
+             "在万达广场3楼一笼升小笼灌汤包馆办理储值卡，现商家停止经营，无法退款",
+             "物业公司拒绝出具同意安装新能源汽车充电桩证明", "网约车司机不使用计价器，一口要价"]
+    han = re.compile(r"[\u4e00-\u9fd5]")
+    for t in texts:
+        ours = [w for w in segment(t) if han.search(w)]
+        ref = [w for w in tokenizer().lcut(t, HMM=False) if han.search(w)]
+        assert ours == ref
+    assert segment("2024年WiFi坏了，打12345") == ["2024", "年", "wifi", "坏", "了", "打", "12345"]

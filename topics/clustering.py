@@ -29,6 +29,7 @@ class ClusterConfig:
     max_points: int = 10_000  # HDBSCAN sample cap; the rest is assigned by centroid
     assign_threshold: float = 0.3  # cosine to a centroid needed to belong to an issue
     merge_threshold: float = 0.8  # clusters whose centroids are this close become one issue
+    min_coherence: float = 0.25  # median member-to-centroid cosine a cluster needs (drops "blob" clusters)
     centroid_nnz: int = 2000  # a centroid keeps its largest weights only (memory, speed)
     seed: int = 0
 
@@ -76,14 +77,21 @@ def hdbscan_labels(x, cfg: ClusterConfig) -> np.ndarray:
 
 def centroid(x, rows, nnz: int = 2000) -> sparse.csr_matrix:
     """Unit mean of ``x[rows]`` keeping its ``nnz`` largest weights, as a 1-row CSR."""
-    m = np.asarray(x[rows].mean(axis=0)).ravel()
-    if nnz and np.count_nonzero(m) > nnz:
-        cut = np.partition(np.abs(m), -nnz)[-nnz]
-        m[np.abs(m) < cut] = 0.0
-    norm = np.linalg.norm(m)
+    rows = np.asarray(rows)
+    sub = x[rows]
+    if sparse.issparse(sub):
+        m = sparse.csr_matrix(np.ones((1, sub.shape[0]), dtype=np.float32)) @ sub  # stays sparse
+        m = sparse.csr_matrix(m, dtype=np.float32)
+        m.sum_duplicates()
+        if nnz and m.nnz > nnz:
+            keep = np.argpartition(np.abs(m.data), -nnz)[-nnz:]
+            m = sparse.csr_matrix((m.data[keep], (np.zeros(nnz, dtype=np.int64), m.indices[keep])), shape=m.shape)
+    else:
+        m = sparse.csr_matrix(np.asarray(sub, dtype=np.float32).sum(axis=0, keepdims=True))
+    norm = float(np.sqrt(m.multiply(m).sum()))
     if norm > 0:
-        m = m / norm
-    return sparse.csr_matrix(m.astype(np.float32))
+        m = m * np.float32(1.0 / norm)
+    return sparse.csr_matrix(m, dtype=np.float32)
 
 
 def centroids_of(x, labels: np.ndarray, nnz: int = 2000) -> tuple[sparse.csr_matrix, list[int]]:
@@ -141,10 +149,30 @@ def assign(x, c: sparse.csr_matrix, threshold: float, chunk: int = 8192) -> tupl
     return best, sim
 
 
+def coherence(x, rows, c: sparse.csr_matrix) -> float:
+    """Median cosine of ``x[rows]`` to the centroid ``c`` (1 row)."""
+    return float(np.median(similarities(x[rows], c)[:, 0])) if len(rows) else 0.0
+
+
+def drop_incoherent(x, labels: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
+    """Labels with clusters below ``min_coherence`` turned into noise.
+
+    HDBSCAN's excess-of-mass selection sometimes returns one wide, loose cluster
+    (a "blob" of unrelated complaints); its members are far from their mean.
+    """
+    out = labels.copy()
+    for k in np.unique(labels[labels >= 0]):
+        rows = np.flatnonzero(labels == k)
+        if coherence(x, rows, centroid(x, rows, cfg.centroid_nnz)) < cfg.min_coherence:
+            out[rows] = -1
+    return out
+
+
 def discover(x, cfg: ClusterConfig) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Issues in ``x``: HDBSCAN, merge near-identical clusters, then assign every
-    row by the centroid rule. Returns (centroids, issue index per row, -1 = none)."""
-    labels = hdbscan_labels(x, cfg)
+    """Issues in ``x``: HDBSCAN, drop loose clusters, merge near-identical ones,
+    then assign every row by the centroid rule. Returns (centroids, issue index
+    per row, -1 = none)."""
+    labels = drop_incoherent(x, hdbscan_labels(x, cfg), cfg)
     c, keys = centroids_of(x, labels, cfg.centroid_nnz)
     if not keys:
         return c, np.full(x.shape[0], -1, dtype=np.int64)

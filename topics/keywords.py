@@ -13,6 +13,7 @@ of the compound every complaint repeats would be the top "keyword".
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -29,16 +30,23 @@ _WEAK = frozenset({
 })
 
 
-def _tokens(text: str, place_names: set[str]) -> list[str]:
-    """Content words of ``text`` that are not place names, weak words or parts of places."""
-    out = []
-    for w in content_words(text):
-        if len(w) < 2 or w in _WEAK or w in place_names:
-            continue
-        if any(w in p for p in place_names if len(w) >= 2 and len(p) > len(w) and w not in ("小区",)):
-            continue  # 丽发 / 新城 of 丽发新城小区
-        out.append(w)
-    return out
+_CODE = re.compile(r"[A-Za-z]{0,2}\d+[A-Za-z]{0,2}|[A-Za-z]{1,2}")  # A2, k9, 3号 leftovers
+
+
+def _place_parts(place_names: set[str]) -> set[str]:
+    """Every substring (2+ characters) of the place names: 丽发, 新城 of 丽发新城小区."""
+    parts: set[str] = set()
+    for p in place_names:
+        for i in range(len(p)):
+            for j in range(i + 2, min(len(p), i + 8) + 1):
+                parts.add(p[i:j])
+    return parts
+
+
+def _tokens(text: str, place_parts: set[str]) -> list[str]:
+    """Content words of ``text`` that are not weak words or (parts of) place names."""
+    return [w for w in content_words(text)
+            if len(w) >= 2 and w not in _WEAK and w not in place_parts and not _CODE.fullmatch(w)]
 
 
 def ctfidf_keywords(docs_by_issue: dict[int, list[str]], top: int = 8,
@@ -54,10 +62,14 @@ def ctfidf_keywords(docs_by_issue: dict[int, list[str]], top: int = 8,
         classes[-1] = background
     counts: dict[int, Counter] = {}
     for k, texts in classes.items():
-        names = pl.place_words(texts)
+        named: Counter = Counter()
+        for t in texts:
+            named.update({n for _, n in pl.extract_places(t)})
+        # a place named once may be a mis-cut ("搅拌站丽发新城小区"): only repeated names hide words
+        parts = _place_parts({n for n, c in named.items() if c >= 2 or len(texts) <= 2})
         c: Counter = Counter()
         for t in texts:
-            c.update(_tokens(t, names))
+            c.update(_tokens(t, parts))
         counts[k] = c
     total: Counter = Counter()
     for c in counts.values():

@@ -93,7 +93,7 @@ class Representation:
         # complaint": raw cosines ~0.6); centring on the history's mean makes
         # unrelated complaints ~0 and keeps same-issue ones ~0.5.
         self.center_ = sem.mean(axis=0) if sem is not None and len(sem) else None
-        return self._combine(self._semantic(sem), self.lexical(texts))
+        return self._combine(self._semantic(sem), self._weigh(counts))
 
     def _semantic_raw(self, texts: list[str], show_progress: bool = False) -> np.ndarray | None:
         if self.embedder_ is None:
@@ -115,7 +115,10 @@ class Representation:
                                       lex * np.float32(np.sqrt(1.0 - self.weight_))], format="csr"))
 
     def lexical(self, texts: list[str]) -> sparse.csr_matrix:
-        x = self._hasher().transform(texts).astype(np.float32)
+        return self._weigh(self._hasher().transform(texts))
+
+    def _weigh(self, counts) -> sparse.csr_matrix:
+        x = sparse.csr_matrix(counts, dtype=np.float32)
         x.data = np.log1p(x.data)  # sublinear tf: one phrase repeated is not many topics
         return l2_rows(x.multiply(self.idf_[None, :]).tocsr())
 

@@ -160,7 +160,7 @@ class IssueTracker:
         result = {i: int(k) for i, k in zip(ids, assigned)}
         born_members: set[int] = set()
         if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
-            labels = cl.hdbscan_labels(pool_x, cfg.cluster)
+            labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster), cfg.cluster)
             is_now = np.array([w == week for w in pool_weeks])
             for k in sorted(set(labels[labels >= 0].tolist())):
                 members = np.flatnonzero(labels == k)

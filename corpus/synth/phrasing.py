@@ -159,8 +159,8 @@ def _pick_details(pool: list[str], n: int, rng: random.Random, ctx: dict) -> lis
 
 
 N_DETAILS = {"tiny": (0,), "short": (0, 1, 1), "medium": (1, 2, 2, 3), "long": (3, 4, 5), "xl": (5, 6, 7),
-             "xxl": (7, 8, 9)}
-P_SIBLING = {"tiny": 0.0, "short": 0.15, "medium": 0.35, "long": 0.55, "xl": 0.75, "xxl": 0.9}
+             "xxl": (8, 9, 10)}
+P_SIBLING = {"tiny": 0.0, "short": 0.1, "medium": 0.25, "long": 0.45, "xl": 0.7, "xxl": 0.85}
 _AND = ("而且", "还有，", "更气人的是，", "另外", "再一个，", "除此之外，", "再就是", "同时", "还有就是", "顺便说一下，")
 
 
@@ -187,7 +187,7 @@ def compose(group: Group, topic: Topic, rng: random.Random, ctx: dict, *, style:
     if size != "tiny" and size != "short" and rng.random() < 0.5:
         parts.insert(0, expand(rng.choice(group.intros or stock.GENERIC_INTROS), rng, ctx))
     if size == "xxl" or (size == "xl" and rng.random() < 0.5):
-        parts[:0] = [expand(f, rng, ctx) for f in rng.sample(stock.BACKSTORY, 2 if size == "xxl" else 1)]
+        parts[:0] = [expand(f, rng, ctx) for f in rng.sample(stock.BACKSTORY, rng.choice((2, 3)) if size == "xxl" else 1)]
     picked = _pick_details(details, rng.choice(N_DETAILS[size]), rng, ctx)
     parts += picked
     sides = [c for c in usable(siblings, ctx)] if siblings else []
@@ -198,11 +198,14 @@ def compose(group: Group, topic: Topic, rng: random.Random, ctx: dict, *, style:
     if others and big and rng.random() < {"long": 0.25, "xl": 0.5, "xxl": 0.6}[size]:
         second = expand(rng.choice(others), rng, ctx)  # the same trouble has more than one face
         parts.insert(len(parts) - len(picked) // 2, rng.choice(_AND) + second)
-    n_generic = {"xl": 2, "xxl": 3}.get(size, 1 if (size == "long" and rng.random() < 0.6)
+    n_generic = {"xl": 2, "xxl": rng.choice((3, 4))}.get(size, 1 if (size == "long" and rng.random() < 0.6)
                                         or (size == "medium" and rng.random() < 0.15) else 0)
     parts += [expand(f, rng, ctx) for f in rng.sample(stock.GENERIC_DETAILS, n_generic)]
     if size in ("xl", "xxl") or (size == "long" and rng.random() < 0.55):
-        parts += [expand(f, rng, ctx) for f in rng.sample(stock.HISTORY, 2 if size == "xxl" else 1)]
+        parts += [expand(f, rng, ctx) for f in rng.sample(stock.HISTORY, rng.choice((2, 3)) if size == "xxl" else 1)]
+    if size == "xxl" or (size == "xl" and rng.random() < 0.3):
+        for frag in rng.sample(stock.DIGRESSIONS, rng.choice((1, 2, 2)) if size == "xxl" else 1):
+            parts.insert(rng.randint(min(3, len(parts)), len(parts)), expand(frag, rng, ctx))
     if consequences and (big or (size == "medium" and rng.random() < 0.35)):
         parts.append(expand(rng.choice(consequences), rng, ctx))
     if extra:

@@ -31,13 +31,14 @@ HOLIDAYS = ((date(2023, 1, 21), date(2023, 1, 27)), (date(2023, 9, 29), date(202
             (date(2024, 2, 10), date(2024, 2, 17)), (date(2024, 10, 1), date(2024, 10, 7)))
 # phone records are summaries; web messages run longer, a few of them much longer
 SIZES = {"phone": (("tiny", 0.1), ("short", 0.28), ("medium", 0.42), ("long", 0.18), ("xl", 0.02)),
-         "web": (("tiny", 0.04), ("short", 0.13), ("medium", 0.35), ("long", 0.3), ("xl", 0.1), ("xxl", 0.08))}
+         "web": (("tiny", 0.04), ("short", 0.12), ("medium", 0.32), ("long", 0.3), ("xl", 0.12), ("xxl", 0.1))}
 PLANTED_SIZES = (("short", 0.25), ("medium", 0.45), ("long", 0.25), ("xl", 0.05))
 THIN_SIZES = (("tiny", 0.6), ("short", 0.4))
 PHONE_PREFIX = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
                 "157", "158", "159", "176", "177", "180", "181", "183", "185", "186", "187", "188", "189", "199")
 BULLETIN_XQ = (("霞光府壹号院", "兴隆台区"), ("富田花园", "大洼区"), ("湖畔小区", "双台子区"))
-MULTI_ISSUE = 0.08  # share of ordinary complaints that add a second issue from a related category
+MULTI_ISSUE = 0.08
+BRIDGE_SCALE = 0.7  # bridge counts are written per 7,000 complaints; this tunes them all at once  # share of ordinary complaints that add a second issue from a related category
 
 
 @dataclass
@@ -142,6 +143,8 @@ def _write_text(rng: random.Random, row: Row, seen: set[str], prefix: str = "") 
     seen.add(draft.body)
     row.body, row.core_index = draft.body, draft.core_index
     row.title = "" if row.style == "phone" and rng.random() < 0.4 else draft.title
+    if row.kind in ("vague", "empty") and row.title:  # a thin record gets a thin subject, never a wrapped one
+        row.title = expand(rng.choice(vague.TITLES), rng, row.ctx)
 
 
 def _repeat(rng: random.Random, orig: Row, seen: set[str]) -> Row | None:
@@ -186,7 +189,7 @@ def _plan(rng: random.Random, n: int) -> list[tuple[tuple, tuple, str, tuple]]:
     plan = []
     for b in all_bridges():
         weights = [w for _, _, w in b.labels]
-        for _ in range(round(b.count * n / 7000)):
+        for _ in range(round(b.count * BRIDGE_SCALE * n / 7000)):
             l1, l2, _ = rng.choices(b.labels, weights)[0]
             plan.append((lookup(l1, l2), b.source(l1), "bridge", b.season))
     n_empty = round(n * vague.EMPTY_RATE)

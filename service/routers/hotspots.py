@@ -24,7 +24,7 @@ from hotline_nlp.topics.periods import PeriodError, parse_period
 
 router = APIRouter(prefix="/v1", tags=["hotspots"], dependencies=[Depends(require_api_key)])
 ERRORS = {s: {"model": ErrorOut} for s in (401, 422, 503)}
-# History read before the week: a year and a bit covers 同比 (same week last year) and baselines.
+# History read before the week: weekly_alert looks 52 weeks back by default.
 HISTORY_DAYS = 400
 
 
@@ -47,10 +47,13 @@ def hotspots(engine: EngineDep,
         raise InputError("period", str(e)) from None
     if p.kind != "week":
         raise InputError("period", f"{period!r} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20")
-    weekly_alert, _ = _engine()
+    weekly_alert, mod = _engine()
     since = (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime()
     frame = rec.to_frame(repo.iter_rows(engine, since=since, until=p.end.to_pydatetime()))
-    alert = weekly_alert(frame, period)
+    try:
+        alert = weekly_alert(frame, p.label)
+    except mod.HotspotError as e:  # e.g. no complaints stored in that week
+        raise InputError("period", str(e)) from None
     body = alert.to_json() if hasattr(alert, "to_json") else alert
     # default=str: the engine may hand back timestamps or numpy scalars; the CLI prints the same way.
     return JSONResponse(json.loads(json.dumps(body, ensure_ascii=False, default=str)))

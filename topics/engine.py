@@ -1,0 +1,186 @@
+"""The shared machinery of the hotspot reports: one window of complaints,
+embedded once, replayed week by week through an ``IssueTracker``.
+
+``weekly_alert``, ``emerging_issues`` and the benchmark all do the same thing:
+take the complaints of [history start, period end), vectorise them once, cluster
+the history once, then step through the weeks to report. ``Window`` holds that
+state so none of them re-embeds or re-clusters.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotline_nlp.topics import dedup
+from hotline_nlp.topics.clustering import ClusterConfig
+from hotline_nlp.topics.emergence import EmergenceConfig
+from hotline_nlp.topics.periods import week_period, weeks_between
+from hotline_nlp.topics.represent import Representation
+from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
+
+
+class HotspotError(ValueError):
+    """Input that cannot give a hotspot report; the message says what and where."""
+
+
+@dataclass
+class HotspotConfig:
+    """Every knob of the hotspot reports (defaults measured in BENCHMARKS.md)."""
+
+    tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(
+        cluster=ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25)))
+    emergence: EmergenceConfig = field(default_factory=EmergenceConfig)
+    semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (represent.py)
+    dedup_window_days: float = 7.0
+    dup_cos: float = 0.95
+    examples: int = 3
+    max_issues: int = 20
+    keyword_sample: int = 150
+
+
+def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a date and a text, sorted by time, with ``key`` (unique id) and ``week``."""
+    if frame is None or len(frame) == 0:
+        raise HotspotError("no complaints: the input is empty")
+    if "created_at" not in frame:
+        raise HotspotError("the complaints have no date column (受理时间/created_at); hotspots need dates")
+    if "text" not in frame:
+        raise HotspotError("the complaints have no text column")
+    ts = pd.to_datetime(frame["created_at"], errors="coerce")
+    if ts.notna().sum() == 0:
+        raise HotspotError("no complaint has a usable date (created_at is empty or unparseable in every row)")
+    out = frame.loc[ts.notna()].copy()
+    out["created_at"] = ts[ts.notna()]
+    out = out.sort_values("created_at", kind="stable")
+    ids = out["id"].astype(str) if "id" in out else pd.Series([f"row{i}" for i in range(len(out))], index=out.index)
+    dup = ids.duplicated(keep=False)
+    if dup.any():  # keep ids readable but unique: the tracker keys on them
+        ids = ids.where(~dup, ids + "@" + pd.Series(range(len(ids)), index=ids.index).astype(str))
+    out["key"] = ids
+    out["id"] = out["id"].astype(str) if "id" in out else ids
+    out["week"] = [week_period(t).label for t in out["created_at"]]
+    out["text"] = out["text"].fillna("").astype(str)
+    return out
+
+
+def data_span(frame: pd.DataFrame) -> str:
+    return f"{frame['created_at'].min().date()}..{frame['created_at'].max().date()}"
+
+
+class Window:
+    """Complaints of [start, end) with vectors, a tracker, and per-row issue ids."""
+
+    def __init__(self, frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, embedder=None,
+                 config: HotspotConfig | None = None, state_dir: str | Path | None = None):
+        self.config = config or HotspotConfig()
+        self.rows = frame.loc[(frame["created_at"] >= start) & (frame["created_at"] < end)]
+        self.start, self.end = start, end
+        self.week_labels = [p.label for p in weeks_between(start, end)]
+        self.state_dir = Path(state_dir) if state_dir else None
+        texts = self.rows["text"].tolist()
+        if self.state_dir and (self.state_dir / "tracker.json").is_file():
+            self.rep = Representation.load(self.state_dir / "representation", embedder=embedder)
+            self.x = self.rep.transform(texts)
+            self.tracker = IssueTracker.load(self.state_dir)
+        else:
+            self.rep = Representation(embedder=embedder if self.config.semantic_weight > 0 else "none",
+                                      semantic_weight=self.config.semantic_weight)
+            self.x = self.rep.fit_transform(texts) if texts else None
+            self.tracker = None
+        self._pos = {k: i for i, k in enumerate(self.rows["key"])}
+
+    # -- replay ------------------------------------------------------------
+    def _week_rows(self, label: str) -> np.ndarray:
+        return np.flatnonzero((self.rows["week"] == label).to_numpy())
+
+    def bootstrap(self, before: pd.Timestamp) -> None:
+        """Cluster every row before ``before`` (unless a saved tracker was loaded)."""
+        if self.tracker is not None:
+            return
+        idx = np.flatnonzero((self.rows["created_at"] < before).to_numpy())
+        self.tracker = IssueTracker(self.config.tracker)
+        sub = self.rows.iloc[idx]
+        self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x[idx] if idx.size else None)
+
+    def step(self, label: str) -> bool:
+        """Process one week; False when the tracker already holds it (a saved state)."""
+        if label in self.tracker.assignments_ and self.tracker.weeks_ and label <= self.tracker.weeks_[-1]:
+            return False
+        idx = self._week_rows(label)
+        sub = self.rows.iloc[idx]
+        x = self.x[idx] if idx.size else None
+        self.tracker.step(label, sub["key"].tolist(), x if x is not None else _empty(self.x, self.rep))
+        return True
+
+    def run_until(self, label: str) -> None:
+        """Step every week after the tracker's last one, up to and including ``label``."""
+        for w in self.week_labels:
+            if w > label:
+                break
+            if not self.tracker.weeks_ or w > self.tracker.weeks_[-1]:
+                self.step(w)
+
+    def save(self) -> None:
+        """Write the tracker and representation to ``state_dir`` atomically."""
+        if not self.state_dir:
+            return
+        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".hotspot-state-", dir=self.state_dir.parent))
+        try:
+            self.tracker.save(tmp)
+            self.rep.save(tmp / "representation")
+            old = None
+            if self.state_dir.exists():
+                old = self.state_dir.with_name(self.state_dir.name + ".old")
+                shutil.rmtree(old, ignore_errors=True)
+                self.state_dir.rename(old)
+            tmp.rename(self.state_dir)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- results -----------------------------------------------------------
+    def labels(self) -> np.ndarray:
+        """Issue id per row (merges followed; -1 = no issue)."""
+        out = np.full(len(self.rows), -1, dtype=np.int64)
+        for w, assigned in self.tracker.assignments_.items():
+            for key, issue in assigned.items():
+                i = self._pos.get(key)
+                if i is not None and issue >= 0:
+                    out[i] = self.tracker.resolve(issue)
+        return out
+
+    def repeats(self, labels: np.ndarray) -> np.ndarray:
+        callers = self.rows["caller"].tolist() if "caller" in self.rows else None
+        return dedup.find_repeats(self.rows["created_at"], self.rows["text"].tolist(), labels, self.x, callers,
+                                  self.config.dedup_window_days, self.config.dup_cos)
+
+    def counts(self, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[int]) -> np.ndarray:
+        """(issues x weeks) counts of originals, columns = ``week_labels``."""
+        col = {w: j for j, w in enumerate(self.week_labels)}
+        row = {k: i for i, k in enumerate(issue_ids)}
+        m = np.zeros((len(issue_ids), len(self.week_labels)), dtype=np.int64)
+        weeks = self.rows["week"].to_numpy()
+        for i in np.flatnonzero((labels >= 0) & (dup_of < 0)):
+            r = row.get(int(labels[i]))
+            if r is not None and weeks[i] in col:
+                m[r, col[weeks[i]]] += 1
+        return m
+
+    def totals(self) -> np.ndarray:
+        vc = self.rows["week"].value_counts()
+        return np.array([int(vc.get(w, 0)) for w in self.week_labels], dtype=np.int64)
+
+
+def _empty(x, rep):
+    from scipy import sparse
+
+    d = x.shape[1] if x is not None else rep.dim_
+    return sparse.csr_matrix((0, d), dtype=np.float32)

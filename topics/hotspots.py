@@ -1,0 +1,257 @@
+"""Hotspot reports: the weekly alert, the hot issues of a range, and the
+emerging issues of a longer period (for the bulletin's 难点问题).
+
+All three return plain dicts/lists that serialise to the JSON of the
+``hotline-nlp hotspots`` contract; rendering lives in ``topics.render``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotline_nlp.topics.category_stats import as_period, category_table
+from hotline_nlp.topics.emergence import decay_weights, heat_index, score_week
+from hotline_nlp.topics.engine import HotspotConfig, HotspotError, Window, check_frame, data_span
+from hotline_nlp.topics.issues_out import describe_issues, issue_record
+from hotline_nlp.topics.periods import Period, date_range, weeks_between
+
+__all__ = ["weekly_alert", "hot_issues", "emerging_issues", "HotspotConfig", "HotspotError"]
+
+
+def _config(config: HotspotConfig | None, alpha: float | None) -> HotspotConfig:
+    cfg = config or HotspotConfig()
+    if alpha is not None:
+        if not 0 < alpha < 1:
+            raise HotspotError(f"alpha (the false-alarm rate) must be between 0 and 1, got {alpha}")
+        cfg = replace(cfg, emergence=replace(cfg.emergence, alpha=float(alpha)))
+    return cfg
+
+
+def _tag(frame: pd.DataFrame, model) -> tuple[pd.DataFrame, list[str]]:
+    if model is None:
+        return frame, []
+    from hotline_nlp.classifier.tagging import tag_frame
+    from hotline_nlp.models.store import load_model
+
+    m = load_model(model) if isinstance(model, (str, Path)) else model
+    return tag_frame(frame, m), [f"categories tagged by model {getattr(m, 'name', model)}"]
+
+
+def _categories(frame: pd.DataFrame, period: Period, notes: list[str]) -> list[dict]:
+    if "level1" not in frame or frame["level1"].fillna("").astype(str).eq("").all():
+        notes.append("no category labels in the data (一级分类); pass --model to tag them")
+        return []
+    return category_table(frame, period)
+
+
+def _first_data_col(win: Window) -> int:
+    """Index of the first week column the data covers (earlier columns are not zeros, they are unknown)."""
+    have = set(win.rows["week"])
+    for j, w in enumerate(win.week_labels):
+        if w in have:
+            return j
+    return len(win.week_labels)
+
+
+def _score_at(win: Window, counts: np.ndarray, totals: np.ndarray, col: int, cfg: HotspotConfig) -> dict:
+    lo = min(_first_data_col(win), col)
+    return score_week(counts[:, lo : col + 1], totals[lo : col + 1], cfg.emergence)
+
+
+def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = 52, embedder=None, model=None, *,
+                 state_dir: str | Path | None = None, alpha: float | None = None,
+                 config: HotspotConfig | None = None, top: int | None = None) -> dict:
+    """The alert for one ISO week: categories, and the week's issues scored
+    against their own history (earlier rows of ``frame``, ``history_weeks`` back).
+
+    ``state_dir``: keep issue ids across runs (the tracker is saved there and
+    continued next week). Raises ``HotspotError`` for unusable input.
+    """
+    cfg = _config(config, alpha)
+    period = as_period(period)
+    if period.kind != "week":
+        raise HotspotError(f"{period.label} is a {period.kind}; the weekly alert takes an ISO week such as 2024-W20")
+    if history_weeks < 0:
+        raise HotspotError(f"history_weeks must be >= 0, got {history_weeks}")
+    data = check_frame(frame)
+    current = data.loc[period.contains(data["created_at"])]
+    if current.empty:
+        raise HotspotError(f"no complaints in {period.label} ({period.start.date()}..{period.last_day.date()}); "
+                           f"the data covers {data_span(data)}")
+    data, notes = _tag(data, model)
+    hist_start = period.start - pd.Timedelta(weeks=history_weeks)
+    win = Window(data, hist_start, period.end, embedder=embedder, config=cfg, state_dir=state_dir)
+    win.bootstrap(period.start)
+    win.run_until(period.label)
+    win.save()
+    labels = win.labels()
+    dup_of = win.repeats(labels)
+    issue_ids = sorted({int(v) for v in labels[labels >= 0]})
+    counts, totals = win.counts(labels, dup_of, issue_ids), win.totals()
+    col = win.week_labels.index(period.label)
+    s = _score_at(win, counts, totals, col, cfg)
+    n_hist = int(totals[_first_data_col(win):col].sum()) if col else 0
+    if n_hist == 0:
+        notes.append("no history before this week: issues are listed but none can be judged emerging")
+        s["emerging"] = np.zeros_like(s["emerging"])
+    now = counts[:, col]
+    order = sorted((i for i in range(len(issue_ids)) if now[i] > 0),
+                   key=lambda i: (-bool(s["emerging"][i]), -s["score"][i], -now[i], issue_ids[i]))
+    limit = top or cfg.max_issues
+    chosen = [i for i in order if s["emerging"][i]] + [i for i in order if not s["emerging"][i]]
+    chosen = chosen[: max(limit, int(s["emerging"].sum()))]
+    in_week = (win.rows["week"] == period.label).to_numpy()
+    desc = describe_issues(win, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg)
+    issues = []
+    for i in chosen:
+        rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=in_week, config=cfg)
+        prev = int(counts[i, col - 1]) if col else 0
+        rec.update({"count": int(now[i]), "previous_count": prev,
+                    "growth": None if prev == 0 else round((int(now[i]) - prev) / prev, 4),
+                    "expected": round(float(s["expected"][i]), 3), "p_value": float(s["p_value"][i]),
+                    "score": round(float(s["score"][i]), 3), "emerging": bool(s["emerging"][i]),
+                    "status": _status(win, issue_ids[i], period.label, bool(s["emerging"][i]), now[i], prev),
+                    "weekly": [{"week": w, "count": int(c)}
+                               for w, c in zip(win.week_labels[max(0, col - 11): col + 1],
+                                               counts[i, max(0, col - 11): col + 1])]})
+        issues.append(rec)
+    return {
+        "kind": "weekly_alert",
+        "period": period.to_json(),
+        "total": int(len(current)),
+        "history": {"start": hist_start.date().isoformat(), "weeks": history_weeks, "complaints": n_hist},
+        "categories": _categories(data, period, notes),
+        "issues": issues,
+        "settings": {"alpha": cfg.emergence.alpha, "min_count": cfg.emergence.min_count,
+                     "dispersion": round(float(s["dispersion"]), 4), "embedder": win.rep.embedder_version_,
+                     "state_dir": str(state_dir) if state_dir else None},
+        "notes": notes,
+    }
+
+
+def _status(win: Window, issue_id: int, week: str, emerging: bool, now: int, prev: int) -> str:
+    iss = win.tracker.issue(issue_id)
+    if iss.origin == "new" and iss.born == week:
+        return "new"
+    if emerging:
+        return "growing"
+    return "rising" if now > prev else ("falling" if now < prev else "steady")
+
+
+def _as_range(period_or_range) -> Period:
+    if isinstance(period_or_range, Period):
+        return period_or_range
+    if isinstance(period_or_range, (tuple, list)) and len(period_or_range) == 2:
+        return date_range(*period_or_range)
+    return as_period(period_or_range)
+
+
+def hot_issues(frame: pd.DataFrame, period_or_range, top: int = 10, embedder=None, model=None, *,
+               config: HotspotConfig | None = None, half_life_days: float | None = None) -> dict:
+    """The ``top`` hottest issues of a period or ``(start, end)`` range (inclusive
+    dates), ranked by the heat index (``emergence`` module doc)."""
+    cfg = config or HotspotConfig()
+    period = _as_range(period_or_range)
+    data = check_frame(frame)
+    rows = data.loc[period.contains(data["created_at"])]
+    if rows.empty:
+        raise HotspotError(f"no complaints in {period.label}; the data covers {data_span(data)}")
+    data, notes = _tag(data, model)
+    win = Window(data, period.start, period.end, embedder=embedder, config=cfg)
+    win.bootstrap(period.end)  # the whole range is "history": cluster it once
+    labels = win.labels()
+    dup_of = win.repeats(labels)
+    issue_ids = sorted({int(v) for v in labels[labels >= 0]})
+    half = half_life_days or max(7.0, (period.end - period.start).days / 4)
+    ages = ((period.end - win.rows["created_at"]).dt.total_seconds() / 86400).to_numpy()
+    w = decay_weights(ages, half) * (dup_of < 0)
+    likes = pd.to_numeric(win.rows["likes"], errors="coerce").fillna(0).to_numpy() if "likes" in win.rows else None
+    callers = win.rows["caller"].fillna("").astype(str).to_numpy() if "caller" in win.rows else None
+    vol, dist, lk = [], [], []
+    for k in issue_ids:
+        m = labels == k
+        vol.append(w[m].sum())
+        if callers is not None:
+            c = callers[m]
+            dist.append(len(set(c[c != ""])) + int((c == "").sum()))
+        else:
+            dist.append(int((m & (dup_of < 0)).sum()))
+        lk.append(likes[m].sum() if likes is not None else 0)
+    heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if likes is not None else None)
+    order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))[:top]
+    chosen = [issue_ids[i] for i in order]
+    desc = describe_issues(win, labels, chosen, focus=None, config=cfg)
+    weeks = win.week_labels
+    counts = win.counts(labels, dup_of, chosen)
+    issues = []
+    for rank, i in enumerate(order, start=1):
+        rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=None, config=cfg)
+        rec.update({"rank": rank, "heat": round(float(heat[i]), 2), "distinct_callers": int(dist[i]),
+                    "likes": int(lk[i]) if likes is not None else None,
+                    "weekly": [{"week": wk, "count": int(c)} for wk, c in zip(weeks, counts[rank - 1])]})
+        issues.append(rec)
+    return {"kind": "hot_issues", "period": period.to_json(), "total": int(len(rows)),
+            "categories": _categories(data, period, notes),
+            "issues": issues, "settings": {"half_life_days": half, "embedder": win.rep.embedder_version_},
+            "notes": notes}
+
+
+def emerging_issues(frame: pd.DataFrame, period, history_weeks: int = 52, embedder=None, *,
+                    alpha: float | None = None, config: HotspotConfig | None = None,
+                    max_issues: int = 10, **_ignored) -> list[dict]:
+    """Issues flagged emerging in any ISO week of ``period`` (a month, quarter,
+    half-year, year or range), most complaints first. Each: ``id``, ``label``,
+    ``keywords``, ``places``, ``count`` (originals in the period), ``repeats``,
+    ``first_seen``, ``last_seen``, ``weeks_flagged``, ``first_flagged``,
+    ``examples``, ``complaint_ids`` (in the period), ``weekly``. Empty when the
+    period holds no complaints."""
+    cfg = _config(config, alpha)
+    period = _as_range(period)
+    data = check_frame(frame)
+    if data.loc[period.contains(data["created_at"])].empty:
+        return []
+    weeks = weeks_between(period.start, period.end)
+    win = Window(data, weeks[0].start - pd.Timedelta(weeks=history_weeks), weeks[-1].end, embedder=embedder,
+                 config=cfg)
+    win.bootstrap(weeks[0].start)
+    flagged: dict[int, list[str]] = {}
+    for wk in weeks:
+        win.step(wk.label)
+        labels = win.labels()
+        dup_of = win.repeats(labels)
+        ids = sorted({int(v) for v in labels[labels >= 0]})
+        counts, totals = win.counts(labels, dup_of, ids), win.totals()
+        col = win.week_labels.index(wk.label)
+        if col == _first_data_col(win) or totals[_first_data_col(win):col].sum() == 0:
+            continue  # nothing to compare with yet
+        s = _score_at(win, counts, totals, col, cfg)
+        for i in np.flatnonzero(s["emerging"]):
+            flagged.setdefault(ids[i], []).append(wk.label)
+    if not flagged:
+        return []
+    labels = win.labels()
+    dup_of = win.repeats(labels)
+    flagged = _follow_merges(win, flagged)
+    in_period = period.contains(win.rows["created_at"]).to_numpy()
+    desc = describe_issues(win, labels, list(flagged), focus=in_period, config=cfg)
+    out = []
+    for k, wks in flagged.items():
+        rec = issue_record(win, labels, dup_of, k, desc, focus=in_period, config=cfg)
+        m = (labels == k) & in_period
+        rec.update({"count": int((m & (dup_of < 0)).sum()), "weeks_flagged": sorted(wks),
+                    "first_flagged": min(wks), "emerging": True})
+        if rec["count"]:
+            out.append(rec)
+    out.sort(key=lambda r: (-r["count"], r["id"]))
+    return out[:max_issues]
+
+
+def _follow_merges(win: Window, flagged: dict[int, list[str]]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for k, wks in flagged.items():
+        out.setdefault(win.tracker.resolve(k), []).extend(wks)
+    return {k: sorted(set(v)) for k, v in out.items()}
