@@ -400,6 +400,70 @@ def embed_cmd(
 
 # --- hotspots (issue 4) ---
 
+
+class HotspotFormat(str, Enum):
+    md = "md"
+    json = "json"
+    html = "html"
+
+
+@app.command("hotspots")
+def hotspots_cmd(
+    input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    period: Annotated[Optional[str], typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help="First day of a range (hot issues).")] = None,
+    end: Annotated[Optional[str], typer.Option("--end", help="Last day of a range (inclusive).")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Issues to list.")] = 10,
+    history_weeks: Annotated[int, typer.Option("--history-weeks", min=0, help="Weeks of history the alert compares with (56: a year and a month, for seasonality).")] = 56,
+    alpha: Annotated[Optional[float], typer.Option("--alpha", help="False-alarm rate per issue and week (default 0.001).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Tag categories with this model (for data without labels).")] = None,
+    embedder: Annotated[Optional[str], typer.Option("--embedder", help="Add sentence embeddings from this embedder (name or directory).")] = None,
+    semantic_weight: Annotated[Optional[float], typer.Option("--semantic-weight", min=0.0, max=1.0, help="Share of the embedding in the vectors (default 0.3 with --embedder, else 0).")] = None,
+    state_dir: Annotated[Optional[Path], typer.Option("--state-dir", help="Keep issue ids across weekly runs in this directory.")] = None,
+    format: Annotated[HotspotFormat, typer.Option("--format", help="md / html (bulletin-like, with a trend chart) or json.")] = HotspotFormat.md,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write here instead of stdout.")] = None,
+    models_dir: ModelsDirOpt = None,
+    columns: ColumnsOpt = None,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
+
+    The alert clusters the complaints of the history weeks into issues, matches
+    the week's complaints to them (new issues are born from what does not fit),
+    and flags issues that are new or growing beyond their own baseline.
+
+    Examples:
+
+      hotline-nlp hotspots --input demo --period 2024-W48 --format md
+
+      hotline-nlp hotspots --input 工单.csv --period 2019-W37 --state-dir state/ --format json
+
+      hotline-nlp hotspots --input 工单.csv --start 2019-01-01 --end 2019-12-31 --top 10 --format html --output hot.html
+    """
+    from hotline_nlp.topics.report import run_hotspots
+
+    if (period is None) == (start is None and end is None) or (start is None) != (end is None):
+        fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
+    m = None
+    if model:
+        from hotline_nlp.models.store import ModelError, load_model
+
+        try:
+            m = load_model(model, models_dir)
+        except ModelError as e:
+            fail(str(e))
+    loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
+    try:
+        text = run_hotspots(loaded.frame, period=period, start=start, end=end, top=top, history_weeks=history_weeks,
+                            alpha=alpha, model=m, embedder=embedder, semantic_weight=semantic_weight,
+                            state_dir=state_dir, fmt=format.value, output=output)
+    except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
+        fail(str(e))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        typer.echo(f"wrote {output}", err=True)
+
 # --- bulletin (issue 5) ---
 
 
@@ -431,6 +495,7 @@ def report_cmd(
     issue: Annotated[str, typer.Option("--issue", help="Issue line, e.g. '2024 年第 5 期' (default: the period).")] = "",
     date: Annotated[str, typer.Option("--date", help="Date printed at the end (default: today).")] = "",
     md_images: Annotated[str, typer.Option("--md-images", help="Markdown chart: `file` (PNG beside it) or `inline` (data URI).")] = "file",
+    emerging: Annotated[bool, typer.Option("--emerging/--no-emerging", help="Run the hotspot engine for 难点问题 (the slow part on large exports).")] = True,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
     models_dir: ModelsDirOpt = None,
@@ -461,7 +526,8 @@ def report_cmd(
     try:
         p = parse_period(period)
         opts = Options(compare=compare.value, weights=load_weights(weights), min_volume=min_volume,
-                       top_categories=top, city=city, issuer=issuer, issue=issue, date=date)
+                       top_categories=top, city=city, issuer=issuer, issue=issue, date=date,
+                       run_emerging=emerging)
         loaded = load_complaints(input, columns, encoding=encoding, require=("created_at",))
     except (DataError, PeriodError, ValueError) as e:
         fail(str(e))

@@ -43,6 +43,7 @@ from hotline_nlp.service.testing import (
 )
 
 P99_TARGET_MS = 100.0
+ERRORS: list[str] = []  # non-2xx answers, for the report
 
 
 # --- a tiny HTTP/1.1 client ---------------------------------------------------------
@@ -64,8 +65,9 @@ class Conn:
         for line in head.split(b"\r\n")[1:]:
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
-        if length:
-            await self.reader.readexactly(length)
+        body = await self.reader.readexactly(length) if length else b""
+        if not 200 <= status < 300:
+            ERRORS.append(f"{status}: {body[:200].decode(errors='replace')}")
         return status
 
     def close(self) -> None:
@@ -127,7 +129,9 @@ async def closed_loop(port: int, payloads: Payloads, conns: int, seconds: float)
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(conns)))
-    return stats(lat, errors, time.perf_counter() - t0, payloads.batch)
+    out = stats(lat, errors, time.perf_counter() - t0, payloads.batch)
+    out["load"] = os.getloadavg()[0]
+    return out
 
 
 async def open_loop(port: int, payloads: Payloads, rate: float, seconds: float, max_conns: int = 256) -> dict:
@@ -150,7 +154,8 @@ async def open_loop(port: int, payloads: Payloads, rate: float, seconds: float, 
             c = await Conn.open(port)
         try:
             status = await c.request(raws[i])
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError) as e:
+            ERRORS.append(f"connection: {type(e).__name__}: {e}")
             errors += 1
             return
         lat.append(time.perf_counter() - scheduled)
@@ -163,6 +168,7 @@ async def open_loop(port: int, payloads: Payloads, rate: float, seconds: float, 
         if delay > 0:
             await asyncio.sleep(delay)
         if opened - len(idle) >= max_conns and not idle:  # hopelessly behind: count as errors
+            ERRORS.append(f"client: {max_conns} requests outstanding, request not sent")
             errors += 1
             continue
         tasks.append(asyncio.ensure_future(one(i)))
@@ -171,6 +177,7 @@ async def open_loop(port: int, payloads: Payloads, rate: float, seconds: float, 
         c.close()
     out = stats(lat, errors, seconds, payloads.batch)
     out["rate"] = rate
+    out["load"] = os.getloadavg()[0]  # other processes on the machine show up here
     return out
 
 
@@ -304,17 +311,19 @@ def write_report(args, closed, sweeps, drills) -> None:
         "## Service (issue 6): load and fault test",
         "",
         f"Command: `{cmd}` · machine: {machine()} · server and client share these cores · date: {date.today()}",
+        "· `load avg` is the machine's 1-minute load average after each step: above ~2, other processes were "
+        "competing for the two cores (the benchmark itself accounts for up to ~2) and the step's latencies are pessimistic.",
         f"· model: {args.model_note} · requests carry the demo corpus' complaints (title + body) · store: SQLite "
         "file, WAL, synchronous=FULL · loopback HTTP/1.1 keep-alive.",
         "",
         "Closed loop (connections send back to back):",
         "",
-        "| endpoint | complaints/request | connections | requests/s | complaints/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | complaints/request | connections | requests/s | complaints/s | p50 ms | p99 ms | errors | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in closed:
         lines.append(f"| {c['kind']} | {c['batch']} | {c['conns']} | {c['rps']:.1f} | {c['cps']:.0f} | "
-                     f"{c['p50']:.1f} | {c['p99']:.1f} | {c['errors']} |")
+                     f"{c['p50']:.1f} | {c['p99']:.1f} | {c['errors']} | {c['load']:.1f} |")
     lines += ["", f"Open loop (fixed arrival rate; latency from the scheduled send time, so queueing counts). "
               f"Sustained rate = highest step with p99 < {P99_TARGET_MS:.0f} ms and no errors, all lower steps "
               "passing too:", "",
@@ -330,12 +339,16 @@ def write_report(args, closed, sweeps, drills) -> None:
             lines.append(f"| {s['kind']} | {s['batch']} | none: p99 is {low['p99']:.0f} ms already at "
                          f"{low['rate']:g}/s | – | {low['p50']:.1f} | {low['p99']:.1f} |")
     lines += ["", "Every open-loop step:", "",
-              "| endpoint | complaints/request | rate requests/s | complaints/s | p50 ms | p99 ms | errors |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+              "| endpoint | complaints/request | rate requests/s | complaints/s | p50 ms | p99 ms | errors | load avg |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for s in sweeps:
         for x in s["steps"]:
             lines.append(f"| {s['kind']} | {s['batch']} | {x['rate']:g} | {x['rate'] * s['batch']:.0f} | "
-                         f"{x['p50']:.1f} | {x['p99']:.1f} | {x['errors']} |")
+                         f"{x['p50']:.1f} | {x['p99']:.1f} | {x['errors']} | {x['load']:.1f} |")
+    if ERRORS:
+        from collections import Counter
+
+        lines += ["", "Errors seen: " + "; ".join(f"{n} x {e}" for e, n in Counter(ERRORS).most_common(5))]
     lines += ["", "Fault drill: 8 clients ingest batches of 10; `kill -9` after 2,000 acknowledged; restart on the "
               "same store; every stored id counted straight from the database:", "",
               "| store | acknowledged | sent | stored after restart | acknowledged but lost | duplicated | "

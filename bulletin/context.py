@@ -41,6 +41,7 @@ class Options:
     issuer: str = ""
     issue: str = ""
     date: str = ""  # as printed; default: today
+    run_emerging: bool = True  # 难点问题 runs the hotspot engine over the period (minutes on large data)
     emerging: dict = field(default_factory=dict)  # extra keyword args for emerging_issues
 
     def __post_init__(self):

@@ -58,7 +58,8 @@ _SENTENCE = re.compile(r"(?<=[。！？!?；;])")
 _CLAUSE = re.compile(r"(?<=[，,、：:])")
 
 
-def _strip_openers(text: str) -> str:
+def strip_openers(text: str) -> str:
+    """Drop greetings and 来电人称 / 我想反映 openers (as long as something is left)."""
     changed = True
     while changed:
         changed = False
@@ -113,7 +114,7 @@ def trim(text: str, limit: int = MAX_CHARS) -> str:
 
 def bulletin_quote(text: str, complaint_id: str) -> str:
     """'市民反映兴隆台区某小区物业不允许业主车辆进入，搬运重物不便（诉求编号：8213631）'."""
-    body = _reported(_strip_openers(clean(text)))
+    body = _reported(strip_openers(clean(text)))
     body = _PRIVATE.sub("***", body)
     return f"市民反映{trim(body)}（诉求编号：{complaint_id}）"
 
@@ -136,7 +137,7 @@ def _quote_source(df: pd.DataFrame) -> pd.Series:
 def _fits(src: str) -> bool:
     """True when the quote needs no cut inside its first sentence and does not
     open with a self-introduction (我是…的居民, 我住在…)."""
-    body = _reported(_strip_openers(clean(src)))
+    body = _reported(strip_openers(clean(src)))
     first = _SENTENCE.split(body, maxsplit=1)[0].rstrip("。！？!?；; ")
     return len(first) <= MAX_CHARS and not _SELF_INTRO.match(body)
 
@@ -195,6 +196,27 @@ def pick(df: pd.DataFrame, n: int = 1, exclude: set[str] = frozenset(),
             continue
         out.append((cid, quote))
         seen.append(_strip_id(quote))
+    return out
+
+
+def quote_rows(df: pd.DataFrame, n: int, avoid: list[str] = ()) -> list[tuple[str, str]]:
+    """Quote the rows of ``df`` in the order given (someone else ranked them),
+    skipping unquotable ones and near-duplicates (of each other and of ``avoid``); at most ``n``."""
+    if df.empty:
+        return []
+    src = _quote_source(df)
+    out: list[tuple[str, str]] = []
+    for i in range(len(df)):
+        t = src.iloc[i]
+        if _PRIVATE.search(t) or _NAMED.search(t) or len(t) < MIN_CHARS:
+            continue
+        cid = str(df["id"].iloc[i])
+        quote = bulletin_quote(t, cid)
+        if _near_duplicate(_strip_id(quote), [_strip_id(q) for q in avoid] + [_strip_id(q) for _, q in out]):
+            continue
+        out.append((cid, quote))
+        if len(out) >= n:
+            break
     return out
 
 

@@ -1,11 +1,14 @@
 """Section 难点问题: the emerging issues found by the hotspot engine
 (``hotline_nlp.topics.hotspots.emerging_issues``), each with its count, time
-span and examples, in the bulletin's voice:
+span, where it comes from and examples, in the bulletin's voice:
 
-"物业公司不配合业主安装充电桩。今年前 6 个月，此类诉求 80 余件。如，市民反映……"
+"1. 物业公司不配合业主安装充电桩。2024年7月17日至12月31日，此类诉求 47 件，主要
+分布在兴隆台区（11 件）……。如：市民反映……（诉求编号：……）。"
 
-The engine decides what is emerging; this section only words it and registers
-the counts as figures (the complaint ids come from the engine's issue record).
+The engine decides what is emerging; this section only words it. The count is
+the engine's (repeat calls about the same case are not counted twice); the
+time span and the district split are recomputed here from the data behind
+the issue's complaint ids, so each is a traceable figure.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import pandas as pd
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
-from hotline_nlp.bulletin.examples import pick
+from hotline_nlp.bulletin.examples import pick, quote_rows, strip_openers, trim
+from hotline_nlp.topics.periods import parse_period
+
+DEFAULTS = {"max_issues": 3}
 
 
 def _engine():
@@ -27,49 +33,82 @@ def _engine():
 
 
 def emerging_section(ctx: Context, report: Report, number: int) -> bool:
+    if not ctx.options.run_emerging:
+        report.omitted.append("难点问题：本次未运行热点发现（--no-emerging），本节从略。")
+        return False
     engine = _engine()
     if engine is None:
         report.omitted.append("难点问题：热点发现模块（topics.hotspots）不可用，本节从略。")
         return False
-    issues = engine(ctx.frame, ctx.period, **ctx.options.emerging)
+    issues = engine(ctx.frame, ctx.period, **{**DEFAULTS, **ctx.options.emerging})
     ctx.book.section = "难点问题"
-    head = Heading(f"{fmt.cn_number(number)}、难点问题", level=1)
+    report.add(Heading(f"{fmt.cn_number(number)}、难点问题", level=1))
     if not issues:
-        report.add(head, Paragraph("本期未发现新出现且持续上升的诉求问题。"))
+        report.add(Paragraph("经热点发现模块逐周比对，本期未发现新出现且持续增多的诉求问题。"))
         return True
-    report.add(head)
+    report.add(Paragraph(f"经热点发现模块逐周比对，本期共有 {len(issues)} 类诉求为新出现且增长较快的问题，"
+                         "需引起关注："))
     by_id = ctx.frame.set_index(ctx.frame["id"].astype(str), drop=False)
     for k, issue in enumerate(issues, start=1):
         report.add(_issue_paragraph(ctx, issue, k, by_id))
     return True
 
 
-def _field(issue, *names, default=None):
-    for n in names:
-        if isinstance(issue, dict) and n in issue:
-            return issue[n]
-        if hasattr(issue, n):
-            return getattr(issue, n)
-    return default
+def _headline(issue: dict, k: int) -> str:
+    """The engine's description (the most central complaint's title), without
+    openers and pleas; its keyword label when there is none."""
+    text = trim(strip_openers(str(issue.get("description") or "")))
+    return text or str(issue.get("label") or f"新问题 {k}")
 
 
-def _issue_paragraph(ctx: Context, issue, k: int, by_id: pd.DataFrame) -> Paragraph:
-    ids = [str(i) for i in _field(issue, "complaint_ids", "ids", default=[])]
-    label = str(_field(issue, "label", "title", "name", default=f"新问题 {k}"))
+def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> Paragraph:
+    book = ctx.book
+    ids = [str(i) for i in issue.get("complaint_ids", [])]
     rows = by_id.loc[[i for i in ids if i in by_id.index]]
-    in_period = rows.loc[ctx.period.contains(rows["created_at"])] if len(rows) else rows
-    n = ctx.book.add(f"emerging.{k}.count", f"难点问题 {label} 诉求量", len(ids), f"{len(ids)} 件",
-                     f"{ctx.period_filter}；热点发现模块识别的问题“{label}”", ids)
-    span = ""
+    rows = rows.loc[ctx.period.contains(rows["created_at"])]
+    headline = _headline(issue, k)
+    key = f"emerging.{k}"
+    where = f"{ctx.period_filter}；热点发现模块识别的问题“{headline}”"
+    repeats = int(issue.get("repeats") or 0)
+    count = int(issue.get("count", len(rows)))
+    n = book.add(f"{key}.count", f"难点问题 {headline} 诉求量", count, f"{count} 件",
+                 where + (f"（另有重复诉求 {repeats} 件不计）" if repeats else ""), rows["id"])
+    text = ""
     if len(rows):
         first, last = rows["created_at"].min(), rows["created_at"].max()
-        span = f"{fmt.date_cn(first)}至{fmt.date_cn(last)}，"
-    text = f"{span}此类诉求 {n}"
-    growth = _field(issue, "growth", "trend_text", default=None)
-    if isinstance(growth, str) and growth:
-        text += f"，{growth}"
+        text = f"{fmt.date_cn(first)}至{fmt.date_cn(last)}，"
+    text += f"此类诉求 {n}"
+    if repeats:
+        text += f"（另有重复来电 {repeats} 件）"
+    text += _districts(ctx, rows, key, where)
     text += "。"
-    examples = pick(in_period if len(in_period) else rows, 2) if len(rows) else []
+    flagged = issue.get("first_flagged")
+    if flagged:
+        try:
+            week = parse_period(flagged)
+            text += f"该问题自 {fmt.date_cn(week.start)}当周起被系统识别为新出现问题。"
+        except ValueError:
+            pass
+    example_ids = [str(e["id"]) for e in issue.get("examples", []) if isinstance(e, dict) and "id" in e]
+    examples = quote_rows(by_id.loc[[i for i in example_ids if i in rows.index]], 2, avoid=[f"市民反映{headline}"])
+    if len(examples) < 2 and len(rows):
+        examples += pick(rows, 2 - len(examples), {i for i, _ in examples},
+                         [f"市民反映{headline}"] + [q for _, q in examples])
     if examples:
         text += "如：" + "；".join(q for _, q in examples) + "。"
-    return Paragraph(text, lead=f"{k}. {label}。")
+    return Paragraph(text, lead=f"{k}. {headline}。")
+
+
+def _districts(ctx: Context, rows: pd.DataFrame, key: str, where: str) -> str:
+    """'，主要分布在兴隆台区（11 件）、大洼区（9 件）' from the 所属区县 column, when it has one."""
+    if "district" not in rows or rows.empty:
+        return ""
+    d = rows["district"].fillna("").astype(str)
+    counts = d[d != ""].value_counts()
+    top = [(name, int(c)) for name, c in counts.items() if c >= 2][:3]
+    if not top:
+        return ""
+    parts = [f"{name}（" + ctx.book.add(f"{key}.district.{name}", f"难点问题 {key} {name} 诉求量", c, f"{c} 件",
+                                        f"{where}；所属区县={name}", rows.loc[d == name, "id"]) + "）"
+             for name, c in top]
+    return "，主要分布在" + "、".join(parts)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline_nlp import __version__
 from hotline_nlp.service import errors
@@ -56,12 +57,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None, models: Mode
     app.state.settings = settings
     app.state.engine = None
     app.state.models = None
+    app.state.hotspot_cache = hotspots.AlertCache()
     errors.install(app)
     app.add_exception_handler(DBAPIError, _on_db_error)
-    if settings.cors_origins:  # off unless origins are named
+    app.add_exception_handler(PoolTimeout, _on_db_error)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # off unless origins are named; outermost, so errors carry the headers too
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type", "X-API-Key"])
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for module in (health, classify, complaints, hotspots):
         app.include_router(module.router)
     return app

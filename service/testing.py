@@ -37,6 +37,7 @@ class Server:
                  cpus: list[int] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.db_url = db_url
         args = [sys.executable, "-m", "hotline_nlp.cli", "serve", "--model", model, "--db", db_url,
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         if models_dir:
@@ -183,14 +184,21 @@ class PgCluster:
             shutil.chown(self.root, "postgres")
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60",
-                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start")
+        self.start_server()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "hotline")
         return self
 
+    def start_server(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60",
+                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start")
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server and keep the data (a database outage)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self.stop_server("immediate")
         except RuntimeError:
             pass
         if self._own_root:

@@ -23,6 +23,11 @@ from hotline_nlp.corpus.loaders import load_complaints
 DATA = Path(__file__).parent / "data" / "bulletin_small.csv"
 
 
+def opts(**kw) -> Options:
+    """Options without the hotspot engine (tested on its own below: it takes seconds)."""
+    return Options(run_emerging=False, **kw)
+
+
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     res = load_complaints(DATA)
@@ -32,7 +37,7 @@ def frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def report(frame):
-    return build_report(frame, "2024H1", Options(min_volume=3, city="测试市", date="2024年7月18日"))
+    return build_report(frame, "2024H1", opts(min_volume=3, city="测试市", date="2024年7月18日"))
 
 
 def text_of(report) -> str:
@@ -63,6 +68,14 @@ def test_overview_numbers(report):
     # each rate is defined once
     defs = text_of(report)
     assert defs.count("满意率 =（满意 + 基本满意）/ 参评件数") == 1
+
+
+def test_report_layout(report):
+    headings = [b.text for b in report.blocks if isinstance(b, Heading)]
+    assert headings == ["一、总体情况", "（一）各地区办理情况", "（二）市直部门办理情况", "（三）其他单位办理情况",
+                        "（四）热点诉求分析", "二、“评优评差”情况", "说明"]
+    assert report.title.title == "关于测试市 12345 政务服务便民热线平台上半年诉求办理情况的通报"
+    assert any("--no-emerging" in o for o in report.omitted)
 
 
 def test_figures_trace_to_ids(report):
@@ -133,13 +146,13 @@ def test_ranking(report):
 
 
 def test_min_volume_default_leaves_nobody_to_rank(frame):
-    rep = build_report(frame, "2024H1", Options())
+    rep = build_report(frame, "2024H1", opts())
     assert not [t for t in rep.tables() if t.caption.startswith("表")]
     assert "交办量 15 件以上的单位不足，本期不作评优评差" in text_of(rep)
 
 
 def test_compare_previous(frame):
-    rep = build_report(frame, "2024H1", Options(compare="previous"))
+    rep = build_report(frame, "2024H1", opts(compare="previous"))
     assert rep.figures["overview.total_change"].value == pytest.approx((20 - 2) / 2)
     assert "环比增长 900.00%" in rep.blocks[0].text
     assert rep.figures["hot.物业管理.change"].value == pytest.approx((7 - 2) / 2)
@@ -149,7 +162,7 @@ def test_missing_columns_are_omitted_not_invented(tmp_path, frame):
     raw = pd.read_csv(DATA, dtype=str, keep_default_na=False)
     path = tmp_path / "thin.csv"
     raw.drop(columns=["满意度评价", "评星", "单位类型", "承办单位", "基层承办单位", "一级分类", "二级分类"]).to_csv(path, index=False)
-    rep = build_report(load_complaints(path).frame, "2024H1", Options())
+    rep = build_report(load_complaints(path).frame, "2024H1", opts())
     text = text_of(rep)
     assert "满意率" not in rep.blocks[0].text and "得星" not in rep.blocks[0].text
     assert "办结率 87.50%" in rep.blocks[0].text
@@ -163,7 +176,7 @@ def test_missing_columns_are_omitted_not_invented(tmp_path, frame):
 
 
 def test_no_base_period_no_change(frame):
-    rep = build_report(frame.loc[frame["created_at"] >= "2024-01-01"], "2024H1", Options())
+    rep = build_report(frame.loc[frame["created_at"] >= "2024-01-01"], "2024H1", opts())
     assert "overview.total_change" not in rep.figures
     assert "同比" not in rep.blocks[0].text
     assert any("未计算同比变化" in o for o in rep.omitted)
@@ -173,7 +186,7 @@ def test_no_handling_column(tmp_path):
     raw = pd.read_csv(DATA, dtype=str, keep_default_na=False)
     path = tmp_path / "nohandling.csv"
     raw.drop(columns=["办理方式"]).to_csv(path, index=False)
-    rep = build_report(load_complaints(path).frame, "2024H1", Options())
+    rep = build_report(load_complaints(path).frame, "2024H1", opts())
     assert "overview.direct" not in rep.figures
     assert rep.figures["overview.closed"].value == pytest.approx(14 / 20)  # direct rows have empty 是否办结
     assert "占诉求总量的" in text_of(rep)
@@ -198,15 +211,43 @@ def test_weights(tmp_path):
 
 def test_weights_change_the_score(frame):
     w = Weights(closed=1, satisfied=0, on_time=0, revisited=0, stars=0)
-    rep = build_report(frame, "2024H1", Options(weights=w, min_volume=3))
+    rep = build_report(frame, "2024H1", opts(weights=w, min_volume=3))
     rows, _ = table(rep, "县区办理情况")
     assert rows["兴隆台区"]["综评分"] == "83.33"  # = 办结率 x 100
     assert "办结率 1" in text_of(rep)  # the formula used is printed
 
 
 def test_week_and_month_periods(frame):
-    rep = build_report(frame, "2024-01", Options())
+    rep = build_report(frame, "2024-01", opts())
     assert sorted(rep.figures["overview.total"].complaint_ids) == ["T01", "T02", "T05", "T06", "T13"]
-    wk = build_report(frame, "2024-W02", Options())  # 2024-01-08 .. 01-14: T05, T13
+    wk = build_report(frame, "2024-W02", opts())  # 2024-01-08 .. 01-14: T05, T13
     assert sorted(wk.figures["overview.total"].complaint_ids) == ["T05", "T13"]
     assert wk.title.title == "关于本市 12345 政务服务便民热线平台第 2 周（1月8日—1月14日）诉求办理情况的通报"
+
+
+DEMO = Path(__file__).resolve().parents[1] / "corpus" / "data" / "demo_complaints.csv"
+
+
+def test_emerging_issues_section():
+    """The planted issue of the bundled corpus (物业拒绝为业主出具充电桩安装证明, rising from
+    July 2024), on a slice of the corpus small enough for the engine to take seconds."""
+    frame = load_complaints(DEMO).frame
+    frame = frame.loc[(frame["created_at"] >= "2024-05-01") & frame["level1"].isin(["新能源汽车充电设施", "供水"])]
+    rep = build_report(frame, "2024Q3", Options(emerging={"history_weeks": 8, "embedder": "none"}))
+    headings = [b.text for b in rep.blocks if isinstance(b, Heading)]
+    assert "二、难点问题" in headings
+    start = headings.index("二、难点问题")
+    paras = [b for b in rep.blocks if isinstance(b, Paragraph) and b.lead[:2] in ("1.", "2.", "3.")]
+    issues = [p for p in paras if "此类诉求" in p.text]
+    assert issues and "充电桩" in issues[0].lead
+    first = rep.figures["emerging.1.count"]
+    assert first.value >= 10 and first.display == f"{first.value} 件"
+    ids = set(first.complaint_ids)
+    in_q3 = frame.loc[(frame["created_at"] >= "2024-07-01") & (frame["created_at"] < "2024-10-01")]
+    assert ids <= set(in_q3["id"])  # only complaints of the period are counted
+    planted = set(json.loads((DEMO.parent / "demo_planted.json").read_text(encoding="utf-8"))["ids"])
+    assert len(ids & planted) >= 0.8 * len(ids)
+    assert f"此类诉求 {first.value} 件" in issues[0].text and "（诉求编号：" in issues[0].text
+    dist = [f for f in rep.figures if f.key.startswith("emerging.1.district.")]
+    assert dist and all(set(f.complaint_ids) <= ids for f in dist)
+    assert headings[start + 1] == "三、“评优评差”情况"

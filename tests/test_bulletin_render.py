@@ -27,7 +27,8 @@ DATA = Path(__file__).parent / "data" / "bulletin_small.csv"
 def report():
     frame = load_complaints(DATA).frame
     return build_report(frame, "2024H1", Options(min_volume=3, city="测试市", issuer="测试市数据局",
-                                                 issue="2024 年第 5 期", date="2024年7月18日"))
+                                                 issue="2024 年第 5 期", date="2024年7月18日",
+                                                 run_emerging=False))
 
 
 def test_docx_has_masthead_tables_and_chart(report, tmp_path):
@@ -114,10 +115,10 @@ def test_cli_report(tmp_path):
     runner = CliRunner()
     out = tmp_path / "r.docx"
     res = runner.invoke(app, ["report", "--input", str(DATA), "--period", "2024H1", "--output", str(out),
-                              "--city", "测试市", "--min-volume", "3"])
+                              "--city", "测试市", "--min-volume", "3", "--no-emerging"])
     assert res.exit_code == 0, res.output
     assert out.exists() and (tmp_path / "r.figures.csv").exists()
-    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024Q1", "-f", "json"])
+    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024Q1", "-f", "json", "--no-emerging"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["meta"]["period"] == {"label": "2024Q1", "start": "2024-01-01", "end": "2024-03-31"}
@@ -135,10 +136,10 @@ def test_cli_report_tags_unlabelled_exports_with_a_model(tmp_path, trained_model
     raw.to_csv(path, index=False)
     runner = CliRunner()
     out = tmp_path / "r.json"
-    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out)])
+    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out), "--no-emerging"])
     assert res.exit_code == 0 and "热点诉求分析：数据无分类列" in res.output
     res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out),
-                              "--model", "demo", "--models-dir", str(models_dir)])
+                              "--model", "demo", "--models-dir", str(models_dir), "--no-emerging"])
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert any(k.startswith("hot.") for k in (f["key"] for f in data["figures"]))

@@ -225,22 +225,65 @@ def test_unknown_id_is_404(api):
 
 # --- hotspots ---------------------------------------------------------------------
 
-def test_hotspots(api):
+def test_hotspots_is_the_engines_json_for_the_stored_week(api, server):
     items = [complaint(i, seed=17, created_at=f"2024-05-{13 + i % 7:02d}T09:00:00") for i in range(60)]
     assert api.post("/v1/complaints", json={"items": items}).status_code in (200, 201)
     res = api.get("/v1/hotspots", params={"period": "2024-W20"})
     try:
-        import hotline_nlp.topics.hotspots  # noqa: F401
+        from hotline_nlp.topics.hotspots import weekly_alert
     except ImportError:
         assert_error(res, 503)
         assert "hotspot engine" in res.json()["error"]["message"]
         return
     assert res.status_code == 200, res.text
-    assert json.dumps(res.json(), ensure_ascii=False)
+    body = res.json()
+    assert body["kind"] == "weekly_alert" and body["period"]["label"] == "2024-W20"
+    assert body["total"] >= 60
+    # the same computation the CLI runs, on the same stored complaints
+    import pandas as pd
+
+    from hotline_nlp.service.routers.hotspots import HISTORY_DAYS
+    from hotline_nlp.service.store import records, repository
+    from hotline_nlp.service.store.db import make_engine
+
+    engine = make_engine(server.db_url)
+    start = pd.Timestamp("2024-05-13")
+    frame = records.to_frame(repository.iter_rows(engine, since=(start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(),
+                                                  until=(start + pd.Timedelta(days=7)).to_pydatetime()))
+    engine.dispose()
+    expected = json.loads(json.dumps(weekly_alert(frame, "2024-W20"), ensure_ascii=False, default=str))
+    assert body == expected
+    again = api.get("/v1/hotspots", params={"period": "2024-W20"})  # cached: the window did not change
+    assert again.json() == body and again.elapsed.total_seconds() < 1
+
+
+def test_hotspot_cache_recomputes_when_the_window_changes():
+    """The cache key is (week, rows in the window); one computation per key even under concurrency."""
+    import threading
+
+    from hotline_nlp.service.routers.hotspots import AlertCache
+
+    cache, calls = AlertCache(size=2), []
+
+    def compute(n):
+        def run():
+            calls.append(n)
+            return {"n": n}
+        return run
+
+    threads = [threading.Thread(target=cache.get_or_compute, args=(("2024-W20", 10), compute(10))) for _ in range(5)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert calls == [10]
+    assert cache.get_or_compute(("2024-W20", 11), compute(11)) == {"n": 11} and calls == [10, 11]
+    cache.get_or_compute(("2024-W21", 3), compute(3))
+    cache.get_or_compute(("2024-W20", 10), compute(10))  # evicted (size 2): computed again
+    assert calls == [10, 11, 3, 10]
 
 
 def test_hotspots_bad_periods(api):
     assert_error(api.get("/v1/hotspots", params={"period": "2024-W99"}), 422, "period")
+    assert_error(api.get("/v1/hotspots", params={"period": "2031-W02"}), 422, "period")  # nothing stored then
     assert_error(api.get("/v1/hotspots", params={"period": "2024-05"}), 422, "period")
     assert_error(api.get("/v1/hotspots"), 422, "period")
 

@@ -1,8 +1,9 @@
 """Durability and lifecycle against the real server: kill -9 during a concurrent
 ingest loses nothing acknowledged and duplicates nothing (SQLite file, and
-PostgreSQL when a server can be started here); a restart keeps the store; a
-newly promoted model version is swapped in without a restart; a server that
-cannot start says why in one line.
+PostgreSQL when a server can be started here) and a restart keeps the store;
+a newly promoted model version is swapped in without a restart; a database
+outage is a 503, not a 500, and the server recovers; a server that cannot
+start says why in one line.
 """
 
 from __future__ import annotations
@@ -154,3 +155,31 @@ def test_start_up_errors_are_one_line(models_dir, tmp_path, monkeypatch):
         res = CliRunner().invoke(app, [*base, *extra])
         assert res.exit_code == 2, (extra, res.output)
         assert message in res.output and "Traceback" not in res.output, (extra, res.output)
+
+
+def test_a_database_outage_is_a_503_and_the_server_recovers(models_dir, tmp_path):
+    """PostgreSQL stopped under a running server: ingest and reads answer 503 with a
+    message (nothing acknowledged), /readyz says why, and service resumes when it is back."""
+    reason = PgCluster.unavailable_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL: {reason}")
+    cluster = PgCluster().start()
+    srv = Server("demo", cluster.url, models_dir=models_dir, log_path=tmp_path / "server.log").start()
+    try:
+        one = {"id": "OUT-1", "created_at": "2024-05-01T08:00:00", "text": "路灯不亮"}
+        assert httpx.post(srv.url + "/v1/complaints", json=one).status_code == 201
+        cluster.stop_server()
+        two = {**one, "id": "OUT-2"}
+        for res in (httpx.post(srv.url + "/v1/complaints", json=two), httpx.get(srv.url + "/v1/complaints/OUT-1")):
+            assert res.status_code == 503, res.text
+            assert res.json()["error"]["code"] == "database_unavailable" and "Traceback" not in res.text
+        ready = httpx.get(srv.url + "/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("unavailable")
+        assert httpx.post(srv.url + "/v1/classify", json={"text": "路灯不亮"}).status_code == 200  # no DB needed
+        cluster.start_server()
+        assert httpx.get(srv.url + "/readyz").status_code == 200
+        assert httpx.post(srv.url + "/v1/complaints", json=two).status_code == 201
+        assert httpx.get(srv.url + "/v1/complaints/OUT-1").status_code == 200
+    finally:
+        srv.stop()
+        cluster.stop()

@@ -1,16 +1,18 @@
 """Collapsing repeat complaints so that one angry caller is not a hotspot.
 
 A complaint is a *repeat* of an earlier one (its original) when, within
-``window_days``:
+``window_days`` after it:
 
-* its normalised text is identical (anywhere, issue or not), or
-* it belongs to the same issue and either comes from the same caller, or its
-  vector has cosine >= ``dup_cos`` with the original's (a copy-paste with a new
-  date or phone number).
+* its normalised text is identical, or
+* its vector has cosine >= ``dup_cos`` with the original's (a copy-paste with a
+  new date or phone number), or
+* it comes from the same caller and is about the same thing (cosine >=
+  ``caller_cos``): "第二次来电" about the same broken heating.
 
 Issue counts use originals only; each issue also reports how many repeats it
-absorbed. Comparing only inside an issue keeps this linear in practice: the
-near-duplicate check never compares a noise complaint with the whole year.
+absorbed. The rules do not depend on issue assignments, so a replay computes
+them once for the whole window. Candidates are found day by day against the
+preceding ``window_days`` only, which keeps the cost near-linear in the rows.
 """
 
 from __future__ import annotations
@@ -19,86 +21,84 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from hotline_nlp.corpus.text import normalise
 
-_BLOCK = 2000  # rows per similarity block inside one issue
+
+def _text_keys(texts) -> list[str]:
+    return [hashlib.blake2b(normalise(t).encode("utf-8"), digest_size=8).hexdigest() for t in texts]
 
 
-def _text_keys(texts) -> np.ndarray:
-    return np.array([hashlib.blake2b(normalise(t).encode("utf-8"), digest_size=8).hexdigest() for t in texts])
+def _callers(callers, n: int) -> np.ndarray:
+    if callers is None:
+        return np.full(n, "", dtype=object)
+    return np.array(["" if c is None or (isinstance(c, float) and c != c) else str(c).strip() for c in callers],
+                    dtype=object)
 
 
-def find_repeats(times: pd.Series, texts, issues: np.ndarray, x=None, callers=None,
-                 window_days: float = 7.0, dup_cos: float = 0.95) -> np.ndarray:
-    """Position of each row's original (-1 for an original), rows in any order.
+def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, dup_cos: float = 0.95,
+                 caller_cos: float = 0.3) -> np.ndarray:
+    """Position of each row's original (-1 for an original); rows in any order.
 
-    ``times`` datetimes, ``texts`` strings, ``issues`` issue index per row (-1 =
-    none), ``x`` unit row vectors (sparse or dense; optional), ``callers``
-    caller ids (optional; empty values never match).
+    ``times`` datetimes, ``texts`` strings, ``x`` unit row vectors (sparse or
+    dense; optional), ``callers`` caller ids (optional; empty never matches).
     """
-    n = len(issues)
+    n = len(texts)
     dup_of = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return dup_of
-    t = pd.to_datetime(pd.Series(times)).to_numpy(dtype="datetime64[s]").astype(np.int64) / 86400.0
+    t = pd.to_datetime(pd.Series(list(times))).to_numpy(dtype="datetime64[s]").astype(np.int64) / 86400.0
     order = np.argsort(t, kind="stable")
     keys = _text_keys(texts)
-    window = float(window_days)
+    caller = _callers(callers, n)
 
     last_seen: dict[str, int] = {}
-    for i in order:  # identical text, issue or not
+    for i in order:  # identical text
         j = last_seen.get(keys[i])
-        if j is not None and t[i] - t[j] <= window:
+        if j is not None and t[i] - t[j] <= window_days:
             dup_of[i] = dup_of[j] if dup_of[j] >= 0 else j
         else:
-            last_seen[keys[i]] = i
+            last_seen[keys[i]] = int(i)
+    if x is None:
+        return _same_caller_only(order, t, caller, window_days, dup_of)
 
-    caller = None
-    if callers is not None:
-        caller = np.array(["" if (c is None or (isinstance(c, float) and c != c)) else str(c).strip()
-                           for c in callers], dtype=object)
-    by_issue = np.lexsort((t, issues))  # issue, then time
-    by_issue = by_issue[issues[by_issue] >= 0]
-    bounds = np.flatnonzero(np.diff(issues[by_issue])) + 1
-    for members in np.split(by_issue, bounds):
-        if members.size:
-            _within_issue(members, t, x, caller, window, dup_cos, dup_of)
+    x = sparse.csr_matrix(x) if not sparse.issparse(x) else x.tocsr()
+    ts = t[order]
+    day = np.floor(ts).astype(np.int64)
+    bounds = np.flatnonzero(np.diff(day)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(order)]))
+    for a, b in zip(starts, ends):
+        lo = int(np.searchsorted(ts, ts[a] - window_days, side="left"))
+        block, cands = order[a:b], order[lo:b]
+        s = (x[block] @ x[cands].T).tocsr()
+        s.data[s.data < min(dup_cos, caller_cos)] = 0
+        s.eliminate_zeros()
+        for bi, i in enumerate(block):
+            if dup_of[i] >= 0:
+                continue
+            row = slice(s.indptr[bi], s.indptr[bi + 1])
+            for cj, v in sorted(zip(s.indices[row], s.data[row]), key=lambda p: -p[0]):
+                j = cands[cj]
+                pos_j, pos_i = lo + cj, a + bi
+                if pos_j >= pos_i or dup_of[j] >= 0 or t[i] - t[j] > window_days:
+                    continue  # only earlier originals inside the window
+                if v >= dup_cos or (caller[i] != "" and caller[i] == caller[j] and v >= caller_cos):
+                    dup_of[i] = j
+                    break
     return dup_of
 
 
-def _within_issue(members, t, x, caller, window, dup_cos, dup_of) -> None:
-    originals: list[int] = []  # kept rows of this issue, in time order
-    for start in range(0, len(members), _BLOCK):
-        block = members[start : start + _BLOCK]
-        # candidates: originals still inside the window of the block's first row
-        lo = t[block[0]] - window
-        cands = [o for o in originals if t[o] >= lo]
-        pool = np.array(cands + list(block), dtype=np.int64)
-        sims = None
-        if x is not None and len(pool) > 1:
-            s = x[block] @ x[pool].T
-            sims = np.asarray(s.toarray() if hasattr(s, "toarray") else s)
-        pos = {int(r): j for j, r in enumerate(pool)}
-        for bi, i in enumerate(block):
-            if dup_of[i] >= 0:
-                continue  # identical text: already a repeat
-            found = -1
-            # newest original first: a repeat belongs to the latest matching one
-            for o in reversed(cands):
-                if t[i] - t[o] > window:
-                    break
-                same_caller = caller is not None and caller[i] != "" and caller[i] == caller[o]
-                near = sims is not None and sims[bi, pos[int(o)]] >= dup_cos
-                if same_caller or near:
-                    found = o
-                    break
-            if found >= 0:
-                dup_of[i] = found
-            else:
-                cands.append(int(i))
-                originals.append(int(i))
-        # keep the candidate list short: drop originals that left every future window
-        if block.size:
-            horizon = t[block[-1]] - window
-            originals = [o for o in originals if t[o] >= horizon]
+def _same_caller_only(order, t, caller, window_days, dup_of) -> np.ndarray:
+    last: dict[str, int] = {}
+    for i in order:
+        c = caller[i]
+        if dup_of[i] >= 0 or c == "":
+            continue
+        j = last.get(c)
+        if j is not None and t[i] - t[j] <= window_days:
+            dup_of[i] = j
+        else:
+            last[c] = int(i)
+    return dup_of

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup
 from hotline_nlp.topics.clustering import ClusterConfig
 from hotline_nlp.topics.emergence import EmergenceConfig
@@ -39,6 +40,7 @@ class HotspotConfig:
     semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (represent.py)
     dedup_window_days: float = 7.0
     dup_cos: float = 0.95
+    caller_cos: float = 0.3  # same caller within the window counts as a repeat from this similarity on
     examples: int = 3
     max_issues: int = 20
     keyword_sample: int = 150
@@ -157,10 +159,32 @@ class Window:
                     out[i] = self.tracker.resolve(issue)
         return out
 
-    def repeats(self, labels: np.ndarray) -> np.ndarray:
-        callers = self.rows["caller"].tolist() if "caller" in self.rows else None
-        return dedup.find_repeats(self.rows["created_at"], self.rows["text"].tolist(), labels, self.x, callers,
-                                  self.config.dedup_window_days, self.config.dup_cos)
+    def count_labels(self, week: str) -> np.ndarray:
+        """Issue per row for *counting*: rows of ``week`` keep the tracker's
+        assignment; earlier rows are matched afresh to today's issues by the same
+        centroid rule ("how many complaints like this were there before?"). So an
+        issue born this week still gets an honest baseline (last winter's heating
+        complaints count for this winter's new heating issue), and baseline and
+        current count use one rule."""
+        labels = self.labels()
+        act = self.tracker.active_
+        before = np.flatnonzero((self.rows["week"] < week).to_numpy())
+        if act and before.size:
+            best, _ = cl.assign(self.x[before], self.tracker.centroids_[act],
+                                self.config.tracker.cluster.assign_threshold)
+            ids = np.array([self.tracker.issues_[act[b]].id if b >= 0 else -1 for b in best], dtype=np.int64)
+            labels[before] = ids
+        return labels
+
+    def repeats(self, labels: np.ndarray | None = None) -> np.ndarray:
+        """Position of each row's original (-1 = original); computed once per window
+        (the rules do not depend on issues, see ``dedup``)."""
+        if getattr(self, "_dup", None) is None:
+            callers = self.rows["caller"].tolist() if "caller" in self.rows else None
+            self._dup = dedup.find_repeats(self.rows["created_at"], self.rows["text"].tolist(), self.x, callers,
+                                           self.config.dedup_window_days, self.config.dup_cos,
+                                           self.config.caller_cos)
+        return self._dup
 
     def counts(self, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[int]) -> np.ndarray:
         """(issues x weeks) counts of originals, columns = ``week_labels``."""

@@ -19,7 +19,10 @@ from hotline_nlp.topics.engine import HotspotConfig, HotspotError, Window, check
 from hotline_nlp.topics.issues_out import describe_issues, issue_record
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
 
-__all__ = ["weekly_alert", "hot_issues", "emerging_issues", "HotspotConfig", "HotspotError"]
+# A year and a month: the same weeks last year (+-2) are in the baseline (seasonality).
+DEFAULT_HISTORY_WEEKS = 56
+
+__all__ = ["weekly_alert", "hot_issues", "emerging_issues", "replay", "HotspotConfig", "HotspotError"]
 
 
 def _config(config: HotspotConfig | None, alpha: float | None) -> HotspotConfig:
@@ -62,7 +65,7 @@ def _score_at(win: Window, counts: np.ndarray, totals: np.ndarray, col: int, cfg
     return score_week(counts[:, lo : col + 1], totals[lo : col + 1], cfg.emergence)
 
 
-def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = 52, embedder=None, model=None, *,
+def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEEKS, embedder=None, model=None, *,
                  state_dir: str | Path | None = None, alpha: float | None = None,
                  config: HotspotConfig | None = None, top: int | None = None) -> dict:
     """The alert for one ISO week: categories, and the week's issues scored
@@ -88,7 +91,7 @@ def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = 52, embedder=
     win.bootstrap(period.start)
     win.run_until(period.label)
     win.save()
-    labels = win.labels()
+    labels = win.count_labels(period.label)
     dup_of = win.repeats(labels)
     issue_ids = sorted({int(v) for v in labels[labels >= 0]})
     counts, totals = win.counts(labels, dup_of, issue_ids), win.totals()
@@ -200,37 +203,59 @@ def hot_issues(frame: pd.DataFrame, period_or_range, top: int = 10, embedder=Non
             "notes": notes}
 
 
-def emerging_issues(frame: pd.DataFrame, period, history_weeks: int = 52, embedder=None, *,
+def replay(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEEKS, embedder=None, *,
+           alpha: float | None = None, config: HotspotConfig | None = None):
+    """Step the weeks of ``period`` one by one, as weekly runs would.
+
+    Returns ``(window, weeks)`` where ``weeks`` is a list of
+    ``{"week", "total", "flagged": {issue id: count}, "scores": {issue id: score}}``
+    (issue ids as they were that week; see ``window.tracker.resolve`` for merges).
+    The cost is one vectorisation and one history clustering for the whole period.
+    """
+    cfg = _config(config, alpha)
+    period = _as_range(period)
+    data = check_frame(frame)
+    weeks = weeks_between(period.start, period.end)
+    win = Window(data, weeks[0].start - pd.Timedelta(weeks=history_weeks), weeks[-1].end, embedder=embedder,
+                 config=cfg)
+    win.bootstrap(weeks[0].start)
+    out = []
+    for wk in weeks:
+        win.step(wk.label)
+        labels = win.count_labels(wk.label)
+        dup_of = win.repeats(labels)
+        ids = sorted({int(v) for v in labels[labels >= 0]})
+        counts, totals = win.counts(labels, dup_of, ids), win.totals()
+        col = win.week_labels.index(wk.label)
+        first = _first_data_col(win)
+        rec = {"week": wk.label, "total": int(totals[col]), "flagged": {}, "scores": {}}
+        if col > first and totals[first:col].sum() > 0:  # something to compare with
+            s = _score_at(win, counts, totals, col, cfg)
+            rec["flagged"] = {ids[i]: int(counts[i, col]) for i in np.flatnonzero(s["emerging"])}
+            rec["scores"] = {ids[i]: round(float(s["score"][i]), 3) for i in np.flatnonzero(counts[:, col])}
+        out.append(rec)
+    return win, out
+
+
+def emerging_issues(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEEKS, embedder=None, *,
                     alpha: float | None = None, config: HotspotConfig | None = None,
                     max_issues: int = 10, **_ignored) -> list[dict]:
     """Issues flagged emerging in any ISO week of ``period`` (a month, quarter,
     half-year, year or range), most complaints first. Each: ``id``, ``label``,
     ``keywords``, ``places``, ``count`` (originals in the period), ``repeats``,
     ``first_seen``, ``last_seen``, ``weeks_flagged``, ``first_flagged``,
-    ``examples``, ``complaint_ids`` (in the period), ``weekly``. Empty when the
-    period holds no complaints."""
+    ``examples``, ``complaint_ids`` (in the period). Empty when the period holds
+    no complaints."""
     cfg = _config(config, alpha)
     period = _as_range(period)
     data = check_frame(frame)
     if data.loc[period.contains(data["created_at"])].empty:
         return []
-    weeks = weeks_between(period.start, period.end)
-    win = Window(data, weeks[0].start - pd.Timedelta(weeks=history_weeks), weeks[-1].end, embedder=embedder,
-                 config=cfg)
-    win.bootstrap(weeks[0].start)
+    win, weeks = replay(data, period, history_weeks, embedder, config=cfg)
     flagged: dict[int, list[str]] = {}
-    for wk in weeks:
-        win.step(wk.label)
-        labels = win.labels()
-        dup_of = win.repeats(labels)
-        ids = sorted({int(v) for v in labels[labels >= 0]})
-        counts, totals = win.counts(labels, dup_of, ids), win.totals()
-        col = win.week_labels.index(wk.label)
-        if col == _first_data_col(win) or totals[_first_data_col(win):col].sum() == 0:
-            continue  # nothing to compare with yet
-        s = _score_at(win, counts, totals, col, cfg)
-        for i in np.flatnonzero(s["emerging"]):
-            flagged.setdefault(ids[i], []).append(wk.label)
+    for rec in weeks:
+        for k in rec["flagged"]:
+            flagged.setdefault(k, []).append(rec["week"])
     if not flagged:
         return []
     labels = win.labels()

@@ -30,7 +30,7 @@ _WEAK = frozenset({
 })
 
 
-_CODE = re.compile(r"[A-Za-z]{0,2}\d+[A-Za-z]{0,2}|[A-Za-z]{1,2}")  # A2, k9, 3号 leftovers
+_CODE = re.compile(r"[A-Za-z]{0,2}\d+[A-Za-z]{0,2}|[A-Za-z]+")  # A2, k9 codes; latin words are URLs here
 
 
 def _place_parts(place_names: set[str]) -> set[str]:

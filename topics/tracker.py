@@ -167,6 +167,10 @@ class IssueTracker:
                 if int(is_now[members].sum()) < cfg.min_new_in_week:
                     continue
                 vec = cl.centroid(pool_x, members, cfg.cluster.centroid_nnz)
+                # members are those the centroid rule accepts, as for every other week
+                members = members[cl.similarities(pool_x[members], vec)[:, 0] >= cfg.cluster.assign_threshold]
+                if int(is_now[members].sum()) < cfg.min_new_in_week:
+                    continue
                 iss = self._new_issue(vec, week, "new", members.size)
                 born_members.update(members.tolist())
                 for m in members:

@@ -7,7 +7,7 @@ project, not measured figures.
 from __future__ import annotations
 
 from hotline_nlp.corpus.synth.bridges import B
-from hotline_nlp.corpus.synth.phrasing import HEAT, HEAT_REFUND, SUMMER, WARM, WINTER
+from hotline_nlp.corpus.synth.phrasing import HEAT, SUMMER, WARM
 
 _PUSH = ("物业说是热力公司的事，热力公司说是物业的事", "[找物业|问物业]，物业让找{hw}，{hw}又让找物业",
          "物业和{hw}[互相推|来回踢皮球|谁也不管]")

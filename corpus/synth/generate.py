@@ -1,6 +1,11 @@
-"""Write the bundled synthetic demo corpus (and its planted-issue answer key).
+"""Write the bundled synthetic demo corpus, its planted-issue answer key and its label-noise record.
 
     python -m hotline_nlp.corpus.synth.generate --out corpus/data/demo_complaints.csv
+
+The label-noise record (``demo_label_noise.json``) lives beside the CSV rather
+than in a column: a real export has no "this label is wrong" column, and the
+corpus must look like one; tests and benchmarks that want the generator's own
+labels read them from the record.
 
 The output is a pure function of ``--seed`` and ``--n``: only ``random.Random``
 is used (its streams are stable across Python versions), nothing iterates over

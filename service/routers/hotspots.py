@@ -3,16 +3,24 @@
 The same engine and the same JSON as ``hotline-nlp hotspots`` (topics.hotspots):
 the stored complaints become the canonical frame (``records.to_frame``) and go
 through ``weekly_alert`` unchanged, so the API and the CLI cannot disagree.
+
+The alert replays a year of weekly clustering, which takes seconds to tens of
+seconds, so answers are cached per week. The store only ever inserts, so the
+number of complaints in the week's window is an exact fingerprint of its
+content: a new complaint in the window makes the next request recompute.
+Concurrent requests for the same week wait for one computation.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from hotline_nlp.service.deps import EngineDep, require_api_key
@@ -26,6 +34,35 @@ router = APIRouter(prefix="/v1", tags=["hotspots"], dependencies=[Depends(requir
 ERRORS = {s: {"model": ErrorOut} for s in (401, 422, 503)}
 # History read before the week: weekly_alert looks 52 weeks back by default.
 HISTORY_DAYS = 400
+CACHE_SIZE = 32
+
+
+class AlertCache:
+    """(week, rows in window) -> alert JSON; one computation per key at a time."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._data: OrderedDict[tuple, dict] = OrderedDict()
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get_or_compute(self, key: tuple, compute) -> dict:
+        with self._guard:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._data:
+                    return self._data[key]
+            value = compute()
+            with self._guard:
+                self._data[key] = value
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+                self._locks.pop(key, None)
+            return value
 
 
 def _engine():
@@ -39,8 +76,11 @@ def _engine():
 
 
 @router.get("/hotspots", responses=ERRORS, summary="Weekly hotspot alert from the stored complaints")
-def hotspots(engine: EngineDep,
+def hotspots(request: Request, engine: EngineDep,
              period: Annotated[str, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])]):
+    """The JSON of `hotline-nlp hotspots` for that week, computed from the store.
+    The first request for a week can take tens of seconds; repeats are cached
+    until a complaint is added to the week's window."""
     try:
         p = parse_period(period)
     except PeriodError as e:
@@ -48,12 +88,17 @@ def hotspots(engine: EngineDep,
     if p.kind != "week":
         raise InputError("period", f"{period!r} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20")
     weekly_alert, mod = _engine()
-    since = (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime()
-    frame = rec.to_frame(repo.iter_rows(engine, since=since, until=p.end.to_pydatetime()))
-    try:
-        alert = weekly_alert(frame, p.label)
-    except mod.HotspotError as e:  # e.g. no complaints stored in that week
-        raise InputError("period", str(e)) from None
-    body = alert.to_json() if hasattr(alert, "to_json") else alert
-    # default=str: the engine may hand back timestamps or numpy scalars; the CLI prints the same way.
-    return JSONResponse(json.loads(json.dumps(body, ensure_ascii=False, default=str)))
+    since, until = (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(), p.end.to_pydatetime()
+
+    def compute() -> dict:
+        frame = rec.to_frame(repo.iter_rows(engine, since=since, until=until))
+        try:
+            alert = weekly_alert(frame, p.label)
+        except mod.HotspotError as e:  # e.g. no complaints stored in that week
+            raise InputError("period", str(e)) from None
+        # default=str: the engine may hand back timestamps or numpy scalars; the CLI prints the same way.
+        return json.loads(json.dumps(alert, ensure_ascii=False, default=str))
+
+    cache: AlertCache = request.app.state.hotspot_cache
+    key = (p.label, repo.count(engine, since=since, until=until))
+    return JSONResponse(cache.get_or_compute(key, compute))

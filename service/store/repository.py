@@ -171,6 +171,9 @@ def iter_rows(engine: Engine, *, since: datetime | None = None, until: datetime 
             yield dict(r)
 
 
-def count(engine: Engine) -> int:
+def count(engine: Engine, *, since: datetime | None = None, until: datetime | None = None) -> int:
+    """Rows (with created_at in [since, until)). The store only ever inserts, so
+    this count changes exactly when the rows in the window change."""
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(TABLE)).scalar_one())
+        q = select(func.count()).select_from(TABLE).where(*_filters(since, until, None))
+        return int(conn.execute(q).scalar_one())

@@ -1,0 +1,249 @@
+"""Benchmark of the hotspot engine (issue 4); results go to benchmarks/results/hotspots.md.
+
+    python benchmarks/bench_hotspots.py silver   # top issues of 2019 vs the silver topics
+    python benchmarks/bench_hotspots.py replay   # planted emerging issue + false alerts per week
+    python benchmarks/bench_hotspots.py demo     # bundled demo corpus: planted EV-charger issue
+    python benchmarks/bench_hotspots.py speed --rows 5000 [--rows 100000 ...]
+    python benchmarks/bench_hotspots.py all      # everything, markdown to stdout
+
+Real data: ../shared/data/zhwz2020 (hotspot_messages.csv, hotspot_reference.csv),
+read in place and never copied. The planted issue is text written here (EV
+charger complaints in the data's anonymised "A市" style), mixed into the real
+2019 stream at a few complaints a week, growing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("ZHWZ_DIR", ROOT.parent / "shared" / "data" / "zhwz2020"))
+
+
+def load_real() -> pd.DataFrame:
+    from hotline_nlp.corpus.loaders import load_complaints
+
+    return load_complaints(DATA / "hotspot_messages.csv").frame
+
+
+# -- 1. silver topics --------------------------------------------------------
+def silver(tops=(10, 20, 0)) -> list[str]:
+    from hotline_nlp.topics.hotspots import hot_issues
+
+    frame = load_real()
+    ref = pd.read_csv(DATA / "hotspot_reference.csv", dtype={"留言编号": str})
+    ref = ref[ref["n_teams"] >= 2]
+    t = time.time()
+    res = hot_issues(frame, ("2019-01-01", "2019-12-31"), top=10_000)
+    took = time.time() - t
+    lines = [f"Top issues of 2019 (hot_issues over 2019-01-01..2019-12-31, {res['total']} complaints, "
+             f"{len(res['issues'])} issues found, {took:.1f} s). Per silver topic (n_teams >= 2): the best-matching "
+             "issue (highest F1) among the top K by heat, its rank, precision and recall of complaint ids.", "",
+             "| topic | n_teams | size | " + " | ".join(f"top {k or 'all'}: rank / P / R" for k in tops) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in tops) + " |"]
+    for topic, g in ref.groupby("consensus_topic"):
+        gold = set(g["留言编号"])
+        cells = []
+        for k in tops:
+            cand = res["issues"] if not k else res["issues"][:k]
+            best = (0.0, None, 0.0, 0.0)
+            for iss in cand:
+                ids = set(iss["complaint_ids"])
+                tp = len(ids & gold)
+                if tp:
+                    p, r = tp / len(ids), tp / len(gold)
+                    f1 = 2 * p * r / (p + r)
+                    if f1 > best[0]:
+                        best = (f1, iss["rank"], p, r)
+            cells.append("-" if best[1] is None else f"#{best[1]} / {best[2]:.2f} / {best[3]:.2f}")
+        lines.append(f"| {topic} | {int(g['n_teams'].max())} | {len(gold)} | " + " | ".join(cells) + " |")
+    lines += ["", "Top 10 by heat:", "", "| rank | heat | id | count | time range | places | label |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for iss in res["issues"][:10]:
+        places = "、".join(p["name"] for p in iss["places"][:2])
+        lines.append(f"| {iss['rank']} | {iss['heat']} | {iss['id']} | {len(iss['complaint_ids'])} | "
+                     f"{iss['first_seen']}..{iss['last_seen']} | {places} | {iss['label']} |")
+    return lines
+
+
+# -- 2. planted issue in the real stream --------------------------------------
+_COMPOUNDS = ["锦绣华庭", "江南名府", "翠湖花园", "金色家园", "枫林雅苑", "滨江新城", "御景湾", "阳光水岸",
+              "紫薇花园", "东方明珠小区", "香樟园", "天韵嘉园"]
+_DISTRICTS = ["A1区", "A2区", "A3区", "A4区", "A5区", "A6区", "A7县"]
+_OPEN = ["本人是{d}{c}的业主，", "{d}{c}业主反映：", "我住在{d}{c}，", "关于{d}{c}物业的投诉：", ""]
+_CORE = ["物业拒绝给我们出具安装新能源汽车充电桩的同意证明", "物业不同意业主在自己的车位上安装充电桩",
+         "物业以消防安全为由不准业主安装私人充电桩", "供电公司报装需要物业盖章，物业就是不盖章",
+         "买了电动汽车，充电桩一直装不上，物业百般阻挠", "物业要求业主交几千元管理费才肯出具充电桩安装证明"]
+_DETAIL = ["车位是有产权的", "国家鼓励新能源汽车，物业却不配合", "每天只能到外面的公共充电站排队充电",
+           "找了社区也没有解决", "小区里好几户新能源车主都遇到这个问题", "物业说要业委会同意，可小区根本没有业委会"]
+_CLOSE = ["希望相关部门督促物业配合安装。", "请问物业有权拒绝吗？", "恳请领导帮忙解决。", "望尽快处理，谢谢！"]
+# complaints a week, from the first planted week on: a few, growing
+PLANTED_RATE = [1, 1, 2, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 8]
+
+
+def planted_rows(weeks: list, rng: np.random.Generator, start_id: int = 9_000_000) -> pd.DataFrame:
+    rows = []
+    for wk, n in zip(weeks, PLANTED_RATE):
+        for _ in range(n):
+            d, c = rng.choice(_DISTRICTS), rng.choice(_COMPOUNDS)
+            body = (rng.choice(_OPEN).format(d=d, c=c) + rng.choice(_CORE) + "，"
+                    + "，".join(rng.choice(_DETAIL, size=2, replace=False)) + "。" + rng.choice(_CLOSE))
+            title = f"{d}{c}物业阻挠业主安装充电桩" if rng.random() < 0.5 else "物业不让安装新能源汽车充电桩"
+            when = wk.start + pd.Timedelta(seconds=int(rng.integers(0, 7 * 86400)))
+            rows.append({"id": str(start_id + len(rows)), "title": title, "body": body,
+                         "text": f"{title}。{body}", "created_at": when, "caller": f"P{rng.integers(1e6)}",
+                         "likes": int(rng.integers(0, 3)), "dislikes": 0})
+    return pd.DataFrame(rows)
+
+
+def _flag_weeks(weeks_out, win, planted_ids: set) -> tuple[list[str], list[int]]:
+    """Weeks where an issue made mostly of planted complaints was flagged; false flags per week."""
+    labels = win.labels()
+    keys = win.rows["key"].to_numpy()
+    members: dict[int, set] = {}
+    for k, key in zip(labels, keys):
+        if k >= 0:
+            members.setdefault(int(k), set()).add(key)
+    hit_weeks, false = [], []
+    for rec in weeks_out:
+        n_false, hit = 0, False
+        for k in rec["flagged"]:
+            m = members.get(win.tracker.resolve(k), set())
+            if planted_ids and len(m & planted_ids) >= 0.5 * max(1, len(m)):
+                hit = True
+            else:
+                n_false += 1
+        if hit:
+            hit_weeks.append(rec["week"])
+        false.append(n_false)
+    return hit_weeks, false
+
+
+def replay_real(alphas=(0.001, 0.0001)) -> list[str]:
+    from hotline_nlp.topics.hotspots import HotspotConfig, replay
+    from hotline_nlp.topics.periods import date_range, weeks_between
+
+    frame = load_real()
+    period = date_range("2019-03-04", "2019-12-29")  # W10..W52; W01-W09 are the first history
+    weeks = weeks_between(period.start, period.end)
+    start = 20  # first planted week: 2019-W29
+    rng = np.random.default_rng(7)
+    planted = planted_rows(weeks[start:], rng)
+    mixed = pd.concat([frame, planted], ignore_index=True)
+    pids = set(planted["id"])
+    lines = ["Replay of 2019-W10..W52 week by week (history: everything before each week, up to 52 weeks), "
+             f"planted issue from {weeks[start].label}: weekly counts {PLANTED_RATE[:len(weeks) - start]}.", "",
+             "| alpha | first flagged (planted) | delay (weeks) | weeks flagged | false alerts/week, unplanted "
+             "stream (mean / max) | with plant (mean) | seconds |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for a in alphas:
+        cfg = HotspotConfig()
+        t = time.time()
+        win, out = replay(mixed, period, 52, alpha=a, config=cfg)
+        hit, false_p = _flag_weeks(out, win, pids)
+        win0, out0 = replay(frame, period, 52, alpha=a, config=cfg)
+        _, false0 = _flag_weeks(out0, win0, set())
+        took = time.time() - t
+        first = hit[0] if hit else "never"
+        delay = (next(i for i, w in enumerate(weeks) if w.label == hit[0]) - start) if hit else "-"
+        lines.append(f"| {a} | {first} | {delay} | {len(hit)} | {np.mean(false0):.2f} / {max(false0)} | "
+                     f"{np.mean(false_p):.2f} | {took:.0f} |")
+    return lines
+
+
+# -- 3. demo corpus -------------------------------------------------------------
+def demo(weeks=("2024-W36", "2024-W40", "2024-W44", "2024-W48", "2024-W52")) -> list[str]:
+    from hotline_nlp.corpus.loaders import load_complaints
+    from hotline_nlp.topics.hotspots import weekly_alert
+
+    frame = load_complaints(ROOT / "corpus" / "data" / "demo_complaints.csv").frame
+    key = json.loads((ROOT / "corpus" / "data" / "demo_planted.json").read_text("utf-8"))
+    planted = set(map(str, key["ids"]))
+    lines = ["`weekly_alert` on corpus/data/demo_complaints.csv (52 history weeks) for weeks of 2024 H2.", "",
+             "| week | planted that week | EV issue flagged | its count / expected | other issues flagged | seconds |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for wk in weeks:
+        t = time.time()
+        r = weekly_alert(frame, wk)
+        took = time.time() - t
+        ev = [i for i in r["issues"] if len(set(i["complaint_ids"]) & planted) >= 0.5 * len(i["complaint_ids"])]
+        ev_flag = any(i["emerging"] for i in ev)
+        others = sum(1 for i in r["issues"] if i["emerging"] and i not in ev)
+        cnt = f"{ev[0]['count']} / {ev[0]['expected']}" if ev else "-"
+        lines.append(f"| {wk} | {key['weekly_counts'].get(wk, 0)} | {'yes' if ev_flag else 'no'} | {cnt} | "
+                     f"{others} | {took:.1f} |")
+    return lines
+
+
+# -- 4. speed -----------------------------------------------------------------
+def _scaled(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """``rows`` complaints over 2019 by replicating the real year with distinct ids
+    and a suffix that makes every text unique (no cache hits, no exact repeats)."""
+    reps = int(np.ceil(rows / len(frame)))
+    parts = []
+    for r in range(reps):
+        p = frame.copy()
+        p["id"] = p["id"].astype(str) + f"-{r}"
+        if r:
+            p["text"] = p["text"] + f" 编号{r}"
+            p["caller"] = p["caller"].astype(str) + f"-{r}"
+        parts.append(p)
+    return pd.concat(parts, ignore_index=True).iloc[:rows]
+
+
+def speed_one(rows: int) -> dict:
+    """Time and peak memory of one weekly alert for 2019-W50 with 52 weeks of history."""
+    from hotline_nlp.topics.hotspots import weekly_alert
+
+    frame = _scaled(load_real(), rows)
+    weekly_alert(frame.iloc[: min(len(frame), 2000)], "2019-W50")  # imports, jieba dictionary
+    t, c = time.time(), time.process_time()
+    r = weekly_alert(frame, "2019-W50")
+    return {"rows": int(len(frame)), "history": r["history"]["complaints"], "wall_s": round(time.time() - t, 1),
+            "cpu_s": round(time.process_time() - c, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+            "issues": len(r["issues"])}
+
+
+def speed(sizes) -> list[str]:
+    lines = ["Weekly alert for 2019-W50 with 52 history weeks (real 2019 stream replicated with unique texts "
+             "for the larger sizes), one process per size, warm imports; `embedder=none` (the default, see below).",
+             "", "| complaints in window | wall s | CPU s | peak RSS MiB | issues listed |", "| --- | --- | --- | --- | --- |"]
+    for n in sizes:
+        out = subprocess.run([sys.executable, __file__, "speed-one", "--rows", str(n)], capture_output=True,
+                             text=True, timeout=3600)
+        if out.returncode:
+            lines.append(f"| {n} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode} | | | |")
+            continue
+        d = json.loads(out.stdout.strip().splitlines()[-1])
+        lines.append(f"| {d['history'] + 0} (+ week) | {d['wall_s']} | {d['cpu_s']} | {d['peak_rss_mb']:.0f} | {d['issues']} |")
+    return lines
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["silver", "replay", "demo", "speed", "speed-one", "all"])
+    ap.add_argument("--rows", type=int, action="append")
+    args = ap.parse_args(argv)
+    if args.what == "speed-one":
+        print(json.dumps(speed_one(args.rows[0])))
+        return
+    parts = {"silver": silver, "replay": replay_real, "demo": demo,
+             "speed": lambda: speed(args.rows or [5000, 20000, 100000])}
+    todo = list(parts) if args.what == "all" else [args.what]
+    for name in todo:
+        print(f"\n### {name}\n")
+        print("\n".join(parts[name]()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
