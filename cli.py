@@ -315,12 +315,12 @@ app.add_typer(embedder_app, name="embedder")
 @embedder_app.command("build")
 def embedder_build_cmd(
     output: Annotated[Optional[Path], typer.Option("--output", help="Model directory to write (default: the bundled models/zh-static-v1).")] = None,
-    max_words: Annotated[int, typer.Option("--max-words", help="Multi-character words kept (most frequent first).")] = 100_000,
-    dims: Annotated[int, typer.Option("--dims", help="Vector dimensions (PCA of the teacher).")] = 256,
-    sif_a: Annotated[float, typer.Option("--sif-a", help="SIF weighting constant a/(a+p(word)).")] = 1e-4,
+    max_words: Annotated[Optional[int], typer.Option("--max-words", help="Multi-character words kept, most frequent first [default: 70000].")] = None,
+    dims: Annotated[Optional[int], typer.Option("--dims", help="Vector dimensions, PCA of the teacher [default: 256].")] = None,
+    sif_a: Annotated[Optional[float], typer.Option("--sif-a", help="SIF weighting constant a/(a+p(word)) [default: 1e-3].")] = None,
     tune_corpus: Annotated[Optional[Path], typer.Option("--tune-corpus", help="CSV (title/body) to tune on; default the bundled demo corpus.")] = None,
     no_tune: Annotated[bool, typer.Option("--no-tune", help="Skip the tuning step.")] = False,
-    tune_epochs: Annotated[int, typer.Option("--tune-epochs")] = 4,
+    tune_epochs: Annotated[Optional[int], typer.Option("--tune-epochs", help="Fine-tuning epochs after the linear alignment (0: alignment only) [default: 6].")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
     """Build the static Chinese embedder, distilled from the multilingual USE (takes minutes).
@@ -330,7 +330,8 @@ def embedder_build_cmd(
     from hotline_nlp.models.embedder_build import BuildConfig, build_embedder, default_output, default_tune_corpus
 
     corpus = None if no_tune else str(tune_corpus) if tune_corpus else default_tune_corpus()
-    cfg = BuildConfig(max_words=max_words, dims=dims, sif_a=sif_a, tune_corpus=corpus, tune_epochs=tune_epochs)
+    given = {"max_words": max_words, "dims": dims, "sif_a": sif_a, "tune_epochs": tune_epochs}
+    cfg = BuildConfig(tune_corpus=corpus, **{k: v for k, v in given.items() if v is not None})
     try:
         manifest = build_embedder(output or default_output(), cfg, show_progress=fmt == OutputFormat.text)
     except (ValueError, OSError) as e:
@@ -483,7 +484,7 @@ class Compare(str, Enum):
 def report_cmd(
     input: Annotated[Path, typer.Option("--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods.")],
     period: Annotated[str, typer.Option("--period", "-p", help="2024H1, 2024Q3, 2024-05, 2024-W20 or 2024.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Report file; a `.figures.csv` appendix is written beside it (json: stdout when omitted).")] = None,
+    output: Annotated[Optional[list[Path]], typer.Option("--output", "-o", help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is written beside each (json: stdout when omitted).")] = None,
     format: Annotated[Optional[ReportFormat], typer.Option("--format", "-f", help="docx, html, md or json (default: from --output's suffix).")] = None,
     compare: Annotated[Compare, typer.Option("--compare", help="Changes against the same period last year (同比) or the previous one (环比).")] = Compare.last_year,
     model: Annotated[Optional[str], typer.Option("--model", help="Tagging model for exports without 一级/二级分类.")] = None,
@@ -508,7 +509,7 @@ def report_cmd(
 
     Examples:
 
-      hotline-nlp report -i corpus/data/demo_complaints.csv -p 2024H1 -o report.docx --city 盘锦市
+      hotline-nlp report -i corpus/data/demo_complaints.csv -p 2024H2 -o report.docx -o report.html --city 盘锦市
 
       hotline-nlp report -i export.xlsx -p 2024-W20 --compare previous -f md -o week20.md
 
@@ -516,13 +517,19 @@ def report_cmd(
     """
     from hotline_nlp.bulletin.context import Options
     from hotline_nlp.bulletin.metrics import load_weights
+    from hotline_nlp.bulletin.report import FORMATS as REPORT_FORMATS
     from hotline_nlp.bulletin.report import build_report, write_report
     from hotline_nlp.corpus.loaders import DataError, load_complaints
     from hotline_nlp.topics.periods import PeriodError, parse_period
 
-    kind = (format.value if format else (output.suffix.lstrip(".").lower() if output else "json"))
-    if output is None and kind != "json":
+    if not output and format not in (None, ReportFormat.json):
         fail("--output is required for docx, html and md reports")
+    if output and format and len(output) > 1:
+        fail("--format applies to a single --output; with several, each file's suffix names its format")
+    for out in output or []:
+        kind = format.value if format else out.suffix.lstrip(".").lower()
+        if {"markdown": "md", "htm": "html"}.get(kind, kind) not in REPORT_FORMATS:
+            fail(f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format")
     try:
         p = parse_period(period)
         opts = Options(compare=compare.value, weights=load_weights(weights), min_volume=min_volume,
@@ -546,14 +553,19 @@ def report_cmd(
         rep = build_report(frame, p, opts)
     except ValueError as e:
         fail(str(e))
-    if output is None:
+    if not output:
         emit_json(rep.to_json())
         return
-    written = write_report(rep, output, kind, md_images=md_images)
+    written = []
+    for out in output:
+        try:
+            written += write_report(rep, out, format.value if format else None, md_images=md_images)
+        except ValueError as e:
+            fail(str(e))
     for line in rep.omitted:
         typer.secho(f"note: {line}", err=True)
     typer.echo(f"{p.label}: {len(rep.figures)} figures, {len(rep.tables())} tables -> "
-               + ", ".join(str(w) for w in written))
+               + ", ".join(str(w) for w in dict.fromkeys(written)))
 
 # --- service (issue 6) ---
 
@@ -727,6 +739,22 @@ def demo(
     model = load_model(report.path)
     typer.secho("\n2. Tag the newest complaints", bold=True)
     typer.echo(d.tag_sample(model, data).to_string(index=False))
+    typer.secho(f"\n3. Weekly hotspot alert for {d.DEMO_WEEK}", bold=True)
+    with progress_steps("hotspots") as bar:
+        bar.add_task("clustering a year of history", total=None)
+        result, md = d.hotspot_step(data, output_dir)
+    for issue in result["issues"][:5]:
+        flag = "EMERGING" if issue.get("emerging") else "        "
+        typer.echo(f"   {flag} #{issue['id']:<4} {issue['label']:<24} this week {issue['count']:>2}, "
+                   f"previous {issue['previous_count']:>2}, score {issue['score']:.1f}")
+    typer.echo(f"   {d.planted_check(result)}")
+    typer.echo(f"   -> {md}")
+    typer.secho(f"\n4. Bulletin (专报) for {d.DEMO_PERIOD}", bold=True)
+    with progress_steps("report") as bar:
+        bar.add_task("writing the bulletin", total=None)
+        written = d.report_step(data, output_dir)
+    for w in written:
+        typer.echo(f"   -> {w}")
 
 
 if __name__ == "__main__":  # pragma: no cover

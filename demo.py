@@ -47,3 +47,40 @@ def tag_sample(model, data, n: int = 8) -> pd.DataFrame:
         "confidence": [r["confidence"] for r in recs],
         "needs_review": [r["needs_review"] for r in recs],
     })
+
+
+def hotspot_step(data, out: Path, week: str = DEMO_WEEK) -> tuple[dict, Path]:
+    """The weekly alert for ``week``, written as Markdown (+ chart) and JSON."""
+    from hotline_nlp.topics.hotspots import weekly_alert
+    from hotline_nlp.topics.report import render_result
+
+    result = weekly_alert(data.frame, week)
+    md = out / f"hotspots_{week}.md"
+    render_result(result, "md", md)
+    render_result(result, "json", out / f"hotspots_{week}.json")
+    return result, md
+
+
+def planted_check(result: dict) -> str:
+    """Does the alert flag the planted EV-charger issue? (Checked against the
+    generator's answer key, demo_planted.json.)"""
+    truth = set(planted()["ids"])
+    flagged = [i for i in result["issues"] if i.get("emerging")]
+    hits = [i for i in flagged if truth & set(map(str, i.get("complaint_ids", [])))]
+    if not hits:
+        return "planted EV-charger issue NOT flagged this week"
+    i = hits[0]
+    return (f"planted EV-charger issue flagged: issue {i['id']} '{i['label']}', {i['count']} this week "
+            f"(previous {i['previous_count']}), {len(flagged)} issue(s) flagged in all")
+
+
+def report_step(data, out: Path, period: str = DEMO_PERIOD) -> list[Path]:
+    """The half-year bulletin as DOCX, HTML and Markdown (each with its figures appendix)."""
+    from hotline_nlp.bulletin.context import Options
+    from hotline_nlp.bulletin.report import build_report, write_report
+
+    rep = build_report(data.frame, period, Options(city="盘锦市（演示数据）"))
+    written: list[Path] = []
+    for suffix in ("docx", "html", "md"):
+        written += [Path(p) for p in write_report(rep, out / f"report_{period}.{suffix}")]
+    return list(dict.fromkeys(written))

@@ -42,6 +42,7 @@ _OPENERS = [
     re.compile(r"^(来电)?(市民|来电人|来电市民|诉求人|群众|网友)[^，,。]{0,4}?(来电)?(反映|反应|称|表示|投诉|举报|咨询)[：:，,]?"),
     re.compile(r"^(我|本人)(们)?(想|要|来|现)?(反映|反应|投诉|举报|咨询)(一下|一个|个)?(问题|情况|事情)?[：:，,。]?"),
     re.compile(r"^(反映|反应|投诉|举报)[：:，,]?"),
+    re.compile(r"^(市民|来电人|来电市民|群众)[^，,。：:]{0,4}?来电[：:，,]"),
     re.compile(r"^(各位)?领导(们)?(好|您好)"),
     re.compile(r"^麻烦(问|咨询|反映)一下"),
     re.compile(r"^(重复来电|再次来电|第[二三四五]次来电|(此前|之前|以前)(已经|已)?反映过(一次|多次)?)"),
@@ -56,6 +57,7 @@ _FIRST_PERSON = re.compile(r"(?<!自)我们?(?![国区县镇])")
 _PLEA = re.compile(r"^(希望|请|恳请|麻烦|望|盼|谢谢|感谢|请求|要求相关部门|希望相关部门)")
 _SENTENCE = re.compile(r"(?<=[。！？!?；;])")
 _CLAUSE = re.compile(r"(?<=[，,、：:])")
+_TRAILING = "，,、：:。！？!?；; "
 
 
 def strip_openers(text: str) -> str:
@@ -77,39 +79,27 @@ def _reported(text: str) -> str:
 
 
 def trim(text: str, limit: int = MAX_CHARS) -> str:
-    """The leading clauses of ``text`` up to ``limit`` characters, cut at a clause boundary,
-    without trailing pleas or punctuation."""
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
-    out = ""
-    for s in sentences:
-        s = s.strip()
-        if _PLEA.match(s) and len(out) >= MIN_KEEP:
+    """The leading clauses of ``text`` up to ``limit`` characters, cut at a clause
+    boundary, without trailing pleas or punctuation. The first sentence is taken
+    as far as it fits; the next one is read on only while the quote is still
+    short (< 30 characters), since a bare address or shop name says nothing."""
+    kept = ""
+    for n, sentence in enumerate(s for s in _SENTENCE.split(text) if s.strip()):
+        if n and len(kept) >= 30:
             break
-        if not out:
-            out = s
-        elif len(out.rstrip("。！？!?；;")) + 1 + len(s) <= limit and len(out) < 30:
-            out = out.rstrip("。！？!?；;") + "，" + s
-        else:
-            break
-    if len(out) > limit:
-        clauses = [c for c in _CLAUSE.split(out) if c]
-        kept = ""
-        for c in clauses:
-            if _PLEA.match(c) and len(kept) >= MIN_KEEP:
-                break
-            if len(kept) + len(c) > limit and kept:
-                break
-            kept += c
-        out = kept if len(kept) <= limit else kept[: limit - 1] + "…"
-    else:  # drop trailing pleas inside the sentence
-        clauses = [c for c in _CLAUSE.split(out) if c]
-        kept = ""
-        for c in clauses:
+        clauses = [c for c in _CLAUSE.split(sentence.strip()) if c.strip()]
+        for j, c in enumerate(clauses):
             if _PLEA.match(c.strip()) and len(kept) >= MIN_KEEP:
-                break
-            kept += c
-        out = kept
-    return out.rstrip("，,、：:。！？!?；; ")
+                return kept.rstrip(_TRAILING)
+            piece = c.rstrip("。！？!?；;")
+            new_sentence = kept and n and j == 0  # sentences are joined with a comma
+            joined = (kept.rstrip(_TRAILING) + "，" if new_sentence else kept) + piece
+            if len(joined.rstrip(_TRAILING)) > limit:
+                if not kept:  # one clause longer than the limit: cut it visibly
+                    return piece[: limit - 1] + "…"
+                return kept.rstrip(_TRAILING)
+            kept = joined
+    return kept.rstrip(_TRAILING)
 
 
 def bulletin_quote(text: str, complaint_id: str) -> str:

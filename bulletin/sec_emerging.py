@@ -41,6 +41,9 @@ def emerging_section(ctx: Context, report: Report, number: int) -> bool:
         report.omitted.append("难点问题：热点发现模块（topics.hotspots）不可用，本节从略。")
         return False
     issues = engine(ctx.frame, ctx.period, **{**DEFAULTS, **ctx.options.emerging})
+    report.meta["emerging_issues"] = [
+        {k: i.get(k) for k in ("id", "label", "description", "keywords", "count", "repeats", "first_seen",
+                               "last_seen", "weeks_flagged")} for i in issues]
     ctx.book.section = "难点问题"
     report.add(Heading(f"{fmt.cn_number(number)}、难点问题", level=1))
     if not issues:

@@ -18,8 +18,9 @@ from sklearn.svm import LinearSVC
 class LinearLevel:
     """Scores for one label level; ``classes_`` are strings (a path for level 2)."""
 
-    def __init__(self, C: float = 1.0):
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced"):
         self.C = C
+        self.class_weight = class_weight
 
     def fit(self, X, y) -> "LinearLevel":
         y = np.asarray(y, dtype=object)
@@ -29,7 +30,7 @@ class LinearLevel:
             self.coef_ = np.zeros((1, X.shape[1]), dtype=np.float32)
             self.intercept_ = np.ones(1, dtype=np.float32)
             return self
-        svc = LinearSVC(C=self.C, max_iter=5000).fit(X, y)
+        svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000).fit(X, y)
         coef, intercept = svc.coef_, svc.intercept_
         if len(svc.classes_) == 2:  # sklearn keeps one row for two classes
             coef = np.vstack([-coef[0], coef[0]])

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from itertools import chain
 from importlib import resources
 from pathlib import Path
 
@@ -166,11 +167,14 @@ class StaticEmbedder(Embedder):
     chunk_size = 4096
 
     def __init__(self, name: str, version: str, model):
+        import torch
+
         module = model[0]
         self.name, self.version = name, version
         self.model = model
         self.tokenizer = module.tokenizer
         self.weights = module.embedding.weight.detach().float().cpu().numpy()
+        self._table = torch.from_numpy(self.weights)
         self.dim = int(self.weights.shape[1])
         self._fast = hasattr(self.tokenizer, "encode_batch_fast")
 
@@ -179,16 +183,18 @@ class StaticEmbedder(Embedder):
         return [e.ids for e in enc(texts, add_special_tokens=False)]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        import torch
+
         ids = self.token_ids(texts)
         lens = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        nonempty = lens > 0
-        if not nonempty.any():
-            return out
-        flat = np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lens.sum()))
-        starts = np.concatenate(([0], np.cumsum(lens)[:-1]))[nonempty]
-        out[nonempty] = np.add.reduceat(self.weights[flat], starts, axis=0)
-        return out
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lens.sum()))
+        offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        # embedding_bag sums rows without materialising the (tokens, dim) gather
+        with torch.inference_mode():
+            out = torch.nn.functional.embedding_bag(
+                torch.from_numpy(flat), self._table, torch.from_numpy(offsets), mode="sum"
+            )
+        return out.numpy()
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -45,7 +45,7 @@ MANIFEST = "hotline_embedder.json"
 class BuildConfig:
     """Every knob of the build; stored in the manifest so a build can be repeated."""
 
-    max_words: int = 100_000
+    max_words: int = 70_000
     dims: int = 256
     sif_a: float = 1e-3
     tune_corpus: str | None = None  # complaints export (title/body); None = no alignment, no tuning
@@ -241,6 +241,8 @@ def build_embedder(output: str | Path, config: BuildConfig | None = None, show_p
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _write_card(tmp / "README.md", manifest)
         manifest["fingerprint"] = _fingerprint(tmp)
+        for p in [tmp, *tmp.rglob("*")]:  # mkdtemp and safetensors write owner-only files
+            p.chmod(0o755 if p.is_dir() else 0o644)
         if output.exists():
             old = output.with_name(f".{output.name}.old")
             shutil.rmtree(old, ignore_errors=True)

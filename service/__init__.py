@@ -1,1 +1,18 @@
-"""service"""
+"""The HTTP service: tag complaints as they arrive, keep them, answer hotspot questions.
+
+    hotline-nlp serve --model demo --api-key-file ~/.hotline-key        # SQLite in $HOTLINE_NLP_HOME/service
+    hotline-nlp serve --model demo --no-auth --db postgresql://hotline@db/hotline
+    hotline-nlp store import --input 2024H1.xlsx --model demo            # seed the store from an export
+    hotline-nlp store export --output backup.csv                         # and back
+
+Endpoints (OpenAPI at /docs): POST /v1/classify, POST /v1/complaints,
+GET /v1/complaints/{id}, GET /v1/complaints?since=&until=&category=,
+GET /v1/hotspots?period=2024-W20, GET /healthz, GET /readyz.
+
+Layout: ``app`` (create_app, lifespan, run), ``settings``, ``schemas`` (In/Out),
+``routers/`` (one per resource), ``deps`` (settings, engine, model, API key),
+``errors`` (one JSON error format), ``limits`` (body, batch, text), ``model_holder``
+(hot swap on promotion), ``store/`` (tables, migrations runner, repository,
+records, import/export), ``migrations/`` (Alembic), ``testing`` (real servers for
+tests and benchmarks).
+"""

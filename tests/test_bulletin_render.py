@@ -126,6 +126,13 @@ def test_cli_report(tmp_path):
     assert res.exit_code == 2 and "month must be 01-12" in res.output
     res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-f", "md"])
     assert res.exit_code == 2 and "--output is required" in res.output
+    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-o", str(tmp_path / "r.txt")])
+    assert res.exit_code == 2 and "cannot tell the report format" in res.output
+    # several formats from one run
+    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "--no-emerging",
+                              "-o", str(tmp_path / "m.md"), "-o", str(tmp_path / "h.html")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "m.md").exists() and (tmp_path / "h.figures.csv").exists()
 
 
 def test_cli_report_tags_unlabelled_exports_with_a_model(tmp_path, trained_model, models_dir):

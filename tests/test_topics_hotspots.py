@@ -25,7 +25,11 @@ TOPICS = {
              "{p}旁边的游泳馆关门了，预付卡里还有{n}元，商家联系不上"],
 }
 PLANTED = ["{p}物业拒绝给业主出具安装新能源汽车充电桩的同意证明，国家电网说必须物业盖章",
-           "{p}物业不让业主在自己车位安装充电桩，说要业委会同意，新能源车没法充电"]
+           "{p}物业不同意业主在自己车位安装新能源汽车充电桩，不给出具证明，车没法充电",
+           "买了新能源汽车，{p}物业拒绝出具充电桩安装同意证明，充电桩一直装不上"]
+DETAILS = ["已经反映过好几次了", "打电话一直没人接", "希望有关部门尽快处理", "请领导重视一下",
+           "这个问题持续很久了", "周围邻居意见都很大", "请尽快给个答复", "实在没办法才打12345",
+           "找过社区也没有解决", "希望能派人到现场看看", "谢谢", "麻烦尽快联系我"]
 NOISE = ["咨询{x}的办理流程和所需材料", "请问{x}在哪里办理，需要带什么证件", "反映{x}窗口工作人员服务态度差"]
 SERVICES = ["居住证", "护照", "公积金提取", "医保报销", "社保转移", "营业执照", "不动产登记", "驾驶证换证",
             "出生证明", "户口迁移", "失业金申领", "老年证", "残疾证", "结婚登记", "税务登记", "准生证"]
@@ -40,6 +44,7 @@ def make_stream(weeks: int = 30, planted_from: int | None = 22, seed: int = 0, s
     t0 = pd.Timestamp(start)
 
     def add(text, week, topic, caller=None):
+        text = text + "，" + "，".join(rng.choice(DETAILS, size=2, replace=False)) + "。"
         when = t0 + pd.Timedelta(weeks=week) + pd.Timedelta(seconds=int(rng.integers(0, 7 * 86400 - 1)))
         rows.append({"id": str(100000 + len(rows)), "text": text, "created_at": when, "topic": topic,
                      "caller": caller or f"1{rng.integers(10**9, 10**10)}"})

@@ -56,9 +56,13 @@ def _l2_dense(x: np.ndarray) -> np.ndarray:
     return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
 
 
-def hdbscan_labels(x, cfg: ClusterConfig) -> np.ndarray:
+def hdbscan_labels(x, cfg: ClusterConfig, allow_single_cluster: bool = False) -> np.ndarray:
     """HDBSCAN labels (-1 = noise) for the rows of ``x``; rows beyond the sample
-    cap are left at -1 for the caller to assign by centroid."""
+    cap are left at -1 for the caller to assign by centroid.
+
+    ``allow_single_cluster``: for small pools (the tracker's unassigned
+    complaints), where the only group present may be the new issue itself;
+    by default HDBSCAN never returns a single cluster and would call it noise."""
     n = x.shape[0]
     labels = np.full(n, -1, dtype=np.int64)
     if n < max(cfg.min_cluster_size, 2) + 1:
@@ -70,7 +74,8 @@ def hdbscan_labels(x, cfg: ClusterConfig) -> np.ndarray:
 
     z = reduce(x[idx], cfg.reduce_dims, cfg.seed)
     model = hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=min(cfg.min_samples, len(idx) - 1),
-                            cluster_selection_method=cfg.selection, metric="euclidean", core_dist_n_jobs=1)
+                            cluster_selection_method=cfg.selection, metric="euclidean", core_dist_n_jobs=1,
+                            allow_single_cluster=allow_single_cluster)
     labels[idx] = model.fit_predict(z)
     return labels
 

@@ -35,7 +35,7 @@ class HotspotConfig:
     """Every knob of the hotspot reports (defaults measured in BENCHMARKS.md)."""
 
     tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(
-        cluster=ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25)))
+        cluster=ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.2)))
     emergence: EmergenceConfig = field(default_factory=EmergenceConfig)
     semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (represent.py)
     dedup_window_days: float = 7.0
@@ -54,7 +54,7 @@ def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
         raise HotspotError("the complaints have no date column (受理时间/created_at); hotspots need dates")
     if "text" not in frame:
         raise HotspotError("the complaints have no text column")
-    ts = pd.to_datetime(frame["created_at"], errors="coerce")
+    ts = pd.to_datetime(frame["created_at"], errors="coerce", format="mixed")
     if ts.notna().sum() == 0:
         raise HotspotError("no complaint has a usable date (created_at is empty or unparseable in every row)")
     out = frame.loc[ts.notna()].copy()

@@ -31,6 +31,12 @@ def run_hotspots(frame: pd.DataFrame, *, period: str | None = None, start: str |
                               state_dir=state_dir, alpha=alpha, config=cfg, top=top)
     else:
         result = hot_issues(frame, (start, end), top=top, embedder=embedder, model=model, config=cfg)
+    return render_result(result, fmt, output)
+
+
+def render_result(result: dict, fmt: str = "md", output: str | Path | None = None) -> str:
+    """Render an alert or range result as md/html/json; with ``output``, write it
+    there atomically (Markdown gets its chart as ``<output>.png`` beside it)."""
     if fmt == "json":
         text = json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n"
     elif fmt == "html":

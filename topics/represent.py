@@ -126,6 +126,8 @@ class Representation:
         if not hasattr(self, "idf_"):
             raise RuntimeError("Representation is not fitted; call fit(texts) first")
         texts = [normalise(t) for t in texts]
+        if not texts:
+            return sparse.csr_matrix((0, self.dim_), dtype=np.float32)
         return self._combine(self._semantic(self._semantic_raw(texts, show_progress)), self.lexical(texts))
 
     @property

@@ -10,8 +10,10 @@ the history once (``bootstrap``), and then each new week (``step``)
    drift with its wording without jumping);
 2. puts the rest into a pool of recent unassigned complaints (``pool_weeks``)
    and runs HDBSCAN on the pool; a pool cluster holding at least
-   ``min_new_in_week`` complaints of this week is born as a new issue with the
-   next id, its ``parent`` being the closest existing issue;
+   ``min_new_in_week`` complaints of this week joins the known issue whose
+   centroid is within ``absorb_threshold`` (the issue's outskirts), or else is
+   born as a new issue with the next id, its ``parent`` being the closest
+   existing issue;
 3. merges issues whose centroids have come within ``merge_threshold``: the
    younger one is retired with ``merged_into`` (its id is never reused).
 
@@ -40,6 +42,7 @@ class TrackerConfig:
     pool_weeks: int = 6
     min_new_in_week: int = 2
     centroid_memory: int = 200
+    absorb_threshold: float = 0.35  # a pool cluster this close to a known issue joins it instead of being born
 
 
 @dataclass
@@ -161,6 +164,9 @@ class IssueTracker:
         born_members: set[int] = set()
         if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
             labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster), cfg.cluster)
+            if not (labels >= 0).any():  # a small pool may hold one group only: HDBSCAN calls that noise
+                labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True),
+                                           cfg.cluster)
             is_now = np.array([w == week for w in pool_weeks])
             for k in sorted(set(labels[labels >= 0].tolist())):
                 members = np.flatnonzero(labels == k)
@@ -171,7 +177,13 @@ class IssueTracker:
                 members = members[cl.similarities(pool_x[members], vec)[:, 0] >= cfg.cluster.assign_threshold]
                 if int(is_now[members].sum()) < cfg.min_new_in_week:
                     continue
-                iss = self._new_issue(vec, week, "new", members.size)
+                iss = self._absorber(vec)
+                if iss is not None:  # a known issue's outskirts, not a new issue: it grows instead
+                    iss.lineage.append({"week": week, "event": "absorbed_pool", "size": int(members.size)})
+                    rows_now = [m for m in members if pool_weeks[m] == week]
+                    self._move_centroids(pool_x[rows_now], np.full(len(rows_now), iss.id)) if rows_now else None
+                else:
+                    iss = self._new_issue(vec, week, "new", members.size)
                 born_members.update(members.tolist())
                 for m in members:
                     if pool_weeks[m] == week:
@@ -186,6 +198,15 @@ class IssueTracker:
         self.assignments_[week] = result
         self.weeks_.append(week)
         return result
+
+    def _absorber(self, vec) -> Issue | None:
+        """The active issue a pool cluster belongs to (centroid cosine >= absorb_threshold), if any."""
+        act = self.active_
+        if not act:
+            return None
+        sims = cl.similarities(vec, self.centroids_[act])[0]
+        j = int(sims.argmax())
+        return self.issues_[act[j]] if sims[j] >= self.config.absorb_threshold else None
 
     def _move_centroids(self, x, assigned: np.ndarray) -> None:
         mem = self.config.centroid_memory

@@ -1,0 +1,150 @@
+"""Stages of the hotspot engine on their own: places, keywords, dedup, clustering,
+the issue tracker (ids, lineage, save/load), emergence scoring and heat, charts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics.charts import trend_png
+from hotline_nlp.topics.dedup import find_repeats
+from hotline_nlp.topics.emergence import EmergenceConfig, heat_index, score_week
+from hotline_nlp.topics.keywords import ctfidf_keywords, label_for
+from hotline_nlp.topics.places import extract_groups, extract_places
+from hotline_nlp.topics.represent import Representation
+from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
+
+
+def test_places_and_groups():
+    assert extract_places("市民反映兴隆台区霞光府壹号院物业拒绝出具证明，18路公交车不停站") == [
+        ("district", "兴隆台区"), ("compound", "霞光府壹号院"), ("bus", "18路公交车")]
+    assert ("town", "春华镇") in extract_places("本人系春华镇金鼎村七里组村民")
+    assert ("school", "经济学院") in extract_places("A市经济学院强制学生实习")
+    assert extract_places("商家跑路了，政府不管，走路都难") == []
+    assert extract_groups("业主和老人、学生家长都有意见，业主很生气") == ["业主", "老人", "学生", "家长"]
+
+
+def test_ctfidf_keywords_rank_issue_words_and_hide_places():
+    docs = {1: ["丽发新城小区旁搅拌站噪音扰民", "丽发新城小区搅拌站粉尘污染严重", "投诉丽发新城小区搅拌站夜间噪音"],
+            2: ["公积金贷款办理太慢", "公积金提取被拒", "住房公积金贷款额度问题"]}
+    kw = ctfidf_keywords(docs, top=3)
+    assert kw[1][0]["word"] == "搅拌站" and "公积金" in [w["word"] for w in kw[2]]
+    assert not any("丽发" in w["word"] for w in kw[1])  # the place is not a keyword
+    summary = {"places": [{"kind": "compound", "name": "丽发新城小区", "count": 3}]}
+    assert label_for(kw[1], summary).startswith("丽发新城小区：搅拌站")
+
+
+def test_repeats_same_text_same_caller_and_near_copies():
+    t0 = pd.Timestamp("2024-03-01")
+    texts = ["阳光小区暖气不热，室温只有十二度，请热力公司处理", "阳光小区暖气不热，室温只有十二度，请热力公司处理",
+             "阳光小区暖气还是不热，室温只有十二度，请热力公司尽快处理", "公交车司机态度差",
+             "阳光小区暖气不热，室温只有十二度，请热力公司处理", "翠湖家园停水三天了没人管"]
+    times = [t0, t0 + pd.Timedelta(days=1), t0 + pd.Timedelta(days=2), t0, t0 + pd.Timedelta(days=30),
+             t0 + pd.Timedelta(days=3)]
+    callers = ["A", "B", "A", "A", "C", "A"]
+    x = Representation(embedder="none").fit_transform(texts)
+    dup = find_repeats(times, texts, x, callers, window_days=7)
+    assert dup.tolist()[:3] == [-1, 0, 0]  # same text; same caller + same matter
+    assert dup[3] == -1  # same caller, other matter
+    assert dup[4] == -1  # same text but a month later: a new complaint
+    assert dup[5] == -1  # same caller within the window but unrelated
+    assert find_repeats([], [], None).size == 0
+
+
+def _groups(rng, n_per=12):
+    base = {"暖气": "暖气不热室温只有十度热力公司测温不达标", "噪音": "工地夜间施工打桩噪音扰民睡不着觉",
+            "公交": "公交车司机不按站点停车甩站态度恶劣", "退费": "健身房闭店跑路预付卡无法退费商家失联"}
+    texts, truth = [], []
+    extras = ["请尽快处理", "已经很久了", "希望重视", "谢谢", "邻居都有意见", "多次反映"]
+    for k, (name, s) in enumerate(base.items()):
+        for _ in range(n_per):
+            texts.append(f"{rng.choice(['阳光', '锦绣', '翠湖', '金桥'])}小区{s}，{rng.choice(extras)}")
+            truth.append(k)
+    return texts, np.array(truth)
+
+
+def test_discover_recovers_constructed_issues():
+    rng = np.random.default_rng(0)
+    texts, truth = _groups(rng)
+    noise = [f"咨询{w}的办理流程" for w in ["护照", "居住证", "营业执照", "驾驶证", "出生证明", "户口迁移"]]
+    x = Representation(embedder="none").fit_transform(texts + noise)
+    c, labels = cl.discover(x, cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25))
+    lab = labels[: len(texts)]
+    for k in range(4):  # each constructed issue is (mostly) one cluster of its own
+        vals, counts = np.unique(lab[truth == k], return_counts=True)
+        top = vals[counts.argmax()]
+        assert top >= 0 and counts.max() >= 10 and (lab[truth != k] == top).sum() == 0
+
+
+def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
+    rng = np.random.default_rng(1)
+    texts, truth = _groups(rng)
+    rep = Representation(embedder="none")
+    x = rep.fit_transform(texts)
+    weeks = ["2024-W01"] * len(texts)
+    tr = IssueTracker(TrackerConfig(cluster=cl.ClusterConfig(min_cluster_size=4, min_samples=2,
+                                                               assign_threshold=0.25)))
+    tr.bootstrap([f"h{i}" for i in range(len(texts))], weeks, x)
+    first_ids = {tr.assignments_["2024-W01"][f"h{i}"] for i in np.flatnonzero(truth == 0)}
+    assert len(first_ids) == 1 and -1 not in first_ids
+    heat_id = first_ids.pop()
+    # week 2: more heating complaints, and a new issue nobody has seen
+    new_texts = ["锦绣小区暖气不热室温只有十度热力公司测温不达标，多次反映"] * 1 + [
+        f"{p}小区物业拒绝业主安装新能源汽车充电桩不给出具同意证明，{e}"
+        for p, e in [("阳光", "请处理"), ("翠湖", "很着急"), ("金桥", "谢谢"), ("锦绣", "多次反映"), ("阳光", "希望重视")]]
+    out = tr.step("2024-W02", [f"n{i}" for i in range(len(new_texts))], rep.transform(new_texts))
+    assert out["n0"] == heat_id
+    born = [out[f"n{i}"] for i in range(1, 6)]
+    new_id = max(set(born), key=born.count)
+    assert born.count(new_id) >= 4 and set(born) <= {new_id, -1} and new_id > heat_id
+    new = tr.issue(new_id)
+    assert new.origin == "new" and new.born == "2024-W02" and new.lineage[0]["event"] == "born"
+    tr.save(tmp_path / "st")
+    rep.save(tmp_path / "st" / "representation")
+    tr2 = IssueTracker.load(tmp_path / "st")
+    rep2 = Representation.load(tmp_path / "st" / "representation")
+    assert tr2.assignments_ == tr.assignments_ and tr2.next_id_ == tr.next_id_
+    more = ["翠湖小区物业拒绝业主安装新能源汽车充电桩，不给出具同意证明，请处理"]
+    assert tr2.step("2024-W03", ["m0"], rep2.transform(more))["m0"] == new_id
+    with pytest.raises(ValueError, match="not after"):
+        tr2.step("2024-W02", [], rep2.transform([]))
+
+
+def test_emergence_on_constructed_streams():
+    rng = np.random.default_rng(3)
+    weeks = 60
+    steady = rng.poisson(4, size=(40, weeks)).astype(float)
+    totals = np.full(weeks, 400.0)
+    cfg = EmergenceConfig(alpha=0.001)
+    false = sum(score_week(steady[:, : t + 1], totals[: t + 1], cfg)["emerging"].sum() for t in range(20, weeks))
+    assert false <= 3  # 40 steady issues x 40 weeks: the false-alarm rate holds
+    growing = np.zeros(weeks)
+    growing[40:] = np.arange(1, 21)  # new, growing by one a week
+    s = [score_week(np.vstack([steady, growing])[:, : t + 1], totals[: t + 1], cfg)["emerging"][-1]
+         for t in range(40, weeks)]
+    first = s.index(True)
+    assert first <= 4 and all(s[first:])
+    # seasonal: high every weeks 45-50 of the year; last year's season is in the baseline
+    seasonal = np.full(weeks + 52, 1.0)
+    for start in (45, 45 + 52):
+        seasonal[start:start + 6] = 12
+    tot = np.full(weeks + 52, 400.0)
+    col = 45 + 52 + 2
+    with_season = score_week(seasonal[None, : col + 1], tot[: col + 1], cfg)
+    without = score_week(seasonal[None, 52: col + 1], tot[52: col + 1], cfg)  # history starts after last winter
+    assert not with_season["emerging"][0] and without["emerging"][0]
+    # everything doubling (a backlog week) is not one issue emerging
+    doubled = score_week(np.hstack([steady[:, :30], steady[:, 30:31] * 2]), np.r_[totals[:30], 800.0], cfg)
+    assert doubled["emerging"].sum() == 0
+
+
+def test_heat_index_and_chart():
+    h = heat_index(np.array([10.0, 5.0, 0.0]), np.array([8, 2, 1]), np.array([100, 0, 0]))
+    assert h[0] == pytest.approx(100.0) and h[0] > h[1] > h[2] >= 0
+    assert heat_index(np.array([2.0, 4.0]), np.array([1, 1]), None)[1] == pytest.approx(100.0)
+    png = trend_png({"供热": [1, 2, 3], "充电桩": [0, 2, 5]}, ["W01", "W02", "W03"], highlight={"充电桩"})
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="points"):
+        trend_png({"a": [1]}, ["W01", "W02"])
