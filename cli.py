@@ -121,7 +121,7 @@ def train(
     force: Annotated[bool, typer.Option("--force", help="Promote the new version even if it scores worse than the current one.")] = False,
     taxonomy: Annotated[Optional[str], typer.Option("--taxonomy", help="Check labels against a taxonomy CSV (一级分类,二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.")] = None,
     review_precision: Annotated[float, typer.Option(help="Tags below the confidence that reaches this precision get needs_review.")] = 0.95,
-    embedder: Annotated[Optional[str], typer.Option("--embedder", help="Add sentence-embedding features from this embedder (name or dir).")] = None,
+    embedder: Annotated[str, typer.Option("--embedder", help="Sentence-embedding features from this embedder (name or dir), or `none` for sparse features only.")] = "zh-static-v1",
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
     rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
@@ -153,7 +153,7 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    params = {"review_precision": review_precision, "embedder": embedder}
+    params = {"review_precision": review_precision, "embedder": None if embedder.lower() == "none" else embedder}
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:

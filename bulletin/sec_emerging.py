@@ -82,7 +82,9 @@ def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> 
         text = f"{fmt.date_cn(first)}至{fmt.date_cn(last)}，"
     text += f"此类诉求 {n}"
     if repeats:
-        text += f"（另有重复来电 {repeats} 件）"
+        shown = book.add(f"{key}.repeats", f"难点问题 {headline} 重复来电", repeats, f"{repeats} 件",
+                         where + "；热点发现模块判定为重复诉求（同一来电人同一事项，或文本几乎相同）", rows["id"])
+        text += f"（另有重复诉求 {shown}）"
     text += _districts(ctx, rows, key, where)
     text += "。"
     flagged = issue.get("first_flagged")

@@ -242,7 +242,9 @@ def test_emerging_issues_section():
     issues = [p for p in paras if "此类诉求" in p.text]
     engine = rep.meta["emerging_issues"]
     assert len(issues) == len(engine) >= 1
-    assert issues[0].lead.startswith("1. ") and engine[0]["description"][:6] in issues[0].lead
+    from hotline_nlp.bulletin.sec_emerging import _headline
+
+    assert issues[0].lead == f"1. {_headline(engine[0], 1)}。"
     first = rep.figures["emerging.1.count"]
     assert first.value == engine[0]["count"] >= 5 and first.display == f"{first.value} 件"
     ids = set(first.complaint_ids)

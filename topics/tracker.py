@@ -25,7 +25,7 @@ State (``save``/``load``) is a directory of JSON + ``.npz``/``.npy`` (no pickle)
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class TrackerConfig:
     pool_weeks: int = 6
     min_new_in_week: int = 2
     centroid_memory: int = 200
+    birth_coherence: float = 0.35  # median member-to-centroid cosine a new issue needs
     absorb_threshold: float = 0.35  # a pool cluster this close to a known issue joins it instead of being born
 
 
@@ -163,10 +164,12 @@ class IssueTracker:
         result = {i: int(k) for i, k in zip(ids, assigned)}
         born_members: set[int] = set()
         if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
-            labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster), cfg.cluster)
+            # births are where false alarms come from: a pool cluster must be tighter than a history one
+            strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
+            labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster), strict)
             if not (labels >= 0).any():  # a small pool may hold one group only: HDBSCAN calls that noise
                 labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True),
-                                           cfg.cluster)
+                                           strict)
             is_now = np.array([w == week for w in pool_weeks])
             for k in sorted(set(labels[labels >= 0].tolist())):
                 members = np.flatnonzero(labels == k)
