@@ -22,6 +22,7 @@ from hotline_nlp.bulletin.examples import pick, quote_rows, strip_openers, trim
 from hotline_nlp.topics.periods import parse_period
 
 DEFAULTS = {"max_issues": 3}
+HEADLINE_CHARS = 30
 
 
 def _engine():
@@ -60,7 +61,7 @@ def emerging_section(ctx: Context, report: Report, number: int) -> bool:
 def _headline(issue: dict, k: int) -> str:
     """The engine's description (the most central complaint's title), without
     openers and pleas; its keyword label when there is none."""
-    text = trim(strip_openers(str(issue.get("description") or "")))
+    text = trim(strip_openers(str(issue.get("description") or "")), limit=HEADLINE_CHARS)
     return text or str(issue.get("label") or f"新问题 {k}")
 
 

@@ -14,6 +14,7 @@ is JSON and ``.npy`` files, never a pickle.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------
     def fit(self, texts, y=None):
         texts = [normalise(t) for t in texts]
-        self.word_ = _word_vectorizer(self.min_df).fit(segment_many(texts))
+        self.word_ = _word_vectorizer(self.min_df).fit(segment_many(texts, normalised=True))
         self.char_ = _char_vectorizer(self.char_ngram_max, self.min_df).fit(texts)
         self.embedder_ = self._load_embedder() if self.embedder else None
         self.n_features_out_ = (len(self.word_.vocabulary_) + len(self.char_.vocabulary_)
@@ -70,7 +71,12 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     def transform(self, texts):
         check_is_fitted(self, "word_")
         texts = [normalise(t) for t in texts]
-        blocks = [self.word_.transform(segment_many(texts)), self.char_.transform(texts)]
+        # Segmentation runs in Rust without the GIL: overlap it with the
+        # character n-grams, which are Python, so both cores work.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            words = pool.submit(segment_many, texts, normalised=True)
+            chars = self.char_.transform(texts)
+            blocks = [self.word_.transform(words.result()), chars]
         if self.embedder_ is not None:
             dense = self.embedder_.encode(texts, show_progress=False)
             blocks.append(sp.csr_matrix(self.embedding_weight * dense.astype(np.float32)))

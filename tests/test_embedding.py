@@ -229,3 +229,16 @@ def test_unigram_tokenizer_segments_like_jieba_without_hmm():
     theirs = [[w for w in jieba_tokenizer().lcut(t, HMM=False) if w.strip()] for t in texts]
     assert ours == theirs
     assert "充电桩" in ours[0]  # a domain term, not in jieba's own dictionary
+
+
+def test_model_id_resolves_from_local_hf_cache(tmp_path, monkeypatch):
+    """A model id found in the Hugging Face cache layout loads with nothing downloaded."""
+    repo = tmp_path / "hub" / "models--someorg--minilm-zh-test"
+    rev = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(minilm_dir(), repo / "snapshots" / rev)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(rev, encoding="utf-8")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    emb = load_embedder("someorg/minilm-zh-test")
+    assert emb.name == "someorg/minilm-zh-test" and emb.dim == 384
+    assert emb.encode(["hello"], cache=False).shape == (1, 384)

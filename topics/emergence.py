@@ -16,12 +16,27 @@ weekly counts over the history weeks before it. Its expected count is
   complaints every November are compared with last November, not with October.
   Used only when the history reaches back that far.
 
-The p-value is the upper tail ``P(X >= c)`` of a negative binomial with mean
-``expected`` and variance ``expected + phi * expected**2``; ``phi`` (the
-overdispersion of weekly issue counts) is estimated from the history itself
-(median over issues with enough volume, clipped to [0.05, 1]). An issue is
-``emerging`` when ``c >= min_count`` and ``p < alpha``; ``alpha`` is the
-false-alarm rate per issue-week (``--alpha``). ``score = -log10(p)``.
+The week test's p-value is the upper tail ``P(X >= c)`` of a negative binomial
+with mean ``expected`` and variance ``expected + phi * expected**2``; ``phi``
+(the overdispersion of weekly issue counts) is estimated from the history
+itself (median over issues with enough volume, clipped to [0.05, 1]).
+
+A slow rise (1, 1, 2, 2, 3, 4 ... a week) soon lifts its own trailing mean, so
+a second, trend test compares the last ``recent_weeks`` weeks together with the
+weeks *before* them (a guard band, as in Farrington-type surveillance), with
+the same prior, volume scaling and seasonal floor. ``p = min(1, 2 *
+min(p_week, p_trend))`` (Bonferroni). An issue is ``emerging`` when ``c >=
+min_count`` and ``p < alpha``; ``alpha`` is the false-alarm rate per issue and
+week (``--alpha``). ``score = -log10(p)``.
+
+Baselines count complaints the way the current week is counted: every earlier
+complaint is matched afresh to today's issues (``engine.Window.count_labels``),
+repeats collapsed (``dedup``). A new issue therefore gets the history of
+complaints *like it*, not zeros. What ``alpha`` does not control: an issue
+born this week from a handful of similar complaints has an expected count
+near zero, so it is flagged as soon as it reaches ``min_count``; the tracker's
+birth rules (``TrackerConfig.birth_coherence``, ``min_new_in_week``) and
+``min_count`` govern that part of the alert volume (BENCHMARKS.md).
 
 Heat index (ranking hot issues over a range)
 --------------------------------------------
