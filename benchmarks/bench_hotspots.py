@@ -223,7 +223,7 @@ def speed_one(rows: int) -> dict:
 
 
 def speed(sizes) -> list[str]:
-    lines = ["Weekly alert for 2019-W50 with 52 history weeks (real 2019 stream replicated with unique texts "
+    lines = ["Weekly alert for 2019-W50 with the default 56 history weeks (real 2019 stream replicated with unique texts "
              "for the larger sizes), one process per size, warm imports; `embedder=none` (the default, see below).",
              "", "| complaints in window | wall s | CPU s | peak RSS MiB | issues listed |", "| --- | --- | --- | --- | --- |"]
     for n in sizes:

@@ -167,7 +167,6 @@ def _table(doc, t: Table) -> None:
         table.columns[c].width = Cm(w)
     _repeat_header(table.rows[0])
     _cell_margins(table, 0.06)
-    keep = len(t.rows) <= 15
     for r, values in enumerate([t.columns] + t.rows):
         row = table.rows[r]
         for c, value in enumerate(values):
@@ -177,7 +176,8 @@ def _table(doc, t: Table) -> None:
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.LEFT if (c == name_col and r) else WD_ALIGN_PARAGRAPH.CENTER
             p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(1)
-            p.paragraph_format.keep_with_next = keep  # a short table stays on one page with its 注
+            # no keep-with-next inside tables: LibreOffice applies it to the whole table and
+            # would push every table to a new page; long tables break, the header row repeats
             _font(p.add_run(str(value)), HEI if r == 0 else SONG, 8.5 if r == 0 else 9)
             if r == 0:
                 _shade(cell)

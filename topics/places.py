@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 
 from hotline_nlp.corpus.text import normalise
 
