@@ -41,7 +41,13 @@ class LinearLevel:
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        # sparse @ dense wants the dense side C-contiguous: ``coef_.T`` is a
+        # transposed view that scipy would copy on every call (~9 ms per call
+        # at 100k features), so a contiguous copy is kept once.
+        coef_t = getattr(self, "_coef_t", None)
+        if coef_t is None or coef_t.shape[1] != self.coef_.shape[0]:
+            coef_t = self._coef_t = np.ascontiguousarray(self.coef_.T)
+        return np.asarray(X @ coef_t) + self.intercept_
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
