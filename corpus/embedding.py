@@ -50,13 +50,14 @@ def bundled_dir(name: str = DEFAULT_EMBEDDER) -> Path:
 
 
 def _fingerprint(directory: Path) -> str:
-    """Content hash of a model directory (model cards and hidden files ignored)."""
+    """Content hash of a model directory (model card, build manifest and hidden files ignored)."""
     h = hashlib.sha256()
     for p in sorted(directory.rglob("*")):
         rel = p.relative_to(directory).as_posix()
         if not p.is_file() or any(part.startswith(".") for part in rel.split("/")):
             continue
-        if p.name.lower() == "readme.md" or "__pycache__" in rel:
+        # the card and the build manifest (timings, date) do not change the vectors
+        if p.name.lower() in ("readme.md", "hotline_embedder.json") or "__pycache__" in rel:
             continue
         size = p.stat().st_size
         h.update(f"{rel}\0{size}\0".encode())

@@ -10,9 +10,11 @@ log-probability. Built from jieba's own ``dict.txt`` plus the project's domain
 dictionary it therefore reproduces jieba's segmentation (up to tie-breaks),
 several times faster and with no Python in the loop.
 
-Differences from jieba, all on purpose: text is NFKC-folded and lower-cased
-first (so ``１６度`` and ``16度`` or ``WiFi`` and ``wifi`` are one token);
-whitespace, punctuation and any other character that is not a piece become
+Differences from jieba, all on purpose: dictionary words are NFKC-folded and
+lower-cased, and latin letters and digits in every width and case are pieces of
+their own (the tokenizer itself does not normalise: an NFKC pass costs ~20% of
+the embedder's speed and, on Chinese text, only changes punctuation, which
+carries no vector anyway); whitespace, punctuation and any other character that is not a piece become
 ``<unk>`` (consecutive ones fused into one), where jieba emits them one by one;
 and runs of latin letters and digits are cut by the same dictionary (down to
 single characters) instead of being kept whole.
@@ -25,13 +27,18 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tokenizers import Tokenizer, normalizers
+from tokenizers import Tokenizer
 from tokenizers.models import Unigram
 
 UNK = "<unk>"
 # CJK Unified Ideographs, the range jieba treats as Han.
 CJK_RANGE = (0x4E00, 0x9FD5)
 ASCII_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# the same in upper case and in full width (Ａ１ ａ): without a normaliser they
+# must be pieces, or they would fall to <unk>
+WIDE_CHARS = ASCII_CHARS.upper()[:26] + "".join(
+    chr(ord(c) + 0xFEE0) for c in ASCII_CHARS + ASCII_CHARS.upper()[:26]
+)
 
 
 def jieba_dict_path() -> Path:
@@ -72,7 +79,7 @@ def read_dict(path: str | Path) -> dict[str, int]:
 
 
 def fold(text: str) -> str:
-    """The normalisation the tokenizer applies (NFKC, lower case), for dict keys."""
+    """Dictionary keys are NFKC-folded and lower-cased (``B超`` -> ``b超``)."""
     return unicodedata.normalize("NFKC", text).lower()
 
 
@@ -131,8 +138,8 @@ def build_tokenizer(
 
     Scores are ``log(freq / total)`` with ``total`` over the whole of ``freqs``
     (not just the kept words), so keeping fewer words does not change how the
-    kept ones compete. Latin letters and digits are always pieces (frequency 1 if
-    the dictionary lacks them). With ``add_cjk_chars`` every CJK ideograph missing
+    kept ones compete. Latin letters and digits, in both cases and both widths,
+    are always pieces (frequency 1 if the dictionary lacks them). With ``add_cjk_chars`` every CJK ideograph missing
     from the dictionary becomes a piece with frequency 1 too, which is what jieba
     does with an unknown character (``FREQ.get(w) or 1``); without it such a
     character is ``<unk>``. Id 0 is ``<unk>``.
@@ -151,12 +158,11 @@ def build_tokenizer(
     floor = math.log(1.0 / total)
     extra = [chr(cp) for cp in range(CJK_RANGE[0], CJK_RANGE[1] + 1)] if add_cjk_chars else []
     # latin letters and digits: without them a run like "a3" would become <unk>
-    for ch in [*ASCII_CHARS, *extra]:
+    for ch in [*ASCII_CHARS, *WIDE_CHARS, *extra]:
         if ch not in seen:
             seen.add(ch)
             pieces.append((ch, floor))
     tok = Tokenizer(Unigram(pieces, unk_id=0, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     # No pre-tokenizer: the Viterbi search runs over the whole text. Whitespace and
     # punctuation are not pieces, so they become <unk> nodes that no word can
     # span, which cuts the text where jieba's block regex would, and skipping the
