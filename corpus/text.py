@@ -23,6 +23,8 @@ _WS = re.compile(r"\s+")
 _JUNK = re.compile(r"^[\W_]+$|^\d+(\.\d+)?$|^[a-zA-Z]$")
 _PUNCT = re.compile(r"^[\W_]+$")
 _lock = threading.Lock()
+# Bump when the segmenter's construction changes, so cached builds are not reused.
+SEGMENTER_FORMAT = "segmenter-2: jieba dict + domain dict, lowercase"
 _tokenizer = None
 
 
@@ -83,12 +85,12 @@ def segmenter():
 def _load_or_build_segmenter():
     import hashlib
 
-    from tokenizers import Tokenizer
+    from tokenizers import Tokenizer, normalizers
 
     from hotline_nlp.corpus.embedding_cache import cache_dir
     from hotline_nlp.corpus.unigram import build_project_tokenizer
 
-    h = hashlib.sha256()
+    h = hashlib.sha256(SEGMENTER_FORMAT.encode())
     for p in _segmenter_sources():
         h.update(open(p, "rb").read())
     path = cache_dir() / f"segmenter-{h.hexdigest()[:16]}.json"
@@ -98,6 +100,9 @@ def _load_or_build_segmenter():
         except Exception:  # a truncated cache file: rebuild it
             path.unlink(missing_ok=True)
     tok, _ = build_project_tokenizer()
+    # ``segment`` has already applied NFKC (``normalise``); case folding is ours
+    # to fix here, whatever the embedder's builder chooses for its own tokenizer.
+    tok.normalizer = normalizers.Lowercase()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

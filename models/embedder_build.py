@@ -33,7 +33,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,6 @@ class BuildConfig:
     seed: int = 0
     dtype: str = "float16"
     name: str = "zh-static-v1"
-    extra: dict = field(default_factory=dict)
 
 
 def teacher_encode(texts: list[str], show_progress: bool = True) -> np.ndarray:
@@ -181,7 +180,8 @@ def build_embedder(output: str | Path, config: BuildConfig | None = None, show_p
     tok, freqs = build_project_tokenizer(cfg.max_words, add_cjk_chars=False)
     vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
     words = [w for w, _ in vocab]
-    assert [i for _, i in vocab] == list(range(len(words)))
+    if [i for _, i in vocab] != list(range(len(words))):
+        raise RuntimeError("tokenizer ids are not contiguous; cannot align the embedding table")
     timings = {"tokenizer_s": time.time() - t0}
 
     t = time.time()
@@ -199,7 +199,6 @@ def build_embedder(output: str | Path, config: BuildConfig | None = None, show_p
         t = time.time()
         titles, bodies = read_tune_texts(cfg.tune_corpus)
         texts = [x for x in dict.fromkeys(titles + bodies) if x]
-        timings["teacher_corpus_s"] = 0.0
         target = teacher_encode(texts, show_progress)
         timings["teacher_corpus_s"] = time.time() - t
         t = time.time()
@@ -298,9 +297,6 @@ def default_output() -> Path:
     return Path(__file__).parent / "zh-static-v1"
 
 
-def _fmt(m: dict) -> str:  # pragma: no cover - cosmetic
-    return json.dumps(m, ensure_ascii=False, indent=2)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    print(_fmt(build_embedder(default_output(), BuildConfig(tune_corpus=default_tune_corpus()))))
+    manifest = build_embedder(default_output(), BuildConfig(tune_corpus=default_tune_corpus()))
+    print(json.dumps(manifest, ensure_ascii=False, indent=2))
