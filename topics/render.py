@@ -14,6 +14,9 @@ import html
 
 from hotline_nlp.topics.charts import FONT_MISSING_NOTE, cjk_font, trend_png
 
+# The JSON keeps machine-readable statuses; people read them in Chinese.
+STATUS_ZH = {"new": "新出现", "growing": "显著上升", "rising": "上升", "falling": "下降", "steady": "持平"}
+
 
 def _pct(x) -> str:
     return "—" if x is None else f"{x * 100:+.2f}%"
@@ -80,7 +83,7 @@ def _weekly_table(issues: list[dict]) -> list[str]:
     for i in issues:
         rows.append(f"| {i['id']} | {i['label']} | {i['count']} | {i.get('previous_count', '')} | "
                     f"{i.get('expected', 0):.1f} | {i.get('score', 0):.1f} | "
-                    f"{'**预警**' if i.get('emerging') else i.get('status', '')} | {_where(i)} |")
+                    f"{'**预警**' if i.get('emerging') else STATUS_ZH.get(i.get('status', ''), i.get('status', ''))} | {_where(i)} |")
     return rows
 
 
