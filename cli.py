@@ -482,7 +482,7 @@ class Compare(str, Enum):
 
 @app.command("report")
 def report_cmd(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods.")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods, or `demo`.")],
     period: Annotated[str, typer.Option("--period", "-p", help="2024H1, 2024Q3, 2024-05, 2024-W20 or 2024.")],
     output: Annotated[Optional[list[Path]], typer.Option("--output", "-o", help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is written beside each (json: stdout when omitted).")] = None,
     format: Annotated[Optional[ReportFormat], typer.Option("--format", "-f", help="docx, html, md or json (default: from --output's suffix).")] = None,
@@ -535,7 +535,7 @@ def report_cmd(
         opts = Options(compare=compare.value, weights=load_weights(weights), min_volume=min_volume,
                        top_categories=top, city=city, issuer=issuer, issue=issue, date=date,
                        run_emerging=emerging)
-        loaded = load_complaints(input, columns, encoding=encoding, require=("created_at",))
+        loaded = load_complaints(resolve_input(str(input)), columns, encoding=encoding, require=("created_at",))
     except (DataError, PeriodError, ValueError) as e:
         fail(str(e))
     frame = loaded.frame
