@@ -94,5 +94,7 @@ class FigureBook:
     def write_csv(self, path: str | Path) -> Path:
         path = Path(path)
         # utf-8-sig so that Excel, which the offices open it with, reads the Chinese correctly
-        path.write_text(self.to_csv(), encoding="utf-8-sig")
+        from hotline_nlp.corpus.atomic import write_text
+
+        write_text(path, self.to_csv(), encoding="utf-8-sig")
         return path

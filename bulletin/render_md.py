@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hotline_nlp.corpus.atomic import write_bytes
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report, Table
 
 
@@ -48,7 +49,7 @@ def render_md(report: Report, output: Path | None = None, images: str = "file") 
                 src = b.data_uri()
             else:
                 png = Path(output).with_name(f"{Path(output).stem}_chart{n_img}.png")
-                png.write_bytes(b.png)
+                write_bytes(png, b.png)
                 files.append(png)
                 src = png.name
             out += [f"![{b.caption}]({src})", "", f"<p align=\"center\">{b.caption}</p>", ""]

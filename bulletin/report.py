@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hotline_nlp.corpus.atomic import atomic_path, write_text
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context, Options
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report, TitleBlock
@@ -94,21 +95,22 @@ def write_report(report: Report, output: str | Path, fmt_name: str | None = None
     if kind == "json":
         import json
 
-        output.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        write_text(output, json.dumps(report.to_json(), ensure_ascii=False, indent=1, default=str))
         return written
     if kind == "docx":
         from hotline_nlp.bulletin.render_docx import render_docx
 
-        render_docx(report, output)
+        with atomic_path(output) as tmp:
+            render_docx(report, tmp)
     elif kind == "html":
         from hotline_nlp.bulletin.render_html import render_html
 
-        output.write_text(render_html(report), encoding="utf-8")
+        write_text(output, render_html(report))
     else:
         from hotline_nlp.bulletin.render_md import render_md
 
         text, files = render_md(report, output, images=md_images)
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         written += files
     written.append(report.figures.write_csv(appendix_path(output)))
     return written

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import LoadResult
 
 PRED_COLUMNS = ["pred_level1", "pred_level2", "pred_path", "confidence", "top_k", "needs_review"]
@@ -43,12 +42,8 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     """Write CSV/XLSX/JSONL/Parquet by extension, atomically (temp file, then
     rename), so a failed run never leaves a half-written output over a good one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         if suffix in (".xlsx", ".xlsm"):
             df.to_excel(tmp, index=False)
         elif suffix in (".jsonl", ".ndjson", ".json"):
@@ -57,9 +52,6 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -344,13 +344,14 @@ def embed_file(
     out = Path(output_path)
     if out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.npy")
-    np.save(tmp, x)
-    os.replace(tmp, out)
+    from hotline_nlp.corpus.atomic import atomic_path
+
+    with atomic_path(out) as tmp:
+        np.save(tmp, x)
     rows_path = out.with_name(out.name[: -len(".npy")] + ".rows.csv")
     index = frame[[c for c in ("row", "id") if c in frame.columns]]
-    index.to_csv(rows_path, index=False)
+    with atomic_path(rows_path) as tmp:
+        index.to_csv(tmp, index=False)
     return {
         "input": str(input_path),
         "output": str(out),

@@ -16,7 +16,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
-import os
 
 _WS = re.compile(r"\s+")
 # Tokens that carry no topic: punctuation, pure numbers, single latin letters.
@@ -104,10 +103,10 @@ def _load_or_build_segmenter():
     # to fix here, whatever the embedder's builder chooses for its own tokenizer.
     tok.normalizer = normalizers.Lowercase()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tok.save(str(tmp))
-        os.replace(tmp, path)
+        from hotline_nlp.corpus.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            tok.save(str(tmp))
     except OSError:
         pass  # a read-only cache only costs the rebuild next time
     return tok

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from hotline_nlp.corpus.atomic import write_text
 from hotline_nlp.models import manifest as mf
 
 _VERSION = re.compile(r"^v(\d+)$")
@@ -61,10 +62,7 @@ class ModelStore:
     def promote(self, name: str, version: str) -> None:
         if not (self.root / name / version / "manifest.json").is_file():
             raise ModelError(f"cannot promote {name}/{version}: no such model in {self.root}")
-        pointer = self.root / name / "CURRENT"
-        tmp = pointer.with_name(f".CURRENT.{os.getpid()}")
-        tmp.write_text(version + "\n", encoding="utf-8")
-        os.replace(tmp, pointer)
+        write_text(self.root / name / "CURRENT", version + "\n")
 
     def save(self, name: str, write_files, manifest_fields: dict, *, promote: bool) -> tuple[str, Path]:
         """Create the next version of ``name``.

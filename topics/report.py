@@ -5,13 +5,12 @@ same call is testable without it."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from hotline_nlp.corpus.atomic import write_bytes, write_text
 from hotline_nlp.topics.engine import HotspotConfig
 from hotline_nlp.topics.hotspots import hot_issues, weekly_alert
 from hotline_nlp.topics.render import chart_png, to_html, to_markdown
@@ -47,23 +46,11 @@ def render_result(result: dict, fmt: str = "md", output: str | Path | None = Non
             png = chart_png(result)
             if png:
                 png_path = Path(str(output) + ".png")
-                _write_atomic(png_path, png)
+                write_bytes(png_path, png)
                 image_ref = png_path.name
         text = to_markdown(result, image_ref=image_ref)
     else:
         raise ValueError(f"unknown format {fmt!r}; use md, html or json")
     if output is not None:
-        _write_atomic(Path(output), text.encode("utf-8"))
+        write_text(output, text)
     return text
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -22,6 +22,7 @@ from typing import Callable
 import pandas as pd
 from sqlalchemy import Engine
 
+from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store import records as rec
@@ -106,13 +107,11 @@ def export_file(engine: Engine, path: str | Path) -> int:
     if kind is None:
         raise ValueError(f"{path}: unknown export type {path.suffix!r}; use one of {', '.join(EXPORT_FORMATS)}")
     frame = pd.DataFrame([rec.to_export_row(r) for r in repo.iter_rows(engine)], columns=list(rec.EXPORT_COLUMNS))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if kind == "csv":
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese text correctly
-    elif kind == "jsonl":
-        frame.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
-    else:
-        frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        if kind == "csv":
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese text correctly
+        elif kind == "jsonl":
+            frame.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+        else:
+            frame.to_parquet(tmp, index=False)
     return len(frame)
