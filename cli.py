@@ -417,6 +417,8 @@ def hotspots_cmd(
     top: Annotated[int, typer.Option("--top", min=1, help="Issues to list.")] = 10,
     history_weeks: Annotated[int, typer.Option("--history-weeks", min=0, help="Weeks of history the alert compares with (56: a year and a month, for seasonality).")] = 56,
     alpha: Annotated[Optional[float], typer.Option("--alpha", help="False-alarm rate per issue and week (default 0.001).")] = None,
+    min_count: Annotated[Optional[int], typer.Option("--min-count", min=1, help="Complaints an issue needs in the week to be flagged (default 3). The main control of alerts on issues born that week: 4 roughly halves false alerts but flags a slowly growing issue weeks later (BENCHMARKS.md).")] = None,
+    memory_mb: Annotated[Optional[float], typer.Option("--memory-mb", min=0.0, help="Memory for the window's vectors (default 1024); the rest is kept on disk, so large exports stay within it.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Tag categories with this model (for data without labels).")] = None,
     embedder: Annotated[Optional[str], typer.Option("--embedder", help="Add sentence embeddings from this embedder (name or directory).")] = None,
     semantic_weight: Annotated[Optional[float], typer.Option("--semantic-weight", min=0.0, max=1.0, help="Share of the embedding in the vectors (default 0.3 with --embedder, else 0).")] = None,
@@ -456,8 +458,8 @@ def hotspots_cmd(
     loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
     try:
         text = run_hotspots(loaded.frame, period=period, start=start, end=end, top=top, history_weeks=history_weeks,
-                            alpha=alpha, model=m, embedder=embedder, semantic_weight=semantic_weight,
-                            state_dir=state_dir, fmt=format.value, output=output)
+                            alpha=alpha, min_count=min_count, memory_mb=memory_mb, model=m, embedder=embedder,
+                            semantic_weight=semantic_weight, state_dir=state_dir, fmt=format.value, output=output)
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
     if output is None:

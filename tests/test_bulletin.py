@@ -234,7 +234,7 @@ def test_emerging_issues_section():
     供水 as background). What the engine finds is tested with the engine."""
     frame = load_complaints(DEMO).frame
     frame = frame.loc[(frame["created_at"] >= "2024-05-01") & frame["level1"].isin(["新能源汽车充电设施", "供水"])]
-    rep = build_report(frame, "2024Q3", Options(emerging={"history_weeks": 8, "embedder": "none"}))
+    rep = build_report(frame, "2024Q3", Options(emerging={"history_weeks": 12, "embedder": "none"}))
     headings = [b.text for b in rep.blocks if isinstance(b, Heading)]
     assert "二、难点问题" in headings
     start = headings.index("二、难点问题")

@@ -56,9 +56,16 @@ def _l2_dense(x: np.ndarray) -> np.ndarray:
     return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
 
 
+def sample_rows(n: int, cfg: ClusterConfig) -> np.ndarray:
+    """The rows HDBSCAN sees: all of them, or a seeded random ``max_points`` (sorted)."""
+    if n <= cfg.max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(cfg.seed).choice(n, cfg.max_points, replace=False))
+
+
 def hdbscan_labels(x, cfg: ClusterConfig, allow_single_cluster: bool = False) -> np.ndarray:
     """HDBSCAN labels (-1 = noise) for the rows of ``x``; rows beyond the sample
-    cap are left at -1 for the caller to assign by centroid.
+    cap (``sample_rows``) are left at -1 for the caller to assign by centroid.
 
     ``allow_single_cluster``: for small pools (the tracker's unassigned
     complaints), where the only group present may be the new issue itself;
@@ -67,9 +74,7 @@ def hdbscan_labels(x, cfg: ClusterConfig, allow_single_cluster: bool = False) ->
     labels = np.full(n, -1, dtype=np.int64)
     if n < max(cfg.min_cluster_size, 2) + 1:
         return labels
-    idx = np.arange(n)
-    if n > cfg.max_points:
-        idx = np.sort(np.random.default_rng(cfg.seed).choice(n, cfg.max_points, replace=False))
+    idx = sample_rows(n, cfg)
     import hdbscan
 
     z = reduce(x[idx], cfg.reduce_dims, cfg.seed)
@@ -138,15 +143,24 @@ def similarities(x, c: sparse.csr_matrix) -> np.ndarray:
     return np.asarray(s.toarray() if sparse.issparse(s) else s, dtype=np.float32)
 
 
-def assign(x, c: sparse.csr_matrix, threshold: float, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
-    """Best centroid per row (-1 when its cosine is below ``threshold``) and that cosine."""
-    n = x.shape[0]
+def assign(x, c: sparse.csr_matrix, threshold: float, chunk: int = 8192,
+           rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Best centroid per row (-1 when its cosine is below ``threshold``) and that cosine.
+
+    ``x`` is anything indexable like a CSR matrix (``topics.vectors.BlockedRows``
+    included); it is read ``chunk`` rows at a time, so a window larger than memory
+    streams through. ``rows``: only these rows (results in their order)."""
+    rows = np.arange(x.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    n = rows.size
     best = np.full(n, -1, dtype=np.int64)
     sim = np.zeros(n, dtype=np.float32)
     if c.shape[0] == 0 or n == 0:
         return best, sim
+    ct = sparse.csr_matrix(c.T)  # once, not per chunk (scipy would convert the transpose every product)
     for s in range(0, n, chunk):
-        m = similarities(x[s : s + chunk], c)
+        part = rows[s : s + chunk]
+        m = x[part] @ ct
+        m = np.asarray(m.toarray() if sparse.issparse(m) else m, dtype=np.float32)
         j = m.argmax(axis=1)
         v = m[np.arange(m.shape[0]), j]
         best[s : s + chunk] = np.where(v >= threshold, j, -1)
@@ -174,18 +188,24 @@ def drop_incoherent(x, labels: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
 
 
 def discover(x, cfg: ClusterConfig) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Issues in ``x``: HDBSCAN, drop loose clusters, merge near-identical ones,
-    then assign every row by the centroid rule. Returns (centroids, issue index
-    per row, -1 = none)."""
-    labels = drop_incoherent(x, hdbscan_labels(x, cfg), cfg)
-    c, keys = centroids_of(x, labels, cfg.centroid_nnz)
+    """Issues in ``x``: HDBSCAN on a sample, drop loose clusters, merge
+    near-identical ones, then assign every row by the centroid rule. Returns
+    (centroids, issue index per row, -1 = none).
+
+    Only the sample (``sample_rows``) is materialised; the final assignment
+    streams through ``x`` in chunks, so ``x`` may be a ``BlockedRows``."""
+    n = x.shape[0]
+    idx = sample_rows(n, cfg)
+    xs = x[idx]
+    labels = drop_incoherent(xs, hdbscan_labels(xs, cfg), cfg)
+    c, keys = centroids_of(xs, labels, cfg.centroid_nnz)
     if not keys:
-        return c, np.full(x.shape[0], -1, dtype=np.int64)
+        return c, np.full(n, -1, dtype=np.int64)
     group = merge_close(c, cfg.merge_threshold)
     remap = {k: int(g) for k, g in zip(keys, group)}
     merged = np.array([remap.get(int(v), -1) for v in labels], dtype=np.int64)
-    c, _ = centroids_of(x, merged, cfg.centroid_nnz)
+    c, _ = centroids_of(xs, merged, cfg.centroid_nnz)
     best, _ = assign(x, c, cfg.assign_threshold)
     # a core member whose own centroid is below the threshold stays in its cluster
-    best = np.where((best < 0) & (merged >= 0), merged, best)
+    best[idx] = np.where((best[idx] < 0) & (merged >= 0), merged, best[idx])
     return c, best

@@ -11,13 +11,21 @@ A complaint is a *repeat* of an earlier one (its original) when, within
 
 Issue counts use originals only; each issue also reports how many repeats it
 absorbed. The rules do not depend on issue assignments, so a replay computes
-them once for the whole window. Candidates are found day by day against the
-preceding ``window_days`` only, which keeps the cost near-linear in the rows.
+them once for the whole window.
+
+Cost: candidates are found day by day against the preceding ``window_days``
+only, and never by comparing every pair. Same-caller candidates come from an
+index of callers; near-copy candidates from each complaint's ``PRUNE_TOP``
+heaviest features (rare n-grams such as a compound's name), which two copies
+share. Only candidate pairs get their full cosine computed. This keeps the
+check near-linear at a million complaints a year, where the all-pairs product
+of a week's vectors is the largest cost of a run.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 
 import numpy as np
 import pandas as pd
@@ -25,9 +33,15 @@ from scipy import sparse
 
 from hotline_nlp.corpus.text import normalise
 
+PRUNE_TOP = 24  # features per complaint used to find near-copy candidates
+PRUNE_COS = 0.5  # cosine of the pruned vectors a candidate pair needs
 
-def _text_keys(texts) -> list[str]:
-    return [hashlib.blake2b(normalise(t).encode("utf-8"), digest_size=8).hexdigest() for t in texts]
+
+def keys_of_texts(texts, normalised: bool = False) -> np.ndarray:
+    """64-bit key of each text after ``normalise`` (identical texts, identical keys)."""
+    return np.array([int.from_bytes(hashlib.blake2b((t if normalised else normalise(t)).encode("utf-8"),
+                                                    digest_size=8).digest(), "little") for t in texts],
+                    dtype=np.uint64)
 
 
 def _callers(callers, n: int) -> np.ndarray:
@@ -37,54 +51,107 @@ def _callers(callers, n: int) -> np.ndarray:
                     dtype=object)
 
 
+def prune(x: sparse.csr_matrix, top: int = PRUNE_TOP) -> sparse.csr_matrix:
+    """Each row's ``top`` largest weights, rows re-normalised."""
+    x = sparse.csr_matrix(x, dtype=np.float32)
+    nnz = np.diff(x.indptr)
+    row = np.repeat(np.arange(x.shape[0]), nnz)
+    order = np.lexsort((-x.data, row))  # by row, heaviest first
+    rank = np.arange(order.size) - np.repeat(x.indptr[:-1], nnz)
+    keep = order[rank < top]
+    keep.sort()
+    out = sparse.csr_matrix((x.data[keep], x.indices[keep], np.concatenate(([0], np.cumsum(np.minimum(nnz, top))))),
+                            shape=x.shape)
+    norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ out)
+
+
+def _rows(x, positions: np.ndarray, sorted_rows: bool):
+    if sorted_rows and positions.size and positions[-1] - positions[0] + 1 == positions.size:
+        return x[int(positions[0]) : int(positions[-1]) + 1]
+    return x[positions]
+
+
 def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, dup_cos: float = 0.95,
-                 caller_cos: float = 0.3) -> np.ndarray:
+                 caller_cos: float = 0.3, text_keys: np.ndarray | None = None) -> np.ndarray:
     """Position of each row's original (-1 for an original); rows in any order.
 
-    ``times`` datetimes, ``texts`` strings, ``x`` unit row vectors (sparse or
-    dense; optional), ``callers`` caller ids (optional; empty never matches).
+    ``times`` datetimes, ``texts`` strings (or ``None`` when ``text_keys`` are
+    given), ``x`` unit row vectors (a sparse or dense matrix, or anything
+    indexable like one; optional), ``callers`` caller ids (optional; empty
+    never matches). When several earlier originals qualify, the latest is chosen.
     """
-    n = len(texts)
+    keys = text_keys if text_keys is not None else keys_of_texts(texts)
+    n = len(keys)
     dup_of = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return dup_of
     t = pd.to_datetime(pd.Series(list(times))).to_numpy(dtype="datetime64[s]").astype(np.int64) / 86400.0
     order = np.argsort(t, kind="stable")
-    keys = _text_keys(texts)
     caller = _callers(callers, n)
 
-    last_seen: dict[str, int] = {}
+    last_seen: dict[int, int] = {}
     for i in order:  # identical text
-        j = last_seen.get(keys[i])
+        k = int(keys[i])
+        j = last_seen.get(k)
         if j is not None and t[i] - t[j] <= window_days:
             dup_of[i] = dup_of[j] if dup_of[j] >= 0 else j
         else:
-            last_seen[keys[i]] = int(i)
+            last_seen[k] = int(i)
     if x is None:
         return _same_caller_only(order, t, caller, window_days, dup_of)
+    if not sparse.issparse(x) and isinstance(x, np.ndarray):
+        x = sparse.csr_matrix(x)
+    sorted_rows = bool(np.all(order == np.arange(n)))
 
-    x = sparse.csr_matrix(x) if not sparse.issparse(x) else x.tocsr()
     ts = t[order]
     day = np.floor(ts).astype(np.int64)
     bounds = np.flatnonzero(np.diff(day)) + 1
-    starts = np.concatenate(([0], bounds))
-    ends = np.concatenate((bounds, [len(order)]))
+    starts, ends = np.concatenate(([0], bounds)), np.concatenate((bounds, [n]))
+    pruned: list[tuple[int, sparse.csr_matrix]] = []  # (first sorted position, pruned rows) per day
+    by_caller: dict[str, list[int]] = defaultdict(list)  # caller -> sorted positions seen so far
     for a, b in zip(starts, ends):
         lo = int(np.searchsorted(ts, ts[a] - window_days, side="left"))
-        block, cands = order[a:b], order[lo:b]
-        s = (x[block] @ x[cands].T).tocsr()
-        s.data[s.data < min(dup_cos, caller_cos)] = 0
-        s.eliminate_zeros()
-        for bi, i in enumerate(block):
-            if dup_of[i] >= 0:
+        xb = _rows(x, order[a:b], sorted_rows)
+        pb = prune(xb)
+        pruned = [(s0, p) for s0, p in pruned if s0 + p.shape[0] > lo]
+        pruned.append((a, pb))
+        w0 = pruned[0][0]
+        pw = sparse.vstack([p for _, p in pruned], format="csr")[lo - w0 :]
+        s = (pb @ pw.T).tocoo()
+        ok = s.data >= PRUNE_COS
+        pi, pj = s.row[ok].astype(np.int64) + a, s.col[ok].astype(np.int64) + lo  # sorted positions
+        near = pj < pi
+        cand = {(int(i), int(j)) for i, j in zip(pi[near], pj[near])}
+        for p in range(a, b):
+            c = caller[order[p]]
+            if c != "":
+                lst = by_caller[c]
+                for q in reversed(lst):
+                    if ts[q] < ts[a] - window_days:
+                        break
+                    cand.add((p, q))
+                lst.append(p)
+        if not cand:
+            continue
+        pairs = np.array(sorted(cand), dtype=np.int64)
+        # full cosine of candidate pairs only
+        xi = xb[pairs[:, 0] - a]
+        xj = _rows(x, order[pairs[:, 1]], False)
+        v = np.asarray(xi.multiply(xj).sum(axis=1)).ravel()
+        best: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for (p, q), sim in zip(pairs.tolist(), v.tolist()):
+            best[p].append((q, sim))
+        for p in range(a, b):
+            i = order[p]
+            if dup_of[i] >= 0 or p not in best:
                 continue
-            row = slice(s.indptr[bi], s.indptr[bi + 1])
-            for cj, v in sorted(zip(s.indices[row], s.data[row]), key=lambda p: -p[0]):
-                j = cands[cj]
-                pos_j, pos_i = lo + cj, a + bi
-                if pos_j >= pos_i or dup_of[j] >= 0 or t[i] - t[j] > window_days:
-                    continue  # only earlier originals inside the window
-                if v >= dup_cos or (caller[i] != "" and caller[i] == caller[j] and v >= caller_cos):
+            for q, sim in sorted(best[p], key=lambda e: -e[0]):  # the latest earlier original first
+                j = order[q]
+                if dup_of[j] >= 0 or t[i] - t[j] > window_days:
+                    continue
+                if sim >= dup_cos or (caller[i] != "" and caller[i] == caller[j] and sim >= caller_cos):
                     dup_of[i] = j
                     break
     return dup_of

@@ -21,9 +21,10 @@ from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup
 from hotline_nlp.topics.clustering import ClusterConfig
 from hotline_nlp.topics.emergence import EmergenceConfig
-from hotline_nlp.topics.periods import week_period, weeks_between
+from hotline_nlp.topics.periods import week_labels, weeks_between
 from hotline_nlp.topics.represent import Representation
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
+from hotline_nlp.topics.vectors import BlockedRows, BlockStore, week_bounds
 
 
 class HotspotError(ValueError):
@@ -44,6 +45,7 @@ class HotspotConfig:
     examples: int = 3
     max_issues: int = 20
     keyword_sample: int = 150
+    memory_mb: float = 1024  # raw vector blocks held in memory; the rest go to disk (topics.vectors)
 
 
 def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +68,7 @@ def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
         ids = ids.where(~dup, ids + "@" + pd.Series(range(len(ids)), index=ids.index).astype(str))
     out["key"] = ids
     out["id"] = out["id"].astype(str) if "id" in out else ids
-    out["week"] = [week_period(t).label for t in out["created_at"]]
+    out["week"] = week_labels(out["created_at"])
     out["text"] = out["text"].fillna("").astype(str)
     return out
 
@@ -85,16 +87,21 @@ class Window:
         self.start, self.end = start, end
         self.week_labels = [p.label for p in weeks_between(start, end)]
         self.state_dir = Path(state_dir) if state_dir else None
-        texts = self.rows["text"].tolist()
-        if self.state_dir and (self.state_dir / "tracker.json").is_file():
+        loaded = bool(self.state_dir and (self.state_dir / "tracker.json").is_file())
+        if loaded:
             self.rep = Representation.load(self.state_dir / "representation", embedder=embedder)
-            self.x = self.rep.transform(texts)
             self.tracker = IssueTracker.load(self.state_dir)
         else:
             self.rep = Representation(embedder=embedder if self.config.semantic_weight > 0 else "none",
                                       semantic_weight=self.config.semantic_weight)
-            self.x = self.rep.fit_transform(texts) if texts else None
             self.tracker = None
+        store = BlockStore(self.state_dir / "vectors" if self.state_dir else None,
+                           budget_bytes=int(self.config.memory_mb * 2**20))
+        # rows are sorted by time (check_frame), so each week is one contiguous block
+        self.x = BlockedRows.build(self.rep, self.rows["text"].tolist(), self.rows["key"].tolist(),
+                                   week_bounds(self.rows["week"].to_numpy()), store)
+        if not loaded:
+            self.rep.fit_raw(self.x.df_, self.x.n_docs_, self.x.semantic_mean_)
         self._pos = {k: i for i, k in enumerate(self.rows["key"])}
 
     # -- replay ------------------------------------------------------------
@@ -105,19 +112,17 @@ class Window:
         """Cluster every row before ``before`` (unless a saved tracker was loaded)."""
         if self.tracker is not None:
             return
-        idx = np.flatnonzero((self.rows["created_at"] < before).to_numpy())
+        n = int((self.rows["created_at"] < before).sum())  # a prefix: rows are sorted by time
         self.tracker = IssueTracker(self.config.tracker)
-        sub = self.rows.iloc[idx]
-        self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x[idx] if idx.size else None)
+        sub = self.rows.iloc[:n]
+        self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x.view(0, n) if n else None)
 
     def step(self, label: str) -> bool:
         """Process one week; False when the tracker already holds it (a saved state)."""
         if label in self.tracker.assignments_ and self.tracker.weeks_ and label <= self.tracker.weeks_[-1]:
             return False
         idx = self._week_rows(label)
-        sub = self.rows.iloc[idx]
-        x = self.x[idx] if idx.size else None
-        self.tracker.step(label, sub["key"].tolist(), x if x is not None else _empty(self.x, self.rep))
+        self.tracker.step(label, self.rows["key"].iloc[idx].tolist(), self.x[idx])
         return True
 
     def run_until(self, label: str) -> None:
@@ -129,7 +134,10 @@ class Window:
                 self.step(w)
 
     def save(self) -> None:
-        """Write the tracker and representation to ``state_dir`` atomically."""
+        """Write the tracker and representation to ``state_dir`` atomically.
+
+        The stored vector blocks (``vectors/``, a cache keyed by content) are
+        moved into the new state, and those this window did not use are pruned."""
         if not self.state_dir:
             return
         self.state_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -144,9 +152,12 @@ class Window:
                 self.state_dir.rename(old)
             tmp.rename(self.state_dir)
             if old is not None:
+                if (old / "vectors").is_dir():
+                    (old / "vectors").rename(self.state_dir / "vectors")
                 shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        self.x.store.prune(set(self.x.names))
 
     # -- results -----------------------------------------------------------
     def labels(self) -> np.ndarray:
@@ -170,10 +181,10 @@ class Window:
         act = self.tracker.active_
         before = np.flatnonzero((self.rows["week"] < week).to_numpy())
         if act and before.size:
-            best, _ = cl.assign(self.x[before], self.tracker.centroids_[act],
-                                self.config.tracker.cluster.assign_threshold)
-            ids = np.array([self.tracker.issues_[act[b]].id if b >= 0 else -1 for b in best], dtype=np.int64)
-            labels[before] = ids
+            best, _ = cl.assign(self.x, self.tracker.centroids_[act], self.config.tracker.cluster.assign_threshold,
+                                rows=before)
+            act_ids = np.array([self.tracker.issues_[a].id for a in act], dtype=np.int64)
+            labels[before] = np.where(best >= 0, act_ids[np.maximum(best, 0)], -1)
         return labels
 
     def repeats(self, labels: np.ndarray | None = None) -> np.ndarray:
@@ -181,9 +192,9 @@ class Window:
         (the rules do not depend on issues, see ``dedup``)."""
         if getattr(self, "_dup", None) is None:
             callers = self.rows["caller"].tolist() if "caller" in self.rows else None
-            self._dup = dedup.find_repeats(self.rows["created_at"], self.rows["text"].tolist(), self.x, callers,
+            self._dup = dedup.find_repeats(self.rows["created_at"], None, self.x, callers,
                                            self.config.dedup_window_days, self.config.dup_cos,
-                                           self.config.caller_cos)
+                                           self.config.caller_cos, text_keys=self.x.keys())
         return self._dup
 
     def counts(self, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[int]) -> np.ndarray:
@@ -191,20 +202,16 @@ class Window:
         col = {w: j for j, w in enumerate(self.week_labels)}
         row = {k: i for i, k in enumerate(issue_ids)}
         m = np.zeros((len(issue_ids), len(self.week_labels)), dtype=np.int64)
-        weeks = self.rows["week"].to_numpy()
-        for i in np.flatnonzero((labels >= 0) & (dup_of < 0)):
-            r = row.get(int(labels[i]))
-            if r is not None and weeks[i] in col:
-                m[r, col[weeks[i]]] += 1
+        if not issue_ids:
+            return m
+        sel = np.flatnonzero((labels >= 0) & (dup_of < 0))
+        r = pd.Series(labels[sel]).map(row).to_numpy()
+        c = pd.Series(self.rows["week"].to_numpy()[sel]).map(col).to_numpy()
+        ok = ~(pd.isna(r) | pd.isna(c))
+        np.add.at(m, (r[ok].astype(np.int64), c[ok].astype(np.int64)), 1)
         return m
 
     def totals(self) -> np.ndarray:
         vc = self.rows["week"].value_counts()
         return np.array([int(vc.get(w, 0)) for w in self.week_labels], dtype=np.int64)
 
-
-def _empty(x, rep):
-    from scipy import sparse
-
-    d = x.shape[1] if x is not None else rep.dim_
-    return sparse.csr_matrix((0, d), dtype=np.float32)

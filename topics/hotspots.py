@@ -108,7 +108,7 @@ def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTO
     chosen = [i for i in order if s["emerging"][i]] + [i for i in order if not s["emerging"][i]]
     chosen = chosen[: max(limit, int(s["emerging"].sum()))]
     in_week = (win.rows["week"] == period.label).to_numpy()
-    desc = describe_issues(win, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg)
+    desc = describe_issues(win, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of)
     issues = []
     for i in chosen:
         rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=in_week, config=cfg)
@@ -187,7 +187,7 @@ def hot_issues(frame: pd.DataFrame, period_or_range, top: int = 10, embedder=Non
     heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if likes is not None else None)
     order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))[:top]
     chosen = [issue_ids[i] for i in order]
-    desc = describe_issues(win, labels, chosen, focus=None, config=cfg)
+    desc = describe_issues(win, labels, chosen, focus=None, config=cfg, dup_of=dup_of)
     weeks = win.week_labels
     counts = win.counts(labels, dup_of, chosen)
     issues = []
@@ -262,7 +262,7 @@ def emerging_issues(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HI
     dup_of = win.repeats(labels)
     flagged = _follow_merges(win, flagged)
     in_period = period.contains(win.rows["created_at"]).to_numpy()
-    desc = describe_issues(win, labels, list(flagged), focus=in_period, config=cfg)
+    desc = describe_issues(win, labels, list(flagged), focus=in_period, config=cfg, dup_of=dup_of)
     out = []
     for k, wks in flagged.items():
         rec = issue_record(win, labels, dup_of, k, desc, focus=in_period, config=cfg)

