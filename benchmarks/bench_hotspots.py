@@ -194,18 +194,24 @@ def demo(weeks=("2024-W30", "2024-W34", "2024-W38", "2024-W40", "2024-W42", "202
 
 # -- 4. speed -----------------------------------------------------------------
 def _scaled(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
-    """``rows`` complaints over 2019 by replicating the real year with distinct ids
-    and a suffix that makes every text unique (no cache hits, no exact repeats)."""
-    reps = int(np.ceil(rows / len(frame)))
-    parts = []
-    for r in range(reps):
-        p = frame.copy()
-        p["id"] = p["id"].astype(str) + f"-{r}"
-        if r:
-            p["text"] = p["text"] + f" 编号{r}"
-            p["caller"] = p["caller"].astype(str) + f"-{r}"
-        parts.append(p)
-    return pd.concat(parts, ignore_index=True).iloc[:rows]
+    """``rows`` complaints over 2019 built from the real year. Beyond the real
+    rows, each new complaint splices the first half of one real message with the
+    second half of another, with its own id, caller and a date spread over the
+    year, so that the stream is not the real year copied (copies would all be
+    repeats of each other, which no real stream is)."""
+    if rows <= len(frame):
+        return frame.iloc[:rows].copy()
+    rng = np.random.default_rng(0)
+    n = rows - len(frame)
+    a, b = rng.integers(0, len(frame), n), rng.integers(0, len(frame), n)
+    ta, tb = frame["text"].astype(str).to_numpy(), frame["text"].astype(str).to_numpy()
+    text = [ta[i][: len(ta[i]) // 2] + tb[j][len(tb[j]) // 2 :] for i, j in zip(a, b)]
+    t0 = pd.Timestamp("2019-01-01")
+    extra = pd.DataFrame({"id": [f"s{k}" for k in range(n)], "text": text,
+                          "created_at": t0 + pd.to_timedelta(rng.integers(0, 364 * 86400, n), unit="s"),
+                          "caller": [f"c{k}" for k in range(n)]})
+    keep = [c for c in ("id", "text", "created_at", "caller") if c in frame]
+    return pd.concat([frame[keep], extra], ignore_index=True)
 
 
 def speed_one(rows: int) -> dict:

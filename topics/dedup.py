@@ -35,6 +35,7 @@ from hotline_nlp.corpus.text import normalise
 
 PRUNE_TOP = 24  # features per complaint used to find near-copy candidates
 PRUNE_COS = 0.5  # cosine of the pruned vectors a candidate pair needs
+VERIFY_CHUNK = 20_000  # candidate pairs whose full cosine is computed at once (memory bound)
 
 
 def keys_of_texts(texts, normalised: bool = False) -> np.ndarray:
@@ -136,10 +137,13 @@ def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, d
         if not cand:
             continue
         pairs = np.array(sorted(cand), dtype=np.int64)
-        # full cosine of candidate pairs only
-        xi = xb[pairs[:, 0] - a]
-        xj = _rows(x, order[pairs[:, 1]], False)
-        v = np.asarray(xi.multiply(xj).sum(axis=1)).ravel()
+        # full cosine of candidate pairs only, a bounded number of rows at a time
+        v = np.empty(len(pairs), dtype=np.float32)
+        for s0 in range(0, len(pairs), VERIFY_CHUNK):
+            pp = pairs[s0 : s0 + VERIFY_CHUNK]
+            xi = xb[pp[:, 0] - a]
+            xj = _rows(x, order[pp[:, 1]], False)
+            v[s0 : s0 + VERIFY_CHUNK] = np.asarray(xi.multiply(xj).sum(axis=1)).ravel()
         best: dict[int, list[tuple[int, float]]] = defaultdict(list)
         for (p, q), sim in zip(pairs.tolist(), v.tolist()):
             best[p].append((q, sim))
