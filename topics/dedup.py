@@ -68,12 +68,6 @@ def prune(x: sparse.csr_matrix, top: int = PRUNE_TOP) -> sparse.csr_matrix:
     return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ out)
 
 
-def _rows(x, positions: np.ndarray, sorted_rows: bool):
-    if sorted_rows and positions.size and positions[-1] - positions[0] + 1 == positions.size:
-        return x[int(positions[0]) : int(positions[-1]) + 1]
-    return x[positions]
-
-
 def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, dup_cos: float = 0.95,
                  caller_cos: float = 0.3, text_keys: np.ndarray | None = None) -> np.ndarray:
     """Position of each row's original (-1 for an original); rows in any order.
@@ -114,7 +108,7 @@ def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, d
     by_caller: dict[str, list[int]] = defaultdict(list)  # caller -> sorted positions seen so far
     for a, b in zip(starts, ends):
         lo = int(np.searchsorted(ts, ts[a] - window_days, side="left"))
-        xb = _rows(x, order[a:b], sorted_rows)
+        xb = x[a:b] if sorted_rows else x[order[a:b]]
         pb = prune(xb)
         pruned = [(s0, p) for s0, p in pruned if s0 + p.shape[0] > lo]
         pruned.append((a, pb))
@@ -142,7 +136,7 @@ def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, d
         for s0 in range(0, len(pairs), VERIFY_CHUNK):
             pp = pairs[s0 : s0 + VERIFY_CHUNK]
             xi = xb[pp[:, 0] - a]
-            xj = _rows(x, order[pp[:, 1]], False)
+            xj = x[order[pp[:, 1]]]
             v[s0 : s0 + VERIFY_CHUNK] = np.asarray(xi.multiply(xj).sum(axis=1)).ravel()
         best: dict[int, list[tuple[int, float]]] = defaultdict(list)
         for (p, q), sim in zip(pairs.tolist(), v.tolist()):

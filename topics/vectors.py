@@ -273,13 +273,6 @@ class BlockedRows:
             pos = np.flatnonzero(pos)
         return self._take(pos.astype(np.int64).ravel())
 
-    def iter_chunks(self, rows: np.ndarray | None = None, size: int = 8192):
-        """Yield ``(positions, csr)`` over ``rows`` (default: all) in order, ``size`` rows at a time."""
-        rows = np.arange(self.n) if rows is None else np.asarray(rows)
-        for s in range(0, rows.size, size):
-            p = rows[s : s + size]
-            yield p, self[p]
-
 
 def week_bounds(week_of_row) -> np.ndarray:
     """[start, end) of each run of equal labels in ``week_of_row`` (rows sorted by time)."""
