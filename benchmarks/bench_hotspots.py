@@ -131,7 +131,8 @@ def _flag_weeks(weeks_out, win, planted_ids: set, silver_ids: set | None = None)
     return hit_weeks, false, silver_hits
 
 
-def replay_real(settings=((0.001, 3), (0.0001, 3), (0.001, 4))) -> list[str]:
+def replay_real(settings=((0.001, 3, 0.0), (0.001, 4, 0.0), (0.001, 3, 0.1), (0.001, 3, 0.2), (0.0001, 3, 0.2),
+                          (0.001, 3, 0.3), (0.01, 3, 0.3))) -> list[str]:
     from hotline_nlp.topics.hotspots import HotspotConfig, replay
     from hotline_nlp.topics.periods import date_range, weeks_between
 
@@ -148,12 +149,13 @@ def replay_real(settings=((0.001, 3), (0.0001, 3), (0.001, 4))) -> list[str]:
     lines = ["Replay of 2019-W10..W52 week by week (history: everything before each week, up to 56 weeks), "
              f"planted issue from {weeks[start].label}: weekly counts {PLANTED_RATE[:len(weeks) - start]}. "
              "'Alerts' on the unplanted stream are every flag; some are real bursts (the silver topics).", "",
-             "| alpha | min_count | first flagged (planted) | delay (weeks) | weeks flagged / planted weeks | "
+             "| alpha | min_count | min_expected | first flagged (planted) | delay (weeks) | weeks flagged / planted weeks | "
              "alerts/week, unplanted stream (mean / max) | of which silver-topic issues | other alerts/week with "
-             "plant | seconds (both replays) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for a, mc in settings:
+             "plant | seconds (both replays) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for a, mc, floor in settings:
         cfg = HotspotConfig()
         cfg.emergence.min_count = mc
+        cfg.emergence.min_expected = floor
         t = time.time()
         win, out = replay(mixed, period, alpha=a, config=cfg)
         hit, false_p, _ = _flag_weeks(out, win, win.rows.loc[win.rows["id"].isin(pids), "key"].pipe(set))
@@ -162,7 +164,7 @@ def replay_real(settings=((0.001, 3), (0.0001, 3), (0.001, 4))) -> list[str]:
         took = time.time() - t
         first = hit[0] if hit else "never"
         delay = (next(i for i, w in enumerate(weeks) if w.label == hit[0]) - start) if hit else "-"
-        lines.append(f"| {a} | {mc} | {first} | {delay} | {len(hit)} / {len(weeks) - start} | "
+        lines.append(f"| {a} | {mc} | {floor} | {first} | {delay} | {len(hit)} / {len(weeks) - start} | "
                      f"{np.mean(false0):.2f} / {max(false0)} | {silver_hits} of {sum(false0)} | "
                      f"{np.mean(false_p):.2f} | {took:.0f} |")
     return lines

@@ -128,6 +128,20 @@ class EmbeddingCache:
                 cur = conn.execute("DELETE FROM vectors WHERE version = ?", (version,))
         return cur.rowcount
 
+    def versions(self) -> dict[str, dict[str, int]]:
+        """Entries and vector bytes per embedder version (what ``embedder cache`` lists)."""
+        if not self.path.is_file():
+            return {}
+        rows = self._conn().execute(
+            "SELECT version, COUNT(*), SUM(LENGTH(vec)) FROM vectors GROUP BY version ORDER BY version").fetchall()
+        return {v: {"entries": int(n), "bytes": int(b or 0)} for v, n, b in rows}
+
+    def vacuum(self) -> None:
+        """Give deleted pages back to the file system (SQLite keeps them otherwise)."""
+        conn = self._conn()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

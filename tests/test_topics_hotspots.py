@@ -184,13 +184,15 @@ def test_cli_hotspots_md_json_html(stream, tmp_path):
     body = json.loads(res.stdout)
     assert {"period", "total", "categories", "issues"} <= set(body) and body["period"]["label"] == wk
     assert any(i["emerging"] for i in body["issues"]) and body["settings"]["min_count"] == 3
-    # --min-count raises the bar for every alert; --memory-mb 0 keeps all vectors on disk, same answer
+    # --min-count raises the bar for every alert; --memory-mb 0 keeps all vectors on disk and
+    # --jobs 1 matches on one thread: the same issues and counts
     res = runner.invoke(app, ["hotspots", "--input", str(src), "--period", wk, "--format", "json",
-                              "--min-count", "50", "--memory-mb", "0"])
+                              "--min-count", "50", "--memory-mb", "0", "--jobs", "1"])
     assert res.exit_code == 0, res.output
     strict = json.loads(res.stdout)
     assert strict["settings"]["min_count"] == 50 and not any(i["emerging"] for i in strict["issues"])
     assert [i["id"] for i in strict["issues"]] != [] and strict["total"] == body["total"]
+    assert {(i["id"], i["count"]) for i in strict["issues"]} == {(i["id"], i["count"]) for i in body["issues"]}
     out = tmp_path / "alert.md"
     res = runner.invoke(app, ["hotspots", "--input", str(src), "--period", wk, "--format", "md", "--output", str(out)])
     assert res.exit_code == 0, res.output

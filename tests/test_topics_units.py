@@ -112,6 +112,29 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
         tr2.step("2024-W02", [], rep2.transform([]))
 
 
+def test_new_issue_is_found_in_a_pool_larger_than_the_sample():
+    """At a million complaints a year the pool of unassigned complaints outgrows
+    HDBSCAN's sample; this week's complaints are sampled first, so a small new
+    issue is still born."""
+    rng = np.random.default_rng(5)
+    texts, _ = _groups(rng)
+    rep = Representation(embedder="none")
+    cfg = cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25, max_points=40)
+    tr = IssueTracker(TrackerConfig(cluster=cfg))
+    tr.bootstrap([f"h{i}" for i in range(len(texts))], ["2024-W01"] * len(texts), rep.fit_transform(texts))
+    # a week of 150 unrelated complaints (random characters): all stay in the pool
+    noise = ["".join(chr(c) for c in rng.integers(0x4E00, 0x9FA5, 24)) for _ in range(150)]
+    tr.step("2024-W02", [f"z{i}" for i in range(150)], rep.transform(noise))
+    assert len(tr.pool_ids_) == 150
+    ev = [f"{p}小区物业拒绝业主安装新能源汽车充电桩不给出具同意证明，{e}"
+          for p, e in [("阳光", "请处理"), ("翠湖", "很着急"), ("金桥", "谢谢"), ("锦绣", "多次反映"), ("阳光", "希望重视")]]
+    # premise: a plain random sample of the 155-row pool would hold too few of them
+    assert (cl.sample_rows(155, cfg) >= 150).sum() < cfg.min_cluster_size
+    out = tr.step("2024-W03", [f"n{i}" for i in range(5)], rep.transform(ev))
+    born = [k for k in out.values() if k >= 0]
+    assert len(born) >= 4 and len(set(born)) == 1 and tr.issue(born[0]).born == "2024-W03"
+
+
 def test_emergence_on_constructed_streams():
     rng = np.random.default_rng(3)
     weeks = 60
@@ -138,6 +161,22 @@ def test_emergence_on_constructed_streams():
     # everything doubling (a backlog week) is not one issue emerging
     doubled = score_week(np.hstack([steady[:, :30], steady[:, 30:31] * 2]), np.r_[totals[:30], 800.0], cfg)
     assert doubled["emerging"].sum() == 0
+
+
+def test_alpha_governs_issues_born_this_week():
+    """An issue with no history at all: without the expected-count floor any
+    alpha flags it at min_count; with the floor, alpha decides how many
+    complaints a brand-new issue needs."""
+    totals = np.full(21, 400.0)
+
+    def flagged(count, **cfg):
+        stream = np.r_[np.zeros(20), count][None, :]
+        return bool(score_week(stream, totals, EmergenceConfig(dispersion=0.3, **cfg))["emerging"][0])
+
+    assert flagged(3, alpha=0.001, min_expected=0.0) and flagged(3, alpha=0.0001, min_expected=0.0)
+    assert not flagged(3, alpha=0.001) and flagged(4, alpha=0.001)  # default floor 0.2
+    assert not flagged(4, alpha=0.0001) and flagged(5, alpha=0.0001)
+    assert not flagged(2, alpha=0.5, min_count=3)  # min_count still applies
 
 
 def test_heat_index_and_chart():

@@ -14,6 +14,7 @@ from scipy import sparse
 from test_topics_hotspots import make_stream, week_label
 
 from hotline_nlp.corpus.text import normalise
+from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.dedup import find_repeats
 from hotline_nlp.topics.engine import HotspotConfig, Window, check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
@@ -70,6 +71,22 @@ def test_blocks_spilled_to_disk_read_like_one_matrix():
     assert x[0:0].shape == (0, ref.shape[1])
     with pytest.raises(IndexError):
         x[[len(texts)]]
+
+
+def test_threaded_matching_equals_one_thread_on_disk_blocks():
+    """``assign`` multiplies chunks on threads while reading them in order from
+    spilled blocks; the answer is the single-threaded one on a plain matrix."""
+    f = check_frame(make_stream(weeks=6, planted_from=None))
+    texts = f["text"].tolist()
+    rep, x, _ = _blocked(texts, f["week"].tolist(), budget=0)
+    ref = rep.transform(texts)  # a plain CSR matrix
+    c = cl.centroids_of(ref, np.arange(len(texts)) % 7, 500)[0]
+    rows = np.random.default_rng(1).permutation(len(texts))[: len(texts) // 2]
+    want = cl.assign(ref, c, 0.2, chunk=1 << 20, n_jobs=1, rows=rows)
+    for jobs in (1, 2, 3):
+        got = cl.assign(x, c, 0.2, chunk=7, n_jobs=jobs, rows=rows)
+        assert (got[0] == want[0]).all() and np.allclose(got[1], want[1], atol=1e-6)
+    assert (want[0] >= 0).any() and (want[0] < 0).any()
 
 
 def test_state_directory_reuses_old_weeks_and_names_a_corrupt_block(tmp_path):

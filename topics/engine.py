@@ -46,6 +46,7 @@ class HotspotConfig:
     max_issues: int = 20
     keyword_sample: int = 150
     memory_mb: float = 1024  # raw vector blocks held in memory; the rest go to disk (topics.vectors)
+    n_jobs: int | None = None  # threads matching complaints to issues (None: every core available)
 
 
 def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +91,7 @@ class Window:
         loaded = bool(self.state_dir and (self.state_dir / "tracker.json").is_file())
         if loaded:
             self.rep = Representation.load(self.state_dir / "representation", embedder=embedder)
-            self.tracker = IssueTracker.load(self.state_dir)
+            self.tracker = IssueTracker.load(self.state_dir, n_jobs=self.config.n_jobs)
         else:
             self.rep = Representation(embedder=embedder if self.config.semantic_weight > 0 else "none",
                                       semantic_weight=self.config.semantic_weight)
@@ -102,7 +103,7 @@ class Window:
                                    week_bounds(self.rows["week"].to_numpy()), store)
         if not loaded:
             self.rep.fit_raw(self.x.df_, self.x.n_docs_, self.x.semantic_mean_)
-        self._pos = {k: i for i, k in enumerate(self.rows["key"])}
+        self._pos = {k: i for i, k in enumerate(self.rows["key"].tolist())}
 
     # -- replay ------------------------------------------------------------
     def _week_rows(self, label: str) -> np.ndarray:
@@ -113,7 +114,7 @@ class Window:
         if self.tracker is not None:
             return
         n = int((self.rows["created_at"] < before).sum())  # a prefix: rows are sorted by time
-        self.tracker = IssueTracker(self.config.tracker)
+        self.tracker = IssueTracker(self.config.tracker, n_jobs=self.config.n_jobs)
         sub = self.rows.iloc[:n]
         self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x.view(0, n) if n else None)
 
@@ -182,7 +183,7 @@ class Window:
         before = np.flatnonzero((self.rows["week"] < week).to_numpy())
         if act and before.size:
             best, _ = cl.assign(self.x, self.tracker.centroids_[act], self.config.tracker.cluster.assign_threshold,
-                                rows=before)
+                                rows=before, n_jobs=self.config.n_jobs)
             act_ids = np.array([self.tracker.issues_[a].id for a in act], dtype=np.int64)
             labels[before] = np.where(best >= 0, act_ids[np.maximum(best, 0)], -1)
         return labels

@@ -18,7 +18,8 @@ from hotline_nlp.topics.render import chart_png, to_html, to_markdown
 
 def run_hotspots(frame: pd.DataFrame, *, period: str | None = None, start: str | None = None,
                  end: str | None = None, top: int = 10, history_weeks: int = 56, alpha: float | None = None,
-                 min_count: int | None = None, memory_mb: float | None = None, model=None, embedder: str | None = None, semantic_weight: float | None = None,
+                 min_count: int | None = None, memory_mb: float | None = None, jobs: int | None = None,
+                 model=None, embedder: str | None = None, semantic_weight: float | None = None,
                  state_dir: str | Path | None = None, fmt: str = "md", output: str | Path | None = None) -> str:
     """Run the weekly alert (``period``) or the range report (``start``/``end``) and
     return the rendered text; with ``output``, also write it there (atomically;
@@ -27,6 +28,8 @@ def run_hotspots(frame: pd.DataFrame, *, period: str | None = None, start: str |
     cfg = replace(HotspotConfig(), semantic_weight=weight)
     if memory_mb is not None:
         cfg = replace(cfg, memory_mb=float(memory_mb))
+    if jobs is not None:
+        cfg = replace(cfg, n_jobs=int(jobs))
     if min_count is not None:
         if min_count < 1:
             raise ValueError(f"min_count must be at least 1, got {min_count}")

@@ -60,10 +60,14 @@ class Issue:
 
 
 class IssueTracker:
-    """Estimator-like: ``bootstrap`` then ``step`` week by week; fitted attributes end in ``_``."""
+    """Estimator-like: ``bootstrap`` then ``step`` week by week; fitted attributes end in ``_``.
 
-    def __init__(self, config: TrackerConfig | None = None):
+    ``n_jobs``: threads for matching complaints to centroids (default: every core
+    available); a run-time setting, not saved with the state."""
+
+    def __init__(self, config: TrackerConfig | None = None, n_jobs: int | None = None):
         self.config = config or TrackerConfig()
+        self.n_jobs = n_jobs
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -86,7 +90,7 @@ class IssueTracker:
         act = self.active_
         if not act:
             return np.full(x.shape[0], -1, dtype=np.int64), np.zeros(x.shape[0], np.float32)
-        best, sim = cl.assign(x, self.centroids_[act], self.config.cluster.assign_threshold)
+        best, sim = cl.assign(x, self.centroids_[act], self.config.cluster.assign_threshold, n_jobs=self.n_jobs)
         ids = np.array([self.issues_[act[b]].id if b >= 0 else -1 for b in best], dtype=np.int64)
         return ids, sim
 
@@ -118,7 +122,7 @@ class IssueTracker:
         self._init()
         cfg = self.config.cluster
         ids = [str(i) for i in ids]
-        c, labels = cl.discover(x, cfg) if len(ids) else (None, np.zeros(0, dtype=np.int64))
+        c, labels = cl.discover(x, cfg, self.n_jobs) if len(ids) else (None, np.zeros(0, dtype=np.int64))
         first_week = min(weeks) if weeks else ""
         if c is not None:
             for k in range(c.shape[0]):
@@ -166,11 +170,11 @@ class IssueTracker:
         if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
             # births are where false alarms come from: a pool cluster must be tighter than a history one
             strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
-            labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster), strict)
-            if not (labels >= 0).any():  # a small pool may hold one group only: HDBSCAN calls that noise
-                labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True),
-                                           strict)
             is_now = np.array([w == week for w in pool_weeks])
+            labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, priority=is_now), strict)
+            if not (labels >= 0).any():  # a small pool may hold one group only: HDBSCAN calls that noise
+                labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True,
+                                                                      priority=is_now), strict)
             for k in sorted(set(labels[labels >= 0].tolist())):
                 members = np.flatnonzero(labels == k)
                 if int(is_now[members].sum()) < cfg.min_new_in_week:
@@ -275,7 +279,7 @@ class IssueTracker:
             (directory / "assignments" / f"{w}.json").write_text(json.dumps(a), "utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "IssueTracker":
+    def load(cls, directory: Path, n_jobs: int | None = None) -> "IssueTracker":
         directory = Path(directory)
         try:
             state = json.loads((directory / "tracker.json").read_text("utf-8"))
@@ -284,7 +288,7 @@ class IssueTracker:
         if state.get("format") != FORMAT:
             raise ValueError(f"{directory}: issue state format {state.get('format')} is not {FORMAT}")
         cfgj = state["config"]
-        tr = cls(TrackerConfig(cluster=cl.ClusterConfig(**cfgj.pop("cluster")), **cfgj))
+        tr = cls(TrackerConfig(cluster=cl.ClusterConfig(**cfgj.pop("cluster")), **cfgj), n_jobs=n_jobs)
         tr._init()
         tr.issues_ = [Issue(**i) for i in state["issues"]]
         tr.next_id_ = state["next_id"]

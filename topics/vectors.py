@@ -21,8 +21,10 @@ recomputed; blocks no window uses any more are pruned when the state is saved.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
+import time
 import weakref
 from collections import OrderedDict
 from pathlib import Path
@@ -71,6 +73,32 @@ class RawBlock:
             return cls(counts, sem, z["keys"])
 
 
+OWNER_FILE = "owner.pid"  # the process a spill folder belongs to
+
+
+def stale_spill_dirs(root: Path) -> list[Path]:
+    """Spill folders under ``root`` whose process is gone (a run that was killed
+    before it could clean up); ``hotline-nlp cache clean`` removes them."""
+    stale = []
+    for d in sorted(Path(root).glob("vectors-*")) if Path(root).is_dir() else []:
+        try:
+            pid = int((d / OWNER_FILE).read_text("ascii"))
+        except (OSError, ValueError):
+            pid = None  # no owner recorded: made before this rule, or being made right now
+        alive = pid is None and time.time() - d.stat().st_mtime < 3600
+        if pid is not None:
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:  # someone else's live process
+                alive = True
+        if not alive:
+            stale.append(d)
+    return stale
+
+
 class BlockStore:
     """Raw blocks by name: in memory up to ``budget`` bytes, the rest on disk.
 
@@ -98,6 +126,7 @@ class BlockStore:
             root = cache_dir() / "spill"
             root.mkdir(parents=True, exist_ok=True)
             self._spill = Path(tempfile.mkdtemp(prefix="vectors-", dir=root))
+            (self._spill / OWNER_FILE).write_text(str(os.getpid()), "ascii")
             weakref.finalize(self, shutil.rmtree, self._spill, True)
         return self._spill
 
