@@ -76,11 +76,6 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         y1 = np.asarray(level1, dtype=object)
         y2 = make_paths(y1, level2) if level2 is not None else None
         self.n_levels_ = 2 if y2 is not None else 1
-        step("features")
-        self.features_ = TextFeatures(self.char_ngram_max, self.min_df, self.embedder,
-                                      self.embedding_weight).fit(texts)
-        X = self.features_.transform(texts)
-
         strat = y2 if y2 is not None else y1
         _, counts = np.unique(strat, return_counts=True)
         n_splits = int(max(2, min(self.cv, counts.min()))) if counts.min() >= 2 else 2
@@ -95,17 +90,27 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             splits = list(folds.split(texts, strat))
         for k, (tr, te) in enumerate(splits, start=1):
             step(f"cross-validation fold {k}/{n_splits}")
-            m1 = LinearLevel(self.C, self.class_weight).fit(X[tr], y1[tr])
-            oof1[te] = _align(m1, classes1, X[te])
+            # vocabulary and idf are learned inside the fold too: fitted on all rows they
+            # would know the held-out texts' words, and the metrics (and the calibration
+            # and review thresholds learned from them) would come out optimistic
+            fold = self._features().fit([texts[i] for i in tr])
+            x_tr, x_te = fold.transform([texts[i] for i in tr]), fold.transform([texts[i] for i in te])
+            m1 = LinearLevel(self.C, self.class_weight).fit(x_tr, y1[tr])
+            oof1[te] = _align(m1, classes1, x_te)
             if y2 is not None:
-                m2 = LinearLevel(self.C, self.class_weight).fit(X[tr], y2[tr])
-                oof2[te] = _align(m2, classes2, X[te])
+                m2 = LinearLevel(self.C, self.class_weight).fit(x_tr, y2[tr])
+                oof2[te] = _align(m2, classes2, x_te)
         step("final fit")
+        self.features_ = self._features().fit(texts)
+        X = self.features_.transform(texts)
         self.level1_ = LinearLevel(self.C, self.class_weight).fit(X, y1)
         self.level2_ = LinearLevel(self.C, self.class_weight).fit(X, y2) if y2 is not None else None
         self._index_children()
         self._calibrate(oof1, oof2, y1, y2)
         return self
+
+    def _features(self) -> TextFeatures:
+        return TextFeatures(self.char_ngram_max, self.min_df, self.embedder, self.embedding_weight)
 
     def _index_children(self) -> None:
         """For each level-1 class, the column indices of its level-2 paths."""
