@@ -747,7 +747,8 @@ def store_import(
     columns: ColumnsOpt = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="Summary as text or json.")] = OutputFormat.text,
 ) -> None:
-    """Import complaints into the store (idempotent: stored ids are skipped, conflicting ones reported).
+    """Import complaints into the store (idempotent: stored ids are skipped, conflicting ones reported,
+    outcomes filled in since the last import updated).
 
     Examples:
 
@@ -779,6 +780,7 @@ def store_import(
     else:
         s = report.to_json()
         typer.echo(f"{input}: {s['read']} rows read, {s['created']} stored, {s['existing']} already stored, "
+                   f"{s.get('updated', 0)} outcomes updated, "
                    f"{s['tagged']} tagged, {len(s['conflicts'])} conflicts, {s['rejected_rows']} rows rejected")
         for note in s["notes"]:
             typer.echo(f"  note: {note}")

@@ -38,6 +38,14 @@ def _reject(out: list[dict], row, rid, column, problem, value="") -> None:
     out.append({"row": row, "id": rid, "column": column, "problem": problem, "value": v[:80]})
 
 
+def parse_flag(value: str) -> bool | None:
+    """One yes/no cell (是/否, 已办结, true, 1 ...) -> True/False; None when it is
+    neither. The same words the loader reads, so the HTTP API accepts what the
+    exports write."""
+    low = str(value).strip().lower()
+    return True if low in _TRUE else False if low in _FALSE else None
+
+
 def _parse_bool(values: pd.Series) -> pd.Series:
     low = values.str.strip().str.lower()
     res = pd.Series(pd.NA, index=values.index, dtype="boolean")

@@ -5,6 +5,12 @@ Inputs are strict about shape (unknown fields are refused, so a misspelt
 lenient about nothing that would change meaning. Limits that depend on the
 server's settings (text length, batch size) are checked in the routers, with
 the same error format.
+
+A complaint may carry its handling outcome (``closed``, ``satisfaction``,
+``on_time``, ``revisited``, ``stars``: the bulletin's rates). The outcome is
+not part of the complaint's identity: posting the same complaint again with
+its outcome filled in updates the stored outcome (``status: "updated"``)
+instead of being a conflict; see ``ComplaintIn``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-from hotline_nlp.service.store.tables import ID_MAX, LABEL_MAX, META_MAX
+from hotline_nlp.corpus.validate import parse_flag
+from hotline_nlp.service.store.tables import FLAG_FIELDS, ID_MAX, LABEL_MAX, META_MAX
 
 CHINA_TZ = timezone(timedelta(hours=8))
 _ID = re.compile(r"^[^\s/\\]{1,%d}$" % ID_MAX)
@@ -46,6 +53,8 @@ def parse_local_datetime(value: Any, field: str = "created_at") -> datetime:
 Text = Annotated[str | None, Field(default=None, max_length=HARD_TEXT_MAX)]
 Meta = Annotated[str | None, Field(default=None, max_length=META_MAX)]
 Label = Annotated[str | None, Field(default=None, max_length=LABEL_MAX)]
+Stars = Annotated[float | None, Field(default=None, ge=0, allow_inf_nan=False,
+                                      description="评星 (1-3 stars on most platforms).")]
 
 
 class _Strict(BaseModel):
@@ -85,7 +94,12 @@ class ComplaintTextIn(_Strict):
 
 class ComplaintIn(ComplaintTextIn):
     """A complaint to tag and store. ``id`` and ``created_at`` are required:
-    the id makes ingest idempotent, the time places it in a week."""
+    the id makes ingest idempotent, the time places it in a week.
+
+    The outcome fields (``closed``, ``satisfaction``, ``on_time``, ``revisited``,
+    ``stars``) are optional and usually known only weeks later: post the same
+    complaint again with them filled in and the stored outcome is updated. A
+    null or missing outcome field leaves the stored value as it is."""
 
     id: str = Field(..., description="The work order's id (诉求编号); a repeat with the same content is a no-op.")
     created_at: datetime = Field(..., description="Acceptance time (受理时间), ISO 8601; naive = UTC+8.")
@@ -98,11 +112,31 @@ class ComplaintIn(ComplaintTextIn):
     handling: Meta = None
     level1: Label = Field(None, description="A human-assigned first-level category, if any.")
     level2: Label = Field(None, description="A human-assigned second-level category, if any.")
+    closed: bool | None = Field(None, description="是否办结: true/false (是/否 accepted). Updatable.")
+    satisfaction: Meta = Field(None, description="满意度评价 as the platform writes it: 满意, 基本满意, "
+                                                 "不满意, 未评价 ... Updatable.")
+    on_time: bool | None = Field(None, description="是否按时反馈: true/false (是/否 accepted). Updatable.")
+    revisited: bool | None = Field(None, description="是否有效回访: true/false (是/否 accepted). Updatable.")
+    stars: Stars = None
 
     @field_validator("created_at", mode="before")
     @classmethod
     def _when(cls, v: Any) -> datetime:
         return parse_local_datetime(v)
+
+    @field_validator(*FLAG_FIELDS, mode="before")
+    @classmethod
+    def _flag(cls, v: Any, info) -> Any:
+        """The exports' words (是/否, 已办结 ...) read as the loader reads them;
+        a blank string is "not given", like a blank cell."""
+        if not isinstance(v, str):
+            return v
+        if not v.strip():
+            return None
+        parsed = parse_flag(v)
+        if parsed is None:
+            raise ValueError(f"{info.field_name} must be true or false (是/否 also accepted), not {v!r}")
+        return parsed
 
 
 def _one_or_many(v: Any) -> str:
@@ -174,15 +208,29 @@ class ComplaintOut(BaseModel):
     caller: str | None = None
     channel: str | None = None
     handling: str | None = None
+    closed: bool | None = None
+    satisfaction: str | None = None
+    on_time: bool | None = None
+    revisited: bool | None = None
+    stars: float | None = None
     labels: LabelsOut | None = Field(None, description="Human labels sent with the complaint.")
     tags: TagOut | None = Field(None, description="The model's tags (absent for imports without a model).")
     category: str | None = Field(None, description="Effective path: the human label if any, else the tag.")
 
 
+IngestStatus = Literal["created", "updated", "existing"]
+
+
+class ComplaintIngestOut(ComplaintOut):
+    status: IngestStatus = Field(..., description="created: stored now; updated: already stored, its outcome "
+                                 "fields changed now; existing: already stored as sent, nothing changed.")
+
+
 class ComplaintBatchOut(BaseModel):
-    items: list[ComplaintOut]
+    items: list[ComplaintIngestOut]
     created: int
-    existing: int
+    existing: int = Field(..., description="Already stored as sent: nothing changed.")
+    updated: int = Field(0, description="Already stored; their outcome fields were updated.")
 
 
 class ComplaintListOut(BaseModel):

@@ -112,3 +112,22 @@ def test_save_load_round_trip(tmp_path, trained_model, split):
     again = HierarchicalTagger.load(tmp_path / "t")
     assert again.tag(texts) == trained_model.tagger.tag(texts)
     assert not list(tmp_path.rglob("*.pkl"))
+
+
+@pytest.mark.parametrize("embedder", [None, "zh-static-v1"])
+def test_fold_features_equal_features_fitted_on_the_fold(split, embedder):
+    """Cross-validation builds each fold's features from counts made once; they
+    must be what ``TextFeatures`` fitted on the fold's training rows gives, so
+    the out-of-fold metrics never see the held-out texts' vocabulary."""
+    from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
+
+    texts = split[0]["text"].tolist()[:600]
+    tr, te = np.arange(0, 600, 3), np.setdiff1d(np.arange(600), np.arange(0, 600, 3))
+    make = lambda: TextFeatures(char_ngram_max=2, min_df=2, embedder=embedder, embedding_weight=0.5)  # noqa: E731
+    got_tr, got_te = FoldFeatures(make(), texts).split(tr, te)
+    ref = make().fit([texts[i] for i in tr])
+    want_tr, want_te = ref.transform([texts[i] for i in tr]), ref.transform([texts[i] for i in te])
+    assert got_tr.shape == want_tr.shape and got_te.shape == want_te.shape
+    assert abs(got_tr - want_tr).max() < 1e-5 and abs(got_te - want_te).max() < 1e-5
+    # a word seen only in held-out rows is not a feature (min_df counts training rows only)
+    assert got_tr.shape[1] < FoldFeatures(make(), texts).split(np.arange(600), te)[0].shape[1]

@@ -69,7 +69,7 @@ def test_an_upgrade_keeps_stored_complaints(sqlite_url, tmp_path):
     shutil.copytree(migrations_dir(), scripts, ignore=shutil.ignore_patterns("__pycache__"))
     (scripts / "versions" / "0099_add_priority.py").write_text(
         '"""add priority"""\nimport sqlalchemy as sa\nfrom alembic import op\n'
-        'revision = "0099"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n'
+        f'revision = "0099"\ndown_revision = "{head_revision()}"\nbranch_labels = None\ndepends_on = None\n\n'
         'def upgrade():\n    with op.batch_alter_table("complaints") as b:\n'
         '        b.add_column(sa.Column("priority", sa.Integer(), nullable=True))\n\n'
         'def downgrade():\n    with op.batch_alter_table("complaints") as b:\n        b.drop_column("priority")\n',

@@ -12,13 +12,14 @@ which the emergence test relies on.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+from hotline_nlp.corpus.resources import available_cores
 
 
 @dataclass
@@ -59,6 +60,14 @@ def _l2_dense(x: np.ndarray) -> np.ndarray:
     return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
 
 
+# Up to this many points HDBSCAN runs on the full distance matrix ("generic"):
+# in 128 SVD dimensions k-d trees prune almost nothing, and the matrix is 4-7x
+# faster with the same labels (measured on the demo corpus: 4,000 points 0.65 s
+# against 2.8 s, 7,000 points 2.2 s against 8.8 s). Above it the matrix's
+# memory (n^2 doubles, ~200 MB at 5,000) is no longer worth it.
+GENERIC_MAX = 5000
+
+
 def sample_rows(n: int, cfg: ClusterConfig, priority: np.ndarray | None = None) -> np.ndarray:
     """The rows HDBSCAN sees: all of them, or a seeded random ``max_points`` (sorted).
 
@@ -96,7 +105,8 @@ def hdbscan_labels(x, cfg: ClusterConfig, allow_single_cluster: bool = False,
     z = reduce(x[idx], cfg.reduce_dims, cfg.seed)
     model = hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=min(cfg.min_samples, len(idx) - 1),
                             cluster_selection_method=cfg.selection, metric="euclidean", core_dist_n_jobs=1,
-                            allow_single_cluster=allow_single_cluster)
+                            allow_single_cluster=allow_single_cluster,
+                            algorithm="generic" if len(idx) <= GENERIC_MAX else "prims_kdtree")
     labels[idx] = model.fit_predict(z)
     return labels
 
@@ -157,14 +167,6 @@ def similarities(x, c: sparse.csr_matrix) -> np.ndarray:
         return np.zeros((x.shape[0], 0), dtype=np.float32)
     s = x @ c.T
     return np.asarray(s.toarray() if sparse.issparse(s) else s, dtype=np.float32)
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask, which containers and ``taskset`` set)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def assign(x, c: sparse.csr_matrix, threshold: float, chunk: int = 8192,

@@ -1,4 +1,5 @@
-"""/v1/complaints: ingest (tag and store), fetch one, list by time and category."""
+"""/v1/complaints: ingest (tag and store, or update a stored complaint's
+outcome), fetch one, list by time and category."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from hotline_nlp.service.deps import EngineDep, ModelDep, SettingsDep, require_a
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import (
-    CHINA_TZ, ComplaintBatchIn, ComplaintBatchOut, ComplaintListOut, ComplaintOut, ErrorOut, IngestIn,
-    parse_local_datetime,
+    CHINA_TZ, ComplaintBatchIn, ComplaintBatchOut, ComplaintIngestOut, ComplaintListOut, ComplaintOut, ErrorOut,
+    IngestIn, parse_local_datetime,
 )
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
+from hotline_nlp.service.store.tables import OUTCOME_FIELDS
 
 router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(require_api_key)])
 ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 409, 413, 415, 422, 503)}
@@ -26,11 +28,20 @@ EXAMPLES = {
         "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。", "district": "兴隆台区"}},
     "many": {"summary": "A batch", "value": {"items": [
         {"id": "20240513000123", "created_at": "2024-05-13T09:30:00", "text": "小区物业不让安装充电桩"}]}},
+    "outcome": {"summary": "The same complaint again, now closed and rated (updates the outcome)", "value": {
+        "id": "20240513000123", "created_at": "2024-05-13T09:30:00", "title": "物业阻挠安装充电桩",
+        "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。", "district": "兴隆台区",
+        "closed": True, "satisfaction": "满意", "on_time": True, "revisited": True, "stars": 3}},
 }
 
 
+def _outcome(r: dict) -> tuple:
+    return tuple(r[f] for f in OUTCOME_FIELDS)
+
+
 def _dedupe(records: list[dict], is_batch: bool) -> list[dict]:
-    """The same id twice in one batch is fine when identical, an error otherwise."""
+    """The same id twice in one batch is fine when identical (outcome included),
+    an error otherwise: a batch has no "later" item to win."""
     first: dict[str, int] = {}
     unique = []
     for i, r in enumerate(records):
@@ -38,15 +49,17 @@ def _dedupe(records: list[dict], is_batch: bool) -> list[dict]:
         if j is None:
             first[r["id"]] = i
             unique.append(r)
-        elif records[j]["input_hash"] != r["input_hash"]:
+        elif records[j]["input_hash"] != r["input_hash"] or _outcome(records[j]) != _outcome(r):
+            what = "content" if records[j]["input_hash"] != r["input_hash"] else "outcome fields"
             raise InputError(f"items[{i}].id" if is_batch else "id",
-                             f"id {r['id']!r} appears twice in this batch with different content (first at items[{j}])")
+                             f"id {r['id']!r} appears twice in this batch with different {what} (first at items[{j}])")
     return unique
 
 
-@router.post("/complaints", response_model=ComplaintOut | ComplaintBatchOut, status_code=201,
-             responses={200: {"description": "Every complaint was already stored (idempotent repeat)."}, **ERRORS},
-             summary="Tag and store one complaint or a batch")
+@router.post("/complaints", response_model=ComplaintIngestOut | ComplaintBatchOut, status_code=201,
+             responses={200: {"description": "Every complaint was already stored (idempotent repeat, or "
+                                             "an update of outcome fields)."}, **ERRORS},
+             summary="Tag and store one complaint or a batch; update a stored one's outcome")
 def ingest(
     payload: Annotated[IngestIn, Body(openapi_examples=EXAMPLES)],
     response: Response,
@@ -56,7 +69,14 @@ def ingest(
 ):
     """Each complaint is tagged and committed before the answer: a 2xx means
     stored. Repeating an id with the same content returns the stored record
-    (200); with different content it is a 409 and nothing in the batch is stored."""
+    (200); with different content it is a 409 and nothing in the batch is stored.
+
+    The outcome fields (``closed``, ``satisfaction``, ``on_time``, ``revisited``,
+    ``stars``) are not "content": a repeat that gives outcome values the stored
+    record lacks or has otherwise updates them (200, ``status: "updated"``);
+    null or missing ones leave the stored values alone. Every record answered
+    has a ``status``: ``created``, ``updated`` or ``existing``; the answer is a
+    201 when at least one complaint was created."""
     items, is_batch = batch_items(payload, ComplaintBatchIn, settings)
     texts_of(items, settings, is_batch)  # length checks
     now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
@@ -76,13 +96,14 @@ def ingest(
         named = "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise ServiceError(409, f"{named}{more}; nothing from this request was stored", errors) from None
-    by_id = {r["id"]: (r, c) for r, c in zip(result.records, result.created)}
-    outs = [rec.to_out(by_id[r["id"]][0]) for r in records]
-    created = result.n_created
+    by_id = {r["id"]: {**rec.to_out(row), "status": result.status(i)}
+             for i, (r, row) in enumerate(zip(unique, result.records))}
+    outs = [by_id[r["id"]] for r in records]
+    created, updated = result.n_created, result.n_updated
     response.status_code = 201 if created else 200
     if not is_batch:
         return outs[0]
-    return {"items": outs, "created": created, "existing": len(unique) - created}
+    return {"items": outs, "created": created, "updated": updated, "existing": len(unique) - created - updated}
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintOut, responses=ERRORS,

@@ -3,6 +3,10 @@
 One place defines what a complaint record is, so the API, the file import and
 the export agree: the same complaint sent over HTTP or imported from a file
 gets the same ``input_hash`` and so is recognised as a repeat, not a conflict.
+
+The outcome fields (``tables.OUTCOME_FIELDS``) are kept out of the hash: they
+are filled in weeks after a complaint is received, and a re-post that only
+brings its outcome is an update of the stored row, not a conflicting complaint.
 """
 
 from __future__ import annotations
@@ -15,24 +19,54 @@ from datetime import datetime
 import pandas as pd
 
 from hotline_nlp.corpus.text import clean, join_title_body
-from hotline_nlp.service.store.tables import META_FIELDS
+from hotline_nlp.corpus.validate import parse_flag
+from hotline_nlp.service.store.tables import FLAG_FIELDS, META_FIELDS, OUTCOME_FIELDS
 
-# What the hash covers: everything the sender decides, nothing the server adds.
+# What the hash covers: everything the sender decides about the complaint itself,
+# nothing the server adds and not the outcome (which may be updated later).
 HASHED = ("id", "title", "body", "created_at", *META_FIELDS, "label_level1", "label_level2")
 TAG_FIELDS = ("tag_level1", "tag_level2", "tag_confidence", "tag_confidence_level1", "tag_top_k",
               "tag_needs_review", "model_name", "model_version")
 # Canonical frame columns handed to the topic/hotspot code.
 FRAME_COLUMNS = ("id", "title", "body", "text", "created_at", "level1", "level2", *META_FIELDS)
 # Export columns: canonical names (so load_complaints reads them back) + the store's own.
-EXPORT_COLUMNS = ("id", "title", "body", "created_at", *META_FIELDS, "level1", "level2", "received_at",
-                  *TAG_FIELDS)
+EXPORT_COLUMNS = ("id", "title", "body", "created_at", *META_FIELDS, *OUTCOME_FIELDS, "level1", "level2",
+                  "received_at", *TAG_FIELDS)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _opt(value) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if _missing(value):
         return None
     s = clean(value)
     return s or None
+
+
+def _flag(value) -> bool | None:
+    """A yes/no outcome as stored: the loader gives pandas booleans (NA when
+    blank), the API Python booleans; text is read like the loader reads it."""
+    if _missing(value):
+        return None
+    if isinstance(value, str):
+        return parse_flag(value)
+    return bool(value)
+
+
+def _number(value) -> float | None:
+    if _missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    return float(value)
+
+
+_OUTCOME_TYPES = {**dict.fromkeys(FLAG_FIELDS, _flag), "satisfaction": _opt, "stars": _number}
+
+
+def outcome(values: dict) -> dict:
+    """The outcome fields of ``values`` normalised for storing (None = not given)."""
+    return {f: _OUTCOME_TYPES[f](values.get(f)) for f in OUTCOME_FIELDS}
 
 
 def input_hash(rec: dict) -> str:
@@ -45,7 +79,8 @@ def input_hash(rec: dict) -> str:
 
 def make_record(*, id: str, title, body, created_at: datetime, received_at: datetime,
                 labels: tuple = (None, None), **meta) -> dict:
-    """A row ready for ``repository.ingest`` (tags are added there)."""
+    """A row ready for ``repository.ingest`` (tags are added there). ``meta`` holds
+    the ``META_FIELDS`` and the optional ``OUTCOME_FIELDS``."""
     created = pd.Timestamp(created_at).to_pydatetime().replace(microsecond=0)
     rec = {
         "id": id,
@@ -59,6 +94,7 @@ def make_record(*, id: str, title, body, created_at: datetime, received_at: date
     rec["text"] = join_title_body(rec["title"], rec["body"])
     for f in META_FIELDS:
         rec[f] = _opt(meta.get(f))
+    rec.update(outcome(meta))
     rec["input_hash"] = input_hash(rec)
     return rec
 
@@ -67,7 +103,7 @@ def from_api(item, received_at: datetime) -> dict:
     """``schemas.ComplaintIn`` -> record."""
     return make_record(id=item.id, title=item.title, body=item.body_text, created_at=item.created_at,
                        received_at=received_at, labels=(item.level1, item.level2),
-                       **{f: getattr(item, f) for f in META_FIELDS})
+                       **{f: getattr(item, f) for f in (*META_FIELDS, *OUTCOME_FIELDS)})
 
 
 def tag_columns(pred: dict, model) -> dict:
@@ -114,7 +150,8 @@ def _tags_from_row(row: dict) -> dict | None:
 
 def to_out(row: dict) -> dict:
     """Stored row -> ``schemas.ComplaintOut`` fields."""
-    out = {k: row[k] for k in ("id", "title", "body", "text", "created_at", "received_at", *META_FIELDS)}
+    out = {k: row[k] for k in ("id", "title", "body", "text", "created_at", "received_at", *META_FIELDS,
+                               *OUTCOME_FIELDS)}
     out["labels"] = ({"level1": row["label_level1"], "level2": row["label_level2"]}
                      if row["label_level1"] else None)
     out["tags"] = _tags_from_row(row)

@@ -7,6 +7,13 @@ gets a 409 knows exactly what to fix and resend). Tagging runs outside the
 write transaction; the transaction only inserts, so writers hold the SQLite
 lock for milliseconds.
 
+The one exception to "stored rows never change" is the handling outcome
+(``tables.OUTCOME_FIELDS``), which is not hashed: a repeat with the same content
+whose outcome fields give values the stored row does not have updates those
+fields (the complaint was closed or rated since it was first posted). An
+outcome field left out (None) leaves the stored value alone, so retrying the
+original post never erases an outcome; there is no way to clear one.
+
 Every function takes the record dicts produced by ``records.py``; nothing here
 knows about HTTP.
 """
@@ -18,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline_nlp.service.store.db import is_sqlite
-from hotline_nlp.service.store.tables import Complaint
+from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
 
 TABLE = Complaint.__table__
 COLUMNS = [c.name for c in TABLE.columns]
@@ -43,12 +50,21 @@ class ConflictError(Exception):
 
 @dataclass
 class IngestResult:
-    records: list[dict]  # stored rows, in input order
+    records: list[dict]  # stored rows (as they are after this call), in input order
     created: list[bool]  # parallel: True where this call stored the row
+    updated: list[bool]  # parallel: True where this call changed the row's outcome fields
 
     @property
     def n_created(self) -> int:
         return sum(self.created)
+
+    @property
+    def n_updated(self) -> int:
+        return sum(self.updated)
+
+    def status(self, i: int) -> str:
+        """``created``, ``updated`` (outcome changed) or ``existing`` (nothing to do)."""
+        return "created" if self.created[i] else "updated" if self.updated[i] else "existing"
 
 
 _write_locks: dict[int, threading.Lock] = {}
@@ -80,7 +96,9 @@ def fetch_one(engine: Engine, complaint_id: str) -> dict | None:
 
 
 def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None) -> IngestResult:
-    """Store ``records`` (unique ids; see ``records.dedupe``) that are not stored yet.
+    """Store ``records`` (unique ids: the router's ``_dedupe`` sees to it) that are
+    not stored yet, and update the outcome fields of stored ones where they bring
+    new values.
 
     Raises ``ConflictError`` (nothing stored) if any id is stored with other content.
     Returns only after the commit: what it returns is durable.
@@ -91,22 +109,30 @@ def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None) -> In
         if conflicts:
             raise ConflictError(conflicts)
         new = [dict(r) for r in records if r["id"] not in existing]
+        changes = {r["id"]: c for r in records if r["id"] in existing and (c := outcome_changes(existing[r["id"]], r))}
         untagged = [r for r in new if not r.get("tag_level1")]  # an import may bring its tags
         if untagged and tagger is not None:
             for row, tags in zip(untagged, tagger([r["text"] for r in untagged])):
                 row.update(tags)
-        if new:
-            new = [_effective(r) for r in new]
+        new = [_effective(r) for r in new]
+        if new or changes:
             try:
-                _insert(engine, new)
+                _write(engine, new, changes)
             except IntegrityError:
                 continue  # another writer stored one of these ids meanwhile: look again
         stored = {r["id"]: r for r in new}
+        stored.update({i: {**existing[i], **c} for i, c in changes.items()})
         return IngestResult(
-            records=[existing.get(r["id"]) or stored[r["id"]] for r in records],
-            created=[r["id"] in stored for r in records],
+            records=[stored.get(r["id"]) or existing[r["id"]] for r in records],
+            created=[r["id"] not in existing for r in records],
+            updated=[r["id"] in changes for r in records],
         )
     raise RuntimeError(f"ingest kept colliding with concurrent writers after {_RETRIES} attempts")
+
+
+def outcome_changes(stored: dict, record: dict) -> dict:
+    """The outcome fields ``record`` gives (not None) that differ from ``stored``."""
+    return {f: record[f] for f in OUTCOME_FIELDS if record.get(f) is not None and record[f] != stored.get(f)}
 
 
 def _effective(row: dict) -> dict:
@@ -119,7 +145,9 @@ def _effective(row: dict) -> dict:
     return full
 
 
-def _insert(engine: Engine, rows: list[dict]) -> None:
+def _write(engine: Engine, rows: list[dict], changes: dict[str, dict]) -> None:
+    """Insert ``rows`` and apply the outcome ``changes`` (id -> fields) in one
+    transaction: a request's inserts and updates land together or not at all."""
     lock = _write_lock(engine)
     if lock is not None:
         lock.acquire()
@@ -127,6 +155,8 @@ def _insert(engine: Engine, rows: list[dict]) -> None:
         with engine.begin() as conn:
             for i in range(0, len(rows), _CHUNK):
                 conn.execute(insert(TABLE), rows[i:i + _CHUNK])
+            for cid, values in changes.items():
+                conn.execute(update(TABLE).where(TABLE.c.id == cid).values(**values))
     finally:
         if lock is not None:
             lock.release()
@@ -172,8 +202,9 @@ def iter_rows(engine: Engine, *, since: datetime | None = None, until: datetime 
 
 
 def count(engine: Engine, *, since: datetime | None = None, until: datetime | None = None) -> int:
-    """Rows (with created_at in [since, until)). The store only ever inserts, so
-    this count changes exactly when the rows in the window change."""
+    """Rows (with created_at in [since, until)). The store only inserts rows and
+    updates their outcome fields, which the hotspot engine does not read, so this
+    count changes exactly when the hotspot input in the window changes."""
     with engine.connect() as conn:
         q = select(func.count()).select_from(TABLE).where(*_filters(since, until, None))
         return int(conn.execute(q).scalar_one())

@@ -1,11 +1,19 @@
 """The complaint table.
 
 One row per complaint id. A row holds what the caller sent (title, body,
-metadata, optional human labels ``label_*``), the model's tags (``tag_*`` with
+metadata, optional human labels ``label_*``, the handling outcome), the model's tags (``tag_*`` with
 the model name and version that produced them) and the effective category
 ``level1``/``level2`` (the human label when there is one, else the tag), which
 is what filters and hotspots read. ``input_hash`` is the digest of what was
 sent, so a repeated id can be told apart from a conflicting one.
+
+The outcome columns (``OUTCOME_FIELDS``: 是否办结, 满意度评价, 是否按时反馈,
+是否有效回访, 评星) are what the bulletin's rates are computed from. They are
+the only columns that change after a row is stored (a complaint is posted when
+received and closed and rated weeks later), so they are left out of
+``input_hash``; see ``repository.ingest``. Types follow ``corpus.loaders``:
+the three yes/no columns are booleans, 满意度评价 is the platform's own word,
+评星 a number; NULL means "not known (yet)".
 
 The schema is owned by the Alembic migrations in ``service/migrations``; a
 test checks that these models and the migrations agree.
@@ -23,6 +31,9 @@ META_FIELDS = ("district", "unit", "unit_type", "base_unit", "caller", "channel"
 ID_MAX = 128
 LABEL_MAX = 100
 META_MAX = 200
+# Handling outcome (canonical names, see corpus.columns): what bulletin.metrics reads.
+OUTCOME_FIELDS = ("closed", "satisfaction", "on_time", "revisited", "stars")
+FLAG_FIELDS = ("closed", "on_time", "revisited")
 
 
 class Base(DeclarativeBase):
@@ -47,6 +58,13 @@ class Complaint(Base):
     caller: Mapped[str | None] = mapped_column(String(META_MAX))
     channel: Mapped[str | None] = mapped_column(String(META_MAX))
     handling: Mapped[str | None] = mapped_column(String(META_MAX))
+
+    # Added by migration 0002; updatable after the row is stored.
+    closed: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[str | None] = mapped_column(String(META_MAX))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    revisited: Mapped[bool | None] = mapped_column(Boolean)
+    stars: Mapped[float | None] = mapped_column(Float)
 
     label_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     label_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))

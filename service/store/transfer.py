@@ -3,13 +3,18 @@
 Import reads any export ``corpus.loaders`` reads (CSV/XLSX/JSONL/Parquet, any
 header aliases), so a month of history from the hotline platform can seed the
 store before the work-order system starts posting. It follows the API's rules:
-a row whose id is stored with the same content is skipped, one with other
-content is reported as a conflict and not imported, rows the loader rejects
-are reported with their row numbers. Nothing is dropped without a line saying so.
+a row whose id is stored with the same content is skipped (or, when it brings
+outcome values the stored row lacks, updates them: a later export of the same
+month carries the complaints closed and rated since), one with other content
+is reported as a conflict and not imported, rows the loader rejects are
+reported with their row numbers. Nothing is dropped without a line saying so.
 
-Export writes canonical column names plus the store's own (``received_at``,
-``tag_*``, ``model_*``), so ``import`` of an export restores the same records,
-tags included, without a model.
+Export writes canonical column names, the outcome columns (``closed``,
+``satisfaction``, ``on_time``, ``revisited``, ``stars``: what the bulletin's
+rates read) included, plus the store's own (``received_at``, ``tag_*``,
+``model_*``), so ``import`` of an export restores the same records, tags and
+outcome included, without a model, and ``hotline-nlp report`` on an export has
+its rate sections.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
-from hotline_nlp.service.store.tables import META_FIELDS
+from hotline_nlp.service.store.tables import META_FIELDS, OUTCOME_FIELDS
 
 CHUNK = 500
 EXPORT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -39,6 +44,7 @@ class ImportReport:
     read: int = 0
     created: int = 0
     existing: int = 0
+    updated: int = 0  # stored rows whose outcome fields this import changed
     tagged: int = 0
     conflicts: list[str] = field(default_factory=list)
     rejects: pd.DataFrame | None = None
@@ -46,7 +52,7 @@ class ImportReport:
 
     def to_json(self) -> dict:
         return {"input": str(self.path), "read": self.read, "created": self.created, "existing": self.existing,
-                "tagged": self.tagged, "conflicts": self.conflicts,
+                "updated": self.updated, "tagged": self.tagged, "conflicts": self.conflicts,
                 "rejected_rows": 0 if self.rejects is None else int(self.rejects["row"].nunique()),
                 "notes": self.notes}
 
@@ -67,7 +73,8 @@ def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dic
         r = rec.make_record(
             id=row["id"], title=row.get("title"), body=row.get("body"), created_at=row["created_at"],
             received_at=_received(raw_row.get("received_at"), now),
-            labels=(row.get("level1"), row.get("level2")), **{f: row.get(f) for f in META_FIELDS},
+            labels=(row.get("level1"), row.get("level2")),
+            **{f: row.get(f) for f in (*META_FIELDS, *OUTCOME_FIELDS)},
         )
         out.append(rec.from_export_row(r, raw_row))
     return out, loaded
@@ -77,8 +84,7 @@ def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | 
                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
     records, loaded = file_records(path, columns)
     report = ImportReport(Path(path), read=len(records), rejects=loaded.rejects, notes=list(loaded.notes))
-    ignored = [c for c in ("satisfaction", "closed", "on_time", "revisited", "stars", "likes", "dislikes")
-               if c in loaded.frame.columns]
+    ignored = [c for c in ("likes", "dislikes") if c in loaded.frame.columns]
     if ignored:
         report.notes.append(f"the store does not keep these columns: {', '.join(ignored)}")
     tagger = None
@@ -93,9 +99,13 @@ def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | 
         report.conflicts.extend(sorted(clash))
         result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger)
         report.created += result.n_created
-        report.existing += len(result.created) - result.n_created
+        report.updated += result.n_updated
+        report.existing += len(result.created) - result.n_created - result.n_updated
         if progress:
             progress(min(i + CHUNK, len(records)), len(records))
+    if report.updated:  # said in a note too, so the text summary shows it
+        report.notes.append(f"{report.updated} stored complaints had their outcome "
+                            f"({', '.join(OUTCOME_FIELDS)}) updated from this file")
     return report
 
 
