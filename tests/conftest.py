@@ -62,3 +62,17 @@ def trained_model(train_csv, models_dir):
     report = train(load_complaints(train_csv, require=("labels",)), name="demo", models_dir=models_dir)
     assert report.promoted
     return load_model("demo", models_dir)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """An empty store URL: a SQLite file, or a fresh database on the shared
+    PostgreSQL cluster (skipped where PostgreSQL is not installed)."""
+    from hotline_nlp.service.testing import PgCluster
+
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'complaints.db'}"
+    reason = PgCluster.unavailable_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL: {reason}")
+    return PgCluster.shared().fresh_database()

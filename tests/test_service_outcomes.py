@@ -24,7 +24,7 @@ from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.db import current_revision, head_revision, make_engine, migrate, open_store
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS
-from hotline_nlp.service.testing import PgCluster, Server, ensure_model, synthetic_rows
+from hotline_nlp.service.testing import Server, ensure_model, synthetic_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BULLETIN_CSV = Path(__file__).parent / "data" / "bulletin_small.csv"
@@ -146,16 +146,6 @@ def test_store_export_of_the_served_store_has_the_outcome_columns(api, server, t
 
 
 # --- the store: upgrade, import/export --------------------------------------------------
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'complaints.db'}"
-    reason = PgCluster.unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL: {reason}")
-    return PgCluster.shared().fresh_database()
-
 
 def test_a_store_from_0001_upgrades_in_place_and_takes_outcomes(db_url):
     """A store created before the outcome columns keeps its rows, gains the

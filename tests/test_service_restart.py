@@ -29,16 +29,6 @@ def models_dir(tmp_path_factory):
     return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'complaints.db'}"
-    reason = PgCluster.unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL: {reason}")
-    return PgCluster.shared().fresh_database()  # the server creates the schema
-
-
 def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, models_dir, tmp_path):
     srv = Server("demo", db_url, models_dir=models_dir, log_path=tmp_path / "server.log").start()
     drill = ingest_until_killed(srv, clients=4, batch=5, kill_after_acks=150)
