@@ -16,17 +16,17 @@ off to the first level alone instead of guessing a sub-category.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
-from hotline_nlp.classifier.linear import LinearLevel
+from hotline_nlp.classifier.linear import LinearLevel, fit_level
 from hotline_nlp.classifier.metrics import level_metrics
 from hotline_nlp.corpus.resources import available_cores
 
@@ -51,9 +51,10 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
     review_precision : accepted tags must be right at least this often on
         out-of-fold data; lower-confidence tags get ``needs_review``.
     cv : folds of the internal cross-validation (reduced for tiny classes).
-    random_state : fold shuffling seed.
-    n_jobs : threads for the cross-validation folds and the two final fits
-        (default: every core available); the result does not depend on it.
+    random_state : seed for fold shuffling and for liblinear's sample order.
+    n_jobs : worker processes for the linear fits (cross-validation folds and
+        the final models; default: every core available). The result does not
+        depend on it: each process has its own liblinear random generator.
     """
 
     def __init__(self, C: float = 0.7, class_weight: str | None = "balanced", char_ngram_max: int = 2, min_df: int = 1,
@@ -98,32 +99,38 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         # and review thresholds learned from them) would come out optimistic
         step("features")
         fold_features = FoldFeatures(self._features(), texts)
-
-        def run_fold(tr, te):
-            x_tr, x_te = fold_features.split(tr, te)
-            s1 = _align(LinearLevel(self.C, self.class_weight).fit(x_tr, y1[tr]), classes1, x_te)
-            s2 = (_align(LinearLevel(self.C, self.class_weight).fit(x_tr, y2[tr]), classes2, x_te)
-                  if y2 is not None else None)
-            return te, s1, s2
-
-        # LinearSVC (liblinear) releases the GIL: folds run side by side on threads
-        with ThreadPoolExecutor(self._jobs(n_splits)) as pool:
-            running = [pool.submit(run_fold, tr, te) for tr, te in splits]
-            for k, done in enumerate(as_completed(running), start=1):
-                te, s1, s2 = done.result()
-                oof1[te] = s1
-                if y2 is not None:
-                    oof2[te] = s2
-                step(f"cross-validation: {k}/{n_splits} folds done")
-        del fold_features
-        step("final fit")
         self.features_ = self._features().fit(texts)
         X = self.features_.transform(texts)
-        with ThreadPoolExecutor(self._jobs(2)) as pool:
-            level1 = pool.submit(LinearLevel(self.C, self.class_weight).fit, X, y1)
-            level2 = pool.submit(LinearLevel(self.C, self.class_weight).fit, X, y2) if y2 is not None else None
-            self.level1_ = level1.result()
-            self.level2_ = level2.result() if level2 is not None else None
+        levels = [(y1, classes1, oof1)] + ([(y2, classes2, oof2)] if y2 is not None else [])
+        params = {"C": self.C, "class_weight": self.class_weight, "random_state": self.random_state}
+
+        def tasks():
+            # the two final fits first: they are the longest, and a pool that
+            # starts with them finishes sooner
+            for y, _, _ in levels[::-1]:
+                yield delayed(fit_level)(params, X, y)
+            for tr, te in splits:
+                x_tr, x_te = fold_features.split(tr, te)
+                for y, classes, _ in levels:
+                    yield delayed(fit_level)(params, x_tr, y[tr], x_te, classes)
+
+        # Worker processes, not threads: liblinear's random generator is one per
+        # process, and fits sharing it would make every run differ (tested).
+        # Fold features are built lazily, a couple of tasks ahead of the pool.
+        slots = [(i, None) for i in range(len(levels))[::-1]]  # (level, held-out rows or None)
+        slots += [(i, te) for _, te in splits for i in range(len(levels))]
+        n_tasks = len(slots)
+        finals = {}
+        runner = Parallel(n_jobs=self._jobs(n_tasks), return_as="generator", pre_dispatch="n_jobs + 1")
+        for k, ((i, held_out), result) in enumerate(zip(slots, runner(tasks())), start=1):
+            if held_out is None:
+                finals[i] = result
+            else:
+                levels[i][2][held_out] = result
+            step(f"linear fits: {k}/{n_tasks} done (final models, {n_splits} cross-validation folds)")
+        del fold_features
+        self.level1_ = finals[0]
+        self.level2_ = finals.get(1)
         self._index_children()
         self._calibrate(oof1, oof2, y1, y2)
         return self
@@ -253,11 +260,3 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             if lvl is not None and lvl.coef_.shape[1] != self.features_.n_features_out_:
                 raise ValueError(f"{directory}: feature count does not match the linear model")
         return self
-
-
-def _align(model: LinearLevel, classes: np.ndarray, X) -> np.ndarray:
-    """Scores in the column order of ``classes`` (a fold may miss rare classes: -inf-like)."""
-    out = np.full((X.shape[0], len(classes)), -10.0, dtype=np.float32)
-    cols = np.searchsorted(classes, model.classes_)
-    out[:, cols] = model.decision_function(X)
-    return out

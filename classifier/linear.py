@@ -18,9 +18,15 @@ from sklearn.svm import LinearSVC
 class LinearLevel:
     """Scores for one label level; ``classes_`` are strings (a path for level 2)."""
 
-    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced"):
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", random_state: int | None = 0):
         self.C = C
         self.class_weight = class_weight
+        # liblinear's dual solver visits samples in a random order, drawn from
+        # one generator per *process* (seeded when a fit starts). A fixed seed
+        # makes retraining on the same export give the same model, bit for bit,
+        # as long as no two fits share a process at the same time: see
+        # ``fit_level``, which callers run in worker processes, not threads.
+        self.random_state = random_state
 
     def fit(self, X, y) -> "LinearLevel":
         y = np.asarray(y, dtype=object)
@@ -30,7 +36,8 @@ class LinearLevel:
             self.coef_ = np.zeros((1, X.shape[1]), dtype=np.float32)
             self.intercept_ = np.ones(1, dtype=np.float32)
             return self
-        svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000).fit(X, y)
+        svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000,
+                        random_state=self.random_state).fit(X, y)
         coef, intercept = svc.coef_, svc.intercept_
         if len(svc.classes_) == 2:  # sklearn keeps one row for two classes
             coef = np.vstack([-coef[0], coef[0]])
@@ -64,3 +71,20 @@ class LinearLevel:
         if self.coef_.shape[0] != len(self.classes_) or self.intercept_.shape[0] != len(self.classes_):
             raise ValueError(f"{directory}: coefficient rows do not match the class list")
         return self
+
+
+def fit_level(params: dict, X, y, score_on=None, classes=None):
+    """Fit one ``LinearLevel``; return it, or its scores on ``score_on``.
+
+    A module-level function of this light module, so worker processes can run
+    it without importing the embedder stack. With ``score_on`` the scores come
+    back in the column order of ``classes`` (a cross-validation fold may miss
+    rare classes: their column is a very low score), which is all a fold needs
+    to send back.
+    """
+    model = LinearLevel(**params).fit(X, y)
+    if score_on is None:
+        return model
+    out = np.full((score_on.shape[0], len(classes)), -10.0, dtype=np.float32)
+    out[:, np.searchsorted(classes, model.classes_)] = model.decision_function(score_on)
+    return out

@@ -187,3 +187,23 @@ def test_heat_index_and_chart():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="points"):
         trend_png({"a": [1]}, ["W01", "W02"])
+
+
+def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
+    """A pip-only install must still draw 供热 as glyphs, not boxes: the
+    packaged Noto Sans CJK SC is found when no OS font or env path is set."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    from hotline_nlp.topics import charts
+
+    path = charts._packaged_font()
+    assert path is not None, "mplfonts' Noto Sans CJK SC is missing from the install"
+    assert font_manager.get_font(path).get_char_index(ord("热")) != 0
+    monkeypatch.delenv("HOTLINE_NLP_CJK_FONT", raising=False)
+    assert charts.cjk_font() is not None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        charts.trend_png({"新能源汽车充电桩": [0, 2, 5]}, ["2024-W01", "2024-W02", "2024-W03"])
+    assert not [w for w in caught if "missing from" in str(w.message)]

@@ -2,13 +2,16 @@
 
 Chinese labels need a CJK font; matplotlib's default (DejaVu) has none and
 draws boxes. ``cjk_font()`` tries $HOTLINE_NLP_CJK_FONT (a font file), well-known
-files (Debian ``fonts-noto-cjk`` / ``fonts-wqy-microhei``, macOS, Windows), then
-the families matplotlib already knows. Without one the chart is still drawn
-(labels may show as boxes) and ``FONT_MISSING_NOTE`` says how to fix it.
+files (Debian ``fonts-noto-cjk`` / ``fonts-wqy-microhei``, macOS, Windows), the
+Noto Sans CJK SC file shipped in the ``mplfonts`` wheel (a dependency, so a
+pip-only install on a bare server still draws Chinese; SIL Open Font License),
+then the families matplotlib already knows. Without one the chart is still
+drawn (labels may show as boxes) and ``FONT_MISSING_NOTE`` says how to fix it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 from functools import lru_cache
@@ -30,9 +33,23 @@ FONT_MISSING_NOTE = ("no Chinese font found: chart labels may not display; insta
 COLORS = ("#c0392b", "#2471a3", "#d68910", "#239b56", "#7d3c98", "#5d6d7e", "#a04000", "#117a65")
 
 
+def _packaged_font() -> str | None:
+    """Path of Noto Sans CJK SC inside the installed ``mplfonts`` package, or None.
+
+    Only the file is used: importing ``mplfonts`` would change matplotlib's
+    global rc settings, which a library must not do to its host.
+    """
+    spec = importlib.util.find_spec("mplfonts")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "fonts" / "NotoSansCJKsc-Regular.otf"
+        if path.is_file():
+            return str(path)
+    return None
+
+
 @lru_cache(maxsize=4)
 def _find(env_path: str | None) -> str | None:
-    for f in ([env_path] if env_path else []) + list(_FILES):
+    for f in ([env_path] if env_path else []) + list(_FILES) + [_packaged_font()]:
         if f and Path(f).is_file():
             try:
                 font_manager.fontManager.addfont(f)
