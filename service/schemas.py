@@ -201,6 +201,7 @@ class ComplaintOut(BaseModel):
     text: str
     created_at: datetime
     received_at: datetime
+    updated_at: datetime | None = Field(None, description="when the outcome fields last changed; null if never")
     district: str | None = None
     unit: str | None = None
     unit_type: str | None = None

@@ -78,14 +78,19 @@ def test_outcome_posted_later_updates_the_stored_complaint(api):
     assert first.status_code == 201 and outcome_of(first.json()) == dict.fromkeys(OUTCOME_FIELDS)
     assert api.post("/v1/complaints", json=c).json()["status"] == "existing"
 
+    assert first.json()["updated_at"] is None  # never updated yet
+
     later = api.post("/v1/complaints", json={**c, **DONE})  # closed and rated weeks later
     assert later.status_code == 200, later.text
     assert later.json()["status"] == "updated" and outcome_of(later.json()) == DONE
     assert later.json()["tags"] == first.json()["tags"] and later.json()["received_at"] == first.json()["received_at"]
+    assert later.json()["updated_at"] is not None and later.json()["updated_at"] >= first.json()["received_at"]
     assert outcome_of(api.get(f"/v1/complaints/{c['id']}").json()) == DONE
+    assert api.get(f"/v1/complaints/{c['id']}").json()["updated_at"] == later.json()["updated_at"]
 
     again = api.post("/v1/complaints", json={**c, **DONE})
     assert again.status_code == 200 and again.json()["status"] == "existing"
+    assert again.json()["updated_at"] == later.json()["updated_at"]  # nothing changed, nothing stamped
     retry = api.post("/v1/complaints", json=c)  # a late retry of the first post erases nothing
     assert retry.json()["status"] == "existing" and outcome_of(retry.json()) == DONE
     rerated = api.post("/v1/complaints", json={**c, "satisfaction": "不满意", "stars": 1})
@@ -95,6 +100,27 @@ def test_outcome_posted_later_updates_the_stored_complaint(api):
     clash = api.post("/v1/complaints", json={**c, **DONE, "body": c["body"] + "（已解决）"})
     assert clash.status_code == 409 and clash.json()["error"]["errors"][0]["field"] == "id"
     assert outcome_of(api.get(f"/v1/complaints/{c['id']}").json())["satisfaction"] == "不满意"
+
+
+def test_changed_since_lists_new_rows_and_late_outcomes(api):
+    """An integrator syncing every few minutes asks for what changed since its
+    last sync: complaints stored since, and older ones whose outcome came in."""
+    import time
+
+    old, untouched, new = (complaint(i, seed=31) for i in range(3))
+    assert api.post("/v1/complaints", json=old).status_code == 201
+    assert api.post("/v1/complaints", json=untouched).status_code == 201
+    time.sleep(1.1)  # stamps have one-second resolution
+    updated = api.post("/v1/complaints", json={**old, **DONE}).json()
+    assert updated["status"] == "updated"
+    assert api.post("/v1/complaints", json=new).status_code == 201
+    since = updated["updated_at"]
+    got = api.get("/v1/complaints", params={"changed_since": since, "limit": 500}).json()
+    ids = {item["id"] for item in got["items"]}
+    assert ids & {old["id"], untouched["id"], new["id"]} == {old["id"], new["id"]}
+    assert all(max(i["received_at"], i["updated_at"] or "") >= since for i in got["items"])
+    bad = api.get("/v1/complaints", params={"changed_since": "yesterday"})
+    assert bad.status_code == 422 and bad.json()["error"]["errors"][0]["field"] == "changed_since"
 
 
 def test_batch_reports_created_updated_and_existing(api):
@@ -167,14 +193,15 @@ def test_a_store_from_0001_upgrades_in_place_and_takes_outcomes(db_url):
     assert set(OUTCOME_FIELDS) <= {c["name"] for c in inspect(engine).get_columns("complaints")}
     stored = repo.fetch_one(engine, r["id"])
     assert {c: stored[c] for c in row} == row
-    assert all(stored[f] is None for f in OUTCOME_FIELDS)
+    assert all(stored[f] is None for f in (*OUTCOME_FIELDS, "updated_at"))
 
     later = rec.make_record(**sent, created_at=r["created_at"], received_at=datetime(2024, 4, 2), **DONE)
     assert later["input_hash"] == r["input_hash"]
-    result = repo.ingest(engine, [later], tagger=None)
+    result = repo.ingest(engine, [later], tagger=None, now=datetime(2024, 4, 2, 10, 0))
     assert (result.n_created, result.n_updated) == (0, 1) and result.status(0) == "updated"
     stored = repo.fetch_one(engine, r["id"])
     assert {f: stored[f] for f in OUTCOME_FIELDS} == DONE and stored["level1"] == "城乡建设"
+    assert stored["updated_at"] == datetime(2024, 4, 2, 10, 0) and stored["received_at"] == r["received_at"]
     assert repo.count(engine) == 1
     engine.dispose()
 
@@ -202,7 +229,7 @@ def test_import_of_an_export_restores_outcomes_and_a_later_export_updates_them(t
         b = {r["id"]: r for r in repo.iter_rows(open_store(target))}
         for cid in a:
             assert {f: b[cid][f] for f in OUTCOME_FIELDS} == {f: a[cid][f] for f in OUTCOME_FIELDS}, (suffix, cid)
-            assert b[cid]["input_hash"] == a[cid]["input_hash"]
+            assert b[cid]["input_hash"] == a[cid]["input_hash"] and b[cid]["updated_at"] is None
 
     # a store seeded before the outcomes were known takes them from a later export of the same rows
     bare = source.drop(columns=["是否办结", "满意度评价", "是否按时反馈", "是否有效回访", "评星"]).reset_index()
@@ -214,6 +241,14 @@ def test_import_of_an_export_restores_outcomes_and_a_later_export_updates_them(t
     assert f'"updated": {rated}' in res.output and '"created": 0' in res.output and '"conflicts": []' in res.output
     b = {r["id"]: r for r in repo.iter_rows(open_store(db2))}
     assert all({f: b[c][f] for f in OUTCOME_FIELDS} == {f: a[c][f] for f in OUTCOME_FIELDS} for c in a)
+    assert sum(b[c]["updated_at"] is not None for c in a) == rated  # stamped: exactly the rows it changed
+
+    # the stamp survives an export and an import into another store
+    out = tmp_path / "updated.csv"
+    assert runner.invoke(app, ["store", "export", "--db", db2, "--output", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["store", "import", "--db", db1 + "x", "--input", str(out)]).exit_code == 0
+    c = {r["id"]: r for r in repo.iter_rows(open_store(db1 + "x"))}
+    assert all(c[cid]["updated_at"] == b[cid]["updated_at"] for cid in a)
 
 
 def test_the_bulletin_rates_from_a_store_export_match_the_source_file(tmp_path):

@@ -88,7 +88,7 @@ def ingest(
         return [rec.tag_columns(p, model) for p in model.predict(texts, top_k=top_k)]
 
     try:
-        result = repo.ingest(engine, unique, tagger)
+        result = repo.ingest(engine, unique, tagger, now)
     except repo.ConflictError as e:
         pos = {r["id"]: i for i, r in enumerate(records)}
         errors = [{"field": f"items[{pos[i]}].id" if is_batch else "id",
@@ -138,6 +138,9 @@ def list_all(
     since: Annotated[str | None, Query(description="From this date or time (inclusive), ISO 8601.")] = None,
     until: Annotated[str | None, Query(description="Up to this date (the whole day) or time (inclusive).")] = None,
     category: Annotated[str | None, Query(max_length=201, description="`一级` or `一级 > 二级` (effective category).")] = None,
+    changed_since: Annotated[str | None, Query(description=(
+        "Only complaints stored or whose outcome changed at or after this time (hotline time, ISO 8601): "
+        "poll with the time of your last sync to pick up new rows and late outcomes alike."))] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the server's max_list_limit).")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
@@ -146,7 +149,9 @@ def list_all(
     lo, hi = _bound(since, "since", end=False), _bound(until, "until", end=True)
     if lo is not None and hi is not None and lo >= hi:
         raise InputError("since", f"since ({since}) is after until ({until})")
-    rows, total = repo.list_complaints(engine, since=lo, until=hi, category=category, limit=limit, offset=offset)
+    changed = _bound(changed_since, "changed_since", end=False)
+    rows, total = repo.list_complaints(engine, since=lo, until=hi, category=category, changed_since=changed,
+                                       limit=limit, offset=offset)
     nxt = offset + len(rows)
     return {"items": [rec.to_out(r) for r in rows], "total": total, "limit": limit, "offset": offset,
             "next_offset": nxt if nxt < total else None}

@@ -31,7 +31,7 @@ TAG_FIELDS = ("tag_level1", "tag_level2", "tag_confidence", "tag_confidence_leve
 FRAME_COLUMNS = ("id", "title", "body", "text", "created_at", "level1", "level2", *META_FIELDS)
 # Export columns: canonical names (so load_complaints reads them back) + the store's own.
 EXPORT_COLUMNS = ("id", "title", "body", "created_at", *META_FIELDS, *OUTCOME_FIELDS, "level1", "level2",
-                  "received_at", *TAG_FIELDS)
+                  "received_at", "updated_at", *TAG_FIELDS)
 
 
 def _missing(value) -> bool:
@@ -150,8 +150,8 @@ def _tags_from_row(row: dict) -> dict | None:
 
 def to_out(row: dict) -> dict:
     """Stored row -> ``schemas.ComplaintOut`` fields."""
-    out = {k: row[k] for k in ("id", "title", "body", "text", "created_at", "received_at", *META_FIELDS,
-                               *OUTCOME_FIELDS)}
+    out = {k: row[k] for k in ("id", "title", "body", "text", "created_at", "received_at", "updated_at",
+                               *META_FIELDS, *OUTCOME_FIELDS)}
     out["labels"] = ({"level1": row["label_level1"], "level2": row["label_level2"]}
                      if row["label_level1"] else None)
     out["tags"] = _tags_from_row(row)

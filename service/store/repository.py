@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store.db import is_sqlite
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
 
@@ -95,10 +96,10 @@ def fetch_one(engine: Engine, complaint_id: str) -> dict | None:
     return fetch_many(engine, [complaint_id]).get(complaint_id)
 
 
-def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None) -> IngestResult:
+def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None, now: datetime | None = None) -> IngestResult:
     """Store ``records`` (unique ids: the router's ``_dedupe`` sees to it) that are
     not stored yet, and update the outcome fields of stored ones where they bring
-    new values.
+    new values, stamping ``updated_at`` with ``now`` (default: hotline time now).
 
     Raises ``ConflictError`` (nothing stored) if any id is stored with other content.
     Returns only after the commit: what it returns is durable.
@@ -110,6 +111,8 @@ def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None) -> In
             raise ConflictError(conflicts)
         new = [dict(r) for r in records if r["id"] not in existing]
         changes = {r["id"]: c for r in records if r["id"] in existing and (c := outcome_changes(existing[r["id"]], r))}
+        stamp = now or datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+        changes = {cid: {**c, "updated_at": stamp} for cid, c in changes.items()}
         untagged = [r for r in new if not r.get("tag_level1")]  # an import may bring its tags
         if untagged and tagger is not None:
             for row, tags in zip(untagged, tagger([r["text"] for r in untagged])):
@@ -162,8 +165,11 @@ def _write(engine: Engine, rows: list[dict], changes: dict[str, dict]) -> None:
             lock.release()
 
 
-def _filters(since: datetime | None, until: datetime | None, category: str | None):
+def _filters(since: datetime | None, until: datetime | None, category: str | None,
+             changed_since: datetime | None = None):
     conds = []
+    if changed_since is not None:  # stored, or outcome updated, at or after it
+        conds.append(or_(TABLE.c.received_at >= changed_since, TABLE.c.updated_at >= changed_since))
     if since is not None:
         conds.append(TABLE.c.created_at >= since)
     if until is not None:
@@ -178,9 +184,10 @@ def _filters(since: datetime | None, until: datetime | None, category: str | Non
 
 
 def list_complaints(engine: Engine, *, since: datetime | None = None, until: datetime | None = None,
-                    category: str | None = None, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+                    category: str | None = None, changed_since: datetime | None = None, limit: int = 100,
+                    offset: int = 0) -> tuple[list[dict], int]:
     """Rows ordered by (created_at, id), and the total matching. ``until`` is exclusive."""
-    conds = _filters(since, until, category)
+    conds = _filters(since, until, category, changed_since)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(TABLE).where(*conds)).scalar_one()
         rows = conn.execute(

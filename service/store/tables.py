@@ -65,6 +65,8 @@ class Complaint(Base):
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     revisited: Mapped[bool | None] = mapped_column(Boolean)
     stars: Mapped[float | None] = mapped_column(Float)
+    # Added by migration 0003: when the outcome last changed (None: never).
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     label_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     label_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))

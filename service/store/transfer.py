@@ -11,7 +11,7 @@ reported with their row numbers. Nothing is dropped without a line saying so.
 
 Export writes canonical column names, the outcome columns (``closed``,
 ``satisfaction``, ``on_time``, ``revisited``, ``stars``: what the bulletin's
-rates read) included, plus the store's own (``received_at``, ``tag_*``,
+rates read) included, plus the store's own (``received_at``, ``updated_at``, ``tag_*``,
 ``model_*``), so ``import`` of an export restores the same records, tags and
 outcome included, without a model, and ``hotline-nlp report`` on an export has
 its rate sections.
@@ -76,13 +76,17 @@ def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dic
             labels=(row.get("level1"), row.get("level2")),
             **{f: row.get(f) for f in (*META_FIELDS, *OUTCOME_FIELDS)},
         )
-        out.append(rec.from_export_row(r, raw_row))
+        r = rec.from_export_row(r, raw_row)
+        if str(raw_row.get("updated_at") or "").strip():  # our own export: keep when it last changed
+            r["updated_at"] = _received(raw_row["updated_at"], None)
+        out.append(r)
     return out, loaded
 
 
 def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | None = None, top_k: int = 3,
                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
     records, loaded = file_records(path, columns)
+    now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)  # updated_at of changed outcomes
     report = ImportReport(Path(path), read=len(records), rejects=loaded.rejects, notes=list(loaded.notes))
     ignored = [c for c in ("likes", "dislikes") if c in loaded.frame.columns]
     if ignored:
@@ -97,7 +101,7 @@ def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | 
         existing = repo.fetch_many(engine, (r["id"] for r in chunk))
         clash = {r["id"] for r in chunk if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]}
         report.conflicts.extend(sorted(clash))
-        result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger)
+        result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger, now)
         report.created += result.n_created
         report.updated += result.n_updated
         report.existing += len(result.created) - result.n_created - result.n_updated
