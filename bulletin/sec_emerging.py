@@ -19,6 +19,7 @@ from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
 from hotline_nlp.bulletin.examples import pick, quote_rows, strip_openers, trim
+from hotline_nlp.topics.keywords import is_informative
 from hotline_nlp.topics.periods import parse_period
 
 DEFAULTS = {"max_issues": 3}
@@ -60,8 +61,11 @@ def emerging_section(ctx: Context, report: Report, number: int) -> bool:
 
 def _headline(issue: dict, k: int) -> str:
     """The engine's description (the most central complaint's title), without
-    openers and pleas; its keyword label when there is none."""
+    openers and pleas; its keyword label when there is none or when the title
+    is a generic one ("问题反映", "求助") that names nothing."""
     text = trim(strip_openers(str(issue.get("description") or "")), limit=HEADLINE_CHARS)
+    if text and not is_informative(text):
+        text = ""
     return text or str(issue.get("label") or f"新问题 {k}")
 
 

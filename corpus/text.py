@@ -164,7 +164,39 @@ def stopwords() -> frozenset[str]:
         return frozenset(line.strip() for line in f if line.strip() and not line.startswith("#"))
 
 
+# jieba's part-of-speech tags for words that cannot name an issue: conjunctions
+# (只有, 不管), adverbs (尽快), position (以后, 附近), time (当时, 上周), pronouns,
+# numerals and measure words (一下, 多次), prepositions, particles, interjections,
+# status words (含含糊糊).
+FUNCTION_TAGS = frozenset({"c", "d", "ad", "dg", "df", "f", "t", "tg", "r", "rr", "rz", "rg", "m", "mq", "mg",
+                           "q", "p", "u", "ud", "ug", "uj", "ul", "uv", "uz", "y", "e", "o", "z", "zg"})
+
+
+@lru_cache(maxsize=1)
+def function_words() -> frozenset[str]:
+    """Words jieba's ``dict.txt`` tags with one of ``FUNCTION_TAGS``.
+
+    The stop list cannot enumerate every 只有 and 当时 that a cluster's word
+    counts happen to lift into its keywords; the dictionary the segmenter is
+    built from already knows them. Words of the domain dictionary never count,
+    whatever jieba says.
+    """
+    from hotline_nlp.corpus.unigram import jieba_dict_path
+
+    domain = set()
+    with data_path("domain_dict.txt").open(encoding="utf-8") as f:
+        domain.update(line.split()[0] for line in f if line.strip() and not line.startswith("#"))
+    out = set()
+    with open(jieba_dict_path(), encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] in FUNCTION_TAGS and parts[0] not in domain:
+                out.add(parts[0])
+    return frozenset(out)
+
+
 def content_words(text: str) -> list[str]:
-    """Segmented words minus stop words and junk: what keywords are made of."""
-    stop = stopwords()
-    return [w for w in segment(text) if w not in stop and not _JUNK.match(w)]
+    """Segmented words minus stop words, function words and junk: what
+    keywords and representative-example vectors are made of."""
+    stop, function = stopwords(), function_words()
+    return [w for w in segment(text) if w not in stop and w not in function and not _JUNK.match(w)]

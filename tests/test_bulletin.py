@@ -254,3 +254,16 @@ def test_emerging_issues_section():
     dist = [f for f in rep.figures if f.key.startswith("emerging.1.district.")]
     assert dist and all(set(f.complaint_ids) <= ids for f in dist)
     assert headings[start + 1] == "三、“评优评差”情况"
+
+
+def test_emerging_headline_skips_generic_titles():
+    """A caller's title such as 问题反映 or 求助 names nothing: the issue's keyword
+    label heads the paragraph instead; a real title is kept."""
+    from hotline_nlp.bulletin.sec_emerging import _headline
+
+    label = "充电桩、安装、物业"
+    for generic in ("问题反映", "市民反映：情况反映", "求助", "投诉"):
+        assert _headline({"description": generic, "label": label}, 1) == label, generic
+    real = "物业拒绝业主安装充电桩"
+    assert _headline({"description": real, "label": label}, 1) == real
+    assert _headline({"description": "", "label": ""}, 2) == "新问题 2"

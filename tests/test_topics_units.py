@@ -23,6 +23,7 @@ def test_places_and_groups():
     assert ("town", "春华镇") in extract_places("本人系春华镇金鼎村七里组村民")
     assert ("school", "经济学院") in extract_places("A市经济学院强制学生实习")
     assert extract_places("商家跑路了，政府不管，走路都难") == []
+    assert extract_places("供水管爆了，水流得满院都是，整院停水") == []  # 满院: the yard, not a compound
     assert extract_groups("业主和老人、学生家长都有意见，业主很生气") == ["业主", "老人", "学生", "家长"]
 
 
@@ -158,6 +159,9 @@ def test_emergence_on_constructed_streams():
     with_season = score_week(seasonal[None, : col + 1], tot[: col + 1], cfg)
     without = score_week(seasonal[None, 52: col + 1], tot[52: col + 1], cfg)  # history starts after last winter
     assert not with_season["emerging"][0] and without["emerging"][0]
+    for start in (43, 44):  # history reaches last year's season for the week test but not the whole trend window
+        short = score_week(seasonal[None, start: col + 1], tot[start: col + 1], cfg)
+        assert not short["emerging"][0], start
     # everything doubling (a backlog week) is not one issue emerging
     doubled = score_week(np.hstack([steady[:, :30], steady[:, 30:31] * 2]), np.r_[totals[:30], 800.0], cfg)
     assert doubled["emerging"].sum() == 0

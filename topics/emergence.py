@@ -102,11 +102,20 @@ def nb_sf(count: np.ndarray, mean: np.ndarray, phi: float) -> np.ndarray:
     return stats.nbinom.sf(np.asarray(count) - 1, size, p)
 
 
-def _season(counts: np.ndarray, totals: np.ndarray, cols: slice, now_total: float, clip) -> np.ndarray | None:
-    """Mean count per issue over ``cols`` a year back, scaled to this week's volume."""
-    then_total = totals[cols].mean() if totals[cols].size else 0.0
-    if not counts[:, cols].size:
+def _season(counts: np.ndarray, totals: np.ndarray, start: int, width: int, now_total: float,
+            clip) -> np.ndarray | None:
+    """Mean count per issue over ``width`` columns from ``start`` (a year back),
+    scaled to this week's volume; None when none of those columns exist.
+
+    A window that begins before the history does is cut to the part that
+    exists: with 56 weeks of history the week test reaches last year's season
+    but the 4-week trend window would start a week too early, and dropping its
+    seasonal floor altogether made every heating issue "rise" each November.
+    """
+    cols = slice(max(start, 0), start + width)
+    if start + width <= 0 or not counts[:, cols].size:
         return None
+    then_total = totals[cols].mean()
     scale = now_total / then_total if then_total > 0 else 1.0
     return counts[:, cols].mean(axis=1) * float(np.clip(scale, *clip))
 
@@ -139,9 +148,9 @@ def score_week(counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | No
     trailing = (hist.sum(axis=1) + cfg.prior_count) / (nh + cfg.prior_weeks)
     r = float(np.clip(totals[-1] / totals[:-1].mean(), *clip)) if nh and totals[:-1].mean() > 0 else 1.0
     expected = np.maximum(trailing * r, cfg.min_expected)
-    lo = n - 1 - season_offset - cfg.season_weeks
-    if lo >= 0:
-        seasonal = _season(counts, totals, slice(lo, lo + 2 * cfg.season_weeks + 1), totals[-1], clip)
+    seasonal = _season(counts, totals, n - 1 - season_offset - cfg.season_weeks, 2 * cfg.season_weeks + 1,
+                       totals[-1], clip)
+    if seasonal is not None:
         expected = np.maximum(expected, seasonal)
     p_week = nb_sf(now, expected, phi) if k else np.zeros(0)
 
@@ -158,9 +167,9 @@ def score_week(counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | No
         bt = totals[:nb].mean()
         rb = float(np.clip(totals[-L:].mean() / bt, *clip)) if bt > 0 else 1.0
         base_rate = base_rate * rb
-        lo = n - L - season_offset - cfg.season_weeks
-        if lo >= 0:
-            seasonal = _season(counts, totals, slice(lo, lo + L + 2 * cfg.season_weeks), totals[-L:].mean(), clip)
+        seasonal = _season(counts, totals, n - L - season_offset - cfg.season_weeks, L + 2 * cfg.season_weeks,
+                           totals[-L:].mean(), clip)
+        if seasonal is not None:
             base_rate = np.maximum(base_rate, seasonal)
         base_rate = np.maximum(base_rate, cfg.min_expected)
         recent_expected = base_rate * L

@@ -27,7 +27,17 @@ _WEAK = frozenset({
     "问题", "情况", "反映", "要求", "希望", "请求", "投诉", "咨询", "建议", "现在", "没有", "知道",
     "已经", "还是", "不是", "就是", "可以", "需要", "能够", "这样", "那么", "一直", "时候", "为何",
     "是否", "请问", "谢谢", "严重", "影响", "不能", "进行", "导致", "造成", "表示", "工作", "单位",
+    "求助", "举报", "诉求", "来电", "市民", "来电人",
 })
+
+
+def is_informative(text: str) -> bool:
+    """Does ``text`` name anything? "问题反映", "投诉", "求助" (common titles) do not.
+
+    Used to skip a complaint title as an issue's headline when it is one of the
+    generic titles callers give, so the keyword label is shown instead.
+    """
+    return any(w not in _WEAK for w in content_words(text))
 
 
 _CODE = re.compile(r"[A-Za-z]{0,2}\d+[A-Za-z]{0,2}|[A-Za-z]+")  # A2, k9 codes; latin words are URLs here

@@ -59,6 +59,8 @@ _GENERIC_ENDINGS = (
     "铁路", "水路", "进路", "过路", "上路", "修路", "开路", "带路", "引路", "门路", "绕路", "小路",
     "大路", "道街", "大街", "学院", "法院", "医院", "物业", "大院", "乡镇",
 )
+# A one-character compound tail (院, 府, 苑, 湾) right after these is a phrase, not a name.
+_FILLERS = frozenset("满整全半")
 _NEVER_ENDINGS = ("政府", "法院", "国务院", "检察院", "研究院", "设计院", "办事处", "公路", "铁路", "道路",
                   "线路", "马路", "跑路", "走路", "让路", "绕路", "修路", "带路", "上路", "出路", "套路")
 
@@ -107,6 +109,8 @@ def _candidates(s: str) -> list[tuple[int, int, str, str]]:
                 continue
             if kind != "district" and re.fullmatch(r"[\d·]+\D{0,1}", name[: -len(m.group(0))] or "x"):
                 continue  # "3号院", "5栋": numbers, not names
+            if kind == "compound" and len(m.group(0)) == 1 and name[-2] in _FILLERS:
+                continue  # "水流得满院", "整院都停电": 院 as "the yard", not a compound's name
             out.append((b - len(name), b, kind, name))
             if kind == "district" or (kind == "town" and not name.endswith("村")):
                 district_ends.append(b)
