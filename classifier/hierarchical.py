@@ -104,30 +104,33 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         levels = [(y1, classes1, oof1)] + ([(y2, classes2, oof2)] if y2 is not None else [])
         params = {"C": self.C, "class_weight": self.class_weight, "random_state": self.random_state}
 
+        slots: list[tuple[int, np.ndarray | None]] = []  # (level, held-out rows; None = final fit)
+
         def tasks():
-            # the two final fits first: they are the longest, and a pool that
-            # starts with them finishes sooner
-            for y, _, _ in levels[::-1]:
-                yield delayed(fit_level)(params, X, y)
+            # the final fits first: they are the longest, and a pool that starts
+            # with them finishes sooner. Fold features are built lazily, a couple
+            # of tasks ahead of the pool, so only a few folds' matrices are alive at once.
+            for i in reversed(range(len(levels))):
+                slots.append((i, None))
+                yield delayed(fit_level)(params, X, levels[i][0])
             for tr, te in splits:
                 x_tr, x_te = fold_features.split(tr, te)
-                for y, classes, _ in levels:
+                for i, (y, classes, _) in enumerate(levels):
+                    slots.append((i, te))
                     yield delayed(fit_level)(params, x_tr, y[tr], x_te, classes)
 
         # Worker processes, not threads: liblinear's random generator is one per
         # process, and fits sharing it would make every run differ (tested).
-        # Fold features are built lazily, a couple of tasks ahead of the pool.
-        slots = [(i, None) for i in range(len(levels))[::-1]]  # (level, held-out rows or None)
-        slots += [(i, te) for _, te in splits for i in range(len(levels))]
-        n_tasks = len(slots)
+        n_tasks = len(levels) * (1 + len(splits))
         finals = {}
         runner = Parallel(n_jobs=self._jobs(n_tasks), return_as="generator", pre_dispatch="n_jobs + 1")
-        for k, ((i, held_out), result) in enumerate(zip(slots, runner(tasks())), start=1):
+        for k, result in enumerate(runner(tasks())):
+            i, held_out = slots[k]  # results come back in submission order
             if held_out is None:
                 finals[i] = result
             else:
                 levels[i][2][held_out] = result
-            step(f"linear fits: {k}/{n_tasks} done (final models, {n_splits} cross-validation folds)")
+            step(f"linear fits: {k + 1}/{n_tasks} done (final models, {n_splits} cross-validation folds)")
         del fold_features
         self.level1_ = finals[0]
         self.level2_ = finals.get(1)
