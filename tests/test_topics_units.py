@@ -211,3 +211,18 @@ def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
         warnings.simplefilter("always")
         charts.trend_png({"新能源汽车充电桩": [0, 2, 5]}, ["2024-W01", "2024-W02", "2024-W03"])
     assert not [w for w in caught if "missing from" in str(w.message)]
+
+
+def test_issue_headline_is_the_title_that_names_the_issue():
+    """Of the central complaints' titles, the one naming the issue's keywords
+    plainly wins over the most central caller's own story; generic titles never."""
+    from hotline_nlp.topics.issues_out import pick_headline
+
+    keywords = ["充电桩", "安装", "物业", "证明", "业主"]
+    titles = ["东方嘉园物叶要求业主交2600元“管理费”才给出具充电桩安装同意书", "问题反映",
+              "物业不给出具充电桩安装证明", "紫金公寓充电桩的事"]
+    assert pick_headline(titles, keywords) == "物业不给出具充电桩安装证明"
+    assert pick_headline(["问题反映", "求助"], keywords) == "问题反映"  # nothing better: the bulletin falls back to the label
+    assert pick_headline(["", "小区停水三天"], ["停水"]) == "小区停水三天"
+    assert pick_headline(["紫金名苑", "紫金名苑物业费涨价"], ["暖气"]) == "紫金名苑物业费涨价"  # a bare place names nothing
+    assert pick_headline([], keywords) == ""

@@ -12,9 +12,12 @@ import numpy as np
 from scipy import sparse
 
 from hotline_nlp.corpus.text import clean
-from hotline_nlp.topics.keywords import describe
+from hotline_nlp.topics.keywords import describe, is_informative
+from hotline_nlp.topics.places import extract_places
 
 _EXAMPLE_CHARS = 300
+# Central complaints whose titles compete to describe an issue (examples shown: config.examples).
+HEADLINE_CANDIDATES = 8
 
 
 def _members(labels: np.ndarray, issue_id: int, focus: np.ndarray | None) -> np.ndarray:
@@ -78,7 +81,8 @@ def describe_issues(win, labels: np.ndarray, issue_ids: list[int], focus: np.nda
         noise = rng.choice(noise, 500, replace=False)
     out = describe(docs, background=[str(t) for t in texts[noise]])
     if dup_of is not None:
-        for i, rows in example_rows(win, labels, dup_of, issue_ids, focus, config.examples).items():
+        k = max(config.examples, HEADLINE_CANDIDATES)
+        for i, rows in example_rows(win, labels, dup_of, issue_ids, focus, k).items():
             out.setdefault(i, {})["example_rows"] = rows
     return out
 
@@ -97,6 +101,32 @@ def _headline(row) -> str:
     return first[:40] + ("…" if len(first) > 40 else "")
 
 
+def _without_places(text: str) -> str:
+    for _, name in extract_places(text):
+        text = text.replace(name, "")
+    return text
+
+
+def pick_headline(titles: list[str], keywords: list[str]) -> str:
+    """The title, of central complaints' ``titles`` (most central first), that best
+    says what the issue is: it names most of the issue's top keywords, names
+    something besides a place (not 问题反映, not 紫金名苑 alone), and is short and free of one caller's
+    figures (building numbers, sums). The most central complaint's own title was
+    often a single caller's story ("东方嘉园物叶要求业主交2600元…") where another
+    central title says it plainly ("物业不给出具充电桩安装证明").
+    """
+    top = keywords[:5]
+    best, best_score = "", float("-inf")
+    for rank, title in enumerate(titles):
+        if not title or not is_informative(_without_places(title)):
+            continue  # "问题反映", or a bare place name ("紫金名苑")
+        score = (sum(w in title for w in top) - 0.5 * bool(re.search(r"\d", title))
+                 - 0.5 * (len(title) > 24) - 0.1 * rank)
+        if score > best_score:
+            best, best_score = title, score
+    return best or next((t for t in titles if t), "")
+
+
 def issue_record(win, labels: np.ndarray, dup_of: np.ndarray, issue_id: int, desc: dict,
                  focus: np.ndarray | None, config) -> dict:
     """The common fields of one issue (counts and scores are added by the caller)."""
@@ -107,15 +137,16 @@ def issue_record(win, labels: np.ndarray, dup_of: np.ndarray, issue_id: int, des
     iss = tr.issue(issue_id)
     examples, headline = [], ""
     d = desc.get(issue_id) or {}
-    best = d.get("example_rows")
-    if best is None:
-        best = example_rows(win, labels, dup_of, [issue_id], focus, config.examples)[issue_id]
-    if best.size:
-        for i in best:
-            r = rows.iloc[i]
-            examples.append({"id": str(r["id"]), "text": _short(r["text"]),
-                             "date": r["created_at"].date().isoformat()})
-        headline = _headline(rows.iloc[best[0]])
+    central = d.get("example_rows")
+    if central is None:
+        k = max(config.examples, HEADLINE_CANDIDATES)
+        central = example_rows(win, labels, dup_of, [issue_id], focus, k)[issue_id]
+    for i in central[: config.examples]:
+        r = rows.iloc[i]
+        examples.append({"id": str(r["id"]), "text": _short(r["text"]),
+                         "date": r["created_at"].date().isoformat()})
+    if central.size:
+        headline = pick_headline([_headline(rows.iloc[i]) for i in central], d.get("keywords", []))
     all_members = np.flatnonzero(labels == issue_id)
     d = d if "label" in d else {"keywords": [], "places": [], "groups": [], "label": f"问题 {issue_id}"}
     times = rows["created_at"].iloc[all_members]
