@@ -226,3 +226,15 @@ def test_issue_headline_is_the_title_that_names_the_issue():
     assert pick_headline(["", "小区停水三天"], ["停水"]) == "小区停水三天"
     assert pick_headline(["紫金名苑", "紫金名苑物业费涨价"], ["暖气"]) == "紫金名苑物业费涨价"  # a bare place names nothing
     assert pick_headline([], keywords) == ""
+
+
+def test_reduce_keeps_a_small_pool_small():
+    """A pool too small for SVD is densified over the columns it uses only (not
+    2^20 hashed n-grams, 8 MB a row), with the same geometry."""
+    from scipy import sparse
+
+    x = sparse.random(60, 2**20, density=40 / 2**20, format="csr", random_state=3, dtype=np.float32)
+    z = cl.reduce(x, 128)
+    assert z.shape == (60, len(np.unique(x.indices))) and z.shape[1] < 3000
+    xn = x.multiply(1 / np.sqrt(x.multiply(x).sum(axis=1))).tocsr()
+    assert np.allclose(z @ z.T, (xn @ xn.T).toarray(), atol=1e-6)

@@ -42,8 +42,13 @@ def reduce(x, dims: int, seed: int = 0, max_features: int = 32_768) -> np.ndarra
     """TruncatedSVD to ``dims`` (when that is a reduction), rows re-normalised, dense."""
     n, d = x.shape
     if dims <= 0 or d <= dims or n <= dims + 1:
-        dense = x.toarray() if sparse.issparse(x) else np.asarray(x)
-        return _l2_dense(dense)
+        if sparse.issparse(x):
+            # all-zero columns change no distance: densifying only the used ones
+            # keeps a small pool small (100 rows x 2^20 hashed n-grams would be
+            # an 800 MB array; their ~30,000 used columns are 24 MB)
+            x = sparse.csr_matrix(x)
+            x = x[:, np.unique(x.indices)].toarray()
+        return _l2_dense(np.asarray(x))
     from sklearn.decomposition import TruncatedSVD
 
     if sparse.issparse(x) and d > max_features:
