@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from hotline_nlp.corpus.text import clean, content_words
+from hotline_nlp.corpus.text import clean, content_words, strip_openers
 
 MAX_CHARS = 60
 MIN_CHARS = 8  # shorter texts are not worth quoting
@@ -36,20 +36,6 @@ LONG_BODY = 150  # above this, quote the title instead of the body
 # phone / ID numbers and licence plates: never printed
 _PRIVATE = re.compile(r"\d{7,}|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{4,6}")
 _NAMED = re.compile(r"(?:我|本人|其)(?:叫|名叫|姓名|的名字)|本人姓|举报人[:：]|身份证")
-_OPENERS = [
-    re.compile(r"^(尊敬的[^，,。！!]{0,15}?)?(您好|你好|领导好|领导您好)[，,！!。、\s]*"),
-    re.compile(r"^尊敬的[^，,。！!]{0,15}[，,：:！!]\s*"),
-    re.compile(r"^(来电)?(市民|来电人|来电市民|诉求人|群众|网友)[^，,。]{0,4}?(来电)?(反映|反应|称|表示|投诉|举报|咨询|诉求)[：:，,]?"),
-    re.compile(r"^(我|本人)(们)?(想|要|来|现)?(反映|反应|投诉|举报|咨询)(一下|一个|个)?(问题|情况|事情)?[：:，,。]?"),
-    re.compile(r"^(反映|反应|投诉|举报)[：:，,]?"),
-    re.compile(r"^(市民|来电人|来电市民|群众)[^，,。：:]{0,4}?来电[：:，,]"),
-    re.compile(r"^(各位)?领导(们)?(好|您好)"),
-    re.compile(r"^麻烦(问|咨询|反映)一下"),
-    re.compile(r"^(重复来电|再次来电|第[二三四五]次来电|(此前|之前|以前)(已经|已)?反映过(一次|多次)?)"),
-    re.compile(r"^来电(人)?(求助|称)[：:]?"),
-    re.compile(r"^求助"),
-    re.compile(r"^关于"),  # titles: "关于买到假货的问题"
-]
 # a quote that opens with who the caller is says little; such complaints are quoted last
 _SELF_INTRO = re.compile(r"^(其|本人)(家)?(是|住在|住)")
 _PRONOUNS = [("我们小区", "其所在小区"), ("我小区", "其所在小区"), ("我所在", "其所在"), ("我们家", "其家"),
@@ -59,18 +45,6 @@ _PLEA = re.compile(r"^(希望|请|恳请|麻烦|望|盼|谢谢|感谢|请求|要
 _SENTENCE = re.compile(r"(?<=[。！？!?；;])")
 _CLAUSE = re.compile(r"(?<=[，,、：:])")
 _TRAILING = "，,、：:。！？!?；; "
-
-
-def strip_openers(text: str) -> str:
-    """Drop greetings and 来电人称 / 我想反映 openers (as long as something is left)."""
-    changed = True
-    while changed:
-        changed = False
-        for pat in _OPENERS:
-            new = pat.sub("", text, count=1).lstrip("，,。：:！!、；; ")
-            if new != text and len(new) >= MIN_CHARS:
-                text, changed = new, True
-    return text
 
 
 def _reported(text: str) -> str:
@@ -105,7 +79,7 @@ def trim(text: str, limit: int = MAX_CHARS) -> str:
 
 def bulletin_quote(text: str, complaint_id: str) -> str:
     """'市民反映兴隆台区某小区物业不允许业主车辆进入，搬运重物不便（诉求编号：8213631）'."""
-    body = _reported(strip_openers(clean(text)))
+    body = _reported(strip_openers(clean(text), MIN_CHARS))
     body = _PRIVATE.sub("***", body)
     return f"市民反映{trim(body)}（诉求编号：{complaint_id}）"
 
@@ -128,7 +102,7 @@ def _quote_source(df: pd.DataFrame) -> pd.Series:
 def _fits(src: str) -> bool:
     """True when the quote needs no cut inside its first sentence and does not
     open with a self-introduction (我是…的居民, 我住在…)."""
-    body = _reported(strip_openers(clean(src)))
+    body = _reported(strip_openers(clean(src), MIN_CHARS))
     first = _SENTENCE.split(body, maxsplit=1)[0].rstrip("。！？!?；; ")
     return len(first) <= MAX_CHARS and not _SELF_INTRO.match(body)
 

@@ -18,7 +18,8 @@ import pandas as pd
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
-from hotline_nlp.bulletin.examples import pick, quote_rows, strip_openers, trim
+from hotline_nlp.bulletin.examples import pick, quote_rows, trim
+from hotline_nlp.corpus.text import strip_openers
 from hotline_nlp.topics.keywords import is_informative
 from hotline_nlp.topics.periods import parse_period
 

@@ -200,3 +200,36 @@ def content_words(text: str) -> list[str]:
     keywords and representative-example vectors are made of."""
     stop, function = stopwords(), function_words()
     return [w for w in segment(text) if w not in stop and w not in function and not _JUNK.match(w)]
+
+
+# Openers callers and operators put before the matter itself (greetings, 市民反映：...).
+_OPENERS = [
+    re.compile(r"^(尊敬的[^，,。！!]{0,15}?)?(您好|你好|领导好|领导您好)[，,！!。、\s]*"),
+    re.compile(r"^尊敬的[^，,。！!]{0,15}[，,：:！!]\s*"),
+    re.compile(r"^(来电)?(市民|来电人|来电市民|诉求人|群众|网友)[^，,。]{0,4}?(来电)?(反映|反应|称|陈述|表示|投诉|举报|咨询|诉求)[：:，,]?"),
+    re.compile(r"^(我|本人)(们)?(想|要|来|现)?(反映|反应|投诉|举报|咨询)(一下|一个|个)?(问题|情况|事情)?[：:，,。]?"),
+    re.compile(r"^(反映|反应|投诉|举报)[：:，,]?"),
+    re.compile(r"^(市民|来电人|来电市民|群众)[^，,。：:]{0,4}?来电[：:，,]"),
+    re.compile(r"^(各位)?领导(们)?(好|您好)"),
+    re.compile(r"^麻烦(问|咨询|反映)一下"),
+    re.compile(r"^(重复来电|再次来电|第[二三四五]次来电|(此前|之前|以前)(已经|已)?反映过(一次|多次)?)"),
+    re.compile(r"^来电(人)?(求助|称)[：:]?"),
+    re.compile(r"^求助"),
+    re.compile(r"^关于"),  # titles: "关于买到假货的问题"
+]
+
+
+def strip_openers(text: str, min_chars: int = 8) -> str:
+    """Drop greetings and 来电人称 / 我想反映 openers, as long as ``min_chars`` are left.
+
+    Used where a complaint is quoted or an issue described (bulletin examples,
+    issue headlines): 市民来电： says nothing about what the complaint is.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for pat in _OPENERS:
+            new = pat.sub("", text, count=1).lstrip("，,。：:！!、；; ")
+            if new != text and len(new) >= min_chars:
+                text, changed = new, True
+    return text

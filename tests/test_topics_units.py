@@ -238,3 +238,14 @@ def test_reduce_keeps_a_small_pool_small():
     assert z.shape == (60, len(np.unique(x.indices))) and z.shape[1] < 3000
     xn = x.multiply(1 / np.sqrt(x.multiply(x).sum(axis=1))).tocsr()
     assert np.allclose(z @ z.T, (xn @ xn.T).toarray(), atol=1e-6)
+
+
+def test_issue_headline_drops_openers():
+    """市民来电： / 来电人陈述： say nothing about the issue: the hot-issue table and
+    the bulletin both describe issues without them (one opener list, corpus.text)."""
+    from hotline_nlp.topics.issues_out import _headline
+
+    assert _headline({"title": "市民来电：红海二期楼道暖气管道漏水", "text": ""}) == "红海二期楼道暖气管道漏水"
+    assert _headline({"title": "", "text": "来电人陈述：在理发店付了定金50元，商家没按时交货。请处理"}) == \
+        "在理发店付了定金50元，商家没按时交货"
+    assert _headline({"title": "市民反映：停水", "text": ""}) == "市民反映：停水"  # too little would be left

@@ -11,7 +11,7 @@ import re
 import numpy as np
 from scipy import sparse
 
-from hotline_nlp.corpus.text import clean
+from hotline_nlp.corpus.text import clean, strip_openers
 from hotline_nlp.topics.keywords import describe, is_informative
 from hotline_nlp.topics.places import extract_places
 
@@ -93,11 +93,12 @@ def _short(text: str, n: int = _EXAMPLE_CHARS) -> str:
 
 
 def _headline(row) -> str:
-    """A one-line description: the complaint's title, else its first clause."""
+    """A one-line description: the complaint's title, else its first clause,
+    without openers such as 市民来电：."""
     title = clean(row.get("title", "")) if hasattr(row, "get") else ""
     if title:
-        return title
-    first = re.split(r"[。！？!?；;]", clean(row["text"]))[0]
+        return strip_openers(title)
+    first = re.split(r"[。！？!?；;]", strip_openers(clean(row["text"])))[0]
     return first[:40] + ("…" if len(first) > 40 else "")
 
 
