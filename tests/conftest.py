@@ -53,6 +53,15 @@ def models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def service_models_dir(tmp_path_factory) -> Path:
+    """A models directory with a small real ``demo`` model, shared by the service tests
+    (they start real servers on it)."""
+    from hotline_nlp.service.testing import ensure_model
+
+    return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
+
+
+@pytest.fixture(scope="session")
 def trained_model(train_csv, models_dir):
     """A real model saved as ``demo@v1`` in ``models_dir``; returns the loaded model."""
     from hotline_nlp.classifier.training import train

@@ -13,32 +13,27 @@ import os
 import httpx
 import pytest
 
-from hotline_nlp.service.testing import Server, ensure_model, synthetic_rows
+from hotline_nlp.service.testing import Server, synthetic_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 KEY = "test-key-0123456789abcdef"
 
 
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
-    return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, models_dir):
+def server(tmp_path_factory, service_models_dir):
     tmp = tmp_path_factory.mktemp("api")
     (tmp / "key").write_text(KEY + "\n")
-    srv = Server("demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=models_dir,
+    srv = Server("demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=service_models_dir,
                  api_key_file=tmp / "key", log_path=tmp / "server.log").start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def small_limits(tmp_path_factory, models_dir):
+def small_limits(tmp_path_factory, service_models_dir):
     """A second server with tight limits and CORS on for one origin."""
     tmp = tmp_path_factory.mktemp("api-limits")
-    srv = Server("demo", f"sqlite:///{tmp / 'c.db'}", models_dir=models_dir, log_path=tmp / "server.log",
+    srv = Server("demo", f"sqlite:///{tmp / 'c.db'}", models_dir=service_models_dir, log_path=tmp / "server.log",
                  extra=("--max-batch", "5", "--max-text-chars", "200", "--max-body-mb", "0.01",
                         "--cors-origin", "https://ops.example.gov.cn")).start()
     yield srv
@@ -115,14 +110,14 @@ def test_cors_is_off_by_default_and_on_for_named_origins(server, small_limits):
 
 # --- classify -------------------------------------------------------------------
 
-def test_classify_one_and_many_without_storing(api, models_dir):
+def test_classify_one_and_many_without_storing(api, service_models_dir):
     from hotline_nlp.models.store import load_model
 
     before = api.get("/v1/complaints").json()["total"]
     one = api.post("/v1/classify", json={"id": "q1", "text": "物业拒绝业主安装新能源汽车充电桩"})
     assert one.status_code == 200, one.text
     tag = one.json()
-    model = load_model("demo", models_dir=models_dir)
+    model = load_model("demo", models_dir=service_models_dir)
     expected = model.predict(["物业拒绝业主安装新能源汽车充电桩"], top_k=3)[0]
     assert tag["id"] == "q1" and tag["model"] == "demo" and tag["model_version"] == str(model.version)
     assert tag["path"] == expected["pred_path"] and tag["level1"] == expected["pred_level1"]

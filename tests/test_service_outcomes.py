@@ -24,22 +24,17 @@ from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.db import current_revision, head_revision, make_engine, migrate, open_store
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS
-from hotline_nlp.service.testing import Server, ensure_model, synthetic_rows
+from hotline_nlp.service.testing import Server, synthetic_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BULLETIN_CSV = Path(__file__).parent / "data" / "bulletin_small.csv"
 DONE = {"closed": True, "satisfaction": "满意", "on_time": True, "revisited": False, "stars": 3.0}
 
 
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
-    return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, models_dir):
+def server(tmp_path_factory, service_models_dir):
     tmp = tmp_path_factory.mktemp("outcomes")
-    srv = Server("demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=models_dir,
+    srv = Server("demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=service_models_dir,
                  log_path=tmp / "server.log").start()
     yield srv
     srv.stop()

@@ -24,20 +24,15 @@ from hotline_nlp.service.testing import (
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
-    return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
-
-
-def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, models_dir, tmp_path):
-    srv = Server("demo", db_url, models_dir=models_dir, log_path=tmp_path / "server.log").start()
+def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, service_models_dir, tmp_path):
+    srv = Server("demo", db_url, models_dir=service_models_dir, log_path=tmp_path / "server.log").start()
     drill = ingest_until_killed(srv, clients=4, batch=5, kill_after_acks=150)
     acked, attempted = drill["acked"], drill["attempted"]
     assert drill["errors"] == [], drill["errors"][:3]
     assert len(acked) >= 150, f"only {len(acked)} acknowledged before the kill"
     assert len(attempted) > len(acked)  # some requests were in flight when it died
 
-    srv2 = Server("demo", db_url, models_dir=models_dir, log_path=tmp_path / "server2.log").start()
+    srv2 = Server("demo", db_url, models_dir=service_models_dir, log_path=tmp_path / "server2.log").start()
     try:
         ids = stored_ids(db_url)
         assert len(ids) == len(set(ids)), "a complaint is stored twice"
@@ -122,14 +117,14 @@ def test_promoting_a_new_version_swaps_it_in_without_a_restart(tmp_path_factory,
         srv.stop()
 
 
-def test_start_up_errors_are_one_line(models_dir, tmp_path, monkeypatch):
+def test_start_up_errors_are_one_line(service_models_dir, tmp_path, monkeypatch):
     """``serve`` checks the key, the store and the model before it listens."""
     from typer.testing import CliRunner
 
     from hotline_nlp.cli import app
 
     monkeypatch.delenv("HOTLINE_NLP_API_KEY", raising=False)
-    base = ["serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--port", "1", "--models-dir", str(models_dir)]
+    base = ["serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--port", "1", "--models-dir", str(service_models_dir)]
     short = tmp_path / "short.key"
     short.write_text("abc")
     blocker = tmp_path / "file"
@@ -147,14 +142,14 @@ def test_start_up_errors_are_one_line(models_dir, tmp_path, monkeypatch):
         assert message in res.output and "Traceback" not in res.output, (extra, res.output)
 
 
-def test_a_database_outage_is_a_503_and_the_server_recovers(models_dir, tmp_path):
+def test_a_database_outage_is_a_503_and_the_server_recovers(service_models_dir, tmp_path):
     """PostgreSQL stopped under a running server: ingest and reads answer 503 with a
     message (nothing acknowledged), /readyz says why, and service resumes when it is back."""
     reason = PgCluster.unavailable_reason()
     if reason:
         pytest.skip(f"PostgreSQL: {reason}")
     cluster = PgCluster().start()
-    srv = Server("demo", cluster.url, models_dir=models_dir, log_path=tmp_path / "server.log").start()
+    srv = Server("demo", cluster.url, models_dir=service_models_dir, log_path=tmp_path / "server.log").start()
     try:
         one = {"id": "OUT-1", "created_at": "2024-05-01T08:00:00", "text": "路灯不亮"}
         assert httpx.post(srv.url + "/v1/complaints", json=one).status_code == 201

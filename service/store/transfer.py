@@ -57,7 +57,7 @@ class ImportReport:
                 "notes": self.notes}
 
 
-def _received(value, default: datetime) -> datetime:
+def _received(value, default: datetime | None) -> datetime | None:
     ts = pd.to_datetime(value, errors="coerce") if str(value or "").strip() else pd.NaT
     return default if pd.isna(ts) else ts.to_pydatetime().replace(microsecond=0)
 
