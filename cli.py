@@ -10,7 +10,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -44,7 +44,6 @@ def emit_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-
 def resolve_input(path: str) -> Path:
     """``demo`` names the bundled demo corpus; anything else is a path."""
     if path == "demo":
@@ -59,8 +58,9 @@ def load_or_fail(path: str, *, columns=None, encoding=None, require=(), label_co
     from hotline_nlp.corpus.loaders import DataError, load_complaints
 
     try:
-        data = load_complaints(resolve_input(path), columns, encoding=encoding, require=require,
-                               label_cols=label_cols or None)
+        data = load_complaints(
+            resolve_input(path), columns, encoding=encoding, require=require, label_cols=label_cols or None
+        )
     except (DataError, ValueError) as e:
         fail(str(e))
     if data.n_rejected_rows:
@@ -68,7 +68,8 @@ def load_or_fail(path: str, *, columns=None, encoding=None, require=(), label_co
         typer.secho(
             f"warning: {data.n_rejected_rows} row(s) of {data.path.name} rejected, e.g. row {first['row']} "
             f"({first['column']}): {first['problem']}",
-            err=True, fg=typer.colors.YELLOW,
+            err=True,
+            fg=typer.colors.YELLOW,
         )
     if len(data.frame) == 0:
         fail(f"{data.path}: no usable rows (all {data.n_rejected_rows} rejected)")
@@ -80,52 +81,100 @@ def progress_steps(description: str):
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
 
 
 def progress_bar():
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
 
 
 ColumnsOpt = Annotated[
-    Optional[str],
-    typer.Option("--columns", help="Map fields to your headers, e.g. `text=诉求内容,id=工单号,created_at=受理时间`."),
+    str | None,
+    typer.Option(
+        "--columns", help="Map fields to your headers, e.g. `text=诉求内容,id=工单号,created_at=受理时间`."
+    ),
 ]
 EncodingOpt = Annotated[
-    Optional[str], typer.Option("--encoding", help="Force the CSV encoding (default: try UTF-8, then GB18030/GBK).")
+    str | None,
+    typer.Option("--encoding", help="Force the CSV encoding (default: try UTF-8, then GB18030/GBK)."),
 ]
 ModelsDirOpt = Annotated[
-    Optional[Path],
-    typer.Option("--models-dir", help="Where trained models live (default: $HOTLINE_NLP_HOME/models, ~/.hotline-nlp/models)."),
+    Path | None,
+    typer.Option(
+        "--models-dir",
+        help="Where trained models live (default: $HOTLINE_NLP_HOME/models, ~/.hotline-nlp/models).",
+    ),
 ]
 
 # --- tagging (issue 2) ---
 
 LabelColOpt = Annotated[
-    Optional[list[str]],
-    typer.Option("--label-col", help="Label column(s), coarse first; repeat for two levels. Default: 一级分类/二级分类 or 分类."),
+    list[str] | None,
+    typer.Option(
+        "--label-col",
+        help="Label column(s), coarse first; repeat for two levels. Default: 一级分类/二级分类 or 分类.",
+    ),
 ]
 
 
 @app.command()
 def train(
-    data: Annotated[str, typer.Option("--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus.")],
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
+        ),
+    ],
     label_col: LabelColOpt = None,
-    name: Annotated[str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")] = "default",
+    name: Annotated[
+        str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")
+    ] = "default",
     models_dir: ModelsDirOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote the new version even if it scores worse than the current one.")] = False,
-    taxonomy: Annotated[Optional[str], typer.Option("--taxonomy", help="Check labels against a taxonomy CSV (一级分类,二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.")] = None,
-    review_precision: Annotated[float, typer.Option(help="Tags below the confidence that reaches this precision get needs_review.")] = 0.95,
-    embedder: Annotated[str, typer.Option("--embedder", help="Sentence-embedding features from this embedder (name or dir), or `none` for sparse features only.")] = "zh-static-v1",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Promote the new version even if it scores worse than the current one."),
+    ] = False,
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Check labels against a taxonomy CSV (一级分类,二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.",
+        ),
+    ] = None,
+    review_precision: Annotated[
+        float, typer.Option(help="Tags below the confidence that reaches this precision get needs_review.")
+    ] = 0.95,
+    embedder: Annotated[
+        str,
+        typer.Option(
+            "--embedder",
+            help="Sentence-embedding features from this embedder (name or dir), or `none` for sparse features only.",
+        ),
+    ] = "zh-static-v1",
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for scripts.")] = OutputFormat.text,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for scripts.")
+    ] = OutputFormat.text,
 ) -> None:
     """Train a tagger on a labelled export, cross-validate it and save a new version.
 
@@ -153,12 +202,21 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    params = {"review_precision": review_precision, "embedder": None if embedder.lower() == "none" else embedder}
+    params = {
+        "review_precision": review_precision,
+        "embedder": None if embedder.lower() == "none" else embedder,
+    }
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:
-            report = run_train(loaded, name=name, models_dir=models_dir, force=force, params=params,
-                               progress=lambda s: bar.update(task, description=s))
+            report = run_train(
+                loaded,
+                name=name,
+                models_dir=models_dir,
+                force=force,
+                params=params,
+                progress=lambda s: bar.update(task, description=s),
+            )
         except ValueError as e:
             fail(str(e))
     if format == OutputFormat.json:
@@ -169,21 +227,31 @@ def train(
     for level in ("level1", "level2"):
         m = report.metrics.get(level)
         if m:
-            typer.echo(f"  {level}: macro-F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
-                       f"(5-fold CV, n={m['n']}, review threshold {m['review_threshold']:.2f})")
+            typer.echo(
+                f"  {level}: macro-F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
+                f"(5-fold CV, n={m['n']}, review threshold {m['review_threshold']:.2f})"
+            )
     typer.echo(("promoted: " if report.promoted else "") + report.reason)
 
 
 @app.command()
 def classify(
-    model: Annotated[str, typer.Option("--model", help="Model name (its promoted version), name@v3, or a model directory.")],
+    model: Annotated[
+        str, typer.Option("--model", help="Model name (its promoted version), name@v3, or a model directory.")
+    ],
     input: Annotated[str, typer.Option("--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), or `demo`.")],
-    output: Annotated[Path, typer.Option("--output", help="Where to write the tagged rows; format from the extension.")],
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=20, help="Alternatives listed in the top_k column.")] = 3,
+    output: Annotated[
+        Path, typer.Option("--output", help="Where to write the tagged rows; format from the extension.")
+    ],
+    top_k: Annotated[
+        int, typer.Option("--top-k", min=1, max=20, help="Alternatives listed in the top_k column.")
+    ] = 3,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
+    ] = None,
 ) -> None:
     """Tag every complaint in an export.
 
@@ -209,8 +277,10 @@ def classify(
     write_table(out, output)
     rej = loaded.write_rejects(rejects or output.with_name(output.name + ".rejects.csv"))
     n_review = int(out["needs_review"].sum())
-    typer.echo(f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
-               f"{loaded.n_rejected_rows} rejected -> {rej}")
+    typer.echo(
+        f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
+        f"{loaded.n_rejected_rows} rejected -> {rej}"
+    )
 
 
 @app.command()
@@ -275,7 +345,9 @@ def models_list(
         if "error" in r:
             typer.echo(f"{mark} {r['name']}@{r['version']}  BROKEN: {r['error']}")
             continue
-        f1 = "  ".join(f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1"))
+        f1 = "  ".join(
+            f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")
+        )
         typer.echo(f"{mark} {r['name']}@{r['version']}  {r['created']}  n={r['n_train']}  {f1}")
 
 
@@ -290,7 +362,9 @@ def models_promote(
 
     store = ModelStore(models_dir)
     if version not in store.versions(name):
-        fail(f"model {name!r} has no version {version} in {store.root} (has: {', '.join(store.versions(name)) or 'none'})")
+        fail(
+            f"model {name!r} has no version {version} in {store.root} (has: {', '.join(store.versions(name)) or 'none'})"
+        )
     try:
         load_model(store.path_of(name, version))  # never promote a broken model
         store.promote(name, version)
@@ -298,10 +372,11 @@ def models_promote(
         fail(str(e))
     typer.echo(f"{name}: {version} is now current")
 
+
 # --- embeddings (issue 3) ---
 
 EmbedderOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--embedder",
         help="Sentence embedder: default bundled `zh-static-v1`, `use-multilingual`, a sentence-transformers "
@@ -314,20 +389,44 @@ app.add_typer(embedder_app, name="embedder")
 
 @embedder_app.command("build")
 def embedder_build_cmd(
-    output: Annotated[Optional[Path], typer.Option("--output", help="Model directory to write (default: the bundled models/zh-static-v1).")] = None,
-    max_words: Annotated[Optional[int], typer.Option("--max-words", help="Multi-character words kept, most frequent first [default: 70000].")] = None,
-    dims: Annotated[Optional[int], typer.Option("--dims", help="Vector dimensions, PCA of the teacher [default: 256].")] = None,
-    sif_a: Annotated[Optional[float], typer.Option("--sif-a", help="SIF weighting constant a/(a+p(word)) [default: 1e-3].")] = None,
-    tune_corpus: Annotated[Optional[Path], typer.Option("--tune-corpus", help="CSV (title/body) to tune on; default the bundled demo corpus.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Model directory to write (default: the bundled models/zh-static-v1)."),
+    ] = None,
+    max_words: Annotated[
+        int | None,
+        typer.Option("--max-words", help="Multi-character words kept, most frequent first [default: 70000]."),
+    ] = None,
+    dims: Annotated[
+        int | None, typer.Option("--dims", help="Vector dimensions, PCA of the teacher [default: 256].")
+    ] = None,
+    sif_a: Annotated[
+        float | None, typer.Option("--sif-a", help="SIF weighting constant a/(a+p(word)) [default: 1e-3].")
+    ] = None,
+    tune_corpus: Annotated[
+        Path | None,
+        typer.Option("--tune-corpus", help="CSV (title/body) to tune on; default the bundled demo corpus."),
+    ] = None,
     no_tune: Annotated[bool, typer.Option("--no-tune", help="Skip the tuning step.")] = False,
-    tune_epochs: Annotated[Optional[int], typer.Option("--tune-epochs", help="Fine-tuning epochs after the linear alignment (0: alignment only) [default: 6].")] = None,
+    tune_epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--tune-epochs",
+            help="Fine-tuning epochs after the linear alignment (0: alignment only) [default: 6].",
+        ),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
     """Build the static Chinese embedder, distilled from the multilingual USE (takes minutes).
 
     Example: `hotline-nlp embedder build --output /tmp/zh-static --max-words 60000`
     """
-    from hotline_nlp.models.embedder_build import BuildConfig, build_embedder, default_output, default_tune_corpus
+    from hotline_nlp.models.embedder_build import (
+        BuildConfig,
+        build_embedder,
+        default_output,
+        default_tune_corpus,
+    )
 
     corpus = None if no_tune else str(tune_corpus) if tune_corpus else default_tune_corpus()
     given = {"max_words": max_words, "dims": dims, "sif_a": sif_a, "tune_epochs": tune_epochs}
@@ -339,13 +438,17 @@ def embedder_build_cmd(
     if fmt == OutputFormat.json:
         emit_json(manifest)
     else:
-        typer.echo(f"built {output or default_output()}: {manifest['vocab_size']} tokens x {manifest['dim']} dims "
-                   f"in {manifest['build_seconds']} s (tuned on: {manifest['tuned_on']})")
+        typer.echo(
+            f"built {output or default_output()}: {manifest['vocab_size']} tokens x {manifest['dim']} dims "
+            f"in {manifest['build_seconds']} s (tuned on: {manifest['tuned_on']})"
+        )
 
 
 @embedder_app.command("info")
 def embedder_info_cmd(
-    embedder: Annotated[Optional[str], typer.Argument(help="Name or directory (default: the bundled model).")] = None,
+    embedder: Annotated[
+        str | None, typer.Argument(help="Name or directory (default: the bundled model).")
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
     """Show an embedder's name, version (the cache key) and dimension.
@@ -365,8 +468,10 @@ def embedder_info_cmd(
             typer.echo(f"{k}: {v}")
 
 
-cache_app = typer.Typer(help="The on-disk cache: sentence vectors by embedder version, and vectors spilled by hotspot runs.",
-                        no_args_is_help=True)
+cache_app = typer.Typer(
+    help="The on-disk cache: sentence vectors by embedder version, and vectors spilled by hotspot runs.",
+    no_args_is_help=True,
+)
 app.add_typer(cache_app, name="cache")
 
 
@@ -377,11 +482,16 @@ def _cache_summary() -> dict:
     root = cache_dir()
     db = root / FILENAME
     spill = root / "spill"
-    return {"directory": str(root), "embeddings_file": str(db),
-            "file_bytes": sum(f.stat().st_size for f in root.glob(FILENAME + "*") if f.is_file()) if root.is_dir() else 0,
-            "versions": EmbeddingCache(root).versions() if db.is_file() else {},
-            "spill_folders": sorted(str(d) for d in spill.glob("vectors-*")) if spill.is_dir() else [],
-            "stale_spill_folders": [str(d) for d in stale_spill_dirs(spill)]}
+    return {
+        "directory": str(root),
+        "embeddings_file": str(db),
+        "file_bytes": sum(f.stat().st_size for f in root.glob(FILENAME + "*") if f.is_file())
+        if root.is_dir()
+        else 0,
+        "versions": EmbeddingCache(root).versions() if db.is_file() else {},
+        "spill_folders": sorted(str(d) for d in spill.glob("vectors-*")) if spill.is_dir() else [],
+        "stale_spill_folders": [str(d) for d in stale_spill_dirs(spill)],
+    }
 
 
 @cache_app.command("info")
@@ -400,13 +510,26 @@ def cache_info_cmd(fmt: Annotated[OutputFormat, typer.Option("--format")] = Outp
         typer.echo(f"  {v}: {d['entries']} vectors, {d['bytes'] / 2**20:.1f} MiB")
     if not info["versions"]:
         typer.echo("  no cached vectors")
-    typer.echo(f"spill folders: {len(info['spill_folders'])} ({len(info['stale_spill_folders'])} left by runs that ended)")
+    typer.echo(
+        f"spill folders: {len(info['spill_folders'])} ({len(info['stale_spill_folders'])} left by runs that ended)"
+    )
 
 
 @cache_app.command("clean")
 def cache_clean_cmd(
-    version: Annotated[Optional[list[str]], typer.Option("--version", help="Delete this embedder version's vectors (repeatable; see `cache info`).")] = None,
-    keep_current: Annotated[bool, typer.Option("--keep-current", help="Delete every version except the bundled default embedder's current one (after a rebuild).")] = False,
+    version: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--version", help="Delete this embedder version's vectors (repeatable; see `cache info`)."
+        ),
+    ] = None,
+    keep_current: Annotated[
+        bool,
+        typer.Option(
+            "--keep-current",
+            help="Delete every version except the bundled default embedder's current one (after a rebuild).",
+        ),
+    ] = False,
     all_: Annotated[bool, typer.Option("--all", help="Delete every cached vector.")] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
@@ -434,7 +557,9 @@ def cache_clean_cmd(
     if version:
         unknown = [v for v in version if v not in have]
         if unknown:
-            fail(f"no cached vectors for version(s) {', '.join(unknown)}; cached: {', '.join(have) or 'none'}")
+            fail(
+                f"no cached vectors for version(s) {', '.join(unknown)}; cached: {', '.join(have) or 'none'}"
+            )
         drop = list(version)
     elif keep_current:
         from hotline_nlp.corpus.embedding import EmbedderError, load_embedder
@@ -469,8 +594,10 @@ def embed_cmd(
     embedder: EmbedderOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")] = False,
+    batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
+    ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
     """Embed every complaint's text into an .npy array (L2-normalised rows, input order).
@@ -484,17 +611,32 @@ def embed_cmd(
     from hotline_nlp.corpus.loaders import DataError
 
     try:
-        summary = embed_file(input, output, embedder, columns, encoding, batch_size,
-                             cache=not no_cache, show_progress=fmt == OutputFormat.text)
+        summary = embed_file(
+            input,
+            output,
+            embedder,
+            columns,
+            encoding,
+            batch_size,
+            cache=not no_cache,
+            show_progress=fmt == OutputFormat.text,
+        )
     except (EmbedderError, DataError, FileNotFoundError) as e:
         fail(str(e))
     if fmt == OutputFormat.json:
         emit_json(summary)
     else:
-        typer.echo(f"wrote {summary['output']}: {summary['rows']} x {summary['dim']} ({summary['embedder']}); "
-                   f"row map {summary['rows_file']}")
+        typer.echo(
+            f"wrote {summary['output']}: {summary['rows']} x {summary['dim']} ({summary['embedder']}); "
+            f"row map {summary['rows_file']}"
+        )
         if summary["rejected_rows"]:
-            typer.secho(f"{summary['rejected_rows']} rejected row(s) were not embedded", fg=typer.colors.YELLOW, err=True)
+            typer.secho(
+                f"{summary['rejected_rows']} rejected row(s) were not embedded",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
+
 
 # --- hotspots (issue 4) ---
 
@@ -508,21 +650,72 @@ class HotspotFormat(str, Enum):
 @app.command("hotspots")
 def hotspots_cmd(
     input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
-    period: Annotated[Optional[str], typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")] = None,
-    start: Annotated[Optional[str], typer.Option("--start", help="First day of a range (hot issues).")] = None,
-    end: Annotated[Optional[str], typer.Option("--end", help="Last day of a range (inclusive).")] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First day of a range (hot issues).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last day of a range (inclusive).")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Issues to list.")] = 10,
-    history_weeks: Annotated[int, typer.Option("--history-weeks", min=0, help="Weeks of history the alert compares with (56: a year and a month, for seasonality).")] = 56,
-    alpha: Annotated[Optional[float], typer.Option("--alpha", help="False-alarm rate per issue and week (default 0.001), for growing issues and for issues born that week alike. On the real 2019 stream 0.0001 gave 0.19 alerts a week instead of 0.51 and found the planted issue in the same week (BENCHMARKS.md).")] = None,
-    min_count: Annotated[Optional[int], typer.Option("--min-count", min=1, help="Complaints an issue needs in the week to be flagged (default 3), whatever its score.")] = None,
-    memory_mb: Annotated[Optional[float], typer.Option("--memory-mb", min=0.0, help="Memory for the window's vectors (default 1024); the rest is kept on disk, so large exports stay within it.")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, help="Threads for matching complaints to issues (default: every core available).")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Tag categories with this model (for data without labels).")] = None,
-    embedder: Annotated[Optional[str], typer.Option("--embedder", help="Add sentence embeddings from this embedder (name or directory).")] = None,
-    semantic_weight: Annotated[Optional[float], typer.Option("--semantic-weight", min=0.0, max=1.0, help="Share of the embedding in the vectors (default 0.3 with --embedder, else 0).")] = None,
-    state_dir: Annotated[Optional[Path], typer.Option("--state-dir", help="Keep issue ids across weekly runs in this directory.")] = None,
-    format: Annotated[HotspotFormat, typer.Option("--format", help="md / html (bulletin-like, with a trend chart) or json.")] = HotspotFormat.md,
-    output: Annotated[Optional[Path], typer.Option("--output", help="Write here instead of stdout.")] = None,
+    history_weeks: Annotated[
+        int,
+        typer.Option(
+            "--history-weeks",
+            min=0,
+            help="Weeks of history the alert compares with (56: a year and a month, for seasonality).",
+        ),
+    ] = 56,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            "--alpha",
+            help="False-alarm rate per issue and week (default 0.001), for growing issues and for issues born that week alike. On the real 2019 stream 0.0001 gave 0.19 alerts a week instead of 0.51 and found the planted issue in the same week (BENCHMARKS.md).",
+        ),
+    ] = None,
+    min_count: Annotated[
+        int | None,
+        typer.Option(
+            "--min-count",
+            min=1,
+            help="Complaints an issue needs in the week to be flagged (default 3), whatever its score.",
+        ),
+    ] = None,
+    memory_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--memory-mb",
+            min=0.0,
+            help="Memory for the window's vectors (default 1024); the rest is kept on disk, so large exports stay within it.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", min=1, help="Threads for matching complaints to issues (default: every core available)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Tag categories with this model (for data without labels).")
+    ] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option("--embedder", help="Add sentence embeddings from this embedder (name or directory)."),
+    ] = None,
+    semantic_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--semantic-weight",
+            min=0.0,
+            max=1.0,
+            help="Share of the embedding in the vectors (default 0.3 with --embedder, else 0).",
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option("--state-dir", help="Keep issue ids across weekly runs in this directory.")
+    ] = None,
+    format: Annotated[
+        HotspotFormat, typer.Option("--format", help="md / html (bulletin-like, with a trend chart) or json.")
+    ] = HotspotFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
@@ -555,16 +748,31 @@ def hotspots_cmd(
             fail(str(e))
     loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
     try:
-        text = run_hotspots(loaded.frame, period=period, start=start, end=end, top=top, history_weeks=history_weeks,
-                            alpha=alpha, min_count=min_count, memory_mb=memory_mb, jobs=jobs, model=m,
-                            embedder=embedder, semantic_weight=semantic_weight, state_dir=state_dir,
-                            fmt=format.value, output=output)
+        text = run_hotspots(
+            loaded.frame,
+            period=period,
+            start=start,
+            end=end,
+            top=top,
+            history_weeks=history_weeks,
+            alpha=alpha,
+            min_count=min_count,
+            memory_mb=memory_mb,
+            jobs=jobs,
+            model=m,
+            embedder=embedder,
+            semantic_weight=semantic_weight,
+            state_dir=state_dir,
+            fmt=format.value,
+            output=output,
+        )
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
     if output is None:
         sys.stdout.write(text)
     else:
         typer.echo(f"wrote {output}", err=True)
+
 
 # --- bulletin (issue 5) ---
 
@@ -583,21 +791,65 @@ class Compare(str, Enum):
 
 @app.command("report")
 def report_cmd(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods, or `demo`.")],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods, or `demo`."
+        ),
+    ],
     period: Annotated[str, typer.Option("--period", "-p", help="2024H1, 2024Q3, 2024-05, 2024-W20 or 2024.")],
-    output: Annotated[Optional[list[Path]], typer.Option("--output", "-o", help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is written beside each (json: stdout when omitted).")] = None,
-    format: Annotated[Optional[ReportFormat], typer.Option("--format", "-f", help="docx, html, md or json (default: from --output's suffix).")] = None,
-    compare: Annotated[Compare, typer.Option("--compare", help="Changes against the same period last year (同比) or the previous one (环比).")] = Compare.last_year,
-    model: Annotated[Optional[str], typer.Option("--model", help="Tagging model for exports without 一级/二级分类.")] = None,
-    weights: Annotated[Optional[Path], typer.Option("--weights", help="JSON/TOML file of 综评分 weights (closed, satisfied, on_time, revisited, stars).")] = None,
-    min_volume: Annotated[int, typer.Option("--min-volume", help="Units with fewer transferred complaints are not ranked (评优评差).")] = 15,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is written beside each (json: stdout when omitted).",
+        ),
+    ] = None,
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", "-f", help="docx, html, md or json (default: from --output's suffix)."),
+    ] = None,
+    compare: Annotated[
+        Compare,
+        typer.Option(
+            "--compare", help="Changes against the same period last year (同比) or the previous one (环比)."
+        ),
+    ] = Compare.last_year,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Tagging model for exports without 一级/二级分类.")
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            help="JSON/TOML file of 综评分 weights (closed, satisfied, on_time, revisited, stars).",
+        ),
+    ] = None,
+    min_volume: Annotated[
+        int,
+        typer.Option(
+            "--min-volume", help="Units with fewer transferred complaints are not ranked (评优评差)."
+        ),
+    ] = 15,
     top: Annotated[int, typer.Option("--top", help="Hot categories to describe.")] = 5,
     city: Annotated[str, typer.Option("--city", help="City name for the masthead, e.g. 盘锦市.")] = "本市",
     issuer: Annotated[str, typer.Option("--issuer", help="Issuing office printed under the masthead.")] = "",
-    issue: Annotated[str, typer.Option("--issue", help="Issue line, e.g. '2024 年第 5 期' (default: the period).")] = "",
+    issue: Annotated[
+        str, typer.Option("--issue", help="Issue line, e.g. '2024 年第 5 期' (default: the period).")
+    ] = "",
     date: Annotated[str, typer.Option("--date", help="Date printed at the end (default: today).")] = "",
-    md_images: Annotated[str, typer.Option("--md-images", help="Markdown chart: `file` (PNG beside it) or `inline` (data URI).")] = "file",
-    emerging: Annotated[bool, typer.Option("--emerging/--no-emerging", help="Run the hotspot engine for 难点问题 (the slow part on large exports).")] = True,
+    md_images: Annotated[
+        str,
+        typer.Option("--md-images", help="Markdown chart: `file` (PNG beside it) or `inline` (data URI)."),
+    ] = "file",
+    emerging: Annotated[
+        bool,
+        typer.Option(
+            "--emerging/--no-emerging",
+            help="Run the hotspot engine for 难点问题 (the slow part on large exports).",
+        ),
+    ] = True,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
     models_dir: ModelsDirOpt = None,
@@ -630,18 +882,32 @@ def report_cmd(
     for out in output or []:
         kind = format.value if format else out.suffix.lstrip(".").lower()
         if {"markdown": "md", "htm": "html"}.get(kind, kind) not in REPORT_FORMATS:
-            fail(f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format")
+            fail(
+                f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format"
+            )
     try:
         p = parse_period(period)
-        opts = Options(compare=compare.value, weights=load_weights(weights), min_volume=min_volume,
-                       top_categories=top, city=city, issuer=issuer, issue=issue, date=date,
-                       run_emerging=emerging)
-        loaded = load_complaints(resolve_input(str(input)), columns, encoding=encoding, require=("created_at",))
+        opts = Options(
+            compare=compare.value,
+            weights=load_weights(weights),
+            min_volume=min_volume,
+            top_categories=top,
+            city=city,
+            issuer=issuer,
+            issue=issue,
+            date=date,
+            run_emerging=emerging,
+        )
+        loaded = load_complaints(
+            resolve_input(str(input)), columns, encoding=encoding, require=("created_at",)
+        )
     except (DataError, PeriodError, ValueError) as e:
         fail(str(e))
     frame = loaded.frame
     if loaded.n_rejected_rows:
-        typer.secho(f"note: {loaded.n_rejected_rows} rows rejected (bad dates/ids); they are not counted", err=True)
+        typer.secho(
+            f"note: {loaded.n_rejected_rows} rows rejected (bad dates/ids); they are not counted", err=True
+        )
     if model:
         from hotline_nlp.classifier.tagging import tag_frame
         from hotline_nlp.models.store import ModelError, load_model
@@ -665,15 +931,21 @@ def report_cmd(
             fail(str(e))
     for line in rep.omitted:
         typer.secho(f"note: {line}", err=True)
-    typer.echo(f"{p.label}: {len(rep.figures)} figures, {len(rep.tables())} tables -> "
-               + ", ".join(str(w) for w in dict.fromkeys(written)))
+    typer.echo(
+        f"{p.label}: {len(rep.figures)} figures, {len(rep.tables())} tables -> "
+        + ", ".join(str(w) for w in dict.fromkeys(written))
+    )
+
 
 # --- service (issue 6) ---
 
 DbOpt = Annotated[
-    Optional[str],
-    typer.Option("--db", help="SQLAlchemy URL (`sqlite:///path.db`, `postgresql://user@host/db`) or a SQLite file; "
-                 "default: $HOTLINE_NLP_HOME/service/complaints.db."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy URL (`sqlite:///path.db`, `postgresql://user@host/db`) or a SQLite file; "
+        "default: $HOTLINE_NLP_HOME/service/complaints.db.",
+    ),
 ]
 
 
@@ -694,18 +966,44 @@ def _service_errors():
 
 @app.command("serve")
 def serve(
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name in the model store (followed when a newer version is promoted) or a model directory.")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name in the model store (followed when a newer version is promoted) or a model directory.",
+        ),
+    ],
     db: DbOpt = None,
-    host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 unless a proxy is in front.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; keep 127.0.0.1 unless a proxy is in front.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    api_key_file: Annotated[Optional[Path], typer.Option("--api-key-file", help="File whose first line is the API key clients send as X-API-Key (or set HOTLINE_NLP_API_KEY).")] = None,
-    no_auth: Annotated[bool, typer.Option("--no-auth", help="Run without an API key (local use only).")] = False,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--api-key-file",
+            help="File whose first line is the API key clients send as X-API-Key (or set HOTLINE_NLP_API_KEY).",
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Run without an API key (local use only).")
+    ] = False,
     models_dir: ModelsDirOpt = None,
-    cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable); CORS is off by default.")] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin", help="Allow browser calls from this origin (repeatable); CORS is off by default."
+        ),
+    ] = None,
     max_batch: Annotated[int, typer.Option(help="Most complaints in one request.")] = 500,
-    max_text_chars: Annotated[int, typer.Option(help="Longest complaint text accepted (title + body).")] = 20_000,
+    max_text_chars: Annotated[
+        int, typer.Option(help="Longest complaint text accepted (title + body).")
+    ] = 20_000,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MiB.")] = 4.0,
-    model_check_interval: Annotated[float, typer.Option(help="Seconds between checks for a newly promoted model version (0: never).")] = 5.0,
+    model_check_interval: Annotated[
+        float, typer.Option(help="Seconds between checks for a newly promoted model version (0: never).")
+    ] = 5.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the tagging API (OpenAPI docs at /docs).
@@ -724,28 +1022,43 @@ def serve(
     try:
         key = read_api_key(api_key_file) if api_key_file else os.environ.get("HOTLINE_NLP_API_KEY") or None
         settings = Settings(
-            model=model, db_url=db_url_from(db), models_dir=models_dir, api_key=key, auth_disabled=no_auth,
-            max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=int(max_body_mb * 1024 * 1024),
-            cors_origins=tuple(cors_origin or ()), model_check_interval=model_check_interval,
+            model=model,
+            db_url=db_url_from(db),
+            models_dir=models_dir,
+            api_key=key,
+            auth_disabled=no_auth,
+            max_batch=max_batch,
+            max_text_chars=max_text_chars,
+            max_body_bytes=int(max_body_mb * 1024 * 1024),
+            cors_origins=tuple(cors_origin or ()),
+            model_check_interval=model_check_interval,
         )
         run(settings, host=host, port=port, log_level=log_level)
     except _service_errors() as e:
         fail(str(e))
 
 
-store_app = typer.Typer(help="The service's complaint store: import an export into it, export it back.",
-                        no_args_is_help=True)
+store_app = typer.Typer(
+    help="The service's complaint store: import an export into it, export it back.", no_args_is_help=True
+)
 app.add_typer(store_app, name="store")
 
 
 @store_app.command("import")
 def store_import(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Export to import (CSV/XLSX/JSONL/Parquet); needs a date column.")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", "-i", help="Export to import (CSV/XLSX/JSONL/Parquet); needs a date column."),
+    ],
     db: DbOpt = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Tag rows that carry no tags with this model.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Tag rows that carry no tags with this model.")
+    ] = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="Summary as text or json.")] = OutputFormat.text,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="Summary as text or json.")
+    ] = OutputFormat.text,
 ) -> None:
     """Import complaints into the store (idempotent: stored ids are skipped, conflicting ones reported,
     outcomes filled in since the last import updated).
@@ -756,11 +1069,10 @@ def store_import(
 
       hotline-nlp store import --db sqlite:///svc.db --input backup.csv
     """
-    from rich.progress import Progress
-
     from hotline_nlp.service.settings import db_url_from
     from hotline_nlp.service.store.db import open_store
     from hotline_nlp.service.store.transfer import import_file
+    from rich.progress import Progress
 
     try:
         engine = open_store(db_url_from(db))
@@ -771,20 +1083,27 @@ def store_import(
             tagger = load_model(model, models_dir=models_dir)
         with Progress(transient=True, disable=format == OutputFormat.json) as bar:
             task = bar.add_task("importing", total=None)
-            report = import_file(engine, input, model=tagger, columns=columns,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+            report = import_file(
+                engine,
+                input,
+                model=tagger,
+                columns=columns,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except _service_errors() as e:
         fail(str(e))
     if format == OutputFormat.json:
         emit_json(report.to_json())
     else:
         s = report.to_json()
-        typer.echo(f"{input}: {s['read']} rows read, {s['created']} stored, {s['existing']} already stored, "
-                   f"{s.get('updated', 0)} outcomes updated, "
-                   f"{s['tagged']} tagged, {len(s['conflicts'])} conflicts, {s['rejected_rows']} rows rejected")
+        typer.echo(
+            f"{input}: {s['read']} rows read, {s['created']} stored, {s['existing']} already stored, "
+            f"{s.get('updated', 0)} outcomes updated, "
+            f"{s['tagged']} tagged, {len(s['conflicts'])} conflicts, {s['rejected_rows']} rows rejected"
+        )
         for note in s["notes"]:
             typer.echo(f"  note: {note}")
-        for _, r in (report.rejects.head(10).iterrows() if report.rejects is not None else []):
+        for _, r in report.rejects.head(10).iterrows() if report.rejects is not None else []:
             typer.echo(f"  rejected row {r['row']} (id {r['id']}): {r['column']}: {r['problem']}")
         if report.conflicts:
             typer.echo("  stored with different content (not imported): " + ", ".join(report.conflicts[:20]))
@@ -813,12 +1132,15 @@ def store_export(
         fail(str(e))
     typer.echo(f"{output}: {n} complaints written")
 
+
 # --- demo (README) ---
 
 
 @app.command()
 def demo(
-    output_dir: Annotated[Path, typer.Option("--output-dir", help="Where the demo writes its models and outputs.")] = Path("hotline-demo"),
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where the demo writes its models and outputs.")
+    ] = Path("hotline-demo"),
 ) -> None:
     """Run the whole product on the bundled demo corpus: train, tag, hotspots, bulletin.
 
@@ -848,8 +1170,10 @@ def demo(
         result, md = d.hotspot_step(data, output_dir)
     for issue in result["issues"][:5]:
         flag = "EMERGING" if issue.get("emerging") else "        "
-        typer.echo(f"   {flag} #{issue['id']:<4} {issue['label']:<24} this week {issue['count']:>2}, "
-                   f"previous {issue['previous_count']:>2}, score {issue['score']:.1f}")
+        typer.echo(
+            f"   {flag} #{issue['id']:<4} {issue['label']:<24} this week {issue['count']:>2}, "
+            f"previous {issue['previous_count']:>2}, score {issue['score']:.1f}"
+        )
     typer.echo(f"   {d.planted_check(result)}")
     typer.echo(f"   -> {md}")
     typer.secho(f"\n4. Bulletin (专报) for {d.DEMO_PERIOD}", bold=True)

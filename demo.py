@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.corpus.text import data_path
 
@@ -39,14 +38,16 @@ def tag_sample(model, data, n: int = 8) -> pd.DataFrame:
     """Tag the last ``n`` complaints of the corpus (the newest week's)."""
     frame = data.frame.sort_values("created_at").tail(n)
     recs = model.predict(frame["text"].tolist(), top_k=3)
-    return pd.DataFrame({
-        "id": frame["id"].to_numpy(),
-        "text": [t[:36] + ("…" if len(t) > 36 else "") for t in frame["text"]],
-        "label": (frame["level1"] + " > " + frame["level2"]).to_numpy(),
-        "predicted": [r["pred_path"] for r in recs],
-        "confidence": [r["confidence"] for r in recs],
-        "needs_review": [r["needs_review"] for r in recs],
-    })
+    return pd.DataFrame(
+        {
+            "id": frame["id"].to_numpy(),
+            "text": [t[:36] + ("…" if len(t) > 36 else "") for t in frame["text"]],
+            "label": (frame["level1"] + " > " + frame["level2"]).to_numpy(),
+            "predicted": [r["pred_path"] for r in recs],
+            "confidence": [r["confidence"] for r in recs],
+            "needs_review": [r["needs_review"] for r in recs],
+        }
+    )
 
 
 def hotspot_step(data, out: Path, week: str = DEMO_WEEK) -> tuple[dict, Path]:
@@ -70,8 +71,10 @@ def planted_check(result: dict) -> str:
     if not hits:
         return "planted EV-charger issue NOT flagged this week"
     i = hits[0]
-    return (f"planted EV-charger issue flagged: issue {i['id']} '{i['label']}', {i['count']} this week "
-            f"(previous {i['previous_count']}), {len(flagged)} issue(s) flagged in all")
+    return (
+        f"planted EV-charger issue flagged: issue {i['id']} '{i['label']}', {i['count']} this week "
+        f"(previous {i['previous_count']}), {len(flagged)} issue(s) flagged in all"
+    )
 
 
 def report_step(data, out: Path, period: str = DEMO_PERIOD) -> list[Path]:

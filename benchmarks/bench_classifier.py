@@ -29,15 +29,14 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
-
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.classifier.training import train
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.models.store import load_model
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "zhwz2020" / "labeled.csv"
@@ -97,7 +96,10 @@ def main() -> None:
 
     record("reference: char 1-3 TF-IDF + LinearSVC", lambda: baseline(texts, y, folds, False))
     record("reference: jieba words + char 1-3 + LinearSVC", lambda: baseline(texts, y, folds, True))
-    record("hotline-nlp tagger, sparse features only (`--embedder none`)", lambda: product(texts, y, folds, embedder=None))
+    record(
+        "hotline-nlp tagger, sparse features only (`--embedder none`)",
+        lambda: product(texts, y, folds, embedder=None),
+    )
     record("hotline-nlp tagger, default (sparse + zh-static-v1)", lambda: product(texts, y, folds))
     # the defaults were chosen on seed-0 folds: a second split shows how much of that is luck
     folds1 = list(StratifiedKFold(5, shuffle=True, random_state=1).split(texts, y))
@@ -118,8 +120,24 @@ def main() -> None:
         single_ms = (time.perf_counter() - t) / 300 * 1000
         out = Path(tmp) / "tagged.csv"
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "hotline_nlp.cli", "classify", "--model", "bench", "--models-dir", tmp,
-                        "--input", str(args.data), "--output", str(out)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hotline_nlp.cli",
+                "classify",
+                "--model",
+                "bench",
+                "--models-dir",
+                tmp,
+                "--input",
+                str(args.data),
+                "--output",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
         cli_s = time.perf_counter() - t
     cli_rate = len(texts) / cli_s
     mean_len = float(np.mean([len(t) for t in texts]))

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hotline_nlp.corpus.embedding import USE_NAME, load_embedder
+from hotline_nlp.corpus.text import clean, segment
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -36,9 +38,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, f1_score, normalized_mutual_info_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import normalize
-
-from hotline_nlp.corpus.embedding import USE_NAME, load_embedder
-from hotline_nlp.corpus.text import clean, segment
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "zhwz2020"
 
@@ -71,7 +70,7 @@ class TfidfSvd:
     def __init__(self, dims: int = 256, seed: int = 0):
         self.dims, self.seed = dims, seed
 
-    def fit(self, texts: list[str]) -> "TfidfSvd":
+    def fit(self, texts: list[str]) -> TfidfSvd:
         self.vec_ = TfidfVectorizer(analyzer=segment, sublinear_tf=True, min_df=2)
         x = self.vec_.fit_transform(texts)
         self.svd_ = TruncatedSVD(self.dims, random_state=self.seed).fit(x)
@@ -205,8 +204,10 @@ def to_markdown(rows: list[dict], d: dict, args, elapsed: float) -> str:
     ]
     for r in rows:
         if "cached_encode_s" in r:
-            out.append(f"- {r['name']}: embedding labeled + hotspot messages took {r['cached_encode_s']:.1f} s "
-                       "in this run (through the embedding cache; 0 s work when all were cached).")
+            out.append(
+                f"- {r['name']}: embedding labeled + hotspot messages took {r['cached_encode_s']:.1f} s "
+                "in this run (through the embedding cache; 0 s work when all were cached)."
+            )
     return "\n".join(out) + "\n"
 
 
@@ -215,7 +216,9 @@ def main(argv=None) -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--embedders", default=f"default,{USE_NAME},tfidf-svd")
     ap.add_argument("--output", type=Path, default=None, help="markdown file to write")
-    ap.add_argument("--speed-n", type=int, default=None, help="messages for the throughput test (default all)")
+    ap.add_argument(
+        "--speed-n", type=int, default=None, help="messages for the throughput test (default all)"
+    )
     args = ap.parse_args(argv)
     if not (args.data / "labeled.csv").is_file():
         sys.exit(f"no zhwz2020 data at {args.data}")

@@ -46,11 +46,14 @@ def silver(tops=(10, 20, 0)) -> list[str]:
     t = time.time()
     res = hot_issues(frame, ("2019-01-01", "2019-12-31"), top=10_000)
     took = time.time() - t
-    lines = [f"Top issues of 2019 (hot_issues over 2019-01-01..2019-12-31, {res['total']} complaints, "
-             f"{len(res['issues'])} issues found, {took:.1f} s). Per silver topic (n_teams >= 2): the best-matching "
-             "issue (highest F1) among the top K by heat, its rank, precision and recall of complaint ids.", "",
-             "| topic | n_teams | size | " + " | ".join(f"top {k or 'all'}: rank / P / R" for k in tops) + " |",
-             "| --- | --- | --- | " + " | ".join("---" for _ in tops) + " |"]
+    lines = [
+        f"Top issues of 2019 (hot_issues over 2019-01-01..2019-12-31, {res['total']} complaints, "
+        f"{len(res['issues'])} issues found, {took:.1f} s). Per silver topic (n_teams >= 2): the best-matching "
+        "issue (highest F1) among the top K by heat, its rank, precision and recall of complaint ids.",
+        "",
+        "| topic | n_teams | size | " + " | ".join(f"top {k or 'all'}: rank / P / R" for k in tops) + " |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in tops) + " |",
+    ]
     for topic, g in ref.groupby("consensus_topic"):
         gold = set(g["留言编号"])
         cells = []
@@ -67,26 +70,61 @@ def silver(tops=(10, 20, 0)) -> list[str]:
                         best = (f1, iss["rank"], p, r)
             cells.append("-" if best[1] is None else f"#{best[1]} / {best[2]:.2f} / {best[3]:.2f}")
         lines.append(f"| {topic} | {int(g['n_teams'].max())} | {len(gold)} | " + " | ".join(cells) + " |")
-    lines += ["", "Top 10 by heat:", "", "| rank | heat | id | count | time range | places | label |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "Top 10 by heat:",
+        "",
+        "| rank | heat | id | count | time range | places | label |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for iss in res["issues"][:10]:
         places = "、".join(p["name"] for p in iss["places"][:2])
-        lines.append(f"| {iss['rank']} | {iss['heat']} | {iss['id']} | {len(iss['complaint_ids'])} | "
-                     f"{iss['first_seen']}..{iss['last_seen']} | {places} | {iss['label']} |")
+        lines.append(
+            f"| {iss['rank']} | {iss['heat']} | {iss['id']} | {len(iss['complaint_ids'])} | "
+            f"{iss['first_seen']}..{iss['last_seen']} | {places} | {iss['label']} |"
+        )
     return lines
 
 
 # -- 2. planted issue in the real stream --------------------------------------
-_COMPOUNDS = ["锦绣华庭", "江南名府", "翠湖花园", "金色家园", "枫林雅苑", "滨江新城", "御景湾", "阳光水岸",
-              "紫薇花园", "东方明珠小区", "香樟园", "天韵嘉园"]
+_COMPOUNDS = [
+    "锦绣华庭",
+    "江南名府",
+    "翠湖花园",
+    "金色家园",
+    "枫林雅苑",
+    "滨江新城",
+    "御景湾",
+    "阳光水岸",
+    "紫薇花园",
+    "东方明珠小区",
+    "香樟园",
+    "天韵嘉园",
+]
 _DISTRICTS = ["A1区", "A2区", "A3区", "A4区", "A5区", "A6区", "A7县"]
 _OPEN = ["本人是{d}{c}的业主，", "{d}{c}业主反映：", "我住在{d}{c}，", "关于{d}{c}物业的投诉：", ""]
-_CORE = ["物业拒绝给我们出具安装新能源汽车充电桩的同意证明", "物业不同意业主在自己的车位上安装充电桩",
-         "物业以消防安全为由不准业主安装私人充电桩", "供电公司报装需要物业盖章，物业就是不盖章",
-         "买了电动汽车，充电桩一直装不上，物业百般阻挠", "物业要求业主交几千元管理费才肯出具充电桩安装证明"]
-_DETAIL = ["车位是有产权的", "国家鼓励新能源汽车，物业却不配合", "每天只能到外面的公共充电站排队充电",
-           "找了社区也没有解决", "小区里好几户新能源车主都遇到这个问题", "物业说要业委会同意，可小区根本没有业委会"]
-_CLOSE = ["希望相关部门督促物业配合安装。", "请问物业有权拒绝吗？", "恳请领导帮忙解决。", "望尽快处理，谢谢！"]
+_CORE = [
+    "物业拒绝给我们出具安装新能源汽车充电桩的同意证明",
+    "物业不同意业主在自己的车位上安装充电桩",
+    "物业以消防安全为由不准业主安装私人充电桩",
+    "供电公司报装需要物业盖章，物业就是不盖章",
+    "买了电动汽车，充电桩一直装不上，物业百般阻挠",
+    "物业要求业主交几千元管理费才肯出具充电桩安装证明",
+]
+_DETAIL = [
+    "车位是有产权的",
+    "国家鼓励新能源汽车，物业却不配合",
+    "每天只能到外面的公共充电站排队充电",
+    "找了社区也没有解决",
+    "小区里好几户新能源车主都遇到这个问题",
+    "物业说要业委会同意，可小区根本没有业委会",
+]
+_CLOSE = [
+    "希望相关部门督促物业配合安装。",
+    "请问物业有权拒绝吗？",
+    "恳请领导帮忙解决。",
+    "望尽快处理，谢谢！",
+]
 # complaints a week, from the first planted week on: a few, growing
 PLANTED_RATE = [1, 1, 2, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 8]
 
@@ -96,13 +134,28 @@ def planted_rows(weeks: list, rng: np.random.Generator, start_id: int = 9_000_00
     for wk, n in zip(weeks, PLANTED_RATE):
         for _ in range(n):
             d, c = rng.choice(_DISTRICTS), rng.choice(_COMPOUNDS)
-            body = (rng.choice(_OPEN).format(d=d, c=c) + rng.choice(_CORE) + "，"
-                    + "，".join(rng.choice(_DETAIL, size=2, replace=False)) + "。" + rng.choice(_CLOSE))
+            body = (
+                rng.choice(_OPEN).format(d=d, c=c)
+                + rng.choice(_CORE)
+                + "，"
+                + "，".join(rng.choice(_DETAIL, size=2, replace=False))
+                + "。"
+                + rng.choice(_CLOSE)
+            )
             title = f"{d}{c}物业阻挠业主安装充电桩" if rng.random() < 0.5 else "物业不让安装新能源汽车充电桩"
             when = wk.start + pd.Timedelta(seconds=int(rng.integers(0, 7 * 86400)))
-            rows.append({"id": str(start_id + len(rows)), "title": title, "body": body,
-                         "text": f"{title}。{body}", "created_at": when, "caller": f"P{rng.integers(1e6)}",
-                         "likes": int(rng.integers(0, 3)), "dislikes": 0})
+            rows.append(
+                {
+                    "id": str(start_id + len(rows)),
+                    "title": title,
+                    "body": body,
+                    "text": f"{title}。{body}",
+                    "created_at": when,
+                    "caller": f"P{rng.integers(1e6)}",
+                    "likes": int(rng.integers(0, 3)),
+                    "dislikes": 0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -131,8 +184,17 @@ def _flag_weeks(weeks_out, win, planted_ids: set, silver_ids: set | None = None)
     return hit_weeks, false, silver_hits
 
 
-def replay_real(settings=((0.001, 3, 0.0), (0.001, 4, 0.0), (0.001, 3, 0.1), (0.001, 3, 0.2), (0.0001, 3, 0.2),
-                          (0.001, 3, 0.3), (0.01, 3, 0.3))) -> list[str]:
+def replay_real(
+    settings=(
+        (0.001, 3, 0.0),
+        (0.001, 4, 0.0),
+        (0.001, 3, 0.1),
+        (0.001, 3, 0.2),
+        (0.0001, 3, 0.2),
+        (0.001, 3, 0.3),
+        (0.01, 3, 0.3),
+    ),
+) -> list[str]:
     from hotline_nlp.topics.hotspots import HotspotConfig, replay
     from hotline_nlp.topics.periods import date_range, weeks_between
 
@@ -146,12 +208,16 @@ def replay_real(settings=((0.001, 3, 0.0), (0.001, 4, 0.0), (0.001, 3, 0.1), (0.
     pids = set(planted["id"])
     ref = pd.read_csv(DATA / "hotspot_reference.csv", dtype={"留言编号": str})
     silver_ids = set(ref.loc[ref["n_teams"] >= 2, "留言编号"])
-    lines = ["Replay of 2019-W10..W52 week by week (history: everything before each week, up to 56 weeks), "
-             f"planted issue from {weeks[start].label}: weekly counts {PLANTED_RATE[:len(weeks) - start]}. "
-             "'Alerts' on the unplanted stream are every flag; some are real bursts (the silver topics).", "",
-             "| alpha | min_count | min_expected | first flagged (planted) | delay (weeks) | weeks flagged / planted weeks | "
-             "alerts/week, unplanted stream (mean / max) | of which silver-topic issues | other alerts/week with "
-             "plant | seconds (both replays) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "Replay of 2019-W10..W52 week by week (history: everything before each week, up to 56 weeks), "
+        f"planted issue from {weeks[start].label}: weekly counts {PLANTED_RATE[: len(weeks) - start]}. "
+        "'Alerts' on the unplanted stream are every flag; some are real bursts (the silver topics).",
+        "",
+        "| alpha | min_count | min_expected | first flagged (planted) | delay (weeks) | weeks flagged / planted weeks | "
+        "alerts/week, unplanted stream (mean / max) | of which silver-topic issues | other alerts/week with "
+        "plant | seconds (both replays) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for a, mc, floor in settings:
         cfg = HotspotConfig()
         cfg.emergence.min_count = mc
@@ -160,37 +226,61 @@ def replay_real(settings=((0.001, 3, 0.0), (0.001, 4, 0.0), (0.001, 3, 0.1), (0.
         win, out = replay(mixed, period, alpha=a, config=cfg)
         hit, false_p, _ = _flag_weeks(out, win, win.rows.loc[win.rows["id"].isin(pids), "key"].pipe(set))
         win0, out0 = replay(frame, period, alpha=a, config=cfg)
-        _, false0, silver_hits = _flag_weeks(out0, win0, set(), set(win0.rows.loc[win0.rows["id"].isin(silver_ids), "key"]))
+        _, false0, silver_hits = _flag_weeks(
+            out0, win0, set(), set(win0.rows.loc[win0.rows["id"].isin(silver_ids), "key"])
+        )
         took = time.time() - t
         first = hit[0] if hit else "never"
         delay = (next(i for i, w in enumerate(weeks) if w.label == hit[0]) - start) if hit else "-"
-        lines.append(f"| {a} | {mc} | {floor} | {first} | {delay} | {len(hit)} / {len(weeks) - start} | "
-                     f"{np.mean(false0):.2f} / {max(false0)} | {silver_hits} of {sum(false0)} | "
-                     f"{np.mean(false_p):.2f} | {took:.0f} |")
+        lines.append(
+            f"| {a} | {mc} | {floor} | {first} | {delay} | {len(hit)} / {len(weeks) - start} | "
+            f"{np.mean(false0):.2f} / {max(false0)} | {silver_hits} of {sum(false0)} | "
+            f"{np.mean(false_p):.2f} | {took:.0f} |"
+        )
     return lines
 
 
 # -- 3. demo corpus -------------------------------------------------------------
-def demo(weeks=("2024-W30", "2024-W34", "2024-W38", "2024-W40", "2024-W42", "2024-W44", "2024-W46", "2024-W48", "2024-W50", "2024-W52")) -> list[str]:
+def demo(
+    weeks=(
+        "2024-W30",
+        "2024-W34",
+        "2024-W38",
+        "2024-W40",
+        "2024-W42",
+        "2024-W44",
+        "2024-W46",
+        "2024-W48",
+        "2024-W50",
+        "2024-W52",
+    ),
+) -> list[str]:
     from hotline_nlp.corpus.loaders import load_complaints
     from hotline_nlp.topics.hotspots import weekly_alert
 
     frame = load_complaints(ROOT / "corpus" / "data" / "demo_complaints.csv").frame
     key = json.loads((ROOT / "corpus" / "data" / "demo_planted.json").read_text("utf-8"))
     planted = set(map(str, key["ids"]))
-    lines = ["`weekly_alert` on corpus/data/demo_complaints.csv (default 56 history weeks), one standalone run per week for weeks of 2024 H2.", "",
-             "| week | planted that week | EV issue flagged | its count / expected | other issues flagged | seconds |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "`weekly_alert` on corpus/data/demo_complaints.csv (default 56 history weeks), one standalone run per week for weeks of 2024 H2.",
+        "",
+        "| week | planted that week | EV issue flagged | its count / expected | other issues flagged | seconds |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for wk in weeks:
         t = time.time()
         r = weekly_alert(frame, wk)
         took = time.time() - t
-        ev = [i for i in r["issues"] if len(set(i["complaint_ids"]) & planted) >= 0.5 * len(i["complaint_ids"])]
+        ev = [
+            i for i in r["issues"] if len(set(i["complaint_ids"]) & planted) >= 0.5 * len(i["complaint_ids"])
+        ]
         ev_flag = any(i["emerging"] for i in ev)
         others = sum(1 for i in r["issues"] if i["emerging"] and i not in ev)
         cnt = f"{ev[0]['count']} / {ev[0]['expected']}" if ev else "-"
-        lines.append(f"| {wk} | {key['weekly_counts'].get(wk, 0)} | {'yes' if ev_flag else 'no'} | {cnt} | "
-                     f"{others} | {took:.1f} |")
+        lines.append(
+            f"| {wk} | {key['weekly_counts'].get(wk, 0)} | {'yes' if ev_flag else 'no'} | {cnt} | "
+            f"{others} | {took:.1f} |"
+        )
     return lines
 
 
@@ -209,9 +299,14 @@ def _scaled(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
     ta, tb = frame["text"].astype(str).to_numpy(), frame["text"].astype(str).to_numpy()
     text = [ta[i][: len(ta[i]) // 2] + tb[j][len(tb[j]) // 2 :] for i, j in zip(a, b)]
     t0 = pd.Timestamp("2019-01-01")
-    extra = pd.DataFrame({"id": [f"s{k}" for k in range(n)], "text": text,
-                          "created_at": t0 + pd.to_timedelta(rng.integers(0, 364 * 86400, n), unit="s"),
-                          "caller": [f"c{k}" for k in range(n)]})
+    extra = pd.DataFrame(
+        {
+            "id": [f"s{k}" for k in range(n)],
+            "text": text,
+            "created_at": t0 + pd.to_timedelta(rng.integers(0, 364 * 86400, n), unit="s"),
+            "caller": [f"c{k}" for k in range(n)],
+        }
+    )
     keep = [c for c in ("id", "text", "created_at", "caller") if c in frame]
     return pd.concat([frame[keep], extra], ignore_index=True)
 
@@ -224,24 +319,40 @@ def speed_one(rows: int) -> dict:
     weekly_alert(frame.iloc[: min(len(frame), 2000)], "2019-W50")  # imports, jieba dictionary
     t, c = time.time(), time.process_time()
     r = weekly_alert(frame, "2019-W50")
-    return {"rows": int(len(frame)), "history": r["history"]["complaints"], "wall_s": round(time.time() - t, 1),
-            "cpu_s": round(time.process_time() - c, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
-            "issues": len(r["issues"])}
+    return {
+        "rows": int(len(frame)),
+        "history": r["history"]["complaints"],
+        "wall_s": round(time.time() - t, 1),
+        "cpu_s": round(time.process_time() - c, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+        "issues": len(r["issues"]),
+    }
 
 
 def speed(sizes) -> list[str]:
-    lines = ["Weekly alert for 2019-W50 with the default 56 history weeks (real 2019 stream replicated with unique texts "
-             "for the larger sizes), one process per size, warm imports; `embedder=none` (the default, see below).",
-             "", "| complaints in window | wall s | CPU s | peak RSS MiB | issues listed |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "Weekly alert for 2019-W50 with the default 56 history weeks (real 2019 stream replicated with unique texts "
+        "for the larger sizes), one process per size, warm imports; `embedder=none` (the default, see below).",
+        "",
+        "| complaints in window | wall s | CPU s | peak RSS MiB | issues listed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for n in sizes:
-        out = subprocess.run([sys.executable, __file__, "speed-one", "--rows", str(n)], capture_output=True,
-                             text=True, timeout=3600)
+        out = subprocess.run(
+            [sys.executable, __file__, "speed-one", "--rows", str(n)],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         if out.returncode:
-            lines.append(f"| {n} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode} | | | |")
+            lines.append(
+                f"| {n} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode} | | | |"
+            )
             continue
         d = json.loads(out.stdout.strip().splitlines()[-1])
-        lines.append(f"| {d['history'] + 0} (+ week) | {d['wall_s']} | {d['cpu_s']} | {d['peak_rss_mb']:.0f} | {d['issues']} |")
+        lines.append(
+            f"| {d['history'] + 0} (+ week) | {d['wall_s']} | {d['cpu_s']} | {d['peak_rss_mb']:.0f} | {d['issues']} |"
+        )
     return lines
 
 
@@ -253,8 +364,12 @@ def main(argv=None) -> None:
     if args.what == "speed-one":
         print(json.dumps(speed_one(args.rows[0])))
         return
-    parts = {"silver": silver, "replay": replay_real, "demo": demo,
-             "speed": lambda: speed(args.rows or [5000, 20000, 100000])}
+    parts = {
+        "silver": silver,
+        "replay": replay_real,
+        "demo": demo,
+        "speed": lambda: speed(args.rows or [5000, 20000, 100000]),
+    }
     todo = list(parts) if args.what == "all" else [args.what]
     for name in todo:
         print(f"\n### {name}\n")

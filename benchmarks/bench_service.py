@@ -37,9 +37,13 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-
 from hotline_nlp.service.testing import (
-    PgCluster, Server, ensure_model, ingest_until_killed, stored_ids, synthetic_rows,
+    PgCluster,
+    Server,
+    ensure_model,
+    ingest_until_killed,
+    stored_ids,
+    synthetic_rows,
 )
 
 P99_TARGET_MS = 100.0
@@ -48,12 +52,13 @@ ERRORS: list[str] = []  # non-2xx answers, for the report
 
 # --- a tiny HTTP/1.1 client ---------------------------------------------------------
 
+
 class Conn:
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, port: int) -> "Conn":
+    async def open(cls, port: int) -> Conn:
         r, w = await asyncio.open_connection("127.0.0.1", port)
         return cls(r, w)
 
@@ -76,8 +81,10 @@ class Conn:
 
 def build(method: str, path: str, body: dict | None, port: int) -> bytes:
     data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n").encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    ).encode()
     return head + data
 
 
@@ -99,16 +106,32 @@ class Payloads:
             if self.kind == "classify":
                 items.append({"title": r["title"], "body": r["body"]})
             else:
-                items.append({"id": f"{self.tag}-{self.n}", "created_at": r["created_at"], "title": r["title"],
-                              "body": r["body"], "district": r["district"]})
+                items.append(
+                    {
+                        "id": f"{self.tag}-{self.n}",
+                        "created_at": r["created_at"],
+                        "title": r["title"],
+                        "body": r["body"],
+                        "district": r["district"],
+                    }
+                )
         body = items[0] if self.batch == 1 else {"items": items}
-        return build("POST", f"/v1/{'classify' if self.kind == 'classify' else 'complaints'}", body, self.port)
+        return build(
+            "POST", f"/v1/{'classify' if self.kind == 'classify' else 'complaints'}", body, self.port
+        )
 
 
 def stats(lat: list[float], errors: int, seconds: float, batch: int) -> dict:
     a = np.asarray(lat) * 1000 if lat else np.asarray([np.nan])
-    return {"requests": len(lat), "errors": errors, "rps": len(lat) / seconds, "cps": len(lat) * batch / seconds,
-            "p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)), "max": float(np.max(a))}
+    return {
+        "requests": len(lat),
+        "errors": errors,
+        "rps": len(lat) / seconds,
+        "cps": len(lat) * batch / seconds,
+        "p50": float(np.percentile(a, 50)),
+        "p99": float(np.percentile(a, 99)),
+        "max": float(np.max(a)),
+    }
 
 
 async def closed_loop(port: int, payloads: Payloads, conns: int, seconds: float) -> dict:
@@ -191,15 +214,22 @@ async def open_loop(port: int, payloads: Payloads, rate: float, seconds: float, 
     return out
 
 
-async def sweep(port: int, payloads: Payloads, rates: list[float], seconds: float) -> tuple[list[dict], float | None]:
+async def sweep(
+    port: int, payloads: Payloads, rates: list[float], seconds: float
+) -> tuple[list[dict], float | None]:
     """Step the rate up; stop after two failing steps in a row. Returns the steps
     and the sustained rate (highest passing step below the first failure)."""
     steps, best, failed_in_a_row = [], None, 0
     for rate in rates:
-        for attempt in range(2):  # a failing step is run once more: one GC pause or fsync stall is not a verdict
+        for attempt in range(
+            2
+        ):  # a failing step is run once more: one GC pause or fsync stall is not a verdict
             s = await open_loop(port, payloads, rate, seconds)
-            print(f"    {payloads.kind} x{payloads.batch} @ {rate:g}/s: p50 {s['p50']:.1f} ms p99 {s['p99']:.1f} ms "
-                  f"errors {s['errors']}" + (" (rerun)" if attempt else ""), flush=True)
+            print(
+                f"    {payloads.kind} x{payloads.batch} @ {rate:g}/s: p50 {s['p50']:.1f} ms p99 {s['p99']:.1f} ms "
+                f"errors {s['errors']}" + (" (rerun)" if attempt else ""),
+                flush=True,
+            )
             if passes(s):
                 break
         steps.append(s)
@@ -219,6 +249,7 @@ def passes(step: dict) -> bool:
 
 
 # --- report ------------------------------------------------------------------------
+
 
 def machine() -> str:
     cpu = platform.processor() or ""
@@ -248,14 +279,30 @@ def main() -> None:
         from hotline_nlp.corpus.loaders import load_complaints
 
         f = load_complaints(demo).frame
-        Payloads.rows = [{"title": t, "body": b, "created_at": c.isoformat(), "district": d}
-                         for t, b, c, d in zip(f["title"], f["body"], f["created_at"], f["district"])]
+        Payloads.rows = [
+            {"title": t, "body": b, "created_at": c.isoformat(), "district": d}
+            for t, b, c, d in zip(f["title"], f["body"], f["created_at"], f["district"])
+        ]
     if args.model is None:
         args.models_dir = work / "models"
         if demo.exists():
             print("training a model on the bundled demo corpus ...", flush=True)
-            subprocess.run([sys.executable, "-m", "hotline_nlp.cli", "train", "--data", str(demo), "--name", "demo",
-                            "--models-dir", str(args.models_dir)], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "hotline_nlp.cli",
+                    "train",
+                    "--data",
+                    str(demo),
+                    "--name",
+                    "demo",
+                    "--models-dir",
+                    str(args.models_dir),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             args.model_note = f"demo, trained on the bundled corpus ({len(Payloads.rows):,} rows)"
         else:
             ensure_model(args.models_dir, n=600)
@@ -276,14 +323,19 @@ def main() -> None:
         for kind, batch, conns in scenarios:
             s = asyncio.run(closed_loop(port, Payloads(kind, batch, port, f"c{kind}{batch}"), conns, secs))
             closed.append({"kind": kind, "batch": batch, "conns": conns, **s})
-            print(f"  closed {kind} x{batch} ({conns} conns): {s['rps']:.1f} req/s, {s['cps']:.0f} complaints/s, "
-                  f"p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms", flush=True)
+            print(
+                f"  closed {kind} x{batch} ({conns} conns): {s['rps']:.1f} req/s, {s['cps']:.0f} complaints/s, "
+                f"p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms",
+                flush=True,
+            )
         for kind, batch, _ in scenarios:
             peak = next(c["rps"] for c in closed if c["kind"] == kind and c["batch"] == batch)
             # past the closed-loop peak too: that peak is measured once and may have been depressed
             fractions = [0.05, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0]
             rates = sorted({max(0.5, round(peak * f, 1)) for f in fractions})
-            steps, best = asyncio.run(sweep(port, Payloads(kind, batch, port, f"o{kind}{batch}"), rates, secs))
+            steps, best = asyncio.run(
+                sweep(port, Payloads(kind, batch, port, f"o{kind}{batch}"), rates, secs)
+            )
             sweeps.append({"kind": kind, "batch": batch, "steps": steps, "best": best})
     finally:
         srv.stop()
@@ -308,10 +360,19 @@ def fault_drill(label: str, db: str, args, work: Path, cpus: list[int]) -> dict:
     finally:
         srv2.stop()
     acked, attempted = drill["acked"], set(drill["attempted"])
-    out = {"label": label, "acked": len(acked), "attempted": len(attempted), "stored": len(ids),
-           "duplicates": len(ids) - len(set(ids)), "lost": len(acked - set(ids)),
-           "unknown": len(set(ids) - attempted), "in_flight_stored": len(set(ids) - acked),
-           "killed_after_s": drill["killed_after_s"], "errors": len(drill["errors"]), "before": before}
+    out = {
+        "label": label,
+        "acked": len(acked),
+        "attempted": len(attempted),
+        "stored": len(ids),
+        "duplicates": len(ids) - len(set(ids)),
+        "lost": len(acked - set(ids)),
+        "unknown": len(set(ids) - attempted),
+        "in_flight_stored": len(set(ids) - acked),
+        "killed_after_s": drill["killed_after_s"],
+        "errors": len(drill["errors"]),
+        "before": before,
+    }
     print(f"  fault drill {label}: {out}", flush=True)
     return out
 
@@ -333,41 +394,63 @@ def write_report(args, closed, sweeps, drills) -> None:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in closed:
-        lines.append(f"| {c['kind']} | {c['batch']} | {c['conns']} | {c['rps']:.1f} | {c['cps']:.0f} | "
-                     f"{c['p50']:.1f} | {c['p99']:.1f} | {c['errors']} | {c['load']:.1f} |")
-    lines += ["", f"Open loop (fixed arrival rate; latency from the scheduled send time, so queueing counts). "
-              f"Sustained rate = highest step with p99 < {P99_TARGET_MS:.0f} ms and no errors, all lower steps "
-              "passing too:", "",
-              "| endpoint | complaints/request | sustained requests/s | complaints/s | p50 ms | p99 ms |",
-              "|---|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {c['kind']} | {c['batch']} | {c['conns']} | {c['rps']:.1f} | {c['cps']:.0f} | "
+            f"{c['p50']:.1f} | {c['p99']:.1f} | {c['errors']} | {c['load']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Open loop (fixed arrival rate; latency from the scheduled send time, so queueing counts). "
+        f"Sustained rate = highest step with p99 < {P99_TARGET_MS:.0f} ms and no errors, all lower steps "
+        "passing too:",
+        "",
+        "| endpoint | complaints/request | sustained requests/s | complaints/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for s in sweeps:
         best = next((x for x in s["steps"] if x["rate"] == s["best"]), None)
         if best:
-            lines.append(f"| {s['kind']} | {s['batch']} | {best['rate']:g} | {best['rate'] * s['batch']:.0f} | "
-                         f"{best['p50']:.1f} | {best['p99']:.1f} |")
+            lines.append(
+                f"| {s['kind']} | {s['batch']} | {best['rate']:g} | {best['rate'] * s['batch']:.0f} | "
+                f"{best['p50']:.1f} | {best['p99']:.1f} |"
+            )
         else:
             low = s["steps"][0]
-            lines.append(f"| {s['kind']} | {s['batch']} | none: p99 is {low['p99']:.0f} ms already at "
-                         f"{low['rate']:g}/s | – | {low['p50']:.1f} | {low['p99']:.1f} |")
-    lines += ["", "Every open-loop step:", "",
-              "| endpoint | complaints/request | rate requests/s | complaints/s | p50 ms | p99 ms | errors | load avg |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            lines.append(
+                f"| {s['kind']} | {s['batch']} | none: p99 is {low['p99']:.0f} ms already at "
+                f"{low['rate']:g}/s | – | {low['p50']:.1f} | {low['p99']:.1f} |"
+            )
+    lines += [
+        "",
+        "Every open-loop step:",
+        "",
+        "| endpoint | complaints/request | rate requests/s | complaints/s | p50 ms | p99 ms | errors | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in sweeps:
         for x in s["steps"]:
-            lines.append(f"| {s['kind']} | {s['batch']} | {x['rate']:g} | {x['rate'] * s['batch']:.0f} | "
-                         f"{x['p50']:.1f} | {x['p99']:.1f} | {x['errors']} | {x['load']:.1f} |")
+            lines.append(
+                f"| {s['kind']} | {s['batch']} | {x['rate']:g} | {x['rate'] * s['batch']:.0f} | "
+                f"{x['p50']:.1f} | {x['p99']:.1f} | {x['errors']} | {x['load']:.1f} |"
+            )
     if ERRORS:
         from collections import Counter
 
         lines += ["", "Errors seen: " + "; ".join(f"{n} x {e}" for e, n in Counter(ERRORS).most_common(5))]
-    lines += ["", "Fault drill: 8 clients ingest batches of 10; `kill -9` after 2,000 acknowledged; restart on the "
-              "same store; every stored id counted straight from the database:", "",
-              "| store | acknowledged | sent | stored after restart | acknowledged but lost | duplicated | "
-              "stored though unacknowledged (in flight) | killed after |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "Fault drill: 8 clients ingest batches of 10; `kill -9` after 2,000 acknowledged; restart on the "
+        "same store; every stored id counted straight from the database:",
+        "",
+        "| store | acknowledged | sent | stored after restart | acknowledged but lost | duplicated | "
+        "stored though unacknowledged (in flight) | killed after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for d in drills:
-        lines.append(f"| {d['label']} | {d['acked']} | {d['attempted']} | {d['stored']} | {d['lost']} | "
-                     f"{d['duplicates']} | {d['in_flight_stored']} | {d['killed_after_s']:.1f} s |")
+        lines.append(
+            f"| {d['label']} | {d['acked']} | {d['attempted']} | {d['stored']} | {d['lost']} | "
+            f"{d['duplicates']} | {d['in_flight_stored']} | {d['killed_after_s']:.1f} s |"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"report: {args.out}")

@@ -28,7 +28,9 @@ def main(argv=None) -> None:
     level2 = frame["level2"].tolist() if "level2" in frame and frame["level2"].str.len().gt(0).any() else None
     start = time.perf_counter()
     HierarchicalTagger(n_jobs=args.jobs).fit(frame["text"].tolist(), frame["level1"].tolist(), level2)
-    print(f"{Path(hotline_nlp.__file__).parent} {args.data.name} n_jobs={args.jobs} {time.perf_counter() - start:.1f} s")
+    print(
+        f"{Path(hotline_nlp.__file__).parent} {args.data.name} n_jobs={args.jobs} {time.perf_counter() - start:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def main() -> None:
         lines = body.splitlines()
         if lines and lines[0].startswith("# "):  # the file's own title is replaced by ours
             lines = lines[1:]
-        parts.append(f"\n## {title}\n\nSource: `benchmarks/results/{name}.md`.\n\n" + "\n".join(lines).strip() + "\n")
+        parts.append(
+            f"\n## {title}\n\nSource: `benchmarks/results/{name}.md`.\n\n" + "\n".join(lines).strip() + "\n"
+        )
     (ROOT / "BENCHMARKS.md").write_text("\n".join(parts), encoding="utf-8")
 
 

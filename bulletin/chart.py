@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import io
 
-from hotline_nlp.topics.charts import COLORS, cjk_font  # also selects matplotlib's Agg backend
-
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+from hotline_nlp.topics.charts import COLORS, cjk_font  # also selects matplotlib's Agg backend
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-FONT_MISSING_NOTE = ("本机未找到中文字体，趋势图中的中文标签可能无法显示；"
-                     "请安装 fonts-noto-cjk（Debian/Ubuntu）或设置 HOTLINE_NLP_CJK_FONT 为字体文件路径。")
+FONT_MISSING_NOTE = (
+    "本机未找到中文字体，趋势图中的中文标签可能无法显示；"
+    "请安装 fonts-noto-cjk（Debian/Ubuntu）或设置 HOTLINE_NLP_CJK_FONT 为字体文件路径。"
+)
 
 
-def trend_chart(series: dict[str, list[int]], labels: list[str], title: str = "热点诉求趋势图",
-                ylabel: str = "诉求量（件）") -> bytes:
+def trend_chart(
+    series: dict[str, list[int]],
+    labels: list[str],
+    title: str = "热点诉求趋势图",
+    ylabel: str = "诉求量（件）",
+) -> bytes:
     """A line chart, one line per category, x = ``labels`` (time buckets)."""
     font = cjk_font()
     rc = {"font.family": "sans-serif", "axes.unicode_minus": False}
@@ -30,8 +35,15 @@ def trend_chart(series: dict[str, list[int]], labels: list[str], title: str = "�
         fig, ax = plt.subplots(figsize=(8.0, 3.9), dpi=150)
         x = list(range(len(labels)))
         for i, (name, ys) in enumerate(series.items()):
-            ax.plot(x, ys, marker="o" if len(labels) <= 31 else None, markersize=3.5, linewidth=1.8,
-                    color=COLORS[i % len(COLORS)], label=name)
+            ax.plot(
+                x,
+                ys,
+                marker="o" if len(labels) <= 31 else None,
+                markersize=3.5,
+                linewidth=1.8,
+                color=COLORS[i % len(COLORS)],
+                label=name,
+            )
         step = max(1, (len(labels) + 11) // 12)
         ax.set_xticks(x[::step], labels[::step], fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
@@ -43,8 +55,13 @@ def trend_chart(series: dict[str, list[int]], labels: list[str], title: str = "�
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if series:
-            ax.legend(fontsize=8, frameon=False, ncol=min(5, len(series)), loc="upper center",
-                      bbox_to_anchor=(0.5, -0.1))
+            ax.legend(
+                fontsize=8,
+                frameon=False,
+                ncol=min(5, len(series)),
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.1),
+            )
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.figures import FigureBook
 from hotline_nlp.bulletin.metrics import Weights, available, handled
@@ -54,7 +53,9 @@ class Options:
 class Context:
     def __init__(self, frame: pd.DataFrame, period: Period | str, options: Options):
         if "created_at" not in frame:
-            raise ValueError("the complaints have no 受理时间 (created_at) column: a period report needs dates")
+            raise ValueError(
+                "the complaints have no 受理时间 (created_at) column: a period report needs dates"
+            )
         self.frame = frame
         self.period = as_period(period)
         self.options = options
@@ -62,7 +63,9 @@ class Context:
         self.handled, self.handled_desc = handled(self.current)
         self.metrics = available(self.handled)
         self.book = FigureBook()
-        self.base_period = self.period.last_year() if options.compare == "last-year" else self.period.previous()
+        self.base_period = (
+            self.period.last_year() if options.compare == "last-year" else self.period.previous()
+        )
         self.change_word = "同比" if options.compare == "last-year" else "环比"
         base = in_period(frame, self.base_period)
         self.base = base if len(base) else None  # None: the export does not reach back that far

@@ -79,5 +79,10 @@ class Report:
             if isinstance(b, Image):
                 d["bytes"] = len(b.png)
             blocks.append(d)
-        return {"title": vars(self.title), "meta": self.meta, "omitted": self.omitted,
-                "blocks": blocks, "figures": self.figures.to_json()}
+        return {
+            "title": vars(self.title),
+            "meta": self.meta,
+            "omitted": self.omitted,
+            "blocks": blocks,
+            "figures": self.figures.to_json(),
+        }

@@ -25,21 +25,32 @@ import re
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from hotline_nlp.corpus.text import clean, content_words, strip_openers
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 MAX_CHARS = 60
 MIN_CHARS = 8  # shorter texts are not worth quoting
 MIN_KEEP = 4  # a trailing plea is cut once this much content is kept
 LONG_BODY = 150  # above this, quote the title instead of the body
 # phone / ID numbers and licence plates: never printed
-_PRIVATE = re.compile(r"\d{7,}|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{4,6}")
+_PRIVATE = re.compile(
+    r"\d{7,}|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{4,6}"
+)
 _NAMED = re.compile(r"(?:我|本人|其)(?:叫|名叫|姓名|的名字)|本人姓|举报人[:：]|身份证")
 # a quote that opens with who the caller is says little; such complaints are quoted last
 _SELF_INTRO = re.compile(r"^(其|本人)(家)?(是|住在|住)")
-_PRONOUNS = [("我们小区", "其所在小区"), ("我小区", "其所在小区"), ("我所在", "其所在"), ("我们家", "其家"),
-             ("我家住", "其住"), ("我家", "其家"), ("我的", "其"), ("本人", "其"), ("我市", "本市"), ("我省", "本省")]
+_PRONOUNS = [
+    ("我们小区", "其所在小区"),
+    ("我小区", "其所在小区"),
+    ("我所在", "其所在"),
+    ("我们家", "其家"),
+    ("我家住", "其住"),
+    ("我家", "其家"),
+    ("我的", "其"),
+    ("本人", "其"),
+    ("我市", "本市"),
+    ("我省", "本省"),
+]
 _FIRST_PERSON = re.compile(r"(?<!自)我们?(?![国区县镇])")
 _PLEA = re.compile(r"^(希望|请|恳请|麻烦|望|盼|谢谢|感谢|请求|要求相关部门|希望相关部门)")
 _SENTENCE = re.compile(r"(?<=[。！？!?；;])")
@@ -123,7 +134,7 @@ def representativeness(texts: list[str]) -> np.ndarray:
 
 
 def _bigrams(s: str) -> set[str]:
-    return {s[i:i + 2] for i in range(len(s) - 1)}
+    return {s[i : i + 2] for i in range(len(s) - 1)}
 
 
 def _near_duplicate(a: str, others: list[str], threshold: float = 0.6) -> bool:
@@ -136,8 +147,9 @@ def _near_duplicate(a: str, others: list[str], threshold: float = 0.6) -> bool:
     return False
 
 
-def pick(df: pd.DataFrame, n: int = 1, exclude: set[str] = frozenset(),
-         avoid: list[str] = ()) -> list[tuple[str, str]]:
+def pick(
+    df: pd.DataFrame, n: int = 1, exclude: set[str] = frozenset(), avoid: list[str] = ()
+) -> list[tuple[str, str]]:
     """The ``n`` most representative quotable complaints of ``df`` as (id, quote),
     skipping ids in ``exclude`` and near-duplicates of the quotes in ``avoid``."""
     df = df.loc[~df["id"].astype(str).isin(exclude)]
@@ -145,7 +157,9 @@ def pick(df: pd.DataFrame, n: int = 1, exclude: set[str] = frozenset(),
         return []
     src = _quote_source(df)
     scores = representativeness(df["text"].astype(str).tolist())
-    quotable = (~src.str.contains(_PRIVATE) & ~src.str.contains(_NAMED) & (src.str.len() >= MIN_CHARS)).to_numpy()
+    quotable = (
+        ~src.str.contains(_PRIVATE) & ~src.str.contains(_NAMED) & (src.str.len() >= MIN_CHARS)
+    ).to_numpy()
     central = scores >= np.median(scores)
     fits = np.array([_fits(t) for t in src])
     # quotable first, then the central half, then whole-sentence quotes, then representativeness
@@ -195,8 +209,12 @@ def examples_for(cat: pd.DataFrame, subcats: list[str], n: int = 2) -> list[tupl
     chosen: list[tuple[str, str]] = []
     if "level2" in cat:
         for sc in subcats[:n]:
-            chosen += pick(cat.loc[cat["level2"].fillna("").astype(str) == sc], 1,
-                           {c[0] for c in chosen}, [c[1] for c in chosen])
+            chosen += pick(
+                cat.loc[cat["level2"].fillna("").astype(str) == sc],
+                1,
+                {c[0] for c in chosen},
+                [c[1] for c in chosen],
+            )
     if len(chosen) < n:
         chosen += pick(cat, n - len(chosen), {c[0] for c in chosen}, [c[1] for c in chosen])
     return chosen[:n]

@@ -51,12 +51,26 @@ class FigureBook:
         self._figures: dict[str, Figure] = {}
         self.section = ""
 
-    def add(self, key: str, name: str, value, display: str, filter: str, complaint_ids=(),
-            *, numerator_ids=None, base_ids=None) -> str:
+    def add(
+        self,
+        key: str,
+        name: str,
+        value,
+        display: str,
+        filter: str,
+        complaint_ids=(),
+        *,
+        numerator_ids=None,
+        base_ids=None,
+    ) -> str:
         """Register a figure (same key twice keeps the first) and return its display text."""
         if key not in self._figures:
             self._figures[key] = Figure(
-                key=key, name=name, value=value, display=display, filter=filter,
+                key=key,
+                name=name,
+                value=value,
+                display=display,
+                filter=filter,
                 complaint_ids=[str(i) for i in complaint_ids],
                 numerator_ids=None if numerator_ids is None else [str(i) for i in numerator_ids],
                 base_ids=None if base_ids is None else [str(i) for i in base_ids],
@@ -83,12 +97,35 @@ class FigureBook:
         """One row per figure; id lists are space-separated (ids never contain spaces)."""
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["key", "section", "name", "display", "value", "filter", "n_complaints",
-                    "complaint_ids", "numerator_ids", "base_ids"])
+        w.writerow(
+            [
+                "key",
+                "section",
+                "name",
+                "display",
+                "value",
+                "filter",
+                "n_complaints",
+                "complaint_ids",
+                "numerator_ids",
+                "base_ids",
+            ]
+        )
         for f in self:
-            w.writerow([f.key, f.section, f.name, f.display, "" if f.value is None else f.value, f.filter,
-                        len(f.complaint_ids), " ".join(f.complaint_ids),
-                        " ".join(f.numerator_ids or []), " ".join(f.base_ids or [])])
+            w.writerow(
+                [
+                    f.key,
+                    f.section,
+                    f.name,
+                    f.display,
+                    "" if f.value is None else f.value,
+                    f.filter,
+                    len(f.complaint_ids),
+                    " ".join(f.complaint_ids),
+                    " ".join(f.numerator_ids or []),
+                    " ".join(f.base_ids or []),
+                ]
+            )
         return buf.getvalue()
 
     def write_csv(self, path: str | Path) -> Path:

@@ -39,7 +39,7 @@ def cn_number(n: int) -> str:
     if n <= 10:
         return _CN_DIGITS[n]
     tens, ones = divmod(n, 10)
-    return (("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else ""))
+    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
 
 
 def _md(ts) -> str:

@@ -21,19 +21,25 @@ out of the tables and of the score, never shown as 0.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import pandas as pd
-
+import tomllib
 from hotline_nlp.topics.category_stats import transferred_mask
 
 SATISFIED = frozenset({"满意", "基本满意", "非常满意", "比较满意"})
 NOT_EVALUATED = frozenset({"", "未评价", "未评", "未回访", "无", "-", "—", "/"})
 RATES = ("closed", "satisfied", "on_time", "revisited")
-LABELS = {"closed": "办结率", "satisfied": "满意率", "on_time": "按时反馈率",
-          "revisited": "有效回访率", "stars": "得星平均分", "score": "综评分", "volume": "交办总量"}
+LABELS = {
+    "closed": "办结率",
+    "satisfied": "满意率",
+    "on_time": "按时反馈率",
+    "revisited": "有效回访率",
+    "stars": "得星平均分",
+    "score": "综评分",
+    "volume": "交办总量",
+}
 DEFINITIONS = {
     "closed": "办结率 = 办结件数 / 交办件数",
     "satisfied": "满意率 =（满意 + 基本满意）/ 参评件数（满意度评价非空的交办件）",
@@ -41,8 +47,13 @@ DEFINITIONS = {
     "revisited": "有效回访率 = 有效回访件数 / 交办件数",
     "stars": "得星平均分 = 已评星交办件的评星平均值（1—3 星）",
 }
-_SOURCE = {"closed": "closed", "satisfied": "satisfaction", "on_time": "on_time",
-           "revisited": "revisited", "stars": "stars"}
+_SOURCE = {
+    "closed": "closed",
+    "satisfied": "satisfaction",
+    "on_time": "on_time",
+    "revisited": "revisited",
+    "stars": "stars",
+}
 
 
 @dataclass(frozen=True)
@@ -67,9 +78,11 @@ class Weights:
 
     def describe(self) -> str:
         parts = "，".join(f"{LABELS[k]} {getattr(self, k):g}" for k in (*RATES, "stars") if getattr(self, k))
-        return (f"综评分为本系统口径（非各地考核办法）：100 ×（各项指标的加权平均），权重为{parts}；"
-                f"得星平均分按（平均分 − {self.stars_min:g}）/（{self.stars_max:g} − {self.stars_min:g}）折算；"
-                "某项无数据时按其余各项权重重新归一。")
+        return (
+            f"综评分为本系统口径（非各地考核办法）：100 ×（各项指标的加权平均），权重为{parts}；"
+            f"得星平均分按（平均分 − {self.stars_min:g}）/（{self.stars_max:g} − {self.stars_min:g}）折算；"
+            "某项无数据时按其余各项权重重新归一。"
+        )
 
 
 def load_weights(path: str | Path | None) -> Weights:
@@ -85,8 +98,10 @@ def load_weights(path: str | Path | None) -> Weights:
     data = data.get("weights", data) if isinstance(data, dict) else data
     known = {f.name for f in fields(Weights)}
     if not isinstance(data, dict) or set(data) - known:
-        raise ValueError(f"{path}: unknown weight keys {sorted(set(data) - known) if isinstance(data, dict) else data}; "
-                         f"known: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"{path}: unknown weight keys {sorted(set(data) - known) if isinstance(data, dict) else data}; "
+            f"known: {', '.join(sorted(known))}"
+        )
     try:
         return Weights(**{k: float(v) for k, v in data.items()})
     except (TypeError, ValueError) as e:
@@ -141,8 +156,12 @@ class UnitMetrics:
         return None if r is None else r.value
 
     def to_json(self) -> dict:
-        return {"volume": self.volume, "stars": self.stars, "score": self.score,
-                **{k: r.value for k, r in self.rates.items()}}
+        return {
+            "volume": self.volume,
+            "stars": self.stars,
+            "score": self.score,
+            **{k: r.value for k, r in self.rates.items()},
+        }
 
 
 def _ids(df: pd.DataFrame) -> list[str]:
@@ -165,7 +184,9 @@ def rate(df: pd.DataFrame, metric: str) -> Rate:
 def score(rates: dict[str, float | None], stars: float | None, weights: Weights) -> float | None:
     parts = {k: v for k, v in rates.items() if v is not None}
     if stars is not None:
-        parts["stars"] = min(1.0, max(0.0, (stars - weights.stars_min) / (weights.stars_max - weights.stars_min)))
+        parts["stars"] = min(
+            1.0, max(0.0, (stars - weights.stars_min) / (weights.stars_max - weights.stars_min))
+        )
     total_w = sum(getattr(weights, k) for k in parts)
     if not parts or total_w == 0:
         return None

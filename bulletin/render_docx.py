@@ -21,7 +21,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
-
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report, Table
 
 RED = RGBColor(0xC0, 0x00, 0x00)
@@ -51,8 +50,21 @@ def _font(run, name: str, size: float, bold: bool = False, color: RGBColor | Non
     fonts.set(qn("w:hAnsi"), latin)
 
 
-def _para(doc, text: str = "", *, font=BODY, size=BODY_PT, bold=False, color=None, align=None,
-          indent=True, spacing: float | None = 28, before=0, after=0, keep_next=False):
+def _para(
+    doc,
+    text: str = "",
+    *,
+    font=BODY,
+    size=BODY_PT,
+    bold=False,
+    color=None,
+    align=None,
+    indent=True,
+    spacing: float | None = 28,
+    before=0,
+    after=0,
+    keep_next=False,
+):
     p = doc.add_paragraph()
     fmt = p.paragraph_format
     if align is not None:
@@ -99,10 +111,30 @@ def _page_number_footer(section) -> None:
 
 def _masthead(doc, report: Report) -> None:
     tb = report.title
-    _para(doc, tb.platform, font=SONG, size=18, color=RED, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
-          spacing=None, before=12)
-    _para(doc, tb.kind, font=TITLE, size=48, bold=True, color=RED, align=WD_ALIGN_PARAGRAPH.CENTER,
-          indent=False, spacing=None, before=6, after=6)
+    _para(
+        doc,
+        tb.platform,
+        font=SONG,
+        size=18,
+        color=RED,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent=False,
+        spacing=None,
+        before=12,
+    )
+    _para(
+        doc,
+        tb.kind,
+        font=TITLE,
+        size=48,
+        bold=True,
+        color=RED,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent=False,
+        spacing=None,
+        before=6,
+        after=6,
+    )
     p = _para(doc, indent=False, spacing=None, after=2)
     p.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT)
     if tb.issuer:
@@ -112,8 +144,18 @@ def _masthead(doc, report: Report) -> None:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _font(p.add_run(tb.issue), BODY, 14)
     _bottom_rule(p)
-    _para(doc, tb.title, font=TITLE, size=20, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
-          spacing=None, before=18, after=12)
+    _para(
+        doc,
+        tb.title,
+        font=TITLE,
+        size=20,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent=False,
+        spacing=None,
+        before=18,
+        after=12,
+    )
 
 
 def _shade(cell, fill="EDEDED") -> None:
@@ -155,8 +197,18 @@ def _widths(n_cols: int, name_col: int) -> list[float]:
 
 
 def _table(doc, t: Table) -> None:
-    _para(doc, t.caption, font=HEI, size=12, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, spacing=None,
-          before=8, after=4, keep_next=True)
+    _para(
+        doc,
+        t.caption,
+        font=HEI,
+        size=12,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent=False,
+        spacing=None,
+        before=8,
+        after=4,
+        keep_next=True,
+    )
     table = doc.add_table(rows=1 + len(t.rows), cols=len(t.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -188,8 +240,16 @@ def _table(doc, t: Table) -> None:
 def _image(doc, img: Image) -> None:
     p = _para(doc, indent=False, spacing=None, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
     p.add_run().add_picture(io.BytesIO(img.png), width=Cm(img.width_cm))
-    _para(doc, img.caption, font=HEI, size=12, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, spacing=None,
-          after=6)
+    _para(
+        doc,
+        img.caption,
+        font=HEI,
+        size=12,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent=False,
+        spacing=None,
+        after=6,
+    )
 
 
 def render_docx(report: Report, output: str | Path) -> Path:
@@ -204,8 +264,17 @@ def render_docx(report: Report, output: str | Path) -> Path:
     for b in report.blocks:
         if isinstance(b, Heading):
             font, size = {1: (HEI, BODY_PT + 1), 2: (KAI, BODY_PT + 1)}.get(b.level, (HEI, 12))
-            _para(doc, b.text, font=font, size=size, bold=b.level <= 2, indent=b.level < 3, before=6,
-                  keep_next=True, spacing=28 if b.level < 3 else None)
+            _para(
+                doc,
+                b.text,
+                font=font,
+                size=size,
+                bold=b.level <= 2,
+                indent=b.level < 3,
+                before=6,
+                keep_next=True,
+                spacing=28 if b.level < 3 else None,
+            )
         elif isinstance(b, Paragraph):
             size = 11 if b.style == "note" else BODY_PT
             p = _para(doc, font=BODY, size=size, spacing=28 if b.style != "note" else 18)

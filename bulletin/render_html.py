@@ -41,10 +41,12 @@ def _table(t: Table) -> str:
 def render_html(report: Report) -> str:
     tb = report.title
     parts = [
-        '<div class="mast">', f'<div class="platform">{escape(tb.platform)}</div>',
+        '<div class="mast">',
+        f'<div class="platform">{escape(tb.platform)}</div>',
         f'<div class="kind">{escape(tb.kind)}</div>',
         f'<div class="line"><span>{escape(tb.issuer)}</span><span>{escape(tb.issue)}</span></div></div>'
-        if tb.issuer else f'<div class="line" style="justify-content:center">{escape(tb.issue)}</div></div>',
+        if tb.issuer
+        else f'<div class="line" style="justify-content:center">{escape(tb.issue)}</div></div>',
         f'<h1 class="title">{escape(tb.title)}</h1>',
     ]
     for b in report.blocks:
@@ -58,9 +60,14 @@ def render_html(report: Report) -> str:
         elif isinstance(b, Table):
             parts.append(_table(b))
         elif isinstance(b, Image):
-            parts.append(f'<figure><img src="{b.data_uri()}" alt="{escape(b.caption)}">'
-                         f'<figcaption class="caption">{escape(b.caption)}</figcaption></figure>')
+            parts.append(
+                f'<figure><img src="{b.data_uri()}" alt="{escape(b.caption)}">'
+                f'<figcaption class="caption">{escape(b.caption)}</figcaption></figure>'
+            )
     parts.append(f'<p class="date">{escape(tb.date)}</p>')
-    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(tb.title)}</title><style>{CSS}</style></head><body>\n"
-            + "\n".join(parts) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(tb.title)}</title><style>{CSS}</style></head><body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline_nlp.corpus.atomic import write_bytes
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report, Table
+from hotline_nlp.corpus.atomic import write_bytes
 
 
 def _cell(s: str) -> str:
@@ -18,8 +18,12 @@ def _cell(s: str) -> str:
 
 
 def table_md(t: Table) -> list[str]:
-    lines = [f"**{t.caption}**", "", "| " + " | ".join(t.columns) + " |",
-             "|" + "|".join(":---:" if i != 1 else ":---" for i in range(len(t.columns))) + "|"]
+    lines = [
+        f"**{t.caption}**",
+        "",
+        "| " + " | ".join(t.columns) + " |",
+        "|" + "|".join(":---:" if i != 1 else ":---" for i in range(len(t.columns))) + "|",
+    ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in t.rows]
     if t.note:
         lines += ["", f"{t.note}"]
@@ -31,8 +35,18 @@ def render_md(report: Report, output: Path | None = None, images: str = "file") 
     if images not in ("file", "inline"):
         raise ValueError(f"md images must be 'file' or 'inline', not {images!r}")
     tb = report.title
-    out = [f"**{tb.platform}**", "", f"# {tb.kind}", "", ("　　".join(x for x in (tb.issuer, tb.issue) if x)), "", "---", "",
-           f"## {tb.title}", ""]
+    out = [
+        f"**{tb.platform}**",
+        "",
+        f"# {tb.kind}",
+        "",
+        ("　　".join(x for x in (tb.issuer, tb.issue) if x)),
+        "",
+        "---",
+        "",
+        f"## {tb.title}",
+        "",
+    ]
     files: list[Path] = []
     n_img = 0
     for b in report.blocks:
@@ -52,6 +66,6 @@ def render_md(report: Report, output: Path | None = None, images: str = "file") 
                 write_bytes(png, b.png)
                 files.append(png)
                 src = png.name
-            out += [f"![{b.caption}]({src})", "", f"<p align=\"center\">{b.caption}</p>", ""]
-    out += ["", f"<p align=\"right\">{tb.date}</p>", ""]
+            out += [f"![{b.caption}]({src})", "", f'<p align="center">{b.caption}</p>', ""]
+    out += ["", f'<p align="right">{tb.date}</p>', ""]
     return "\n".join(out), files

@@ -13,8 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-
-from hotline_nlp.corpus.atomic import atomic_path, write_text
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context, Options
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report, TitleBlock
@@ -23,6 +21,7 @@ from hotline_nlp.bulletin.sec_hot import hot_section
 from hotline_nlp.bulletin.sec_overview import overview
 from hotline_nlp.bulletin.sec_ranking import ranking_section
 from hotline_nlp.bulletin.sec_units import units_section
+from hotline_nlp.corpus.atomic import atomic_path, write_text
 from hotline_nlp.topics.periods import Period
 
 FORMATS = ("docx", "html", "md", "json")
@@ -33,8 +32,13 @@ def _title(ctx: Context) -> TitleBlock:
     when = o.date or fmt.date_cn(pd.Timestamp(date.today()))
     issue = o.issue or fmt.period_cn(ctx.period)
     return TitleBlock(
-        platform=ctx.platform, kind="专 报", issuer=o.issuer, issue=issue,
-        title=f"关于{ctx.platform}{fmt.period_short(ctx.period)}诉求办理情况的通报", date=when)
+        platform=ctx.platform,
+        kind="专 报",
+        issuer=o.issuer,
+        issue=issue,
+        title=f"关于{ctx.platform}{fmt.period_short(ctx.period)}诉求办理情况的通报",
+        date=when,
+    )
 
 
 def build_report(frame: pd.DataFrame, period: Period | str, options: Options | None = None) -> Report:
@@ -42,9 +46,14 @@ def build_report(frame: pd.DataFrame, period: Period | str, options: Options | N
     comparison period is taken from it too)."""
     ctx = Context(frame, period, options or Options())
     report = Report(_title(ctx), figures=ctx.book)
-    report.meta = {"period": ctx.period.to_json(), "compare": ctx.options.compare,
-                   "base_period": ctx.base_period.to_json(), "complaints_in_period": len(ctx.current),
-                   "weights": vars(ctx.options.weights), "min_volume": ctx.options.min_volume}
+    report.meta = {
+        "period": ctx.period.to_json(),
+        "compare": ctx.options.compare,
+        "base_period": ctx.base_period.to_json(),
+        "complaints_in_period": len(ctx.current),
+        "weights": vars(ctx.options.weights),
+        "min_volume": ctx.options.min_volume,
+    }
     overview(ctx, report)
     number = 1
     mark = len(report.blocks)
@@ -71,7 +80,9 @@ def _notes(ctx: Context, report: Report) -> None:
         models = "、".join(sorted(set(ctx.frame["tagged_by"].astype(str))))
         lines.append(f"诉求分类（一级、二级分类）由模型 {models} 自动标注，非人工分类。")
     lines += report.omitted
-    lines.append("本报告由 hotline-nlp 依据诉求数据自动生成，文中每一数字的统计口径及对应诉求编号见附表（figures CSV）。")
+    lines.append(
+        "本报告由 hotline-nlp 依据诉求数据自动生成，文中每一数字的统计口径及对应诉求编号见附表（figures CSV）。"
+    )
     report.add(Heading("说明", level=3))
     for i, line in enumerate(lines, start=1):
         report.add(Paragraph(f"{i}. {line}", style="note"))
@@ -81,8 +92,9 @@ def appendix_path(output: Path) -> Path:
     return output.with_name(output.stem + ".figures.csv")
 
 
-def write_report(report: Report, output: str | Path, fmt_name: str | None = None, *,
-                 md_images: str = "file") -> list[Path]:
+def write_report(
+    report: Report, output: str | Path, fmt_name: str | None = None, *, md_images: str = "file"
+) -> list[Path]:
     """Render to ``output``; return the files written (the report, its appendix CSV
     and, for Markdown with ``md_images='file'``, the chart PNG)."""
     output = Path(output)

@@ -14,7 +14,6 @@ the issue's complaint ids, so each is a traceable figure.
 from __future__ import annotations
 
 import pandas as pd
-
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
@@ -45,15 +44,32 @@ def emerging_section(ctx: Context, report: Report, number: int) -> bool:
         return False
     issues = engine(ctx.frame, ctx.period, **{**DEFAULTS, **ctx.options.emerging})
     report.meta["emerging_issues"] = [
-        {k: i.get(k) for k in ("id", "label", "description", "keywords", "count", "repeats", "first_seen",
-                               "last_seen", "weeks_flagged")} for i in issues]
+        {
+            k: i.get(k)
+            for k in (
+                "id",
+                "label",
+                "description",
+                "keywords",
+                "count",
+                "repeats",
+                "first_seen",
+                "last_seen",
+                "weeks_flagged",
+            )
+        }
+        for i in issues
+    ]
     ctx.book.section = "难点问题"
     report.add(Heading(f"{fmt.cn_number(number)}、难点问题", level=1))
     if not issues:
         report.add(Paragraph("经热点发现模块逐周比对，本期未发现新出现且持续增多的诉求问题。"))
         return True
-    report.add(Paragraph(f"经热点发现模块逐周比对，本期共有 {len(issues)} 类诉求为新出现且增长较快的问题，"
-                         "需引起关注："))
+    report.add(
+        Paragraph(
+            f"经热点发现模块逐周比对，本期共有 {len(issues)} 类诉求为新出现且增长较快的问题，需引起关注："
+        )
+    )
     by_id = ctx.frame.set_index(ctx.frame["id"].astype(str), drop=False)
     for k, issue in enumerate(issues, start=1):
         report.add(_issue_paragraph(ctx, issue, k, by_id))
@@ -80,16 +96,28 @@ def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> 
     where = f"{ctx.period_filter}；热点发现模块识别的问题“{headline}”"
     repeats = int(issue.get("repeats") or 0)
     count = int(issue.get("count", len(rows)))
-    n = book.add(f"{key}.count", f"难点问题 {headline} 诉求量", count, f"{count} 件",
-                 where + (f"（另有重复诉求 {repeats} 件不计）" if repeats else ""), rows["id"])
+    n = book.add(
+        f"{key}.count",
+        f"难点问题 {headline} 诉求量",
+        count,
+        f"{count} 件",
+        where + (f"（另有重复诉求 {repeats} 件不计）" if repeats else ""),
+        rows["id"],
+    )
     text = ""
     if len(rows):
         first, last = rows["created_at"].min(), rows["created_at"].max()
         text = f"{fmt.date_cn(first)}至{fmt.date_cn(last)}，"
     text += f"此类诉求 {n}"
     if repeats:
-        shown = book.add(f"{key}.repeats", f"难点问题 {headline} 重复来电", repeats, f"{repeats} 件",
-                         where + "；热点发现模块判定为重复诉求（同一来电人同一事项，或文本几乎相同）", rows["id"])
+        shown = book.add(
+            f"{key}.repeats",
+            f"难点问题 {headline} 重复来电",
+            repeats,
+            f"{repeats} 件",
+            where + "；热点发现模块判定为重复诉求（同一来电人同一事项，或文本几乎相同）",
+            rows["id"],
+        )
         text += f"（另有重复诉求 {shown}）"
     text += _districts(ctx, rows, key, where)
     text += "。"
@@ -101,10 +129,16 @@ def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> 
         except ValueError:
             pass
     example_ids = [str(e["id"]) for e in issue.get("examples", []) if isinstance(e, dict) and "id" in e]
-    examples = quote_rows(by_id.loc[[i for i in example_ids if i in rows.index]], 2, avoid=[f"市民反映{headline}"])
+    examples = quote_rows(
+        by_id.loc[[i for i in example_ids if i in rows.index]], 2, avoid=[f"市民反映{headline}"]
+    )
     if len(examples) < 2 and len(rows):
-        examples += pick(rows, 2 - len(examples), {i for i, _ in examples},
-                         [f"市民反映{headline}"] + [q for _, q in examples])
+        examples += pick(
+            rows,
+            2 - len(examples),
+            {i for i, _ in examples},
+            [f"市民反映{headline}"] + [q for _, q in examples],
+        )
     if examples:
         text += "如：" + "；".join(q for _, q in examples) + "。"
     return Paragraph(text, lead=f"{k}. {headline}。")
@@ -119,7 +153,17 @@ def _districts(ctx: Context, rows: pd.DataFrame, key: str, where: str) -> str:
     top = [(name, int(c)) for name, c in counts.items() if c >= 2][:3]
     if not top:
         return ""
-    parts = [f"{name}（" + ctx.book.add(f"{key}.district.{name}", f"难点问题 {key} {name} 诉求量", c, f"{c} 件",
-                                        f"{where}；所属区县={name}", rows.loc[d == name, "id"]) + "）"
-             for name, c in top]
+    parts = [
+        f"{name}（"
+        + ctx.book.add(
+            f"{key}.district.{name}",
+            f"难点问题 {key} {name} 诉求量",
+            c,
+            f"{c} 件",
+            f"{where}；所属区县={name}",
+            rows.loc[d == name, "id"],
+        )
+        + "）"
+        for name, c in top
+    ]
     return "，主要分布在" + "、".join(parts)

@@ -15,11 +15,10 @@ with the hotspot reports' ``topics.charts``).
 from __future__ import annotations
 
 import pandas as pd
-
 from hotline_nlp.bulletin import fmt
+from hotline_nlp.bulletin.chart import FONT_MISSING_NOTE, cjk_font, trend_chart
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report
-from hotline_nlp.bulletin.chart import FONT_MISSING_NOTE, cjk_font, trend_chart
 from hotline_nlp.bulletin.examples import examples_for
 from hotline_nlp.bulletin.metrics import handled
 from hotline_nlp.topics.category_stats import category_table
@@ -42,7 +41,9 @@ def headline(rank: int, ch: float | None) -> str:
     return "有所下降"
 
 
-def main_subcategories(subs: list[dict], cover: float = 0.6, most: int = 4, least: float = 0.05) -> list[dict]:
+def main_subcategories(
+    subs: list[dict], cover: float = 0.6, most: int = 4, least: float = 0.05
+) -> list[dict]:
     out, total = [], 0.0
     for s in subs:
         if len(out) >= most or total >= cover or s["share"] < least:
@@ -57,7 +58,9 @@ def buckets(p: Period) -> tuple[str, list[tuple[str, pd.Timestamp, pd.Timestamp]
     up to a quarter, months beyond; clipped to the period."""
     days = (p.end - p.start).days
     if days <= 31:
-        return "日", [(f"{d.month}/{d.day}", d, d + pd.Timedelta(days=1)) for d in pd.date_range(p.start, p.last_day)]
+        return "日", [
+            (f"{d.month}/{d.day}", d, d + pd.Timedelta(days=1)) for d in pd.date_range(p.start, p.last_day)
+        ]
     if days <= 92:
         out = []
         for w in weeks_between(p.start, p.end):
@@ -66,7 +69,14 @@ def buckets(p: Period) -> tuple[str, list[tuple[str, pd.Timestamp, pd.Timestamp]
         return "周", out
     months = pd.date_range(p.start, p.last_day, freq="MS")
     one_year = months[0].year == months[-1].year
-    return "月", [(f"{m.month}月" if one_year else f"{m.year}-{m.month:02d}", m, min(m + pd.DateOffset(months=1), p.end)) for m in months]
+    return "月", [
+        (
+            f"{m.month}月" if one_year else f"{m.year}-{m.month:02d}",
+            m,
+            min(m + pd.DateOffset(months=1), p.end),
+        )
+        for m in months
+    ]
 
 
 def _cat_name(cat: str) -> str:
@@ -85,8 +95,10 @@ def hot_section(ctx: Context, report: Report, number: int) -> bool:
         report.omitted.append("热点诉求分析：本期无已分类诉求，本节从略。")
         return False
     scope = "转办诉求" if ctx.has_handling else "诉求"
-    report.add(Heading(f"（{fmt.cn_number(number)}）热点诉求分析", level=2),
-               Paragraph(f"群众反映高频问题主要集中在{'、'.join(r['category'] for r in rows)}等方面。"))
+    report.add(
+        Heading(f"（{fmt.cn_number(number)}）热点诉求分析", level=2),
+        Paragraph(f"群众反映高频问题主要集中在{'、'.join(r['category'] for r in rows)}等方面。"),
+    )
     _chart(ctx, report, rows)
     cat_col = ctx.handled["level1"].fillna("").astype(str)
     change_key = "change_vs_last_year" if opts.compare == "last-year" else "change_vs_previous"
@@ -98,26 +110,48 @@ def hot_section(ctx: Context, report: Report, number: int) -> bool:
         parts = []
         if r[change_key] is not None:
             base_ids = _base_ids(ctx, cat)
-            parts.append(book.add(f"{key}.change", f"{cat} {ctx.change_word}变化", r[change_key],
-                                  fmt.change(r[change_key], ctx.change_word),
-                                  f"{filt} 对比 {ctx.base_filter}（{r[base_key]} 件）", r["complaint_ids"],
-                                  base_ids=base_ids))
-        share = book.add(f"{key}.share", f"{cat} 占{scope}总量比例", r["share"], fmt.pct(r["share"]), filt,
-                         r["complaint_ids"])
+            parts.append(
+                book.add(
+                    f"{key}.change",
+                    f"{cat} {ctx.change_word}变化",
+                    r[change_key],
+                    fmt.change(r[change_key], ctx.change_word),
+                    f"{filt} 对比 {ctx.base_filter}（{r[base_key]} 件）",
+                    r["complaint_ids"],
+                    base_ids=base_ids,
+                )
+            )
+        share = book.add(
+            f"{key}.share",
+            f"{cat} 占{scope}总量比例",
+            r["share"],
+            fmt.pct(r["share"]),
+            filt,
+            r["complaint_ids"],
+        )
         parts.append(f"占{scope}总量的 {share}")
         subs = main_subcategories(r["subcategories"])
         if subs:
             listed = "、".join(
-                f"{s['category']}（占比 " + book.add(f"{key}.sub.{s['category']}", f"{cat} > {s['category']} 占比",
-                                                   s["share"], fmt.pct(s["share"]),
-                                                   ctx.where(f"一级分类={cat}", f"二级分类={s['category']}",
-                                                             transferred=True),
-                                                   s["complaint_ids"]) + "）"
-                for s in subs)
-            parts.append(f"主要集中在{listed}{len(subs)} 个方面" if len(subs) > 1 else f"主要集中在{listed}方面")
+                f"{s['category']}（占比 "
+                + book.add(
+                    f"{key}.sub.{s['category']}",
+                    f"{cat} > {s['category']} 占比",
+                    s["share"],
+                    fmt.pct(s["share"]),
+                    ctx.where(f"一级分类={cat}", f"二级分类={s['category']}", transferred=True),
+                    s["complaint_ids"],
+                )
+                + "）"
+                for s in subs
+            )
+            parts.append(
+                f"主要集中在{listed}{len(subs)} 个方面" if len(subs) > 1 else f"主要集中在{listed}方面"
+            )
         text = "，".join(parts) + "。"
-        examples = examples_for(ctx.handled.loc[cat_col == cat], [s["category"] for s in subs],
-                                opts.examples_per_category)
+        examples = examples_for(
+            ctx.handled.loc[cat_col == cat], [s["category"] for s in subs], opts.examples_per_category
+        )
         if examples:
             text += "如：" + "；".join(q for _, q in examples) + "。"
         report.add(Paragraph(text, lead=f"{rank}. {_cat_name(cat)}诉求{headline(rank, r[change_key])}。"))
@@ -142,9 +176,15 @@ def _chart(ctx: Context, report: Report, rows: list[dict]) -> None:
         for label, s, e in bks:
             hit = sub.loc[(sub["created_at"] >= s) & (sub["created_at"] < e)]
             ys.append(len(hit))
-            ctx.book.add(f"trend.{cat}.{s.date().isoformat()}", f"趋势图 {cat} {label}", len(hit), str(len(hit)),
-                         f"受理时间 {s.date().isoformat()} 至 {(e - pd.Timedelta(days=1)).date().isoformat()}；"
-                         f"{'办理方式=转办；' if ctx.has_handling else ''}一级分类={cat}", hit["id"])
+            ctx.book.add(
+                f"trend.{cat}.{s.date().isoformat()}",
+                f"趋势图 {cat} {label}",
+                len(hit),
+                str(len(hit)),
+                f"受理时间 {s.date().isoformat()} 至 {(e - pd.Timedelta(days=1)).date().isoformat()}；"
+                f"{'办理方式=转办；' if ctx.has_handling else ''}一级分类={cat}",
+                hit["id"],
+            )
         series[cat] = ys
     png = trend_chart(series, [b[0] for b in bks], ylabel=f"诉求量（件/{unit}）")
     report.add(Image("热点诉求趋势图", png))

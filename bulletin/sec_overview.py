@@ -18,24 +18,50 @@ from hotline_nlp.topics.category_stats import transferred_mask
 def overview(ctx: Context, report: Report) -> None:
     book, cur = ctx.book, ctx.current
     book.section = "总体情况"
-    total = book.add("overview.total", "受理诉求总量", len(cur), fmt.count(len(cur)),
-                     ctx.where(), cur["id"])
+    total = book.add("overview.total", "受理诉求总量", len(cur), fmt.count(len(cur)), ctx.where(), cur["id"])
     text = f"{fmt.period_cn(ctx.period)}，{ctx.platform}共受理各类诉求 {total}"
     if ctx.base is not None and len(ctx.base):
         ch = (len(cur) - len(ctx.base)) / len(ctx.base)
-        shown = book.add("overview.total_change", f"受理诉求总量{ctx.change_word}", ch, fmt.change(ch, ctx.change_word),
-                         f"({ctx.period_filter}) 对比 ({ctx.base_filter})", cur["id"], base_ids=ctx.base["id"])
+        shown = book.add(
+            "overview.total_change",
+            f"受理诉求总量{ctx.change_word}",
+            ch,
+            fmt.change(ch, ctx.change_word),
+            f"({ctx.period_filter}) 对比 ({ctx.base_filter})",
+            cur["id"],
+            base_ids=ctx.base["id"],
+        )
         text += f"（{shown}）"
     else:
-        report.omitted.append(f"{ctx.change_word}：数据不含 {ctx.base_period.label} 的诉求，未计算{ctx.change_word}变化。")
+        report.omitted.append(
+            f"{ctx.change_word}：数据不含 {ctx.base_period.label} 的诉求，未计算{ctx.change_word}变化。"
+        )
     clauses = []
     mask = transferred_mask(cur)
     if mask is not None:
         direct, moved = cur.loc[~mask], cur.loc[mask]
-        clauses.append("平台直接答复 " + book.add("overview.direct", "直接答复量", len(direct), fmt.count(len(direct)),
-                                              ctx.where("办理方式≠转办"), direct["id"]))
-        clauses.append("转办 " + book.add("overview.transferred", "转办量", len(moved), fmt.count(len(moved)),
-                                         ctx.where(transferred=True), moved["id"]))
+        clauses.append(
+            "平台直接答复 "
+            + book.add(
+                "overview.direct",
+                "直接答复量",
+                len(direct),
+                fmt.count(len(direct)),
+                ctx.where("办理方式≠转办"),
+                direct["id"],
+            )
+        )
+        clauses.append(
+            "转办 "
+            + book.add(
+                "overview.transferred",
+                "转办量",
+                len(moved),
+                fmt.count(len(moved)),
+                ctx.where(transferred=True),
+                moved["id"],
+            )
+        )
     else:
         report.omitted.append("直接答复与转办：数据无“办理方式”列，各项办理率按全部诉求计算。")
     used = []
@@ -43,15 +69,31 @@ def overview(ctx: Context, report: Report) -> None:
         if m not in ctx.metrics:
             continue
         r = rate(ctx.handled, m)
-        shown = book.add(f"overview.{m}", LABELS[m], r.value, fmt.pct(r.value),
-                         ctx.where(transferred=True), r.denominator_ids, numerator_ids=r.numerator_ids)
+        shown = book.add(
+            f"overview.{m}",
+            LABELS[m],
+            r.value,
+            fmt.pct(r.value),
+            ctx.where(transferred=True),
+            r.denominator_ids,
+            numerator_ids=r.numerator_ids,
+        )
         clauses.append(f"{LABELS[m]} {shown}")
         used.append(m)
     if "stars" in ctx.metrics:
         given = ctx.handled.loc[ctx.handled["stars"].notna()]
         v = float(given["stars"].mean())
-        clauses.append("得星平均分 " + book.add("overview.stars", "得星平均分", v, fmt.number(v),
-                                            ctx.where("评星非空", transferred=True), given["id"]))
+        clauses.append(
+            "得星平均分 "
+            + book.add(
+                "overview.stars",
+                "得星平均分",
+                v,
+                fmt.number(v),
+                ctx.where("评星非空", transferred=True),
+                given["id"],
+            )
+        )
         used.append("stars")
     missing = [LABELS[m] for m in (*RATES, "stars") if m not in ctx.metrics]
     if missing:

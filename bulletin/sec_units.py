@@ -45,10 +45,22 @@ def units_section(ctx: Context, report: Report, start: int = 1) -> int:
         key = f"units.{group or '全部'}"
         heading = HEADINGS.get(group, f"{group}办理情况") if group else "各承办单位办理情况"
         subject = SUBJECT.get(group, group) if group else "各承办单位"
-        vol = ctx.book.add(f"{key}.total", f"{subject}受理量", len(df), fmt.count(len(df)),
-                           ctx.where(*extra, transferred=True), df["id"])
-        share = ctx.book.add(f"{key}.share", f"{subject}占转办量比例", len(df) / total if total else None,
-                             fmt.pct(len(df) / total if total else None), ctx.where(*extra, transferred=True), df["id"])
+        vol = ctx.book.add(
+            f"{key}.total",
+            f"{subject}受理量",
+            len(df),
+            fmt.count(len(df)),
+            ctx.where(*extra, transferred=True),
+            df["id"],
+        )
+        share = ctx.book.add(
+            f"{key}.share",
+            f"{subject}占转办量比例",
+            len(df) / total if total else None,
+            fmt.pct(len(df) / total if total else None),
+            ctx.where(*extra, transferred=True),
+            df["id"],
+        )
         base = "全市转办量" if ctx.has_handling else "全部诉求"
         text = f"{subject}共受理诉求 {vol}" + (f"，占{base}的 {share}" if group else "") + "。"
         if len(units) <= ctx.options.top_units:
@@ -88,12 +100,22 @@ def _satisfaction_ranking(ctx: Context, report: Report, units, group: str, key: 
     eligible = [u for u in units if u.metrics.volume >= mv and u.metrics.get("satisfied") is not None]
     if not eligible:
         return
-    top = sorted(eligible, key=lambda u: (-u.metrics.get("satisfied"), -u.metrics.volume, u.name))[: ctx.options.top_units]
+    top = sorted(eligible, key=lambda u: (-u.metrics.get("satisfied"), -u.metrics.volume, u.name))[
+        : ctx.options.top_units
+    ]
     best = top[0]
-    shown = ctx.book.add(f"{key}.{best.name}.satisfied", f"{best.name} 满意率", best.metrics.get("satisfied"),
-                         fmt.pct(best.metrics.get("satisfied")), best.filter,
-                         best.metrics.rates["satisfied"].denominator_ids,
-                         numerator_ids=best.metrics.rates["satisfied"].numerator_ids)
-    report.add(Paragraph(
-        f"诉求量 {mv} 件以上，办理满意率排名前{fmt.cn_number(len(top))}位的{group}：{names(top)}。"
-        f"其中，{best.name}满意评价较高，满意率达到 {shown}。"))
+    shown = ctx.book.add(
+        f"{key}.{best.name}.satisfied",
+        f"{best.name} 满意率",
+        best.metrics.get("satisfied"),
+        fmt.pct(best.metrics.get("satisfied")),
+        best.filter,
+        best.metrics.rates["satisfied"].denominator_ids,
+        numerator_ids=best.metrics.rates["satisfied"].numerator_ids,
+    )
+    report.add(
+        Paragraph(
+            f"诉求量 {mv} 件以上，办理满意率排名前{fmt.cn_number(len(top))}位的{group}：{names(top)}。"
+            f"其中，{best.name}满意评价较高，满意率达到 {shown}。"
+        )
+    )

@@ -16,9 +16,13 @@ def evaluate(model, data: LoadResult) -> dict:
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to evaluate against")
     recs = model.predict(frame["text"].tolist(), top_k=1)
-    out = {"model": model.label_id, "file": str(data.path), "n": int(len(frame)),
-           "n_rejected": data.n_rejected_rows,
-           "level1": level_metrics(frame["level1"], [r["pred_level1"] for r in recs], confusion=True)}
+    out = {
+        "model": model.label_id,
+        "file": str(data.path),
+        "n": int(len(frame)),
+        "n_rejected": data.n_rejected_rows,
+        "level1": level_metrics(frame["level1"], [r["pred_level1"] for r in recs], confusion=True),
+    }
     out["accuracy"], out["macro_f1"] = out["level1"]["accuracy"], out["level1"]["macro_f1"]
     if "level2" in frame and model.tagger.n_levels_ == 2:
         truth = (frame["level1"] + " > " + frame["level2"]).tolist()

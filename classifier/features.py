@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from hotline_nlp.corpus.text import normalise, segment_many
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
-
-from hotline_nlp.corpus.text import normalise, segment_many
 
 
 def _identity(x):
@@ -36,8 +35,14 @@ def _word_vectorizer(min_df: int) -> TfidfVectorizer:
 
 
 def _char_vectorizer(ngram_max: int, min_df: int) -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char", ngram_range=(1, ngram_max), sublinear_tf=True,
-                           min_df=min_df, lowercase=True, dtype=np.float32)
+    return TfidfVectorizer(
+        analyzer="char",
+        ngram_range=(1, ngram_max),
+        sublinear_tf=True,
+        min_df=min_df,
+        lowercase=True,
+        dtype=np.float32,
+    )
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
@@ -52,8 +57,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     embedding_weight : scale of the dense block relative to each unit-norm sparse block.
     """
 
-    def __init__(self, char_ngram_max: int = 2, min_df: int = 1, embedder: str | None = None,
-                 embedding_weight: float = 1.0):
+    def __init__(
+        self,
+        char_ngram_max: int = 2,
+        min_df: int = 1,
+        embedder: str | None = None,
+        embedding_weight: float = 1.0,
+    ):
         self.char_ngram_max = char_ngram_max
         self.min_df = min_df
         self.embedder = embedder
@@ -65,8 +75,11 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.word_ = _word_vectorizer(self.min_df).fit(segment_many(texts, normalised=True))
         self.char_ = _char_vectorizer(self.char_ngram_max, self.min_df).fit(texts)
         self.embedder_ = self._load_embedder() if self.embedder else None
-        self.n_features_out_ = (len(self.word_.vocabulary_) + len(self.char_.vocabulary_)
-                                + (self.embedder_.dim if self.embedder_ is not None else 0))
+        self.n_features_out_ = (
+            len(self.word_.vocabulary_)
+            + len(self.char_.vocabulary_)
+            + (self.embedder_.dim if self.embedder_ is not None else 0)
+        )
         return self
 
     def transform(self, texts):
@@ -94,15 +107,19 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         directory.mkdir(parents=True, exist_ok=True)
         for name, vec in (("word", self.word_), ("char", self.char_)):
             vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
-            (directory / f"{name}_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+            (directory / f"{name}_vocab.json").write_text(
+                json.dumps(vocab, ensure_ascii=False), encoding="utf-8"
+            )
             np.save(directory / f"{name}_idf.npy", vec.idf_.astype(np.float32), allow_pickle=False)
         params = self.get_params()
         if self.embedder_ is not None:
             params["embedder_version"] = self.embedder_.version
-        (directory / "features.json").write_text(json.dumps(params, ensure_ascii=False, indent=2), encoding="utf-8")
+        (directory / "features.json").write_text(
+            json.dumps(params, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
 
     @classmethod
-    def load(cls, directory: Path) -> "TextFeatures":
+    def load(cls, directory: Path) -> TextFeatures:
         params = json.loads((directory / "features.json").read_text(encoding="utf-8"))
         embedder_version = params.pop("embedder_version", None)
         self = cls(**params)
@@ -114,8 +131,11 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 f"{directory}: model was trained with embedder version {embedder_version}, "
                 f"but {self.embedder} is now {self.embedder_.version}; retrain the model"
             )
-        self.n_features_out_ = (len(self.word_.vocabulary_) + len(self.char_.vocabulary_)
-                                + (self.embedder_.dim if self.embedder_ is not None else 0))
+        self.n_features_out_ = (
+            len(self.word_.vocabulary_)
+            + len(self.char_.vocabulary_)
+            + (self.embedder_.dim if self.embedder_ is not None else 0)
+        )
         return self
 
 
@@ -138,10 +158,13 @@ class FoldFeatures:
         f = features
         self.min_df = f.min_df
         words = CountVectorizer(analyzer=_identity, dtype=np.float64)
-        chars = CountVectorizer(analyzer="char", ngram_range=(1, f.char_ngram_max), lowercase=True,
-                                dtype=np.float64)
-        self.counts = [words.fit_transform(segment_many(texts, normalised=True)).tocsr(),
-                       chars.fit_transform(texts).tocsr()]
+        chars = CountVectorizer(
+            analyzer="char", ngram_range=(1, f.char_ngram_max), lowercase=True, dtype=np.float64
+        )
+        self.counts = [
+            words.fit_transform(segment_many(texts, normalised=True)).tocsr(),
+            chars.fit_transform(texts).tocsr(),
+        ]
         self.dense = None
         if f.embedder:
             emb = f._load_embedder()
@@ -167,8 +190,10 @@ class FoldFeatures:
         if self.dense is not None:
             parts_tr.append(sp.csr_matrix(self.dense[tr]))
             parts_te.append(sp.csr_matrix(self.dense[te]))
-        return (sp.hstack(parts_tr, format="csr", dtype=np.float32),
-                sp.hstack(parts_te, format="csr", dtype=np.float32))
+        return (
+            sp.hstack(parts_tr, format="csr", dtype=np.float32),
+            sp.hstack(parts_te, format="csr", dtype=np.float32),
+        )
 
 
 def _restore(vec: TfidfVectorizer, directory: Path, name: str) -> TfidfVectorizer:

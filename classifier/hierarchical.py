@@ -19,16 +19,15 @@ import json
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
-
 from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
 from hotline_nlp.classifier.linear import LinearLevel, fit_level
 from hotline_nlp.classifier.metrics import level_metrics
 from hotline_nlp.corpus.resources import available_cores
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 
 SEP = " > "
 
@@ -57,9 +56,19 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         depend on it: each process has its own liblinear random generator.
     """
 
-    def __init__(self, C: float = 0.7, class_weight: str | None = "balanced", char_ngram_max: int = 2, min_df: int = 1,
-                 embedder: str | None = "zh-static-v1", embedding_weight: float = 0.5,
-                 review_precision: float = 0.95, cv: int = 5, random_state: int = 0, n_jobs: int | None = None):
+    def __init__(
+        self,
+        C: float = 0.7,
+        class_weight: str | None = "balanced",
+        char_ngram_max: int = 2,
+        min_df: int = 1,
+        embedder: str | None = "zh-static-v1",
+        embedding_weight: float = 0.5,
+        review_precision: float = 0.95,
+        cv: int = 5,
+        random_state: int = 0,
+        n_jobs: int | None = None,
+    ):
         self.C = C
         self.class_weight = class_weight
         self.char_ngram_max = char_ngram_max
@@ -88,7 +97,10 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         folds = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
         oof1 = np.zeros((len(y1), len(np.unique(y1))), dtype=np.float32)
         oof2 = np.zeros((len(y1), len(np.unique(y2))), dtype=np.float32) if y2 is not None else None
-        classes1, classes2 = np.unique(y1).astype(str), (np.unique(y2).astype(str) if y2 is not None else None)
+        classes1, classes2 = (
+            np.unique(y1).astype(str),
+            (np.unique(y2).astype(str) if y2 is not None else None),
+        )
         import warnings
 
         with warnings.catch_warnings():
@@ -131,7 +143,7 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             else:
                 levels[i][2][held_out] = result
             step(f"linear fits: {k + 1}/{n_tasks} done (final models, {n_splits} cross-validation folds)")
-        del fold_features
+        fold_features = None  # free the fold matrices (the closure above is exhausted)
         self.level1_ = finals[0]
         self.level2_ = finals.get(1)
         self._index_children()
@@ -160,14 +172,18 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         conf1 = p1.max(1)
         self.threshold1_ = cal.review_threshold(conf1, pred1 == idx1, self.review_precision)
         report = {"level1": level_metrics(y1.astype(str), self.level1_.classes_[pred1])}
-        report["level1"]["ece_raw"] = cal.expected_calibration_error(cal.scaled_softmax(oof1, 1.0).max(1), pred1 == idx1)
+        report["level1"]["ece_raw"] = cal.expected_calibration_error(
+            cal.scaled_softmax(oof1, 1.0).max(1), pred1 == idx1
+        )
         report["level1"]["ece"] = cal.expected_calibration_error(conf1, pred1 == idx1)
         report["level1"]["review_threshold"] = self.threshold1_
         report["level1"]["review_share"] = float((conf1 < self.threshold1_).mean())
         self.temperature2_, self.threshold2_ = 1.0, 0.0
         if y2 is not None:
             idx2 = np.searchsorted(self.level2_.classes_, y2.astype(str))
-            parent_of = np.searchsorted(self.level1_.classes_, [p.split(SEP, 1)[0] for p in self.level2_.classes_])
+            parent_of = np.searchsorted(
+                self.level1_.classes_, [p.split(SEP, 1)[0] for p in self.level2_.classes_]
+            )
             true_parent = parent_of[idx2]
             # temperature of the within-parent softmax, fitted with the true parent given
             masked = np.where(parent_of[None, :] == true_parent[:, None], oof2, -np.inf)
@@ -179,7 +195,9 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             report["level2"] = level_metrics(y2.astype(str), self.level2_.classes_[pred2])
             report["level2"]["ece"] = cal.expected_calibration_error(conf2, pred2 == idx2)
             report["level2"]["review_threshold"] = self.threshold2_
-            report["level2"]["backoff_share"] = float(((conf2 < self.threshold2_) & (conf1 >= self.threshold1_)).mean())
+            report["level2"]["backoff_share"] = float(
+                ((conf2 < self.threshold2_) & (conf1 >= self.threshold1_)).mean()
+            )
         self.cv_metrics_ = report
 
     # ------------------------------------------------------------ predict
@@ -225,15 +243,17 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             backed_off = self.level2_ is not None and conf < self.threshold2_ and conf1 >= self.threshold1_
             if backed_off:
                 path, l2, conf = l1, "", conf1
-            out.append({
-                "pred_level1": l1,
-                "pred_level2": l2,
-                "pred_path": path,
-                "confidence": round(conf, 4),
-                "confidence_level1": round(conf1, 4),
-                "top_k": [{"path": str(classes[j]), "confidence": round(float(row[j]), 4)} for j in best],
-                "needs_review": bool(conf1 < self.threshold1_),
-            })
+            out.append(
+                {
+                    "pred_level1": l1,
+                    "pred_level2": l2,
+                    "pred_path": path,
+                    "confidence": round(conf, 4),
+                    "confidence_level1": round(conf1, 4),
+                    "top_k": [{"path": str(classes[j]), "confidence": round(float(row[j]), 4)} for j in best],
+                    "needs_review": bool(conf1 < self.threshold1_),
+                }
+            )
         return out
 
     # -------------------------------------------------------- persistence
@@ -243,13 +263,20 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         self.level1_.save(directory / "level1")
         if self.level2_ is not None:
             self.level2_.save(directory / "level2")
-        state = {"params": self.get_params(), "n_levels": self.n_levels_,
-                 "temperature1": self.temperature1_, "temperature2": self.temperature2_,
-                 "threshold1": self.threshold1_, "threshold2": self.threshold2_}
-        (directory / "tagger.json").write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+        state = {
+            "params": self.get_params(),
+            "n_levels": self.n_levels_,
+            "temperature1": self.temperature1_,
+            "temperature2": self.temperature2_,
+            "threshold1": self.threshold1_,
+            "threshold2": self.threshold2_,
+        }
+        (directory / "tagger.json").write_text(
+            json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
 
     @classmethod
-    def load(cls, directory: Path) -> "HierarchicalTagger":
+    def load(cls, directory: Path) -> HierarchicalTagger:
         state = json.loads((directory / "tagger.json").read_text(encoding="utf-8"))
         self = cls(**state["params"])
         self.n_levels_ = state["n_levels"]

@@ -28,7 +28,7 @@ class LinearLevel:
         # ``fit_level``, which callers run in worker processes, not threads.
         self.random_state = random_state
 
-    def fit(self, X, y) -> "LinearLevel":
+    def fit(self, X, y) -> LinearLevel:
         y = np.asarray(y, dtype=object)
         classes = np.unique(y)
         if len(classes) == 1:  # a level with one class: always that class
@@ -36,8 +36,9 @@ class LinearLevel:
             self.coef_ = np.zeros((1, X.shape[1]), dtype=np.float32)
             self.intercept_ = np.ones(1, dtype=np.float32)
             return self
-        svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000,
-                        random_state=self.random_state).fit(X, y)
+        svc = LinearSVC(
+            C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.random_state
+        ).fit(X, y)
         coef, intercept = svc.coef_, svc.intercept_
         if len(svc.classes_) == 2:  # sklearn keeps one row for two classes
             coef = np.vstack([-coef[0], coef[0]])
@@ -60,12 +61,16 @@ class LinearLevel:
         directory.mkdir(parents=True, exist_ok=True)
         np.save(directory / "coef.npy", self.coef_, allow_pickle=False)
         np.save(directory / "intercept.npy", self.intercept_, allow_pickle=False)
-        (directory / "classes.json").write_text(json.dumps(list(self.classes_), ensure_ascii=False), encoding="utf-8")
+        (directory / "classes.json").write_text(
+            json.dumps(list(self.classes_), ensure_ascii=False), encoding="utf-8"
+        )
 
     @classmethod
-    def load(cls, directory: Path, C: float = 1.0) -> "LinearLevel":
+    def load(cls, directory: Path, C: float = 1.0) -> LinearLevel:
         self = cls(C=C)
-        self.classes_ = np.array(json.loads((directory / "classes.json").read_text(encoding="utf-8")), dtype=str)
+        self.classes_ = np.array(
+            json.loads((directory / "classes.json").read_text(encoding="utf-8")), dtype=str
+        )
         self.coef_ = np.load(directory / "coef.npy", allow_pickle=False)
         self.intercept_ = np.load(directory / "intercept.npy", allow_pickle=False)
         if self.coef_.shape[0] != len(self.classes_) or self.intercept_.shape[0] != len(self.classes_):

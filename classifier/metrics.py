@@ -15,12 +15,22 @@ def level_metrics(y_true, y_pred, *, confusion: bool = False) -> dict:
     out = {
         "n": int(len(y_true)),
         "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
-        "macro_f1": round(float(f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0)), 4),
+        "macro_f1": round(
+            float(f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0)), 4
+        ),
         "per_class": {
-            lab: {"precision": round(float(pi), 4), "recall": round(float(ri), 4), "f1": round(float(fi), 4), "support": int(si)}
+            lab: {
+                "precision": round(float(pi), 4),
+                "recall": round(float(ri), 4),
+                "f1": round(float(fi), 4),
+                "support": int(si),
+            }
             for lab, pi, ri, fi, si in zip(labels, p, r, f, s)
         },
     }
     if confusion:
-        out["confusion"] = {"labels": labels, "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()}
+        out["confusion"] = {
+            "labels": labels,
+            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        }
     return out

@@ -35,5 +35,5 @@ class TaggingModel:
         return self.tagger.tag(list(texts), top_k=top_k)
 
     @classmethod
-    def load(cls, path: Path, manifest: dict) -> "TaggingModel":
+    def load(cls, path: Path, manifest: dict) -> TaggingModel:
         return cls(path, manifest, HierarchicalTagger.load(path / "tagger"))

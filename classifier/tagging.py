@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
 from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import LoadResult
 
@@ -18,7 +17,7 @@ def predict_frame(texts, model, top_k: int = 3, batch_size: int = 2000, progress
     texts = list(texts)
     recs: list[dict] = []
     for start in range(0, len(texts), batch_size):
-        recs.extend(model.predict(texts[start:start + batch_size], top_k=top_k))
+        recs.extend(model.predict(texts[start : start + batch_size], top_k=top_k))
         if progress:
             progress(min(batch_size, len(texts) - start))
     out = pd.DataFrame.from_records(recs, columns=PRED_COLUMNS + ["confidence_level1"])

@@ -31,8 +31,16 @@ class TrainReport:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "version": self.version, "path": str(self.path), "promoted": self.promoted,
-                "reason": self.reason, "metrics": self.metrics, "previous": self.previous, "notes": self.notes}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": str(self.path),
+            "promoted": self.promoted,
+            "reason": self.reason,
+            "metrics": self.metrics,
+            "previous": self.previous,
+            "notes": self.notes,
+        }
 
 
 def headline(metrics: dict) -> float:
@@ -41,25 +49,42 @@ def headline(metrics: dict) -> float:
     return float(metrics[level]["macro_f1"])
 
 
-def train(data: LoadResult, *, name: str, models_dir: str | Path | None = None, force: bool = False,
-          params: dict | None = None, progress=None) -> TrainReport:
+def train(
+    data: LoadResult,
+    *,
+    name: str,
+    models_dir: str | Path | None = None,
+    force: bool = False,
+    params: dict | None = None,
+    progress=None,
+) -> TrainReport:
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
     if len(frame) < MIN_ROWS:
-        raise ValueError(f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed")
+        raise ValueError(
+            f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
+        )
     level2 = frame["level2"] if "level2" in frame and (frame["level2"] != "").all() else None
     if level2 is None and len(frame["level1"].unique()) < 2:
-        raise ValueError(f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn")
-    tagger = HierarchicalTagger(**(params or {})).fit(frame["text"], frame["level1"], level2, progress=progress)
+        raise ValueError(
+            f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
+        )
+    tagger = HierarchicalTagger(**(params or {})).fit(
+        frame["text"], frame["level1"], level2, progress=progress
+    )
     metrics = tagger.cv_metrics_
     labels_y = frame["level1"] + (" > " + level2 if level2 is not None else "")
     labels = {"levels": tagger.n_levels_, "level1": sorted(frame["level1"].unique().tolist())}
     if level2 is not None:
         labels["paths"] = sorted(labels_y.unique().tolist())
-    training = {"file": data.path.name, "sha256": mf.data_fingerprint(frame["text"], labels_y),
-                "n_rows": int(len(frame)), "n_rejected": data.n_rejected_rows,
-                "columns": data.column_map.source_for}
+    training = {
+        "file": data.path.name,
+        "sha256": mf.data_fingerprint(frame["text"], labels_y),
+        "n_rows": int(len(frame)),
+        "n_rejected": data.n_rejected_rows,
+        "columns": data.column_map.source_for,
+    }
 
     store = ModelStore(models_dir)
     current = store.current_version(name)
@@ -76,8 +101,10 @@ def train(data: LoadResult, *, name: str, models_dir: str | Path | None = None, 
                 reason = f"forced (macro-F1 {headline(metrics):.4f} < {current}'s {previous['macro_f1']:.4f})"
             else:
                 promote = False
-                reason = (f"not promoted: macro-F1 {headline(metrics):.4f} < {current}'s {previous['macro_f1']:.4f}; "
-                          f"use --force or `hotline-nlp models promote {name} VERSION`")
+                reason = (
+                    f"not promoted: macro-F1 {headline(metrics):.4f} < {current}'s {previous['macro_f1']:.4f}; "
+                    f"use --force or `hotline-nlp models promote {name} VERSION`"
+                )
         except ValueError as e:  # the current model is broken: replacing it is an improvement
             reason = f"current version {current} is unusable ({e})"
 
@@ -85,9 +112,15 @@ def train(data: LoadResult, *, name: str, models_dir: str | Path | None = None, 
         tagger.save(directory / "tagger")
 
     version, path = store.save(
-        name, write,
-        {"kind": "hierarchical-tagger", "training": training, "labels": labels, "metrics": metrics,
-         "params": tagger.get_params()},
+        name,
+        write,
+        {
+            "kind": "hierarchical-tagger",
+            "training": training,
+            "labels": labels,
+            "metrics": metrics,
+            "params": tagger.get_params(),
+        },
         promote=promote,
     )
     return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes))

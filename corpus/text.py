@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
-
 
 _WS = re.compile(r"\s+")
 # Tokens that carry no topic: punctuation, pure numbers, single latin letters.
@@ -84,10 +83,9 @@ def segmenter():
 def _load_or_build_segmenter():
     import hashlib
 
-    from tokenizers import Tokenizer, normalizers
-
     from hotline_nlp.corpus.embedding_cache import cache_dir
     from hotline_nlp.corpus.unigram import build_project_tokenizer
+    from tokenizers import Tokenizer, normalizers
 
     h = hashlib.sha256(SEGMENTER_FORMAT.encode())
     for p in _segmenter_sources():
@@ -168,8 +166,39 @@ def stopwords() -> frozenset[str]:
 # (只有, 不管), adverbs (尽快), position (以后, 附近), time (当时, 上周), pronouns,
 # numerals and measure words (一下, 多次), prepositions, particles, interjections,
 # status words (含含糊糊).
-FUNCTION_TAGS = frozenset({"c", "d", "ad", "dg", "df", "f", "t", "tg", "r", "rr", "rz", "rg", "m", "mq", "mg",
-                           "q", "p", "u", "ud", "ug", "uj", "ul", "uv", "uz", "y", "e", "o", "z", "zg"})
+FUNCTION_TAGS = frozenset(
+    {
+        "c",
+        "d",
+        "ad",
+        "dg",
+        "df",
+        "f",
+        "t",
+        "tg",
+        "r",
+        "rr",
+        "rz",
+        "rg",
+        "m",
+        "mq",
+        "mg",
+        "q",
+        "p",
+        "u",
+        "ud",
+        "ug",
+        "uj",
+        "ul",
+        "uv",
+        "uz",
+        "y",
+        "e",
+        "o",
+        "z",
+        "zg",
+    }
+)
 
 
 @lru_cache(maxsize=1)
@@ -206,8 +235,12 @@ def content_words(text: str) -> list[str]:
 _OPENERS = [
     re.compile(r"^(尊敬的[^，,。！!]{0,15}?)?(您好|你好|领导好|领导您好)[，,！!。、\s]*"),
     re.compile(r"^尊敬的[^，,。！!]{0,15}[，,：:！!]\s*"),
-    re.compile(r"^(来电)?(市民|来电人|来电市民|诉求人|群众|网友)[^，,。]{0,4}?(来电)?(反映|反应|称|陈述|表示|投诉|举报|咨询|诉求)[：:，,]?"),
-    re.compile(r"^(我|本人)(们)?(想|要|来|现)?(反映|反应|投诉|举报|咨询)(一下|一个|个)?(问题|情况|事情)?[：:，,。]?"),
+    re.compile(
+        r"^(来电)?(市民|来电人|来电市民|诉求人|群众|网友)[^，,。]{0,4}?(来电)?(反映|反应|称|陈述|表示|投诉|举报|咨询|诉求)[：:，,]?"
+    ),
+    re.compile(
+        r"^(我|本人)(们)?(想|要|来|现)?(反映|反应|投诉|举报|咨询)(一下|一个|个)?(问题|情况|事情)?[：:，,。]?"
+    ),
     re.compile(r"^(反映|反应|投诉|举报)[：:，,]?"),
     re.compile(r"^(市民|来电人|来电市民|群众)[^，,。：:]{0,4}?来电[：:，,]"),
     re.compile(r"^(各位)?领导(们)?(好|您好)"),

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from hotline_nlp.corpus.columns import ColumnMap
 from hotline_nlp.corpus.text import clean, join_title_body
 
@@ -64,8 +63,15 @@ def split_path(value: str) -> tuple[str, str]:
     return v, ""
 
 
-def validate_rows(df: pd.DataFrame, rows: list[int], cmap: ColumnMap, *, path: Path,
-                  limits: Limits, require: tuple[str, ...] = ()):
+def validate_rows(
+    df: pd.DataFrame,
+    rows: list[int],
+    cmap: ColumnMap,
+    *,
+    path: Path,
+    limits: Limits,
+    require: tuple[str, ...] = (),
+):
     """Return ``(frame, rejects, notes)``; ``frame`` keeps the index of ``df``."""
     src = cmap.source_for
     rejects: list[dict] = []
@@ -94,8 +100,14 @@ def validate_rows(df: pd.DataFrame, rows: list[int], cmap: ColumnMap, *, path: P
             _reject(rejects, r, ids[i], text_col, "empty complaint text")
             bad[i] = True
         elif len(t) > limits.max_text_chars:
-            _reject(rejects, r, ids[i], text_col,
-                    f"text is {len(t):,} characters (limit {limits.max_text_chars:,})", t)
+            _reject(
+                rejects,
+                r,
+                ids[i],
+                text_col,
+                f"text is {len(t):,} characters (limit {limits.max_text_chars:,})",
+                t,
+            )
             bad[i] = True
 
     if "id" in src:
@@ -143,7 +155,16 @@ def validate_rows(df: pd.DataFrame, rows: list[int], cmap: ColumnMap, *, path: P
                     _reject(rejects, rows[i], ids[i], l2_src, "empty second-level label")
                     bad[i] = True
 
-    for canon in ("district", "unit", "unit_type", "base_unit", "caller", "channel", "handling", "satisfaction"):
+    for canon in (
+        "district",
+        "unit",
+        "unit_type",
+        "base_unit",
+        "caller",
+        "channel",
+        "handling",
+        "satisfaction",
+    ):
         if canon in src:
             out[canon] = df[src[canon]].map(clean)
     for canon in ("closed", "on_time", "revisited"):

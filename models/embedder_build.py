@@ -145,7 +145,9 @@ def tune(
     base = torch.from_numpy(table.copy())
     weight = torch.nn.Parameter(base.clone())
     opt = torch.optim.Adam([weight], lr=lr)
-    y = torch.nn.functional.normalize(torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)), dim=1)
+    y = torch.nn.functional.normalize(
+        torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)), dim=1
+    )
     rows_ok = [i for i, r in enumerate(token_ids) if r]
     rng = np.random.default_rng(seed)
     batch = 256
@@ -170,10 +172,9 @@ def tune(
 
 def build_embedder(output: str | Path, config: BuildConfig | None = None, show_progress: bool = True) -> dict:
     """Build the model directory at ``output`` (atomically); returns the manifest."""
+    from hotline_nlp.corpus.unigram import build_project_tokenizer
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, StaticEmbedding
-
-    from hotline_nlp.corpus.unigram import build_project_tokenizer
 
     cfg = config or BuildConfig()
     t0 = time.time()
@@ -211,8 +212,12 @@ def build_embedder(output: str | Path, config: BuildConfig | None = None, show_p
         if cfg.tune_epochs > 0:
             table = tune(table, ids, target, cfg.tune_epochs, cfg.tune_lr, cfg.tune_l2, cfg.seed)
             table /= np.abs(table).max()
-        tuned_on = {"file": Path(cfg.tune_corpus).name, "texts": len(texts), "align": cfg.align,
-                    "epochs": cfg.tune_epochs}
+        tuned_on = {
+            "file": Path(cfg.tune_corpus).name,
+            "texts": len(texts),
+            "align": cfg.align,
+            "epochs": cfg.tune_epochs,
+        }
         timings["tune_s"] = time.time() - t
 
     output = Path(output)

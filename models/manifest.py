@@ -18,7 +18,16 @@ from pathlib import Path
 
 FORMAT = "hotline-nlp/tagging-model"
 FORMAT_VERSION = 1
-LIBRARIES = ("hotline-nlp", "scikit-learn", "numpy", "scipy", "jieba", "pandas", "sentence-transformers", "torch")
+LIBRARIES = (
+    "hotline-nlp",
+    "scikit-learn",
+    "numpy",
+    "scipy",
+    "jieba",
+    "pandas",
+    "sentence-transformers",
+    "torch",
+)
 
 
 def library_versions() -> dict[str, str]:
@@ -48,8 +57,17 @@ def file_checksums(directory: Path) -> dict[str, str]:
     }
 
 
-def build(directory: Path, *, name: str, version: str, kind: str, training: dict, labels: dict,
-          metrics: dict, params: dict) -> dict:
+def build(
+    directory: Path,
+    *,
+    name: str,
+    version: str,
+    kind: str,
+    training: dict,
+    labels: dict,
+    metrics: dict,
+    params: dict,
+) -> dict:
     """Manifest for the files already written in ``directory``."""
     return {
         "format": FORMAT,
@@ -68,7 +86,9 @@ def build(directory: Path, *, name: str, version: str, kind: str, training: dict
 
 
 def write(directory: Path, manifest: dict) -> None:
-    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    (directory / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
 
 
 def read(directory: Path) -> dict:
@@ -103,7 +123,7 @@ def verify(directory: Path, manifest: dict) -> None:
 def data_fingerprint(texts, labels) -> str:
     """SHA-256 over the training texts and labels, order-independent, so the same
     export re-sorted hashes the same."""
-    rows = sorted(f"{t}\x1f{l}" for t, l in zip(texts, labels))
+    rows = sorted(f"{t}\x1f{lab}" for t, lab in zip(texts, labels))
     h = hashlib.sha256()
     for r in rows:
         h.update(r.encode("utf-8"))

@@ -101,8 +101,13 @@ class ModelStore:
                 try:
                     man = mf.read(d / v)
                     metrics = man.get("metrics", {})
-                    row = {"name": d.name, "version": v, "current": v == current, "created": man.get("created"),
-                           "n_train": man.get("training_data", {}).get("n_rows")}
+                    row = {
+                        "name": d.name,
+                        "version": v,
+                        "current": v == current,
+                        "created": man.get("created"),
+                        "n_train": man.get("training_data", {}).get("n_rows"),
+                    }
                     for level, m in metrics.items():
                         if isinstance(m, dict) and "macro_f1" in m:
                             row[f"{level}_macro_f1"] = m["macro_f1"]
@@ -131,7 +136,9 @@ def resolve(name_or_dir: str | Path, models_dir: str | Path | None = None) -> Pa
         )
     path = store.path_of(name, version or None)
     if not path.is_dir():
-        raise ModelError(f"model {name!r} has no version {version or store.current_version(name)} in {store.root}")
+        raise ModelError(
+            f"model {name!r} has no version {version or store.current_version(name)} in {store.root}"
+        )
     return path
 
 

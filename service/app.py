@@ -13,10 +13,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from hotline_nlp import __version__
 from hotline_nlp.service import errors
 from hotline_nlp.service.limits import BodyLimitMiddleware
@@ -24,6 +20,9 @@ from hotline_nlp.service.model_holder import ModelHolder
 from hotline_nlp.service.routers import classify, complaints, health, hotspots
 from hotline_nlp.service.settings import Settings
 from hotline_nlp.service.store.db import open_store
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger("hotline_nlp.service")
 
@@ -34,7 +33,9 @@ Errors are JSON: `{"error": {"status", "code", "message", "errors": [{"field", "
 """
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, models: ModelHolder | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, models: ModelHolder | None = None
+) -> FastAPI:
     """An app for ``settings``; ``engine``/``models`` may be prepared by the caller
     (``run`` does), otherwise the lifespan opens them."""
     settings.check()
@@ -63,8 +64,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None, models: Mode
     app.add_exception_handler(PoolTimeout, _on_db_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off unless origins are named; outermost, so errors carry the headers too
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["GET", "POST"], allow_headers=["Content-Type", "X-API-Key"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
     for module in (health, classify, complaints, hotspots):
         app.include_router(module.router)
     return app
@@ -72,8 +77,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None, models: Mode
 
 async def _on_db_error(request, exc: DBAPIError):
     log.error("database error on %s %s: %s", request.method, request.url.path, exc)
-    return errors.error_response(503, "the database is unavailable or busy; nothing from this request "
-                                 "was stored; retry later", code="database_unavailable")
+    return errors.error_response(
+        503,
+        "the database is unavailable or busy; nothing from this request was stored; retry later",
+        code="database_unavailable",
+    )
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
@@ -86,5 +94,12 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, log_level
     holder = ModelHolder(settings.model, settings.models_dir, settings.model_check_interval)
     holder.load()
     app = create_app(settings, engine=engine, models=holder)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1, timeout_graceful_shutdown=10,
-                server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=1,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )

@@ -11,14 +11,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
-from sqlalchemy import Engine
-
 from hotline_nlp.service.errors import ServiceError
 from hotline_nlp.service.settings import Settings
+from sqlalchemy import Engine
 
 API_KEY_HEADER = "X-API-Key"
-_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
-                           description="The key from the server's --api-key-file.")
+_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="The key from the server's --api-key-file."
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -51,4 +51,3 @@ def require_api_key(request: Request, key: Annotated[str | None, Security(_key_h
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ModelDep = Annotated[object, Depends(get_model)]
-

@@ -14,15 +14,23 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
-
 from hotline_nlp.service.schemas import UNION_TAGS
+from starlette.exceptions import HTTPException
 
 log = logging.getLogger("hotline_nlp.service")
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-          422: "invalid_input", 503: "unavailable"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    503: "unavailable",
+}
 
 
 class InputError(Exception):
@@ -41,10 +49,19 @@ class ServiceError(Exception):
         self.status, self.message, self.errors, self.code = status, message, errors or [], code
 
 
-def error_response(status: int, message: str, errors: list[dict] | None = None,
-                   code: str | None = None, headers: dict | None = None) -> JSONResponse:
-    body = {"status": status, "code": code or _CODES.get(status, "error"), "message": message,
-            "errors": errors or []}
+def error_response(
+    status: int,
+    message: str,
+    errors: list[dict] | None = None,
+    code: str | None = None,
+    headers: dict | None = None,
+) -> JSONResponse:
+    body = {
+        "status": status,
+        "code": code or _CODES.get(status, "error"),
+        "message": message,
+        "errors": errors or [],
+    }
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -71,7 +88,7 @@ def _validation_message(err: dict) -> str:
     if err.get("type") == "json_invalid":
         return f"body is not valid JSON ({(err.get('ctx') or {}).get('error', 'decode error')} at character {err['loc'][-1]})"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if err.get("type") == "extra_forbidden":
         msg = "unknown field (not part of the API; check the spelling)"
     if err.get("type") == "missing":
@@ -83,11 +100,17 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
     errs = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errs):
         e = next(e for e in errs if e.get("type") == "json_invalid")
-        return error_response(400, _validation_message(e), [{"field": "body", "message": _validation_message(e)}])
+        return error_response(
+            400, _validation_message(e), [{"field": "body", "message": _validation_message(e)}]
+        )
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
-    if request.method in ("POST", "PUT", "PATCH") and has_body and not (ctype == "application/json" or ctype.endswith("+json")) \
-            and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errs):
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and has_body
+        and not (ctype == "application/json" or ctype.endswith("+json"))
+        and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errs)
+    ):
         return error_response(415, "send the body as JSON with Content-Type: application/json")
     details = [{"field": field_name(e.get("loc", ())), "message": _validation_message(e)} for e in errs[:50]]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
@@ -97,7 +120,9 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
 
 
 async def _on_input(request: Request, exc: InputError) -> JSONResponse:
-    return error_response(exc.status, f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}])
+    return error_response(
+        exc.status, f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}]
+    )
 
 
 async def _on_service(request: Request, exc: ServiceError) -> JSONResponse:

@@ -4,19 +4,22 @@ size and text length. They raise ``InputError`` naming the field as the client w
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
-
 from hotline_nlp.corpus.text import join_title_body
 from hotline_nlp.service.errors import InputError, error_response
 from hotline_nlp.service.settings import Settings
+from starlette.exceptions import HTTPException
 
 
 def batch_items(payload, batch_type, settings: Settings) -> tuple[list, bool]:
     """``(items, is_batch)``; a batch over ``max_batch`` is a 413."""
     if isinstance(payload, batch_type):
         if len(payload.items) > settings.max_batch:
-            raise InputError("items", f"{len(payload.items)} items in one request; the limit is "
-                             f"{settings.max_batch}: split the batch", status=413)
+            raise InputError(
+                "items",
+                f"{len(payload.items)} items in one request; the limit is "
+                f"{settings.max_batch}: split the batch",
+                status=413,
+            )
         return list(payload.items), True
     return [payload], False
 
@@ -29,8 +32,10 @@ def texts_of(items, settings: Settings, is_batch: bool) -> list[str]:
         if not text:
             raise InputError(_field(i, item, is_batch), "complaint text is empty after removing whitespace")
         if len(text) > settings.max_text_chars:
-            raise InputError(_field(i, item, is_batch), f"text is {len(text):,} characters; the limit is "
-                             f"{settings.max_text_chars:,}")
+            raise InputError(
+                _field(i, item, is_batch),
+                f"text is {len(text):,} characters; the limit is {settings.max_text_chars:,}",
+            )
         out.append(text)
     return out
 
@@ -61,8 +66,11 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = error_response(413, f"request body is too large (limit {self.max_bytes:,} bytes); "
-                                      "send fewer complaints per request")
+            response = error_response(
+                413,
+                f"request body is too large (limit {self.max_bytes:,} bytes); "
+                "send fewer complaints per request",
+            )
             await response(scope, receive, send)
             return
         total = 0

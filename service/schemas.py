@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal, Union
-
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from typing import Annotated, Any, Literal
 
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, ID_MAX, LABEL_MAX, META_MAX
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 CHINA_TZ = timezone(timedelta(hours=8))
-_ID = re.compile(r"^[^\s/\\]{1,%d}$" % ID_MAX)
+_ID = re.compile(rf"^[^\s/\\]{{1,{ID_MAX}}}$")
 # A hard ceiling on any one string, far above the configurable text limit, so a
 # pathological value is refused before any work is done on it.
 HARD_TEXT_MAX = 200_000
@@ -37,12 +36,16 @@ def parse_local_datetime(value: Any, field: str = "created_at") -> datetime:
     A value with an offset (``Z``, ``+00:00``) is converted to UTC+8; a naive one
     is taken as already local, as in the exports."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be an ISO 8601 string such as 2024-05-13T09:30:00, not {type(value).__name__}")
+        raise ValueError(
+            f"{field} must be an ISO 8601 string such as 2024-05-13T09:30:00, not {type(value).__name__}"
+        )
     s = value.strip()
     try:
         dt = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
     except ValueError:
-        raise ValueError(f"{field} {value!r} is not an ISO 8601 date or date-time (e.g. 2024-05-13 or 2024-05-13T09:30:00)") from None
+        raise ValueError(
+            f"{field} {value!r} is not an ISO 8601 date or date-time (e.g. 2024-05-13 or 2024-05-13T09:30:00)"
+        ) from None
     if dt.tzinfo is not None:
         dt = dt.astimezone(CHINA_TZ).replace(tzinfo=None)
     if not 1990 <= dt.year <= 2100:
@@ -53,8 +56,10 @@ def parse_local_datetime(value: Any, field: str = "created_at") -> datetime:
 Text = Annotated[str | None, Field(default=None, max_length=HARD_TEXT_MAX)]
 Meta = Annotated[str | None, Field(default=None, max_length=META_MAX)]
 Label = Annotated[str | None, Field(default=None, max_length=LABEL_MAX)]
-Stars = Annotated[float | None, Field(default=None, ge=0, allow_inf_nan=False,
-                                      description="评星 (1-3 stars on most platforms).")]
+Stars = Annotated[
+    float | None,
+    Field(default=None, ge=0, allow_inf_nan=False, description="评星 (1-3 stars on most platforms)."),
+]
 
 
 class _Strict(BaseModel):
@@ -67,8 +72,15 @@ class ComplaintTextIn(_Strict):
     id: str | None = Field(None, description="Your id for the complaint; echoed back.")
     title: Text = None
     body: Text = None
-    text: Annotated[str | None, Field(default=None, max_length=HARD_TEXT_MAX, validate_default=True,
-                                      description="The complaint text (or give title and body).")]
+    text: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=HARD_TEXT_MAX,
+            validate_default=True,
+            description="The complaint text (or give title and body).",
+        ),
+    ]
 
     @field_validator("id")
     @classmethod
@@ -101,7 +113,9 @@ class ComplaintIn(ComplaintTextIn):
     complaint again with them filled in and the stored outcome is updated. A
     null or missing outcome field leaves the stored value as it is."""
 
-    id: str = Field(..., description="The work order's id (诉求编号); a repeat with the same content is a no-op.")
+    id: str = Field(
+        ..., description="The work order's id (诉求编号); a repeat with the same content is a no-op."
+    )
     created_at: datetime = Field(..., description="Acceptance time (受理时间), ISO 8601; naive = UTC+8.")
     district: Meta = None
     unit: Meta = None
@@ -113,8 +127,10 @@ class ComplaintIn(ComplaintTextIn):
     level1: Label = Field(None, description="A human-assigned first-level category, if any.")
     level2: Label = Field(None, description="A human-assigned second-level category, if any.")
     closed: bool | None = Field(None, description="是否办结: true/false (是/否 accepted). Updatable.")
-    satisfaction: Meta = Field(None, description="满意度评价 as the platform writes it: 满意, 基本满意, "
-                                                 "不满意, 未评价 ... Updatable.")
+    satisfaction: Meta = Field(
+        None,
+        description="满意度评价 as the platform writes it: 满意, 基本满意, 不满意, 未评价 ... Updatable.",
+    )
     on_time: bool | None = Field(None, description="是否按时反馈: true/false (是/否 accepted). Updatable.")
     revisited: bool | None = Field(None, description="是否有效回访: true/false (是/否 accepted). Updatable.")
     stars: Stars = None
@@ -152,11 +168,11 @@ class ComplaintBatchIn(_Strict):
 
 
 ClassifyIn = Annotated[
-    Union[Annotated[ComplaintTextIn, Tag("single")], Annotated[ClassifyBatchIn, Tag("batch")]],
+    Annotated[ComplaintTextIn, Tag("single")] | Annotated[ClassifyBatchIn, Tag("batch")],
     Discriminator(_one_or_many),
 ]
 IngestIn = Annotated[
-    Union[Annotated[ComplaintIn, Tag("single")], Annotated[ComplaintBatchIn, Tag("batch")]],
+    Annotated[ComplaintIn, Tag("single")] | Annotated[ComplaintBatchIn, Tag("batch")],
     Discriminator(_one_or_many),
 ]
 UNION_TAGS = ("single", "batch")
@@ -201,7 +217,9 @@ class ComplaintOut(BaseModel):
     text: str
     created_at: datetime
     received_at: datetime
-    updated_at: datetime | None = Field(None, description="when the outcome fields last changed; null if never")
+    updated_at: datetime | None = Field(
+        None, description="when the outcome fields last changed; null if never"
+    )
     district: str | None = None
     unit: str | None = None
     unit_type: str | None = None
@@ -223,8 +241,11 @@ IngestStatus = Literal["created", "updated", "existing"]
 
 
 class ComplaintIngestOut(ComplaintOut):
-    status: IngestStatus = Field(..., description="created: stored now; updated: already stored, its outcome "
-                                 "fields changed now; existing: already stored as sent, nothing changed.")
+    status: IngestStatus = Field(
+        ...,
+        description="created: stored now; updated: already stored, its outcome "
+        "fields changed now; existing: already stored as sent, nothing changed.",
+    )
 
 
 class ComplaintBatchOut(BaseModel):

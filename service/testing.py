@@ -32,14 +32,37 @@ def free_port() -> int:
 class Server:
     """``hotline-nlp serve`` in a subprocess; ``url`` once ``start`` returns."""
 
-    def __init__(self, model: str, db_url: str, *, models_dir: Path | None = None, api_key_file: Path | None = None,
-                 extra: tuple[str, ...] = (), log_path: Path | None = None, env: dict | None = None,
-                 cpus: list[int] | None = None):
+    def __init__(
+        self,
+        model: str,
+        db_url: str,
+        *,
+        models_dir: Path | None = None,
+        api_key_file: Path | None = None,
+        extra: tuple[str, ...] = (),
+        log_path: Path | None = None,
+        env: dict | None = None,
+        cpus: list[int] | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_url = db_url
-        args = [sys.executable, "-m", "hotline_nlp.cli", "serve", "--model", model, "--db", db_url,
-                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        args = [
+            sys.executable,
+            "-m",
+            "hotline_nlp.cli",
+            "serve",
+            "--model",
+            model,
+            "--db",
+            db_url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
         if models_dir:
             args += ["--models-dir", str(models_dir)]
         args += ["--api-key-file", str(api_key_file)] if api_key_file else ["--no-auth"]
@@ -49,16 +72,19 @@ class Server:
         self.cpus = cpus
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         pre = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
-        self.proc = subprocess.Popen(self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     preexec_fn=pre)
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pre
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode} before answering; "
-                                   f"log: {self.log_text()[-2000:]}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode} before answering; "
+                    f"log: {self.log_text()[-2000:]}"
+                )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
                     return self
@@ -66,7 +92,9 @@ class Server:
                 pass
             time.sleep(0.1)
         self.kill()
-        raise RuntimeError(f"server did not answer /healthz within {timeout}s; log: {self.log_text()[-2000:]}")
+        raise RuntimeError(
+            f"server did not answer /healthz within {timeout}s; log: {self.log_text()[-2000:]}"
+        )
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
@@ -88,7 +116,7 @@ class Server:
             self.proc.send_signal(signal.SIGKILL)
         return self.proc.wait(10)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -96,6 +124,7 @@ class Server:
 
 
 # --- PostgreSQL ---------------------------------------------------------------
+
 
 def pg_bin_dir() -> Path | None:
     """Folder with initdb/pg_ctl/postgres, or None when no server is installed."""
@@ -150,10 +179,10 @@ class PgCluster:
         self.user = "hotline"
         self.url = f"postgresql://{self.user}@127.0.0.1:{self.port}/hotline"
 
-    _shared: "PgCluster | None" = None
+    _shared: PgCluster | None = None
 
     @classmethod
-    def shared(cls) -> "PgCluster":
+    def shared(cls) -> PgCluster:
         """One cluster per process (test modules share it); stopped at exit."""
         if cls._shared is None:
             import atexit
@@ -178,19 +207,31 @@ class PgCluster:
         if res.returncode:
             raise RuntimeError(f"{args[0]} failed ({res.returncode}): {res.stderr.strip()[-1000:]}")
 
-    def start(self) -> "PgCluster":
+    def start(self) -> PgCluster:
         self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8")
+        self._run(
+            "initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"
+        )
         self.start_server()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "hotline")
         return self
 
     def start_server(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60",
-                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def stop_server(self, mode: str = "fast") -> None:
         """Stop the server and keep the data (a database outage)."""
@@ -208,18 +249,42 @@ class PgCluster:
 # --- a small labelled corpus --------------------------------------------------
 
 _TOPICS = {
-    ("物业管理", "物业服务"): ["小区物业不作为，楼道垃圾多日无人清理", "物业公司乱收费，停车费上涨没有公示",
-                          "小区电梯经常故障，物业维修不及时", "物业保安不在岗，小区门禁形同虚设"],
-    ("新能源汽车充电设施", "物业阻挠安装充电桩"): ["物业拒绝业主安装新能源汽车充电桩", "申请在自家车位安装充电桩被物业阻挠",
-                                     "物业以安全为由不让安装电动汽车充电桩", "供电公司已同意报装，物业不开具充电桩安装证明"],
-    ("环境保护", "噪音污染"): ["夜间工地施工噪音扰民，影响休息", "楼下烧烤店深夜噪音很大", "广场舞音响声音过大扰民",
-                          "附近工厂机器轰鸣噪音严重"],
-    ("交通运输", "公交服务"): ["公交车班次太少，等车时间过长", "公交司机不按站点停车", "希望增开通往开发区的公交线路",
-                          "公交车到站时间与站牌不符"],
-    ("城乡建设", "道路维修"): ["小区门前道路坑洼不平，雨天积水", "路面塌陷存在安全隐患，请尽快维修", "人行道地砖破损无人修复",
-                          "道路井盖缺失，夜间行人容易跌倒"],
-    ("劳动保障", "拖欠工资"): ["公司拖欠工资三个月不发", "工地包工头拖欠农民工工资", "离职后单位不结清工资",
-                          "饭店老板拖欠员工两个月工资"],
+    ("物业管理", "物业服务"): [
+        "小区物业不作为，楼道垃圾多日无人清理",
+        "物业公司乱收费，停车费上涨没有公示",
+        "小区电梯经常故障，物业维修不及时",
+        "物业保安不在岗，小区门禁形同虚设",
+    ],
+    ("新能源汽车充电设施", "物业阻挠安装充电桩"): [
+        "物业拒绝业主安装新能源汽车充电桩",
+        "申请在自家车位安装充电桩被物业阻挠",
+        "物业以安全为由不让安装电动汽车充电桩",
+        "供电公司已同意报装，物业不开具充电桩安装证明",
+    ],
+    ("环境保护", "噪音污染"): [
+        "夜间工地施工噪音扰民，影响休息",
+        "楼下烧烤店深夜噪音很大",
+        "广场舞音响声音过大扰民",
+        "附近工厂机器轰鸣噪音严重",
+    ],
+    ("交通运输", "公交服务"): [
+        "公交车班次太少，等车时间过长",
+        "公交司机不按站点停车",
+        "希望增开通往开发区的公交线路",
+        "公交车到站时间与站牌不符",
+    ],
+    ("城乡建设", "道路维修"): [
+        "小区门前道路坑洼不平，雨天积水",
+        "路面塌陷存在安全隐患，请尽快维修",
+        "人行道地砖破损无人修复",
+        "道路井盖缺失，夜间行人容易跌倒",
+    ],
+    ("劳动保障", "拖欠工资"): [
+        "公司拖欠工资三个月不发",
+        "工地包工头拖欠农民工工资",
+        "离职后单位不结清工资",
+        "饭店老板拖欠员工两个月工资",
+    ],
 }
 _DISTRICTS = ["兴隆台区", "双台子区", "大洼区", "盘山县"]
 _TAILS = ["，请有关部门尽快处理。", "，希望尽快解决。", "，多次反映未果。", "，请给予答复。", "。"]
@@ -240,9 +305,18 @@ def synthetic_rows(n: int, seed: int = 0, start: str = "2024-01-01", days: int =
         phrase = rng.choice(_TOPICS[(l1, l2)])
         district = rng.choice(_DISTRICTS)
         when = t0 + pd.Timedelta(minutes=rng.randrange(days * 24 * 60))
-        rows.append({"id": f"S{seed}-{i:06d}", "created_at": when.strftime("%Y-%m-%dT%H:%M:%S"),
-                     "title": phrase[:8], "body": f"{district}{phrase}{rng.choice(_TAILS)}",
-                     "level1": l1, "level2": l2, "district": district, "caller": f"1{rng.randrange(10**9, 10**10)}"})
+        rows.append(
+            {
+                "id": f"S{seed}-{i:06d}",
+                "created_at": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                "title": phrase[:8],
+                "body": f"{district}{phrase}{rng.choice(_TAILS)}",
+                "level1": l1,
+                "level2": l2,
+                "district": district,
+                "caller": f"1{rng.randrange(10**9, 10**10)}",
+            }
+        )
     return rows
 
 
@@ -251,8 +325,22 @@ def write_corpus_csv(path: Path, n: int = 240, seed: int = 0) -> Path:
     import pandas as pd
 
     rows = synthetic_rows(n, seed)
-    frame = pd.DataFrame([[r["id"], r["created_at"], r["title"], r["body"], r["level1"], r["level2"],
-                           r["district"], r["caller"]] for r in rows], columns=HEADERS)
+    frame = pd.DataFrame(
+        [
+            [
+                r["id"],
+                r["created_at"],
+                r["title"],
+                r["body"],
+                r["level1"],
+                r["level2"],
+                r["district"],
+                r["caller"],
+            ]
+            for r in rows
+        ],
+        columns=HEADERS,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8")
     return path
@@ -261,16 +349,17 @@ def write_corpus_csv(path: Path, n: int = 240, seed: int = 0) -> Path:
 def ensure_model(models_dir: Path, name: str = "demo", n: int = 240, seed: int = 0) -> Path:
     """Train a small real model once per ``models_dir`` with ``hotline-nlp train`` on
     the synthetic corpus (the tests' session model); returns ``models_dir``."""
-    from typer.testing import CliRunner
-
     from hotline_nlp.cli import app
+    from typer.testing import CliRunner
 
     models_dir = Path(models_dir)
     done = models_dir / f".{name}-trained"
     if done.exists():
         return models_dir
     csv = write_corpus_csv(models_dir.parent / f"{name}-train.csv", n=n, seed=seed)
-    res = CliRunner().invoke(app, ["train", "--data", str(csv), "--name", name, "--models-dir", str(models_dir)])
+    res = CliRunner().invoke(
+        app, ["train", "--data", str(csv), "--name", name, "--models-dir", str(models_dir)]
+    )
     if res.exit_code != 0:
         raise RuntimeError(f"hotline-nlp train failed ({res.exit_code}): {res.output[-2000:]}")
     done.write_text("ok")
@@ -279,14 +368,27 @@ def ensure_model(models_dir: Path, name: str = "demo", n: int = 240, seed: int =
 
 # --- the kill -9 fault drill (tests and benchmarks) ------------------------------
 
+
 def fault_payload(client: int, i: int) -> dict:
     r = synthetic_rows(1, seed=1000 + client * 100_000 + i)[0]
-    return {"id": f"F{client}-{i:07d}", "created_at": r["created_at"], "title": r["title"], "body": r["body"],
-            "district": r["district"]}
+    return {
+        "id": f"F{client}-{i:07d}",
+        "created_at": r["created_at"],
+        "title": r["title"],
+        "body": r["body"],
+        "district": r["district"],
+    }
 
 
-def ingest_until_killed(server: Server, *, clients: int = 4, batch: int = 5, kill_after_acks: int = 200,
-                        max_seconds: float = 20.0, headers: dict | None = None) -> dict:
+def ingest_until_killed(
+    server: Server,
+    *,
+    clients: int = 4,
+    batch: int = 5,
+    kill_after_acks: int = 200,
+    max_seconds: float = 20.0,
+    headers: dict | None = None,
+) -> dict:
     """Concurrent ingest clients record what the server acknowledged (a 2xx);
     the server is SIGKILLed once ``kill_after_acks`` complaints are acknowledged.
 
@@ -336,9 +438,8 @@ def ingest_until_killed(server: Server, *, clients: int = 4, batch: int = 5, kil
 
 def stored_ids(db_url: str) -> list[str]:
     """Every id in the store, read straight from the database (duplicates kept)."""
-    from sqlalchemy import text
-
     from hotline_nlp.service.store.db import make_engine
+    from sqlalchemy import text
 
     engine = make_engine(db_url)
     try:

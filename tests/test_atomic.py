@@ -6,7 +6,6 @@ import os
 import stat
 
 import pytest
-
 from hotline_nlp.corpus.atomic import atomic_path, write_text
 
 

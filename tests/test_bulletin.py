@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from hotline_nlp.bulletin.context import Options
 from hotline_nlp.bulletin.document import Heading, Paragraph
 from hotline_nlp.bulletin.metrics import Weights, load_weights, score
@@ -57,13 +56,20 @@ def test_overview_numbers(report):
     assert f["overview.total_change"].value == pytest.approx((20 - 16) / 16)
     assert f["overview.direct"].value == 4 and f["overview.transferred"].value == 16
     assert f["overview.closed"].value == pytest.approx(14 / 16)  # T04, T12 not closed
-    assert f["overview.satisfied"].value == pytest.approx(11 / 14)  # T05, T12 not evaluated; T04, T09, T15 不满意
+    assert f["overview.satisfied"].value == pytest.approx(
+        11 / 14
+    )  # T05, T12 not evaluated; T04, T09, T15 不满意
     assert f["overview.on_time"].value == pytest.approx(14 / 16)  # T05, T12 late
     assert f["overview.revisited"].value == pytest.approx(13 / 16)  # T03, T09, T12
     assert f["overview.stars"].value == pytest.approx(34 / 14)  # 14 rated, stars sum 34
     lead = report.blocks[0].text
-    assert lead.startswith("2024 年上半年，测试市 12345 政务服务便民热线平台共受理各类诉求 20 件（同比增长 25.00%）")
-    assert "平台直接答复 4 件，转办 16 件，办结率 87.50%，满意率 78.57%，按时反馈率 87.50%，有效回访率 81.25%" in lead
+    assert lead.startswith(
+        "2024 年上半年，测试市 12345 政务服务便民热线平台共受理各类诉求 20 件（同比增长 25.00%）"
+    )
+    assert (
+        "平台直接答复 4 件，转办 16 件，办结率 87.50%，满意率 78.57%，按时反馈率 87.50%，有效回访率 81.25%"
+        in lead
+    )
     assert "得星平均分 2.43" in lead
     # each rate is defined once
     defs = text_of(report)
@@ -72,8 +78,15 @@ def test_overview_numbers(report):
 
 def test_report_layout(report):
     headings = [b.text for b in report.blocks if isinstance(b, Heading)]
-    assert headings == ["一、总体情况", "（一）各地区办理情况", "（二）市直部门办理情况", "（三）其他单位办理情况",
-                        "（四）热点诉求分析", "二、“评优评差”情况", "说明"]
+    assert headings == [
+        "一、总体情况",
+        "（一）各地区办理情况",
+        "（二）市直部门办理情况",
+        "（三）其他单位办理情况",
+        "（四）热点诉求分析",
+        "二、“评优评差”情况",
+        "说明",
+    ]
     assert report.title.title == "关于测试市 12345 政务服务便民热线平台上半年诉求办理情况的通报"
     assert any("--no-emerging" in o for o in report.omitted)
 
@@ -89,14 +102,35 @@ def test_figures_trace_to_ids(report):
 
 def test_unit_tables(report):
     rows, t = table(report, "县区办理情况")
-    assert t.columns == ["序号", "受理单位", "交办总量", "得星平均分", "办结率", "满意率", "按时反馈率", "有效回访率", "综评分"]
+    assert t.columns == [
+        "序号",
+        "受理单位",
+        "交办总量",
+        "得星平均分",
+        "办结率",
+        "满意率",
+        "按时反馈率",
+        "有效回访率",
+        "综评分",
+    ]
     xl = rows["兴隆台区"]  # T01-T06
-    assert (xl["交办总量"], xl["得星平均分"], xl["办结率"], xl["满意率"], xl["按时反馈率"], xl["有效回访率"]) == \
-        ("6", "2.40", "83.33%", "80.00%", "83.33%", "83.33%")
+    assert (
+        xl["交办总量"],
+        xl["得星平均分"],
+        xl["办结率"],
+        xl["满意率"],
+        xl["按时反馈率"],
+        xl["有效回访率"],
+    ) == ("6", "2.40", "83.33%", "80.00%", "83.33%", "83.33%")
     # 100 x (.25*5/6 + .30*.8 + .15*5/6 + .10*5/6 + .20*(2.4-1)/2)
     assert xl["综评分"] == "79.67"
     dw = rows["大洼区"]  # T07-T09
-    assert (dw["交办总量"], dw["满意率"], dw["有效回访率"], dw["综评分"]) == ("3", "66.67%", "66.67%", "76.67")
+    assert (dw["交办总量"], dw["满意率"], dw["有效回访率"], dw["综评分"]) == (
+        "3",
+        "66.67%",
+        "66.67%",
+        "76.67",
+    )
     assert [r[1] for r in t.rows] == ["兴隆台区", "大洼区"]  # ranked by 综评分
     rows, _ = table(report, "市直部门办理情况")
     assert rows["市公安局"]["满意率"] == "100.00%" and rows["市公安局"]["综评分"] == "83.33"
@@ -116,9 +150,14 @@ def test_hot_categories(report):
     assert "hot.交通出行.change" not in f  # no 交通出行 in 2023H1: no change printed
     text = text_of(report)
     assert "群众反映高频问题主要集中在物业管理、供热、市容市貌、交通出行等方面。" in text
-    assert ("1. 物业管理类诉求占比较大。同比增长 75.00%，占转办诉求总量的 43.75%，"
-            "主要集中在物业服务管理（占比 71.43%）方面。如：市民反映") in text
-    assert "2. 供热类诉求有所下降。同比下降 20.00%，占转办诉求总量的 25.00%，主要集中在供热质量（占比 75.00%）方面" in text
+    assert (
+        "1. 物业管理类诉求占比较大。同比增长 75.00%，占转办诉求总量的 43.75%，"
+        "主要集中在物业服务管理（占比 71.43%）方面。如：市民反映"
+    ) in text
+    assert (
+        "2. 供热类诉求有所下降。同比下降 20.00%，占转办诉求总量的 25.00%，主要集中在供热质量（占比 75.00%）方面"
+        in text
+    )
     assert "3. 市容市貌类诉求较为突出。同比增长 50.00%" in text
     assert "4. 交通出行类诉求关注度较高。占转办诉求总量的 12.50%" in text
     # the phone number in T04 is never quoted, every example names its id
@@ -161,7 +200,9 @@ def test_compare_previous(frame):
 def test_missing_columns_are_omitted_not_invented(tmp_path, frame):
     raw = pd.read_csv(DATA, dtype=str, keep_default_na=False)
     path = tmp_path / "thin.csv"
-    raw.drop(columns=["满意度评价", "评星", "单位类型", "承办单位", "基层承办单位", "一级分类", "二级分类"]).to_csv(path, index=False)
+    raw.drop(
+        columns=["满意度评价", "评星", "单位类型", "承办单位", "基层承办单位", "一级分类", "二级分类"]
+    ).to_csv(path, index=False)
     rep = build_report(load_complaints(path).frame, "2024H1", opts())
     text = text_of(rep)
     assert "满意率" not in rep.blocks[0].text and "得星" not in rep.blocks[0].text
@@ -169,8 +210,12 @@ def test_missing_columns_are_omitted_not_invented(tmp_path, frame):
     assert not rep.tables() and not rep.images()
     headings = [b.text for b in rep.blocks if isinstance(b, Heading)]
     assert not any("热点诉求" in h or "办理情况" in h or "评优评差" in h for h in headings)
-    for needle in ("满意率、得星平均分：数据无对应列", "各地区、各部门办理情况：数据无“承办单位”列",
-                   "热点诉求分析：数据无分类列", "“评优评差”情况：数据无承办单位列"):
+    for needle in (
+        "满意率、得星平均分：数据无对应列",
+        "各地区、各部门办理情况：数据无“承办单位”列",
+        "热点诉求分析：数据无分类列",
+        "“评优评差”情况：数据无承办单位列",
+    ):
         assert any(needle in o for o in rep.omitted), needle
         assert needle in text  # and the report says so in its 说明
 
@@ -193,7 +238,9 @@ def test_no_handling_column(tmp_path):
 
 
 def test_weights(tmp_path):
-    assert score({"closed": 1.0, "satisfied": 0.5}, None, Weights()) == pytest.approx(100 * (0.25 + 0.15) / 0.55)
+    assert score({"closed": 1.0, "satisfied": 0.5}, None, Weights()) == pytest.approx(
+        100 * (0.25 + 0.15) / 0.55
+    )
     p = tmp_path / "w.json"
     p.write_text(json.dumps({"closed": 1, "satisfied": 0, "on_time": 0, "revisited": 0, "stars": 0}))
     w = load_weights(p)
@@ -233,7 +280,9 @@ def test_emerging_issues_section():
     enough for the engine to take seconds (charger complaints rising from July 2024,
     供水 as background). What the engine finds is tested with the engine."""
     frame = load_complaints(DEMO).frame
-    frame = frame.loc[(frame["created_at"] >= "2024-05-01") & frame["level1"].isin(["新能源汽车充电设施", "供水"])]
+    frame = frame.loc[
+        (frame["created_at"] >= "2024-05-01") & frame["level1"].isin(["新能源汽车充电设施", "供水"])
+    ]
     rep = build_report(frame, "2024Q3", Options(emerging={"history_weeks": 12, "embedder": "none"}))
     headings = [b.text for b in rep.blocks if isinstance(b, Heading)]
     assert "二、难点问题" in headings

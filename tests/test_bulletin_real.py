@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from hotline_nlp.bulletin.context import Options
 from hotline_nlp.bulletin.document import Paragraph
 from hotline_nlp.bulletin.report import build_report
@@ -25,8 +24,12 @@ def test_real_messages_report():
     total = rep.figures["overview.total"].value
     assert total == int(((frame["created_at"] >= "2019-01-01") & (frame["created_at"] < "2020-01-01")).sum())
     assert any("承办单位" in o for o in rep.omitted)  # message boards have no handling units
-    quotes = [q for b in rep.blocks if isinstance(b, Paragraph)
-              for q in re.findall(r"市民反映[^；]*?（诉求编号：[^）]+）", b.text)]
+    quotes = [
+        q
+        for b in rep.blocks
+        if isinstance(b, Paragraph)
+        for q in re.findall(r"市民反映[^；]*?（诉求编号：[^）]+）", b.text)
+    ]
     assert len(quotes) >= 8
     for q in quotes:
         body = q.split("（诉求编号")[0]

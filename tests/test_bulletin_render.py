@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from typer.testing import CliRunner
-
 from hotline_nlp.bulletin.context import Options
 from hotline_nlp.bulletin.report import build_report, write_report
 from hotline_nlp.cli import app
 from hotline_nlp.corpus.loaders import load_complaints
+from typer.testing import CliRunner
 
 DATA = Path(__file__).parent / "data" / "bulletin_small.csv"
 
@@ -26,9 +25,18 @@ DATA = Path(__file__).parent / "data" / "bulletin_small.csv"
 @pytest.fixture(scope="module")
 def report():
     frame = load_complaints(DATA).frame
-    return build_report(frame, "2024H1", Options(min_volume=3, city="测试市", issuer="测试市数据局",
-                                                 issue="2024 年第 5 期", date="2024年7月18日",
-                                                 run_emerging=False))
+    return build_report(
+        frame,
+        "2024H1",
+        Options(
+            min_volume=3,
+            city="测试市",
+            issuer="测试市数据局",
+            issue="2024 年第 5 期",
+            date="2024年7月18日",
+            run_emerging=False,
+        ),
+    )
 
 
 def test_docx_has_masthead_tables_and_chart(report, tmp_path):
@@ -38,7 +46,13 @@ def test_docx_has_masthead_tables_and_chart(report, tmp_path):
     doc = Document(str(out))
     texts = [p.text for p in doc.paragraphs]
     assert texts[:3] == ["测试市 12345 政务服务便民热线平台", "专 报", "测试市数据局\t2024 年第 5 期"]
-    for heading in ("一、总体情况", "（一）各地区办理情况", "（四）热点诉求分析", "二、“评优评差”情况", "热点诉求趋势图"):
+    for heading in (
+        "一、总体情况",
+        "（一）各地区办理情况",
+        "（四）热点诉求分析",
+        "二、“评优评差”情况",
+        "热点诉求趋势图",
+    ):
         assert heading in texts
     assert "注：交办量 3 件以上。" in texts
     assert len(doc.tables) == len(report.tables()) == 5
@@ -50,16 +64,34 @@ def test_docx_has_masthead_tables_and_chart(report, tmp_path):
     assert doc.part.related_parts[blip].blob[:4] == b"\x89PNG"
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftoppm")),
-                    reason="LibreOffice (soffice) and poppler (pdftoppm) are needed to render the DOCX")
+@pytest.mark.skipif(
+    not (shutil.which("soffice") and shutil.which("pdftoppm")),
+    reason="LibreOffice (soffice) and poppler (pdftoppm) are needed to render the DOCX",
+)
 def test_docx_renders_to_pdf_and_png(report, tmp_path):
     out = write_report(report, tmp_path / "r.docx")[0]
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(out)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = tmp_path / "r.pdf"
     assert pdf.stat().st_size > 10_000
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
     png = next(tmp_path.glob("page*.png"))
     import numpy as np
     from PIL import Image
@@ -114,8 +146,23 @@ def test_json_and_appendix_list_every_figure(report, tmp_path):
 def test_cli_report(tmp_path):
     runner = CliRunner()
     out = tmp_path / "r.docx"
-    res = runner.invoke(app, ["report", "--input", str(DATA), "--period", "2024H1", "--output", str(out),
-                              "--city", "测试市", "--min-volume", "3", "--no-emerging"])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--input",
+            str(DATA),
+            "--period",
+            "2024H1",
+            "--output",
+            str(out),
+            "--city",
+            "测试市",
+            "--min-volume",
+            "3",
+            "--no-emerging",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert out.exists() and (tmp_path / "r.figures.csv").exists()
     res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024Q1", "-f", "json", "--no-emerging"])
@@ -129,8 +176,21 @@ def test_cli_report(tmp_path):
     res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-o", str(tmp_path / "r.txt")])
     assert res.exit_code == 2 and "cannot tell the report format" in res.output
     # several formats from one run
-    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "--no-emerging",
-                              "-o", str(tmp_path / "m.md"), "-o", str(tmp_path / "h.html")])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "-i",
+            str(DATA),
+            "-p",
+            "2024H1",
+            "--no-emerging",
+            "-o",
+            str(tmp_path / "m.md"),
+            "-o",
+            str(tmp_path / "h.html"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "m.md").exists() and (tmp_path / "h.figures.csv").exists()
 
@@ -145,13 +205,42 @@ def test_cli_report_tags_unlabelled_exports_with_a_model(tmp_path, trained_model
     out = tmp_path / "r.json"
     res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out), "--no-emerging"])
     assert res.exit_code == 0 and "热点诉求分析：数据无分类列" in res.output
-    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out),
-                              "--model", "demo", "--models-dir", str(models_dir), "--no-emerging"])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "-i",
+            str(path),
+            "-p",
+            "2024H1",
+            "-o",
+            str(out),
+            "--model",
+            "demo",
+            "--models-dir",
+            str(models_dir),
+            "--no-emerging",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert any(k.startswith("hot.") for k in (f["key"] for f in data["figures"]))
     notes = [b["text"] for b in data["blocks"] if b["type"] == "paragraph" and b["style"] == "note"]
     assert any("由模型" in n and "自动标注" in n for n in notes)
-    res = runner.invoke(app, ["report", "-i", str(path), "-p", "2024H1", "-o", str(out),
-                              "--model", "nosuch", "--models-dir", str(models_dir)])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "-i",
+            str(path),
+            "-p",
+            "2024H1",
+            "-o",
+            str(out),
+            "--model",
+            "nosuch",
+            "--models-dir",
+            str(models_dir),
+        ],
+    )
     assert res.exit_code == 2

@@ -11,12 +11,11 @@ import time
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 from hotline_nlp.cli import app
 from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.embedding_cache import EmbeddingCache
 from hotline_nlp.topics.vectors import OWNER_FILE, BlockStore, stale_spill_dirs
+from typer.testing import CliRunner
 
 
 @pytest.fixture
@@ -38,8 +37,9 @@ def _spill(root, name, pid=None, age_s=0.0):
 
 
 def test_spill_folders_of_ended_runs_are_stale(cache_root):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     gone = _spill(cache_root, "vectors-dead", pid=int(dead))
     live = _spill(cache_root, "vectors-live", pid=os.getpid())
     old = _spill(cache_root, "vectors-old", age_s=7200)  # no owner, untouched for 2 hours
@@ -60,15 +60,20 @@ def test_cache_info_and_clean(cache_root):
     cache.put_many("old-embedder-v0", ["甲", "乙", "丙"], rng.random((3, 8)))
     cache.put_many("other-v1", ["丁"], rng.random((1, 8)))
     cache.close()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     _spill(cache_root, "vectors-dead", pid=int(dead))
     runner = CliRunner()
 
     res = runner.invoke(app, ["cache", "info", "--format", "json"])
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
-    assert {v: d["entries"] for v, d in info["versions"].items()} == {current: 2, "old-embedder-v0": 3, "other-v1": 1}
+    assert {v: d["entries"] for v, d in info["versions"].items()} == {
+        current: 2,
+        "old-embedder-v0": 3,
+        "other-v1": 1,
+    }
     assert info["versions"]["old-embedder-v0"]["bytes"] == 3 * 8 * 4 and len(info["stale_spill_folders"]) == 1
 
     res = runner.invoke(app, ["cache", "clean", "--version", "nope-v9"])

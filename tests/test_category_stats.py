@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 
 import pytest
-
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.topics.category_stats import category_table, transferred_mask
 
@@ -58,7 +57,10 @@ def test_all_complaints(frame):
     assert wy["previous_count"] == 2 and wy["change_vs_previous"] == pytest.approx(1.0)
     assert wy["last_year_count"] == 5 and wy["change_vs_last_year"] == pytest.approx(-0.2)
     assert wy["complaint_ids"] == ["A1", "A2", "A3", "A4"]
-    assert [(s["category"], s["count"]) for s in wy["subcategories"]] == [("物业服务管理", 3), ("公共区域设施", 1)]
+    assert [(s["category"], s["count"]) for s in wy["subcategories"]] == [
+        ("物业服务管理", 3),
+        ("公共区域设施", 1),
+    ]
     assert wy["subcategories"][0]["share"] == pytest.approx(0.75)
     assert wy["subcategories"][1]["complaint_ids"] == ["A4"]
     gr = _by_cat(rows)["供热"]

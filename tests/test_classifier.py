@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import numpy as np
-import pandas as pd
-import pytest
-from sklearn.base import clone
 
+import numpy as np
+import pytest
 from hotline_nlp.classifier.calibration import expected_calibration_error, fit_temperature, review_threshold
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.corpus.loaders import load_complaints
+from sklearn.base import clone
 
 
 @pytest.fixture(scope="module")

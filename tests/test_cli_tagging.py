@@ -6,9 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
 from hotline_nlp.cli import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -39,8 +38,19 @@ def test_classify_writes_input_rows_plus_predictions(tmp_path, cli_models, demo_
     sample = demo_raw.sample(40, random_state=3)
     sample.to_excel(tmp_path / "week.xlsx", index=False)
     out = tmp_path / "tagged.csv"
-    res = run("classify", "--model", "city", "--models-dir", cli_models, "--input", tmp_path / "week.xlsx",
-              "--output", out, "--top-k", "2")
+    res = run(
+        "classify",
+        "--model",
+        "city",
+        "--models-dir",
+        cli_models,
+        "--input",
+        tmp_path / "week.xlsx",
+        "--output",
+        out,
+        "--top-k",
+        "2",
+    )
     assert res.exit_code == 0, res.output
     tagged = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(tagged.columns[: len(demo_raw.columns)]) == list(demo_raw.columns)
@@ -53,10 +63,24 @@ def test_classify_writes_input_rows_plus_predictions(tmp_path, cli_models, demo_
 
 
 def test_classify_reports_rejects_and_keeps_going(tmp_path, cli_models):
-    df = pd.DataFrame({"诉求编号": ["1", "2", "3"], "诉求内容": ["小区物业不作为", "", "暖气不热室温只有15度"]})
+    df = pd.DataFrame(
+        {"诉求编号": ["1", "2", "3"], "诉求内容": ["小区物业不作为", "", "暖气不热室温只有15度"]}
+    )
     df.to_csv(tmp_path / "in.csv", index=False)
-    res = runner.invoke(app, ["classify", "--model", "city", "--models-dir", str(cli_models),
-                              "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.jsonl")])
+    res = runner.invoke(
+        app,
+        [
+            "classify",
+            "--model",
+            "city",
+            "--models-dir",
+            str(cli_models),
+            "--input",
+            str(tmp_path / "in.csv"),
+            "--output",
+            str(tmp_path / "out.jsonl"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "1 row(s) of in.csv rejected, e.g. row 3 (诉求内容): empty complaint text" in res.stderr
     lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
@@ -66,7 +90,9 @@ def test_classify_reports_rejects_and_keeps_going(tmp_path, cli_models):
 
 
 def test_evaluate_json_contract(tmp_path, cli_models, demo_csv):
-    res = run("evaluate", "--model", "city", "--models-dir", cli_models, "--data", demo_csv, "--format", "json")
+    res = run(
+        "evaluate", "--model", "city", "--models-dir", cli_models, "--data", demo_csv, "--format", "json"
+    )
     assert res.exit_code == 0, res.output
     ev = json.loads(res.stdout)
     for key in ("n", "accuracy", "macro_f1", "level1", "level2"):
@@ -89,16 +115,42 @@ def test_models_list_and_promote(cli_models):
 
 
 def test_bad_inputs_fail_with_one_line_errors(tmp_path, cli_models):
-    res = runner.invoke(app, ["classify", "--model", "nosuch", "--models-dir", str(cli_models),
-                              "--input", "demo", "--output", str(tmp_path / "o.csv")])
+    res = runner.invoke(
+        app,
+        [
+            "classify",
+            "--model",
+            "nosuch",
+            "--models-dir",
+            str(cli_models),
+            "--input",
+            "demo",
+            "--output",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert res.exit_code == 2 and "no model 'nosuch'" in res.stderr and "Traceback" not in res.output
     (tmp_path / "x.csv").write_bytes("诉求内容\n停水\n".encode("utf-16"))
-    res = runner.invoke(app, ["classify", "--model", "city", "--models-dir", str(cli_models),
-                              "--input", str(tmp_path / "x.csv"), "--output", str(tmp_path / "o.csv")])
+    res = runner.invoke(
+        app,
+        [
+            "classify",
+            "--model",
+            "city",
+            "--models-dir",
+            str(cli_models),
+            "--input",
+            str(tmp_path / "x.csv"),
+            "--output",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert res.exit_code == 2 and "x.csv: cannot decode" in res.stderr
     assert not (tmp_path / "o.csv").exists()
-    res = runner.invoke(app, ["train", "--data", str(tmp_path / "x.csv"), "--encoding", "utf-16",
-                              "--models-dir", str(tmp_path)])
+    res = runner.invoke(
+        app,
+        ["train", "--data", str(tmp_path / "x.csv"), "--encoding", "utf-16", "--models-dir", str(tmp_path)],
+    )
     assert res.exit_code == 2 and "no label column" in res.stderr
 
 
@@ -106,8 +158,20 @@ def test_failed_classify_leaves_previous_output_intact(tmp_path, cli_models):
     out = tmp_path / "o.csv"
     out.write_text("previous good output", encoding="utf-8")
     pd.DataFrame({"备注": ["x"]}).to_csv(tmp_path / "bad.csv", index=False)
-    res = runner.invoke(app, ["classify", "--model", "city", "--models-dir", str(cli_models),
-                              "--input", str(tmp_path / "bad.csv"), "--output", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "classify",
+            "--model",
+            "city",
+            "--models-dir",
+            str(cli_models),
+            "--input",
+            str(tmp_path / "bad.csv"),
+            "--output",
+            str(out),
+        ],
+    )
     assert res.exit_code == 2
     assert out.read_text(encoding="utf-8") == "previous good output"
 

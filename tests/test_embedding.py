@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from hotline_nlp.corpus.embedding import (
     DEFAULT_EMBEDDER,
     EmbedderError,
@@ -68,7 +67,11 @@ def test_bundled_model_is_small_and_has_manifest():
 
 def test_default_embedder_api_and_fast_path_matches_sentence_transformers(default):
     assert isinstance(default, StaticEmbedder)
-    assert default.name == DEFAULT_EMBEDDER and default.dim == 256 and default.version.startswith(DEFAULT_EMBEDDER)
+    assert (
+        default.name == DEFAULT_EMBEDDER
+        and default.dim == 256
+        and default.version.startswith(DEFAULT_EMBEDDER)
+    )
     texts = ["物业公司乱收停车费", "供暖温度不达标要求退费", "", "！！！"]
     x = default.encode(texts, cache=False)
     assert x.dtype == np.float32 and x.shape == (4, 256)
@@ -97,8 +100,14 @@ def test_similar_complaints_are_closer_than_unrelated(default, anchor, similar, 
 def test_load_real_sentence_transformers_dir_by_path():
     emb = load_embedder(str(minilm_dir()))
     assert emb.dim == 384 and emb.name == "model"
-    x = emb.encode(["The noise from the construction site is unbearable", "Loud building work at night",
-                    "How do I renew my passport"], cache=False)
+    x = emb.encode(
+        [
+            "The noise from the construction site is unbearable",
+            "Loud building work at night",
+            "How do I renew my passport",
+        ],
+        cache=False,
+    )
     assert x.shape == (3, 384)
     assert cos(x[0], x[1]) > cos(x[0], x[2])
 
@@ -120,7 +129,7 @@ def test_truncated_safetensors_is_an_embedder_error(tmp_path):
     d = tmp_path / "broken"
     shutil.copytree(bundled_dir(), d)
     w = d / "model.safetensors"
-    w.write_bytes(w.read_bytes()[: 1000])
+    w.write_bytes(w.read_bytes()[:1000])
     with pytest.raises(EmbedderError, match="broken") as err:
         load_embedder(str(d))
     assert "corrupt" in str(err.value)
@@ -176,13 +185,15 @@ def test_cache_ignores_other_versions(tmp_path):
 
 
 def test_cli_embed_writes_array_in_row_order(tmp_path):
+    from hotline_nlp.cli import app
     from typer.testing import CliRunner
 
-    from hotline_nlp.cli import app
-
     src = tmp_path / "week.csv"
-    rows = [["W1", "小区噪音扰民", "晚上施工噪音太大"], ["W2", "物业乱收费", "物业公司乱收停车费"],
-            ["W3", "暖气不热", "室温只有十五度"]]
+    rows = [
+        ["W1", "小区噪音扰民", "晚上施工噪音太大"],
+        ["W2", "物业乱收费", "物业公司乱收停车费"],
+        ["W3", "暖气不热", "室温只有十五度"],
+    ]
     with src.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["工单号", "标题", "诉求内容"], *rows])
     out = tmp_path / "out" / "week.npy"
@@ -192,18 +203,31 @@ def test_cli_embed_writes_array_in_row_order(tmp_path):
     assert x.shape == (3, 256) and x.dtype == np.float32
     direct = load_embedder().encode(["小区噪音扰民。晚上施工噪音太大"], cache=False)[0]
     assert cos(x[0], direct) > 0.999
-    assert (out.parent / "week.rows.csv").read_text(encoding="utf-8").splitlines()[1:] == ["2,W1", "3,W2", "4,W3"]
+    assert (out.parent / "week.rows.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "2,W1",
+        "3,W2",
+        "4,W3",
+    ]
 
 
 def test_cli_embed_missing_model_is_a_clean_error(tmp_path):
-    from typer.testing import CliRunner
-
     from hotline_nlp.cli import app
+    from typer.testing import CliRunner
 
     src = tmp_path / "a.csv"
     src.write_text("诉求内容\n路灯坏了\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["embed", "--input", str(src), "--output", str(tmp_path / "o.npy"),
-                                   "--embedder", str(tmp_path / "nope")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "embed",
+            "--input",
+            str(src),
+            "--output",
+            str(tmp_path / "o.npy"),
+            "--embedder",
+            str(tmp_path / "nope"),
+        ],
+    )
     assert res.exit_code == 2
     assert "nope" in res.output and "Traceback" not in res.output
 

@@ -6,18 +6,35 @@ import json
 
 import pandas as pd
 import pytest
-
 from hotline_nlp.corpus.columns import map_columns, parse_overrides
 from hotline_nlp.corpus.loaders import DataError, load_complaints
 from hotline_nlp.corpus.text import clean, join_title_body, segment
 
 ROWS = [
-    {"诉求编号": "7600001", "受理时间": "2024-05-13 09:12:00", "诉求标题": "暖气不热",
-     "诉求内容": "\n\t\t  市民反映兴隆台区泰祥小区室温16度不达标。\n\t", "一级分类": "供热", "二级分类": "供热质量"},
-    {"诉求编号": "7600002", "受理时间": "2024/05/14 10:00", "诉求标题": "",
-     "诉求内容": "物业拒绝业主安装新能源汽车充电桩", "一级分类": "新能源汽车充电设施", "二级分类": "物业阻挠安装充电桩"},
-    {"诉求编号": "7600003", "受理时间": "2024-05-15", "诉求标题": "出租车拒载",
-     "诉求内容": "在万达广场打车司机拒载", "一级分类": "出租车（网约车）", "二级分类": "司乘服务"},
+    {
+        "诉求编号": "7600001",
+        "受理时间": "2024-05-13 09:12:00",
+        "诉求标题": "暖气不热",
+        "诉求内容": "\n\t\t  市民反映兴隆台区泰祥小区室温16度不达标。\n\t",
+        "一级分类": "供热",
+        "二级分类": "供热质量",
+    },
+    {
+        "诉求编号": "7600002",
+        "受理时间": "2024/05/14 10:00",
+        "诉求标题": "",
+        "诉求内容": "物业拒绝业主安装新能源汽车充电桩",
+        "一级分类": "新能源汽车充电设施",
+        "二级分类": "物业阻挠安装充电桩",
+    },
+    {
+        "诉求编号": "7600003",
+        "受理时间": "2024-05-15",
+        "诉求标题": "出租车拒载",
+        "诉求内容": "在万达广场打车司机拒载",
+        "一级分类": "出租车（网约车）",
+        "二级分类": "司乘服务",
+    },
 ]
 
 
@@ -25,22 +42,27 @@ def frame(rows=ROWS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("suffix,writer", [
-    (".csv", lambda df, p: df.to_csv(p, index=False, encoding="utf-8")),
-    (".gbk.csv", lambda df, p: df.to_csv(p, index=False, encoding="gbk")),
-    (".gb18030.csv", lambda df, p: df.to_csv(p, index=False, encoding="gb18030")),
-    (".bom.csv", lambda df, p: df.to_csv(p, index=False, encoding="utf-8-sig")),
-    (".xlsx", lambda df, p: df.to_excel(p, index=False)),
-    (".jsonl", lambda df, p: df.to_json(p, orient="records", lines=True, force_ascii=False)),
-    (".parquet", lambda df, p: df.to_parquet(p, index=False)),
-])
+@pytest.mark.parametrize(
+    "suffix,writer",
+    [
+        (".csv", lambda df, p: df.to_csv(p, index=False, encoding="utf-8")),
+        (".gbk.csv", lambda df, p: df.to_csv(p, index=False, encoding="gbk")),
+        (".gb18030.csv", lambda df, p: df.to_csv(p, index=False, encoding="gb18030")),
+        (".bom.csv", lambda df, p: df.to_csv(p, index=False, encoding="utf-8-sig")),
+        (".xlsx", lambda df, p: df.to_excel(p, index=False)),
+        (".jsonl", lambda df, p: df.to_json(p, orient="records", lines=True, force_ascii=False)),
+        (".parquet", lambda df, p: df.to_parquet(p, index=False)),
+    ],
+)
 def test_each_format_and_encoding_loads_the_same_rows(tmp_path, suffix, writer):
     path = tmp_path / f"export{suffix}"
     writer(frame(), path)
     res = load_complaints(path)
     f = res.frame
     assert list(f["id"]) == ["7600001", "7600002", "7600003"]
-    assert f["text"].iloc[0] == "暖气不热。市民反映兴隆台区泰祥小区室温16度不达标。"  # title joined, padding gone
+    assert (
+        f["text"].iloc[0] == "暖气不热。市民反映兴隆台区泰祥小区室温16度不达标。"
+    )  # title joined, padding gone
     assert f["text"].iloc[1] == "物业拒绝业主安装新能源汽车充电桩"  # no title: body alone
     assert f["level1"].iloc[2] == "出租车（网约车）"
     assert f["created_at"].iloc[1] == pd.Timestamp("2024-05-14 10:00")
@@ -50,9 +72,15 @@ def test_each_format_and_encoding_loads_the_same_rows(tmp_path, suffix, writer):
 
 
 def test_english_headers_and_category_path_are_mapped(tmp_path):
-    df = pd.DataFrame({"ID": ["a1", "a2"], "Title": ["噪音", ""], "Text": ["工地夜间施工", "公交车不按站停"],
-                       "created_at": ["2024-01-01", "2024-01-02"],
-                       "category": ["环境保护 > 噪音污染", "公交 > 公交服务"]})
+    df = pd.DataFrame(
+        {
+            "ID": ["a1", "a2"],
+            "Title": ["噪音", ""],
+            "Text": ["工地夜间施工", "公交车不按站停"],
+            "created_at": ["2024-01-01", "2024-01-02"],
+            "category": ["环境保护 > 噪音污染", "公交 > 公交服务"],
+        }
+    )
     df.to_csv(tmp_path / "e.csv", index=False)
     f = load_complaints(tmp_path / "e.csv").frame
     assert list(f["level1"]) == ["环境保护", "公交"]
@@ -61,9 +89,17 @@ def test_english_headers_and_category_path_are_mapped(tmp_path):
 
 
 def test_zhwz_style_headers_map(tmp_path):
-    df = pd.DataFrame({"留言编号": ["1"], "留言用户": ["A1"], "留言主题": ["K8县路灯不亮"],
-                       "留言时间": ["2017/10/14 14:25:14"], "留言详情": ["\n\t\t\t路灯坏了一个月\n\t"],
-                       "一级分类": ["城乡建设"], "点赞数": ["3"]})
+    df = pd.DataFrame(
+        {
+            "留言编号": ["1"],
+            "留言用户": ["A1"],
+            "留言主题": ["K8县路灯不亮"],
+            "留言时间": ["2017/10/14 14:25:14"],
+            "留言详情": ["\n\t\t\t路灯坏了一个月\n\t"],
+            "一级分类": ["城乡建设"],
+            "点赞数": ["3"],
+        }
+    )
     df.to_csv(tmp_path / "z.csv", index=False)
     f = load_complaints(tmp_path / "z.csv").frame
     assert f["text"].iloc[0] == "K8县路灯不亮。路灯坏了一个月"
@@ -94,11 +130,11 @@ def test_missing_required_columns_name_the_file(tmp_path):
 
 def test_every_row_problem_is_a_reject_naming_row_and_column(tmp_path):
     rows = [dict(r) for r in ROWS] + [
-        {**ROWS[0], "诉求编号": "7600004", "诉求标题": "", "诉求内容": "  \n\t "},            # empty text
-        {**ROWS[0], "诉求编号": "7600005", "受理时间": "2024-13-45"},                          # bad date
-        {**ROWS[0], "诉求编号": "7600001"},                                                    # duplicate id
-        {**ROWS[0], "诉求编号": "7600006", "诉求内容": "很长" * 20_000},                       # huge text
-        {**ROWS[0], "诉求编号": "7600007", "一级分类": ""},                                    # empty label
+        {**ROWS[0], "诉求编号": "7600004", "诉求标题": "", "诉求内容": "  \n\t "},  # empty text
+        {**ROWS[0], "诉求编号": "7600005", "受理时间": "2024-13-45"},  # bad date
+        {**ROWS[0], "诉求编号": "7600001"},  # duplicate id
+        {**ROWS[0], "诉求编号": "7600006", "诉求内容": "很长" * 20_000},  # huge text
+        {**ROWS[0], "诉求编号": "7600007", "一级分类": ""},  # empty label
     ]
     path = tmp_path / "bad.csv"
     frame(rows).to_csv(path, index=False)
@@ -149,8 +185,12 @@ def test_corrupt_and_missing_files(tmp_path):
 
 
 def test_bad_jsonl_lines_are_rejects_with_line_numbers(tmp_path):
-    lines = [json.dumps({"id": "1", "text": "停水"}, ensure_ascii=False), "{not json", "[1, 2]",
-             json.dumps({"id": "2", "text": "停电"}, ensure_ascii=False)]
+    lines = [
+        json.dumps({"id": "1", "text": "停水"}, ensure_ascii=False),
+        "{not json",
+        "[1, 2]",
+        json.dumps({"id": "2", "text": "停电"}, ensure_ascii=False),
+    ]
     (tmp_path / "x.jsonl").write_text("\n".join(lines), encoding="utf-8")
     res = load_complaints(tmp_path / "x.jsonl")
     assert list(res.frame["id"]) == ["1", "2"] and list(res.frame["row"]) == [1, 4]
@@ -183,9 +223,12 @@ def test_fast_segmenter_matches_jieba_on_chinese():
 
     from hotline_nlp.corpus.text import tokenizer
 
-    texts = ["市民反映兴隆台区水木清华小区物业不允许业主车辆临时进入园区，搬运重物不便",
-             "在万达广场3楼一笼升小笼灌汤包馆办理储值卡，现商家停止经营，无法退款",
-             "物业公司拒绝出具同意安装新能源汽车充电桩证明", "网约车司机不使用计价器，一口要价"]
+    texts = [
+        "市民反映兴隆台区水木清华小区物业不允许业主车辆临时进入园区，搬运重物不便",
+        "在万达广场3楼一笼升小笼灌汤包馆办理储值卡，现商家停止经营，无法退款",
+        "物业公司拒绝出具同意安装新能源汽车充电桩证明",
+        "网约车司机不使用计价器，一口要价",
+    ]
     han = re.compile(r"[\u4e00-\u9fd5]")
     for t in texts:
         ours = [w for w in segment(t) if han.search(w)]

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from hotline_nlp.classifier.training import train
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.models.store import ModelError, ModelStore, load_model
@@ -66,15 +65,21 @@ def test_corrupt_models_fail_with_a_clear_message(tmp_path, trained_model):
 
 def test_failed_save_leaves_earlier_versions_and_current_intact(tmp_path):
     store = ModelStore(tmp_path)
-    store.save("m", lambda d: (d / "a.txt").write_text("one"),
-               {"kind": "t", "training": {}, "labels": {}, "metrics": {}, "params": {}}, promote=True)
+    store.save(
+        "m",
+        lambda d: (d / "a.txt").write_text("one"),
+        {"kind": "t", "training": {}, "labels": {}, "metrics": {}, "params": {}},
+        promote=True,
+    )
 
     def boom(d):
         (d / "half.txt").write_text("partial")
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        store.save("m", boom, {"kind": "t", "training": {}, "labels": {}, "metrics": {}, "params": {}}, promote=True)
+        store.save(
+            "m", boom, {"kind": "t", "training": {}, "labels": {}, "metrics": {}, "params": {}}, promote=True
+        )
     assert store.versions("m") == ["v1"] and store.current_version("m") == "v1"
     assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".incoming")]
 
@@ -87,7 +92,9 @@ def test_worse_model_is_saved_but_not_promoted_unless_forced(tmp_path, train_csv
     bad = load_complaints(train_csv, require=("labels",))
     rng = np.random.default_rng(0)
     perm = rng.permutation(len(bad.frame))
-    bad.frame = bad.frame.assign(level1=bad.frame["level1"].to_numpy()[perm], level2=bad.frame["level2"].to_numpy()[perm])
+    bad.frame = bad.frame.assign(
+        level1=bad.frame["level1"].to_numpy()[perm], level2=bad.frame["level2"].to_numpy()[perm]
+    )
     r2 = train(bad, name="city", models_dir=tmp_path, params={"cv": 3})
     assert not r2.promoted and "not promoted" in r2.reason
     store = ModelStore(tmp_path)

@@ -12,7 +12,6 @@ import os
 
 import httpx
 import pytest
-
 from hotline_nlp.service.testing import Server, synthetic_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,8 +22,13 @@ KEY = "test-key-0123456789abcdef"
 def server(tmp_path_factory, service_models_dir):
     tmp = tmp_path_factory.mktemp("api")
     (tmp / "key").write_text(KEY + "\n")
-    srv = Server("demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=service_models_dir,
-                 api_key_file=tmp / "key", log_path=tmp / "server.log").start()
+    srv = Server(
+        "demo",
+        f"sqlite:///{tmp / 'data' / 'complaints.db'}",
+        models_dir=service_models_dir,
+        api_key_file=tmp / "key",
+        log_path=tmp / "server.log",
+    ).start()
     yield srv
     srv.stop()
 
@@ -33,9 +37,22 @@ def server(tmp_path_factory, service_models_dir):
 def small_limits(tmp_path_factory, service_models_dir):
     """A second server with tight limits and CORS on for one origin."""
     tmp = tmp_path_factory.mktemp("api-limits")
-    srv = Server("demo", f"sqlite:///{tmp / 'c.db'}", models_dir=service_models_dir, log_path=tmp / "server.log",
-                 extra=("--max-batch", "5", "--max-text-chars", "200", "--max-body-mb", "0.01",
-                        "--cors-origin", "https://ops.example.gov.cn")).start()
+    srv = Server(
+        "demo",
+        f"sqlite:///{tmp / 'c.db'}",
+        models_dir=service_models_dir,
+        log_path=tmp / "server.log",
+        extra=(
+            "--max-batch",
+            "5",
+            "--max-text-chars",
+            "200",
+            "--max-body-mb",
+            "0.01",
+            "--cors-origin",
+            "https://ops.example.gov.cn",
+        ),
+    ).start()
     yield srv
     srv.stop()
 
@@ -70,6 +87,7 @@ def assert_error(res: httpx.Response, status: int, field: str | None = None) -> 
 
 # --- health, docs, auth ---------------------------------------------------------
 
+
 def test_health_and_readiness(server):
     assert httpx.get(server.url + "/healthz").json()["status"] == "ok"
     ready = httpx.get(server.url + "/readyz").json()
@@ -80,9 +98,15 @@ def test_health_and_readiness(server):
 def test_openapi_documents_every_endpoint(server):
     spec = httpx.get(server.url + "/openapi.json").json()
     paths = spec["paths"]
-    for path, method in [("/v1/classify", "post"), ("/v1/complaints", "post"), ("/v1/complaints", "get"),
-                         ("/v1/complaints/{complaint_id}", "get"), ("/v1/hotspots", "get"),
-                         ("/healthz", "get"), ("/readyz", "get")]:
+    for path, method in [
+        ("/v1/classify", "post"),
+        ("/v1/complaints", "post"),
+        ("/v1/complaints", "get"),
+        ("/v1/complaints/{complaint_id}", "get"),
+        ("/v1/hotspots", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+    ]:
         assert method in paths[path], (path, method)
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
     assert {"ComplaintIn", "ComplaintOut", "TagOut", "ErrorOut"} <= set(spec["components"]["schemas"])
@@ -94,8 +118,12 @@ def test_api_key_is_required(server):
         assert_error(res, 401)
         res = httpx.get(server.url + "/v1/complaints", headers=headers)
         assert_error(res, 401)
-    assert httpx.post(server.url + "/v1/classify", json={"text": "噪音扰民"},
-                      headers={"X-API-Key": KEY}).status_code == 200
+    assert (
+        httpx.post(
+            server.url + "/v1/classify", json={"text": "噪音扰民"}, headers={"X-API-Key": KEY}
+        ).status_code
+        == 200
+    )
 
 
 def test_cors_is_off_by_default_and_on_for_named_origins(server, small_limits):
@@ -109,6 +137,7 @@ def test_cors_is_off_by_default_and_on_for_named_origins(server, small_limits):
 
 
 # --- classify -------------------------------------------------------------------
+
 
 def test_classify_one_and_many_without_storing(api, service_models_dir):
     from hotline_nlp.models.store import load_model
@@ -143,6 +172,7 @@ def test_classify_title_and_body(api):
 
 # --- ingest, fetch, list ----------------------------------------------------------
 
+
 def test_ingest_one_then_fetch_it(api):
     c = complaint(0, seed=11, level1="劳动保障", level2="拖欠工资")
     res = api.post("/v1/complaints", json=c)
@@ -162,7 +192,9 @@ def test_ingest_is_idempotent_by_id(api):
     first = api.post("/v1/complaints", json=c)
     assert first.status_code == 201
     again = api.post("/v1/complaints", json=c)
-    assert again.status_code == 200 and as_stored(again.json()) == as_stored(first.json())  # the stored record
+    assert again.status_code == 200 and as_stored(again.json()) == as_stored(
+        first.json()
+    )  # the stored record
     assert (first.json()["status"], again.json()["status"]) == ("created", "existing")
     clash = api.post("/v1/complaints", json={**c, "body": c["body"] + "（补充：已经第三次反映）"})
     assert_error(clash, 409, "id")
@@ -200,9 +232,16 @@ def test_same_id_twice_in_one_batch(api):
 
 
 def test_list_by_time_and_category(api):
-    items = [complaint(i, seed=16, created_at=f"2023-02-{1 + i % 20:02d}T10:00:00",
-                       level1="城乡建设" if i % 2 else None, level2="道路维修" if i % 2 else None)
-             for i in range(40)]
+    items = [
+        complaint(
+            i,
+            seed=16,
+            created_at=f"2023-02-{1 + i % 20:02d}T10:00:00",
+            level1="城乡建设" if i % 2 else None,
+            level2="道路维修" if i % 2 else None,
+        )
+        for i in range(40)
+    ]
     assert api.post("/v1/complaints", json={"items": items}).status_code == 201
     res = api.get("/v1/complaints", params={"since": "2023-02-01", "until": "2023-02-10"})
     body = res.json()
@@ -210,13 +249,18 @@ def test_list_by_time_and_category(api):
     assert body["total"] == len(expected) and body["next_offset"] is None
     times = [r["created_at"] for r in body["items"]]
     assert times == sorted(times)
-    res = api.get("/v1/complaints", params={"since": "2023-02-01", "until": "2023-02-28",
-                                            "category": "城乡建设 > 道路维修"}).json()
+    res = api.get(
+        "/v1/complaints",
+        params={"since": "2023-02-01", "until": "2023-02-28", "category": "城乡建设 > 道路维修"},
+    ).json()
     assert res["total"] >= 20 and all(r["category"] == "城乡建设 > 道路维修" for r in res["items"])
-    page = api.get("/v1/complaints", params={"since": "2023-02-01", "until": "2023-02-28", "limit": 15}).json()
+    page = api.get(
+        "/v1/complaints", params={"since": "2023-02-01", "until": "2023-02-28", "limit": 15}
+    ).json()
     assert len(page["items"]) == 15 and page["next_offset"] == 15
-    rest = api.get("/v1/complaints", params={"since": "2023-02-01", "until": "2023-02-28", "limit": 100,
-                                             "offset": 15}).json()
+    rest = api.get(
+        "/v1/complaints", params={"since": "2023-02-01", "until": "2023-02-28", "limit": 100, "offset": 15}
+    ).json()
     ids = [r["id"] for r in page["items"] + rest["items"]]
     assert len(ids) == len(set(ids)) == 40
 
@@ -226,6 +270,7 @@ def test_unknown_id_is_404(api):
 
 
 # --- hotspots ---------------------------------------------------------------------
+
 
 def test_hotspots_is_the_engines_json_for_the_stored_week(api, server):
     items = [complaint(i, seed=17, created_at=f"2024-05-{13 + i % 7:02d}T09:00:00") for i in range(60)]
@@ -243,15 +288,19 @@ def test_hotspots_is_the_engines_json_for_the_stored_week(api, server):
     assert body["total"] >= 60
     # the same computation the CLI runs, on the same stored complaints
     import pandas as pd
-
     from hotline_nlp.service.routers.hotspots import HISTORY_DAYS
     from hotline_nlp.service.store import records, repository
     from hotline_nlp.service.store.db import make_engine
 
     engine = make_engine(server.db_url)
     start = pd.Timestamp("2024-05-13")
-    frame = records.to_frame(repository.iter_rows(engine, since=(start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(),
-                                                  until=(start + pd.Timedelta(days=7)).to_pydatetime()))
+    frame = records.to_frame(
+        repository.iter_rows(
+            engine,
+            since=(start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(),
+            until=(start + pd.Timedelta(days=7)).to_pydatetime(),
+        )
+    )
     engine.dispose()
     expected = json.loads(json.dumps(weekly_alert(frame, "2024-W20"), ensure_ascii=False, default=str))
     assert body == expected
@@ -271,9 +320,12 @@ def test_hotspot_cache_recomputes_when_the_window_changes():
         def run():
             calls.append(n)
             return {"n": n}
+
         return run
 
-    threads = [threading.Thread(target=cache.get_or_compute, args=(("2024-W20", 10), compute(10))) for _ in range(5)]
+    threads = [
+        threading.Thread(target=cache.get_or_compute, args=(("2024-W20", 10), compute(10))) for _ in range(5)
+    ]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert calls == [10]
@@ -322,34 +374,55 @@ BAD_INGEST = [
 ]
 
 
-@pytest.mark.parametrize("payload,status,field", BAD_INGEST, ids=[f"ingest-{i}" for i in range(len(BAD_INGEST))])
+@pytest.mark.parametrize(
+    "payload,status,field", BAD_INGEST, ids=[f"ingest-{i}" for i in range(len(BAD_INGEST))]
+)
 def test_bad_ingest_input_is_4xx_naming_the_field(api, payload, status, field):
     assert_error(api.post("/v1/complaints", json=payload), status, field)
     assert api.get("/v1/complaints/BAD-0").status_code == 404  # nothing stored
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({}, "text"), ({"text": None}, "text"), ({"text": 1.5}, "text"), ({"items": [{"text": "a"}, {}]}, "items[1].text"),
-    ({"items": [{"text": "a", "lang": "zh"}]}, "items[0].lang"), ({"text": "a", "top_k": 3}, "top_k"),
-])
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({}, "text"),
+        ({"text": None}, "text"),
+        ({"text": 1.5}, "text"),
+        ({"items": [{"text": "a"}, {}]}, "items[1].text"),
+        ({"items": [{"text": "a", "lang": "zh"}]}, "items[0].lang"),
+        ({"text": "a", "top_k": 3}, "top_k"),
+    ],
+)
 def test_bad_classify_input(api, payload, field):
     assert_error(api.post("/v1/classify", json=payload), 422, field)
 
 
 def test_malformed_json_and_wrong_content_type(api):
-    res = api.post("/v1/complaints", content=b'{"id": "x", "text": ', headers={"Content-Type": "application/json"})
+    res = api.post(
+        "/v1/complaints", content=b'{"id": "x", "text": ', headers={"Content-Type": "application/json"}
+    )
     assert_error(res, 400, "body")
     res = api.post("/v1/classify", content=b"\xff\xfe garbage", headers={"Content-Type": "application/json"})
     assert 400 <= res.status_code < 500 and "Traceback" not in res.text
-    res = api.post("/v1/classify", content=b"text=hello", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    res = api.post(
+        "/v1/classify", content=b"text=hello", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert_error(res, 415)
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"since": "2024-02-30"}, "since"), ({"until": "next week"}, "until"), ({"since": "2024-05-02", "until": "2024-05-01"}, "since"),
-    ({"limit": "ten"}, "limit"), ({"limit": 0}, "limit"), ({"limit": 100_000}, "limit"), ({"offset": -1}, "offset"),
-    ({"top_k": 3}, None),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"since": "2024-02-30"}, "since"),
+        ({"until": "next week"}, "until"),
+        ({"since": "2024-05-02", "until": "2024-05-01"}, "since"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 100_000}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"top_k": 3}, None),
+    ],
+)
 def test_bad_list_queries(api, params, field):
     res = api.get("/v1/complaints", params=params)
     if field is None:  # unknown query parameters are ignored, like most HTTP APIs
@@ -366,12 +439,15 @@ def test_unknown_routes_and_methods(api):
 
 # --- limits ----------------------------------------------------------------------------
 
+
 def test_limits(small_limits):
     url = small_limits.url
     assert_error(httpx.post(url + "/v1/classify", json={"items": [{"text": "噪音"}] * 6}), 413, "items")
     assert httpx.post(url + "/v1/classify", json={"items": [{"text": "噪音"}] * 5}).status_code == 200
     assert_error(httpx.post(url + "/v1/classify", json={"text": "噪" * 201}), 422, "text")
-    assert_error(httpx.post(url + "/v1/complaints", json={**GOOD, "title": "标题", "text": "噪" * 199}), 422, "text")
+    assert_error(
+        httpx.post(url + "/v1/complaints", json={**GOOD, "title": "标题", "text": "噪" * 199}), 422, "text"
+    )
     big = json.dumps({"text": "噪" * 5000}, ensure_ascii=False).encode()  # ~15 kB > 0.01 MiB
     res = httpx.post(url + "/v1/classify", content=big, headers={"Content-Type": "application/json"})
     assert_error(res, 413)

@@ -16,15 +16,14 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from sqlalchemy import MetaData, Table, insert, inspect
-from typer.testing import CliRunner
-
 from hotline_nlp.cli import app
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.db import current_revision, head_revision, make_engine, migrate, open_store
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS
 from hotline_nlp.service.testing import Server, synthetic_rows
+from sqlalchemy import MetaData, Table, insert, inspect
+from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BULLETIN_CSV = Path(__file__).parent / "data" / "bulletin_small.csv"
@@ -34,8 +33,12 @@ DONE = {"closed": True, "satisfaction": "满意", "on_time": True, "revisited": 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, service_models_dir):
     tmp = tmp_path_factory.mktemp("outcomes")
-    srv = Server("demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=service_models_dir,
-                 log_path=tmp / "server.log").start()
+    srv = Server(
+        "demo",
+        f"sqlite:///{tmp / 'data' / 'complaints.db'}",
+        models_dir=service_models_dir,
+        log_path=tmp / "server.log",
+    ).start()
     yield srv
     srv.stop()
 
@@ -56,6 +59,7 @@ def outcome_of(body: dict) -> dict:
 
 
 # --- the API ------------------------------------------------------------------------
+
 
 def test_ingest_with_outcome_then_fetch_it(api):
     c = complaint(0, closed="是", satisfaction="满意", on_time=True, revisited="否", stars=3)
@@ -78,8 +82,13 @@ def test_outcome_posted_later_updates_the_stored_complaint(api):
     later = api.post("/v1/complaints", json={**c, **DONE})  # closed and rated weeks later
     assert later.status_code == 200, later.text
     assert later.json()["status"] == "updated" and outcome_of(later.json()) == DONE
-    assert later.json()["tags"] == first.json()["tags"] and later.json()["received_at"] == first.json()["received_at"]
-    assert later.json()["updated_at"] is not None and later.json()["updated_at"] >= first.json()["received_at"]
+    assert (
+        later.json()["tags"] == first.json()["tags"]
+        and later.json()["received_at"] == first.json()["received_at"]
+    )
+    assert (
+        later.json()["updated_at"] is not None and later.json()["updated_at"] >= first.json()["received_at"]
+    )
     assert outcome_of(api.get(f"/v1/complaints/{c['id']}").json()) == DONE
     assert api.get(f"/v1/complaints/{c['id']}").json()["updated_at"] == later.json()["updated_at"]
 
@@ -140,11 +149,18 @@ def test_same_id_twice_in_a_batch_with_different_outcomes_is_refused(api):
     assert api.get(f"/v1/complaints/{c['id']}").status_code == 404
 
 
-@pytest.mark.parametrize("over,field", [
-    ({"closed": "也许"}, "closed"), ({"on_time": 3}, "on_time"), ({"revisited": [True]}, "revisited"),
-    ({"stars": -1}, "stars"), ({"stars": "many"}, "stars"), ({"satisfaction": "满" * 201}, "satisfaction"),
-    ({"satisfied": "满意"}, "satisfied"),
-])
+@pytest.mark.parametrize(
+    "over,field",
+    [
+        ({"closed": "也许"}, "closed"),
+        ({"on_time": 3}, "on_time"),
+        ({"revisited": [True]}, "revisited"),
+        ({"stars": -1}, "stars"),
+        ({"stars": "many"}, "stars"),
+        ({"satisfaction": "满" * 201}, "satisfaction"),
+        ({"satisfied": "满意"}, "satisfied"),
+    ],
+)
 def test_bad_outcome_values_are_422_naming_the_field(api, over, field):
     c = complaint(6)
     res = api.post("/v1/complaints", json={**c, **over})
@@ -168,6 +184,7 @@ def test_store_export_of_the_served_store_has_the_outcome_columns(api, server, t
 
 # --- the store: upgrade, import/export --------------------------------------------------
 
+
 def test_a_store_from_0001_upgrades_in_place_and_takes_outcomes(db_url):
     """A store created before the outcome columns keeps its rows, gains the
     columns (empty), and the same complaint posted again with its outcome is an
@@ -175,7 +192,9 @@ def test_a_store_from_0001_upgrades_in_place_and_takes_outcomes(db_url):
     engine = make_engine(db_url)
     migrate(engine, "0001")
     sent = {k: v for k, v in complaint(0, seed=22).items() if k != "created_at"}
-    r = rec.make_record(**sent, created_at=datetime(2024, 3, 1, 9, 30), received_at=datetime(2024, 3, 1, 9, 31))
+    r = rec.make_record(
+        **sent, created_at=datetime(2024, 3, 1, 9, 30), received_at=datetime(2024, 3, 1, 9, 31)
+    )
     old_table = Table("complaints", MetaData(), autoload_with=engine)  # the table as 0001 made it
     assert not set(OUTCOME_FIELDS) & set(old_table.columns.keys())
     row = {**{c: r.get(c) for c in old_table.columns.keys()}, "level1": "城乡建设", "level2": "道路维修"}
@@ -204,14 +223,18 @@ def test_a_store_from_0001_upgrades_in_place_and_takes_outcomes(db_url):
 def test_import_of_an_export_restores_outcomes_and_a_later_export_updates_them(tmp_path):
     runner = CliRunner()
     db1, db2 = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
-    res = runner.invoke(app, ["store", "import", "--db", db1, "--input", str(BULLETIN_CSV), "--format", "json"])
+    res = runner.invoke(
+        app, ["store", "import", "--db", db1, "--input", str(BULLETIN_CSV), "--format", "json"]
+    )
     assert res.exit_code == 0 and '"created": 38' in res.output, res.output
     assert "does not keep" not in res.output  # the outcome columns are kept now
     source = pd.read_csv(BULLETIN_CSV, dtype=str, keep_default_na=False).set_index("诉求编号")
     a = {r["id"]: r for r in repo.iter_rows(open_store(db1))}
     flag = {"是": True, "否": False, "": None}
     for cid, src in source.iterrows():
-        assert a[cid]["closed"] is flag[src["是否办结"]] and a[cid]["revisited"] is flag[src["是否有效回访"]], cid
+        assert (
+            a[cid]["closed"] is flag[src["是否办结"]] and a[cid]["revisited"] is flag[src["是否有效回访"]]
+        ), cid
         assert a[cid]["satisfaction"] == (src["满意度评价"] or None)
         assert a[cid]["stars"] == (float(src["评星"]) if src["评星"] else None)
 
@@ -223,17 +246,31 @@ def test_import_of_an_export_restores_outcomes_and_a_later_export_updates_them(t
         assert res.exit_code == 0, res.output
         b = {r["id"]: r for r in repo.iter_rows(open_store(target))}
         for cid in a:
-            assert {f: b[cid][f] for f in OUTCOME_FIELDS} == {f: a[cid][f] for f in OUTCOME_FIELDS}, (suffix, cid)
+            assert {f: b[cid][f] for f in OUTCOME_FIELDS} == {f: a[cid][f] for f in OUTCOME_FIELDS}, (
+                suffix,
+                cid,
+            )
             assert b[cid]["input_hash"] == a[cid]["input_hash"] and b[cid]["updated_at"] is None
 
     # a store seeded before the outcomes were known takes them from a later export of the same rows
-    bare = source.drop(columns=["是否办结", "满意度评价", "是否按时反馈", "是否有效回访", "评星"]).reset_index()
+    bare = source.drop(
+        columns=["是否办结", "满意度评价", "是否按时反馈", "是否有效回访", "评星"]
+    ).reset_index()
     bare.to_csv(tmp_path / "bare.csv", index=False)
-    assert runner.invoke(app, ["store", "import", "--db", db2, "--input", str(tmp_path / "bare.csv")]).exit_code == 0
-    res = runner.invoke(app, ["store", "import", "--db", db2, "--input", str(BULLETIN_CSV), "--format", "json"])
+    assert (
+        runner.invoke(app, ["store", "import", "--db", db2, "--input", str(tmp_path / "bare.csv")]).exit_code
+        == 0
+    )
+    res = runner.invoke(
+        app, ["store", "import", "--db", db2, "--input", str(BULLETIN_CSV), "--format", "json"]
+    )
     assert res.exit_code == 0, res.output
     rated = sum(any(a[cid][f] is not None for f in OUTCOME_FIELDS) for cid in a)
-    assert f'"updated": {rated}' in res.output and '"created": 0' in res.output and '"conflicts": []' in res.output
+    assert (
+        f'"updated": {rated}' in res.output
+        and '"created": 0' in res.output
+        and '"conflicts": []' in res.output
+    )
     b = {r["id"]: r for r in repo.iter_rows(open_store(db2))}
     assert all({f: b[c][f] for f in OUTCOME_FIELDS} == {f: a[c][f] for f in OUTCOME_FIELDS} for c in a)
     assert sum(b[c]["updated_at"] is not None for c in a) == rated  # stamped: exactly the rows it changed
@@ -263,13 +300,26 @@ def test_the_bulletin_rates_from_a_store_export_match_the_source_file(tmp_path):
     def figures(path: Path) -> dict:
         loaded = load_complaints(path)
         assert loaded.rejects.empty
-        report = build_report(loaded.frame, "2024H1", Options(run_emerging=False, min_volume=3, city="测试市",
-                                                             date="2024年7月18日"))
-        return {f.key: (f.value, f.display, sorted(f.complaint_ids), sorted(f.numerator_ids or []))
-                for f in report.figures}
+        report = build_report(
+            loaded.frame,
+            "2024H1",
+            Options(run_emerging=False, min_volume=3, city="测试市", date="2024年7月18日"),
+        )
+        return {
+            f.key: (f.value, f.display, sorted(f.complaint_ids), sorted(f.numerator_ids or []))
+            for f in report.figures
+        }
 
     from_store, from_source = figures(out), figures(BULLETIN_CSV)
-    for key in ("overview.closed", "overview.satisfied", "overview.on_time", "overview.revisited", "overview.stars"):
+    for key in (
+        "overview.closed",
+        "overview.satisfied",
+        "overview.on_time",
+        "overview.revisited",
+        "overview.stars",
+    ):
         assert key in from_store, key
-    assert from_store["overview.closed"][0] == pytest.approx(14 / 16)  # as counted by hand in test_bulletin.py
+    assert from_store["overview.closed"][0] == pytest.approx(
+        14 / 16
+    )  # as counted by hand in test_bulletin.py
     assert from_store == from_source

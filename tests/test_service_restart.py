@@ -14,12 +14,15 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import text
-
 from hotline_nlp.service.store.db import make_engine
 from hotline_nlp.service.testing import (
-    PgCluster, Server, ensure_model, ingest_until_killed, stored_ids,
+    PgCluster,
+    Server,
+    ensure_model,
+    ingest_until_killed,
+    stored_ids,
 )
+from sqlalchemy import text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -50,7 +53,7 @@ def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, serv
             for cid in sample:
                 assert client.get(f"/v1/complaints/{cid}").status_code == 200
             for i in range(0, len(payloads), 100):
-                res = client.post("/v1/complaints", json={"items": payloads[i:i + 100]})
+                res = client.post("/v1/complaints", json={"items": payloads[i : i + 100]})
                 assert res.status_code in (200, 201), res.text
             total = client.get("/v1/complaints", params={"limit": 1}).json()["total"]
         ids = stored_ids(db_url)
@@ -61,16 +64,17 @@ def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, serv
 
 def _promote_new_version(models_dir) -> str:
     """Train the same model name again and make the new version current."""
+    from hotline_nlp.cli import app
     from hotline_nlp.models.store import ModelStore
     from hotline_nlp.service.testing import write_corpus_csv
     from typer.testing import CliRunner
 
-    from hotline_nlp.cli import app
-
     store = ModelStore(models_dir)
     before = store.current_version("demo")
     csv = write_corpus_csv(models_dir.parent / "retrain.csv", n=240, seed=7)
-    res = CliRunner().invoke(app, ["train", "--data", str(csv), "--name", "demo", "--models-dir", str(models_dir)])
+    res = CliRunner().invoke(
+        app, ["train", "--data", str(csv), "--name", "demo", "--models-dir", str(models_dir)]
+    )
     assert res.exit_code == 0, res.output
     versions = [v for v in store.versions("demo") if v != before]
     assert versions, "training again made no new version"
@@ -81,8 +85,13 @@ def _promote_new_version(models_dir) -> str:
 
 def test_promoting_a_new_version_swaps_it_in_without_a_restart(tmp_path_factory, tmp_path):
     models_dir = ensure_model(tmp_path_factory.mktemp("swap") / "models")
-    srv = Server("demo", f"sqlite:///{tmp_path / 'c.db'}", models_dir=models_dir,
-                 extra=("--model-check-interval", "0.3"), log_path=tmp_path / "server.log").start()
+    srv = Server(
+        "demo",
+        f"sqlite:///{tmp_path / 'c.db'}",
+        models_dir=models_dir,
+        extra=("--model-check-interval", "0.3"),
+        log_path=tmp_path / "server.log",
+    ).start()
     try:
         old = httpx.get(srv.url + "/readyz").json()["model_version"]
         failures: list[str] = []
@@ -111,7 +120,9 @@ def test_promoting_a_new_version_swaps_it_in_without_a_restart(tmp_path_factory,
         assert httpx.get(srv.url + "/readyz").json()["model_version"] == new
         assert failures == []  # no request failed across the swap
         assert new in versions_seen
-        res = httpx.post(srv.url + "/v1/complaints", json={"id": "after-swap", "created_at": "2024-05-01", "text": "噪音"})
+        res = httpx.post(
+            srv.url + "/v1/complaints", json={"id": "after-swap", "created_at": "2024-05-01", "text": "噪音"}
+        )
         assert res.json()["tags"]["model_version"] == new
     finally:
         srv.stop()
@@ -119,12 +130,19 @@ def test_promoting_a_new_version_swaps_it_in_without_a_restart(tmp_path_factory,
 
 def test_start_up_errors_are_one_line(service_models_dir, tmp_path, monkeypatch):
     """``serve`` checks the key, the store and the model before it listens."""
+    from hotline_nlp.cli import app
     from typer.testing import CliRunner
 
-    from hotline_nlp.cli import app
-
     monkeypatch.delenv("HOTLINE_NLP_API_KEY", raising=False)
-    base = ["serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--port", "1", "--models-dir", str(service_models_dir)]
+    base = [
+        "serve",
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--port",
+        "1",
+        "--models-dir",
+        str(service_models_dir),
+    ]
     short = tmp_path / "short.key"
     short.write_text("abc")
     blocker = tmp_path / "file"
@@ -133,8 +151,14 @@ def test_start_up_errors_are_one_line(service_models_dir, tmp_path, monkeypatch)
         (["--model", "demo"], "no API key"),
         (["--model", "no-such-model", "--no-auth"], "no-such-model"),
         (["--model", "demo", "--api-key-file", str(short)], "at least 16 characters"),
-        (["--model", "demo", "--api-key-file", str(tmp_path / "missing.key")], "cannot read the API key file"),
-        (["--model", "demo", "--no-auth", "--db", f"sqlite:///{blocker / 'x.db'}"], "cannot create the store's folder"),
+        (
+            ["--model", "demo", "--api-key-file", str(tmp_path / "missing.key")],
+            "cannot read the API key file",
+        ),
+        (
+            ["--model", "demo", "--no-auth", "--db", f"sqlite:///{blocker / 'x.db'}"],
+            "cannot create the store's folder",
+        ),
     ]
     for extra, message in cases:
         res = CliRunner().invoke(app, [*base, *extra])
@@ -155,12 +179,17 @@ def test_a_database_outage_is_a_503_and_the_server_recovers(service_models_dir, 
         assert httpx.post(srv.url + "/v1/complaints", json=one).status_code == 201
         cluster.stop_server()
         two = {**one, "id": "OUT-2"}
-        for res in (httpx.post(srv.url + "/v1/complaints", json=two), httpx.get(srv.url + "/v1/complaints/OUT-1")):
+        for res in (
+            httpx.post(srv.url + "/v1/complaints", json=two),
+            httpx.get(srv.url + "/v1/complaints/OUT-1"),
+        ):
             assert res.status_code == 503, res.text
             assert res.json()["error"]["code"] == "database_unavailable" and "Traceback" not in res.text
         ready = httpx.get(srv.url + "/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("unavailable")
-        assert httpx.post(srv.url + "/v1/classify", json={"text": "路灯不亮"}).status_code == 200  # no DB needed
+        assert (
+            httpx.post(srv.url + "/v1/classify", json={"text": "路灯不亮"}).status_code == 200
+        )  # no DB needed
         cluster.start_server()
         assert httpx.get(srv.url + "/readyz").status_code == 200
         assert httpx.post(srv.url + "/v1/complaints", json=two).status_code == 201

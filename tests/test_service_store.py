@@ -12,24 +12,38 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import inspect, text
-from typer.testing import CliRunner
-
 from hotline_nlp.cli import app
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.db import (
-    StoreError, current_revision, head_revision, make_engine, migrate, migrations_dir, open_store,
+    StoreError,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    migrations_dir,
+    open_store,
 )
 from hotline_nlp.service.testing import PgCluster, synthetic_rows, write_corpus_csv
+from sqlalchemy import inspect, text
+from typer.testing import CliRunner
 
 NOW = datetime(2024, 7, 1, 12, 0, 0)
 
 
 def _records(n: int, seed: int = 0) -> list[dict]:
-    return [rec.make_record(id=r["id"], title=r["title"], body=r["body"], created_at=pd.Timestamp(r["created_at"]),
-                            received_at=NOW, labels=(r["level1"], r["level2"]), district=r["district"])
-            for r in synthetic_rows(n, seed)]
+    return [
+        rec.make_record(
+            id=r["id"],
+            title=r["title"],
+            body=r["body"],
+            created_at=pd.Timestamp(r["created_at"]),
+            received_at=NOW,
+            labels=(r["level1"], r["level2"]),
+            district=r["district"],
+        )
+        for r in synthetic_rows(n, seed)
+    ]
 
 
 @pytest.fixture()
@@ -48,7 +62,6 @@ def pg_url():
 def test_migrations_create_the_schema_the_models_describe(sqlite_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
     from hotline_nlp.service.store.tables import Base
 
     engine = open_store(sqlite_url)
@@ -73,7 +86,8 @@ def test_an_upgrade_keeps_stored_complaints(sqlite_url, tmp_path):
         'def upgrade():\n    with op.batch_alter_table("complaints") as b:\n'
         '        b.add_column(sa.Column("priority", sa.Integer(), nullable=True))\n\n'
         'def downgrade():\n    with op.batch_alter_table("complaints") as b:\n        b.drop_column("priority")\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     engine.dispose()
     engine = make_engine(sqlite_url)
     migrate(engine, script_location=scripts)
@@ -167,8 +181,19 @@ def test_store_export_then_import_round_trips(tmp_path):
         b = {r["id"]: r for r in repo.iter_rows(open_store(target))}
         assert a.keys() == b.keys() and len(a) == 50
         for k in a:
-            for col in ("title", "body", "text", "created_at", "received_at", "district", "caller",
-                        "label_level1", "label_level2", "level1", "input_hash"):
+            for col in (
+                "title",
+                "body",
+                "text",
+                "created_at",
+                "received_at",
+                "district",
+                "caller",
+                "label_level1",
+                "label_level2",
+                "level1",
+                "input_hash",
+            ):
                 assert a[k][col] == b[k][col], (suffix, k, col)
     # importing the export back into the original store is a no-op, not a conflict
     res = runner.invoke(app, ["store", "import", "--db", db1, "--input", str(tmp_path / "export.csv")])
@@ -184,7 +209,16 @@ def test_store_import_reports_conflicts_and_rejects(tmp_path):
     frame = pd.read_csv(src, dtype=str)
     frame.loc[0, "诉求内容"] = "这条投诉被改写了"  # same id, new content -> conflict
     frame.loc[1, "受理时间"] = "不是日期"  # rejected by the loader, with its row number
-    frame.loc[len(frame)] = ["NEW-1", "2024-03-01 08:00:00", "新投诉", "路灯不亮", "城乡建设", "道路维修", "大洼区", ""]
+    frame.loc[len(frame)] = [
+        "NEW-1",
+        "2024-03-01 08:00:00",
+        "新投诉",
+        "路灯不亮",
+        "城乡建设",
+        "道路维修",
+        "大洼区",
+        "",
+    ]
     edited = tmp_path / "edited.csv"
     frame.to_csv(edited, index=False)
     res = runner.invoke(app, ["store", "import", "--db", db, "--input", str(edited)])
@@ -198,9 +232,20 @@ def test_store_import_reports_conflicts_and_rejects(tmp_path):
 
 def test_store_cli_errors_are_one_line(tmp_path):
     runner = CliRunner()
-    res = runner.invoke(app, ["store", "import", "--db", f"sqlite:///{tmp_path / 'x.db'}",
-                              "--input", str(tmp_path / "missing.csv")])
+    res = runner.invoke(
+        app,
+        [
+            "store",
+            "import",
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "--input",
+            str(tmp_path / "missing.csv"),
+        ],
+    )
     assert res.exit_code == 2 and "no such file" in res.output and "Traceback" not in res.output
-    res = runner.invoke(app, ["store", "export", "--db", f"sqlite:///{tmp_path / 'x.db'}",
-                              "--output", str(tmp_path / "out.xls")])
+    res = runner.invoke(
+        app,
+        ["store", "export", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--output", str(tmp_path / "out.xls")],
+    )
     assert res.exit_code == 2 and "unknown export type" in res.output

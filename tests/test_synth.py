@@ -18,16 +18,15 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import hotline_nlp.corpus
 import pandas as pd
 import pytest
+from hotline_nlp.corpus.synth import generate
+from hotline_nlp.corpus.synth.bridges import neighbours
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
-
-import hotline_nlp.corpus
-from hotline_nlp.corpus.synth import generate
-from hotline_nlp.corpus.synth.bridges import neighbours
 
 DATA = Path(hotline_nlp.corpus.__file__).parent / "data"
 CSV = DATA / "demo_complaints.csv"
@@ -87,15 +86,42 @@ def test_taxonomy_shape_and_bulletin_names(taxonomy):
     assert len(sizes) >= 15
     assert sizes.between(3, 8).all(), sizes[~sizes.between(3, 8)]
     paths = set(zip(taxonomy["一级分类"], taxonomy["二级分类"]))
-    for path in [("物业管理", "物业服务管理"), ("物业管理", "公共区域设施"), ("物业管理", "物业维修服务"),
-                 ("消费维权", "售后服务纠纷"), ("消费维权", "退费纠纷"), ("消费维权", "预付卡消费"),
-                 ("供热", "供热质量"), ("供热", "测温退费"), ("市容市貌", "流动商贩"), ("市容市貌", "私搭乱建"),
-                 ("市容市貌", "露天烧烤"), ("市容市貌", "门市占道"), ("出租车（网约车）", "司乘服务"),
-                 ("出租车（网约车）", "计价议价及票据"), EV, ("劳动权益", "拖欠工资"),
-                 ("环境保护", "噪音扰民"), ("环境保护", "油烟污染")]:
+    for path in [
+        ("物业管理", "物业服务管理"),
+        ("物业管理", "公共区域设施"),
+        ("物业管理", "物业维修服务"),
+        ("消费维权", "售后服务纠纷"),
+        ("消费维权", "退费纠纷"),
+        ("消费维权", "预付卡消费"),
+        ("供热", "供热质量"),
+        ("供热", "测温退费"),
+        ("市容市貌", "流动商贩"),
+        ("市容市貌", "私搭乱建"),
+        ("市容市貌", "露天烧烤"),
+        ("市容市貌", "门市占道"),
+        ("出租车（网约车）", "司乘服务"),
+        ("出租车（网约车）", "计价议价及票据"),
+        EV,
+        ("劳动权益", "拖欠工资"),
+        ("环境保护", "噪音扰民"),
+        ("环境保护", "油烟污染"),
+    ]:
         assert path in paths, path
-    for level1 in ["供水", "燃气", "供电", "公交", "交通管理", "教育", "医疗卫生", "社保医保", "住房建设",
-                   "户籍证件", "城市管理", "网络通信", "政策咨询"]:
+    for level1 in [
+        "供水",
+        "燃气",
+        "供电",
+        "公交",
+        "交通管理",
+        "教育",
+        "医疗卫生",
+        "社保医保",
+        "住房建设",
+        "户籍证件",
+        "城市管理",
+        "网络通信",
+        "政策咨询",
+    ]:
         assert level1 in sizes.index, level1
 
 
@@ -132,11 +158,13 @@ def test_field_domains_and_their_consistency(corpus):
     assert 2.6 <= stars.mean() <= 2.8
     assert 0.05 <= (corpus["满意度评价"] == "").mean() <= 0.15
     assert corpus["来电号码"].str.fullmatch(r"1\d{2}\*{4}\d{4}").all()
-    assert ((corpus["诉求标题"] == "").mean() - 0.2) ** 2 < 0.05 ** 2
+    assert ((corpus["诉求标题"] == "").mean() - 0.2) ** 2 < 0.05**2
 
 
 def test_grassroots_units_rank_apart(corpus):
-    passed_on = corpus[corpus["办理方式"] == "转办"].assign(stars=pd.to_numeric(corpus["评星"], errors="coerce"))
+    passed_on = corpus[corpus["办理方式"] == "转办"].assign(
+        stars=pd.to_numeric(corpus["评星"], errors="coerce")
+    )
     units = passed_on.groupby("基层承办单位")["stars"].agg(["size", "mean"])
     ranked = units[units["size"] >= 15]
     assert len(units) >= 50
@@ -151,7 +179,9 @@ def test_texts_are_varied_and_never_identical_by_accident(corpus):
     assert lengths.min() >= 10 and lengths.max() <= 650 and 50 <= lengths.median() <= 150
     assert (lengths > 400).sum() >= 30, "some web messages ramble on, as real ones do"
     assert not body.str.contains(r"[\[\]{}|]").any(), "unexpanded template syntax"
-    assert body.str.contains("来电人").mean() > 0.1 and body.str.contains("我").mean() > 0.3  # phone and web voice
+    assert (
+        body.str.contains("来电人").mean() > 0.1 and body.str.contains("我").mean() > 0.3
+    )  # phone and web voice
     assert body.str.contains("|".join(["物叶", "暖气不惹", "以经", "反应，"])).sum() >= 20  # pinyin slips
 
 
@@ -194,7 +224,7 @@ def test_no_stock_phrase_dominates(corpus):
     """Template fingerprints: the most frequent 12-character phrase was in 4.5 % of texts before."""
     counts = Counter()
     for text in corpus["诉求内容"]:
-        counts.update({text[i:i + 12] for i in range(len(text) - 11)})
+        counts.update({text[i : i + 12] for i in range(len(text) - 11)})
     phrase, n = counts.most_common(1)[0]
     assert n / len(corpus) < 0.02, phrase
 
@@ -214,7 +244,9 @@ def test_label_noise_record_matches_the_corpus(corpus, noise, key, taxonomy):
         assert r["generator_label"] in paths and r["generator_label"] != r["label"]
         true = tuple(r["generator_label"].split(" > "))
         filed = (row["一级分类"], row["二级分类"])
-        assert true[0] == filed[0] or filed in near[true], r  # a sibling, or a category the text could belong to
+        assert true[0] == filed[0] or filed in near[true], (
+            r
+        )  # a sibling, or a category the text could belong to
     other = sum(r["label"].split(" > ")[0] != r["generator_label"].split(" > ")[0] for r in noisy)
     assert other == noise["n_noisy_other_level1"] and 0.15 * len(noisy) <= other <= 0.6 * len(noisy)
     planted_ids = set(key["ids"]) | set(key["background_ids"])
@@ -229,13 +261,21 @@ def test_label_noise_record_matches_the_corpus(corpus, noise, key, taxonomy):
     assert thin.median() < 40, "thin records say little"
 
 
-@pytest.mark.parametrize("label, words, at_least", [
-    (("环境保护", "油烟污染"), "烧烤", 10), (("市容市貌", "露天烧烤"), "油烟", 10),
-    (("物业管理", None), "暖气", 30), (("供热", None), "物业", 60),
-    (("交通管理", None), "公交", 10), (("住房建设", None), "物业", 15),
-    (("新能源汽车充电设施", "充电车位占用"), "物业", 8), (("消费维权", "退费纠纷"), "卡", 30),
-    (("供热", "测温退费"), "不热", 15), (("物业管理", "物业维修服务"), "物业费", 15),
-])
+@pytest.mark.parametrize(
+    "label, words, at_least",
+    [
+        (("环境保护", "油烟污染"), "烧烤", 10),
+        (("市容市貌", "露天烧烤"), "油烟", 10),
+        (("物业管理", None), "暖气", 30),
+        (("供热", None), "物业", 60),
+        (("交通管理", None), "公交", 10),
+        (("住房建设", None), "物业", 15),
+        (("新能源汽车充电设施", "充电车位占用"), "物业", 8),
+        (("消费维权", "退费纠纷"), "卡", 30),
+        (("供热", "测温退费"), "不热", 15),
+        (("物业管理", "物业维修服务"), "物业费", 15),
+    ],
+)
 def test_confusable_categories_share_wording(corpus, label, words, at_least):
     """Neighbouring boxes talk about the same things, as real complaints do."""
     mask = corpus["一级分类"] == label[0]
@@ -265,13 +305,19 @@ def test_corpus_is_realistically_hard_for_a_linear_tagger(corpus, noise):
     f1_2 = f1_score(y2[test], pred2, average="macro")
     assert 0.85 <= f1_1 <= 0.96, f1_1
     assert 0.72 <= f1_2 <= 0.9, f1_2
-    assert (pred2 == y_true[test]).mean() > (pred2 == y2[test]).mean(), "scored against the generator's labels, fewer errors"
+    assert (pred2 == y_true[test]).mean() > (pred2 == y2[test]).mean(), (
+        "scored against the generator's labels, fewer errors"
+    )
 
 
 def test_regenerating_reproduces_the_committed_files_byte_for_byte(tmp_path):
     out = tmp_path / "demo_complaints.csv"
-    subprocess.run([sys.executable, "-m", "hotline_nlp.corpus.synth.generate", "--out", str(out)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "hotline_nlp.corpus.synth.generate", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert out.read_bytes() == CSV.read_bytes()
     assert (tmp_path / "demo_planted.json").read_bytes() == PLANTED.read_bytes()
     assert (tmp_path / "demo_label_noise.json").read_bytes() == NOISE.read_bytes()

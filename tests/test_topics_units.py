@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.charts import trend_png
 from hotline_nlp.topics.dedup import find_repeats
@@ -19,7 +18,10 @@ from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
 
 def test_places_and_groups():
     assert extract_places("市民反映兴隆台区霞光府壹号院物业拒绝出具证明，18路公交车不停站") == [
-        ("district", "兴隆台区"), ("compound", "霞光府壹号院"), ("bus", "18路公交车")]
+        ("district", "兴隆台区"),
+        ("compound", "霞光府壹号院"),
+        ("bus", "18路公交车"),
+    ]
     assert ("town", "春华镇") in extract_places("本人系春华镇金鼎村七里组村民")
     assert ("school", "经济学院") in extract_places("A市经济学院强制学生实习")
     assert extract_places("商家跑路了，政府不管，走路都难") == []
@@ -28,8 +30,14 @@ def test_places_and_groups():
 
 
 def test_ctfidf_keywords_rank_issue_words_and_hide_places():
-    docs = {1: ["丽发新城小区旁搅拌站噪音扰民", "丽发新城小区搅拌站粉尘污染严重", "投诉丽发新城小区搅拌站夜间噪音"],
-            2: ["公积金贷款办理太慢", "公积金提取被拒", "住房公积金贷款额度问题"]}
+    docs = {
+        1: [
+            "丽发新城小区旁搅拌站噪音扰民",
+            "丽发新城小区搅拌站粉尘污染严重",
+            "投诉丽发新城小区搅拌站夜间噪音",
+        ],
+        2: ["公积金贷款办理太慢", "公积金提取被拒", "住房公积金贷款额度问题"],
+    }
     kw = ctfidf_keywords(docs, top=3)
     assert kw[1][0]["word"] == "搅拌站" and "公积金" in [w["word"] for w in kw[2]]
     assert not any("丽发" in w["word"] for w in kw[1])  # the place is not a keyword
@@ -39,11 +47,22 @@ def test_ctfidf_keywords_rank_issue_words_and_hide_places():
 
 def test_repeats_same_text_same_caller_and_near_copies():
     t0 = pd.Timestamp("2024-03-01")
-    texts = ["阳光小区暖气不热，室温只有十二度，请热力公司处理", "阳光小区暖气不热，室温只有十二度，请热力公司处理",
-             "阳光小区暖气还是不热，室温只有十二度，请热力公司尽快处理", "公交车司机态度差",
-             "阳光小区暖气不热，室温只有十二度，请热力公司处理", "翠湖家园停水三天了没人管"]
-    times = [t0, t0 + pd.Timedelta(days=1), t0 + pd.Timedelta(days=2), t0, t0 + pd.Timedelta(days=30),
-             t0 + pd.Timedelta(days=3)]
+    texts = [
+        "阳光小区暖气不热，室温只有十二度，请热力公司处理",
+        "阳光小区暖气不热，室温只有十二度，请热力公司处理",
+        "阳光小区暖气还是不热，室温只有十二度，请热力公司尽快处理",
+        "公交车司机态度差",
+        "阳光小区暖气不热，室温只有十二度，请热力公司处理",
+        "翠湖家园停水三天了没人管",
+    ]
+    times = [
+        t0,
+        t0 + pd.Timedelta(days=1),
+        t0 + pd.Timedelta(days=2),
+        t0,
+        t0 + pd.Timedelta(days=30),
+        t0 + pd.Timedelta(days=3),
+    ]
     callers = ["A", "B", "A", "A", "C", "A"]
     x = Representation(embedder="none").fit_transform(texts)
     dup = find_repeats(times, texts, x, callers, window_days=7)
@@ -55,11 +74,15 @@ def test_repeats_same_text_same_caller_and_near_copies():
 
 
 def _groups(rng, n_per=12):
-    base = {"暖气": "暖气不热室温只有十度热力公司测温不达标", "噪音": "工地夜间施工打桩噪音扰民睡不着觉",
-            "公交": "公交车司机不按站点停车甩站态度恶劣", "退费": "健身房闭店跑路预付卡无法退费商家失联"}
+    base = {
+        "暖气": "暖气不热室温只有十度热力公司测温不达标",
+        "噪音": "工地夜间施工打桩噪音扰民睡不着觉",
+        "公交": "公交车司机不按站点停车甩站态度恶劣",
+        "退费": "健身房闭店跑路预付卡无法退费商家失联",
+    }
     texts, truth = [], []
     extras = ["请尽快处理", "已经很久了", "希望重视", "谢谢", "邻居都有意见", "多次反映"]
-    for k, (name, s) in enumerate(base.items()):
+    for k, (_name, s) in enumerate(base.items()):
         for _ in range(n_per):
             texts.append(f"{rng.choice(['阳光', '锦绣', '翠湖', '金桥'])}小区{s}，{rng.choice(extras)}")
             truth.append(k)
@@ -85,8 +108,9 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
     rep = Representation(embedder="none")
     x = rep.fit_transform(texts)
     weeks = ["2024-W01"] * len(texts)
-    tr = IssueTracker(TrackerConfig(cluster=cl.ClusterConfig(min_cluster_size=4, min_samples=2,
-                                                               assign_threshold=0.25)))
+    tr = IssueTracker(
+        TrackerConfig(cluster=cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25))
+    )
     tr.bootstrap([f"h{i}" for i in range(len(texts))], weeks, x)
     first_ids = {tr.assignments_["2024-W01"][f"h{i}"] for i in np.flatnonzero(truth == 0)}
     assert len(first_ids) == 1 and -1 not in first_ids
@@ -94,7 +118,14 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
     # week 2: more heating complaints, and a new issue nobody has seen
     new_texts = ["锦绣小区暖气不热室温只有十度热力公司测温不达标，多次反映"] * 1 + [
         f"{p}小区物业拒绝业主安装新能源汽车充电桩不给出具同意证明，{e}"
-        for p, e in [("阳光", "请处理"), ("翠湖", "很着急"), ("金桥", "谢谢"), ("锦绣", "多次反映"), ("阳光", "希望重视")]]
+        for p, e in [
+            ("阳光", "请处理"),
+            ("翠湖", "很着急"),
+            ("金桥", "谢谢"),
+            ("锦绣", "多次反映"),
+            ("阳光", "希望重视"),
+        ]
+    ]
     out = tr.step("2024-W02", [f"n{i}" for i in range(len(new_texts))], rep.transform(new_texts))
     assert out["n0"] == heat_id
     born = [out[f"n{i}"] for i in range(1, 6)]
@@ -127,8 +158,16 @@ def test_new_issue_is_found_in_a_pool_larger_than_the_sample():
     noise = ["".join(chr(c) for c in rng.integers(0x4E00, 0x9FA5, 24)) for _ in range(150)]
     tr.step("2024-W02", [f"z{i}" for i in range(150)], rep.transform(noise))
     assert len(tr.pool_ids_) == 150
-    ev = [f"{p}小区物业拒绝业主安装新能源汽车充电桩不给出具同意证明，{e}"
-          for p, e in [("阳光", "请处理"), ("翠湖", "很着急"), ("金桥", "谢谢"), ("锦绣", "多次反映"), ("阳光", "希望重视")]]
+    ev = [
+        f"{p}小区物业拒绝业主安装新能源汽车充电桩不给出具同意证明，{e}"
+        for p, e in [
+            ("阳光", "请处理"),
+            ("翠湖", "很着急"),
+            ("金桥", "谢谢"),
+            ("锦绣", "多次反映"),
+            ("阳光", "希望重视"),
+        ]
+    ]
     # premise: a plain random sample of the 155-row pool would hold too few of them
     assert (cl.sample_rows(155, cfg) >= 150).sum() < cfg.min_cluster_size
     out = tr.step("2024-W03", [f"n{i}" for i in range(5)], rep.transform(ev))
@@ -142,25 +181,34 @@ def test_emergence_on_constructed_streams():
     steady = rng.poisson(4, size=(40, weeks)).astype(float)
     totals = np.full(weeks, 400.0)
     cfg = EmergenceConfig(alpha=0.001)
-    false = sum(score_week(steady[:, : t + 1], totals[: t + 1], cfg)["emerging"].sum() for t in range(20, weeks))
+    false = sum(
+        score_week(steady[:, : t + 1], totals[: t + 1], cfg)["emerging"].sum() for t in range(20, weeks)
+    )
     assert false <= 3  # 40 steady issues x 40 weeks: the false-alarm rate holds
     growing = np.zeros(weeks)
     growing[40:] = np.arange(1, 21)  # new, growing by one a week
-    s = [score_week(np.vstack([steady, growing])[:, : t + 1], totals[: t + 1], cfg)["emerging"][-1]
-         for t in range(40, weeks)]
+    s = [
+        score_week(np.vstack([steady, growing])[:, : t + 1], totals[: t + 1], cfg)["emerging"][-1]
+        for t in range(40, weeks)
+    ]
     first = s.index(True)
     assert first <= 4 and all(s[first:])
     # seasonal: high every weeks 45-50 of the year; last year's season is in the baseline
     seasonal = np.full(weeks + 52, 1.0)
     for start in (45, 45 + 52):
-        seasonal[start:start + 6] = 12
+        seasonal[start : start + 6] = 12
     tot = np.full(weeks + 52, 400.0)
     col = 45 + 52 + 2
     with_season = score_week(seasonal[None, : col + 1], tot[: col + 1], cfg)
-    without = score_week(seasonal[None, 52: col + 1], tot[52: col + 1], cfg)  # history starts after last winter
+    without = score_week(
+        seasonal[None, 52 : col + 1], tot[52 : col + 1], cfg
+    )  # history starts after last winter
     assert not with_season["emerging"][0] and without["emerging"][0]
-    for start in (43, 44):  # history reaches last year's season for the week test but not the whole trend window
-        short = score_week(seasonal[None, start: col + 1], tot[start: col + 1], cfg)
+    for start in (
+        43,
+        44,
+    ):  # history reaches last year's season for the week test but not the whole trend window
+        short = score_week(seasonal[None, start : col + 1], tot[start : col + 1], cfg)
         assert not short["emerging"][0], start
     # everything doubling (a backlog week) is not one issue emerging
     doubled = score_week(np.hstack([steady[:, :30], steady[:, 30:31] * 2]), np.r_[totals[:30], 800.0], cfg)
@@ -198,9 +246,8 @@ def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
     packaged Noto Sans CJK SC is found when no OS font or env path is set."""
     import warnings
 
-    from matplotlib import font_manager
-
     from hotline_nlp.topics import charts
+    from matplotlib import font_manager
 
     path = charts._packaged_font()
     assert path is not None, "mplfonts' Noto Sans CJK SC is missing from the install"
@@ -219,12 +266,20 @@ def test_issue_headline_is_the_title_that_names_the_issue():
     from hotline_nlp.topics.issues_out import pick_headline
 
     keywords = ["充电桩", "安装", "物业", "证明", "业主"]
-    titles = ["东方嘉园物叶要求业主交2600元“管理费”才给出具充电桩安装同意书", "问题反映",
-              "物业不给出具充电桩安装证明", "紫金公寓充电桩的事"]
+    titles = [
+        "东方嘉园物叶要求业主交2600元“管理费”才给出具充电桩安装同意书",
+        "问题反映",
+        "物业不给出具充电桩安装证明",
+        "紫金公寓充电桩的事",
+    ]
     assert pick_headline(titles, keywords) == "物业不给出具充电桩安装证明"
-    assert pick_headline(["问题反映", "求助"], keywords) == "问题反映"  # nothing better: the bulletin falls back to the label
+    assert (
+        pick_headline(["问题反映", "求助"], keywords) == "问题反映"
+    )  # nothing better: the bulletin falls back to the label
     assert pick_headline(["", "小区停水三天"], ["停水"]) == "小区停水三天"
-    assert pick_headline(["紫金名苑", "紫金名苑物业费涨价"], ["暖气"]) == "紫金名苑物业费涨价"  # a bare place names nothing
+    assert (
+        pick_headline(["紫金名苑", "紫金名苑物业费涨价"], ["暖气"]) == "紫金名苑物业费涨价"
+    )  # a bare place names nothing
     assert pick_headline([], keywords) == ""
 
 
@@ -245,7 +300,11 @@ def test_issue_headline_drops_openers():
     the bulletin both describe issues without them (one opener list, corpus.text)."""
     from hotline_nlp.topics.issues_out import _headline
 
-    assert _headline({"title": "市民来电：红海二期楼道暖气管道漏水", "text": ""}) == "红海二期楼道暖气管道漏水"
-    assert _headline({"title": "", "text": "来电人陈述：在理发店付了定金50元，商家没按时交货。请处理"}) == \
-        "在理发店付了定金50元，商家没按时交货"
+    assert (
+        _headline({"title": "市民来电：红海二期楼道暖气管道漏水", "text": ""}) == "红海二期楼道暖气管道漏水"
+    )
+    assert (
+        _headline({"title": "", "text": "来电人陈述：在理发店付了定金50元，商家没按时交货。请处理"})
+        == "在理发店付了定金50元，商家没按时交货"
+    )
     assert _headline({"title": "市民反映：停水", "text": ""}) == "市民反映：停水"  # too little would be left

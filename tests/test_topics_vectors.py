@@ -10,9 +10,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import sparse
-from test_topics_hotspots import make_stream, week_label
-
 from hotline_nlp.corpus.text import normalise
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.dedup import find_repeats
@@ -20,10 +17,14 @@ from hotline_nlp.topics.engine import HotspotConfig, Window, check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
 from hotline_nlp.topics.represent import Representation, hash_char_ngrams
 from hotline_nlp.topics.vectors import BlockedRows, BlockStore, week_bounds
+from scipy import sparse
+from test_topics_hotspots import make_stream, week_label
 
 
 def _ngram_cosine(a: str, b: str) -> float:
-    ca, cb = (Counter(t[i : i + n] for n in (2, 3) for i in range(len(t) - n + 1)) for t in (a.lower(), b.lower()))
+    ca, cb = (
+        Counter(t[i : i + n] for n in (2, 3) for i in range(len(t) - n + 1)) for t in (a.lower(), b.lower())
+    )
     dot = sum(v * cb[k] for k, v in ca.items())
     return dot / np.sqrt(sum(v * v for v in ca.values()) * sum(v * v for v in cb.values()))
 
@@ -41,7 +42,9 @@ def test_hashed_ngrams_count_the_character_ngrams():
     wifi = hash_char_ngrams(["WiFi", "wifi"])
     assert (wifi[0] != wifi[1]).nnz == 0
     # cosine of the hashed counts equals the cosine of the n-gram multisets (no collisions here)
-    got = (x[0] @ x[1].T).toarray()[0, 0] / np.sqrt((x[0] @ x[0].T).toarray()[0, 0] * (x[1] @ x[1].T).toarray()[0, 0])
+    got = (x[0] @ x[1].T).toarray()[0, 0] / np.sqrt(
+        (x[0] @ x[0].T).toarray()[0, 0] * (x[1] @ x[1].T).toarray()[0, 0]
+    )
     assert got == pytest.approx(_ngram_cosine(texts[0], texts[1]), abs=1e-6)
 
 
@@ -64,8 +67,14 @@ def test_blocks_spilled_to_disk_read_like_one_matrix():
     rng = np.random.default_rng(0)
     pos = rng.choice(len(texts), 40, replace=False)  # unsorted, across blocks
     mask = rng.random(len(texts)) < 0.3
-    for got, want in [(x[5:77], ref[5:77]), (x[pos], ref[pos]), (x[mask], ref[mask]), (x[-1], ref[-1]),
-                      (x.view(10, 60)[3:9], ref[13:19]), (x[np.arange(20, 30)], ref[20:30])]:
+    for got, want in [
+        (x[5:77], ref[5:77]),
+        (x[pos], ref[pos]),
+        (x[mask], ref[mask]),
+        (x[-1], ref[-1]),
+        (x.view(10, 60)[3:9], ref[13:19]),
+        (x[np.arange(20, 30)], ref[20:30]),
+    ]:
         assert got.shape == want.shape
         assert abs(got - want).max() < 1e-6
     assert x[0:0].shape == (0, ref.shape[1])
@@ -127,7 +136,9 @@ def _repeats_all_pairs(times, x, callers, window_days, dup_cos, caller_cos, keys
             j = order[q]
             if t[i] - t[j] > window_days or dup[j] >= 0:
                 continue
-            if sims[i, j] >= dup_cos or (callers[i] and callers[i] == callers[j] and sims[i, j] >= caller_cos):
+            if sims[i, j] >= dup_cos or (
+                callers[i] and callers[i] == callers[j] and sims[i, j] >= caller_cos
+            ):
                 dup[i] = j
                 break
     return dup
@@ -139,12 +150,24 @@ def test_pruned_repeat_check_matches_all_pairs():
     extra = []  # copies with a new phone number, and second calls from the same caller
     for i in rng.choice(len(f), 25, replace=False):
         r = f.iloc[i].to_dict()
-        extra.append({**r, "id": f"c{i}", "text": r["text"] + f"电话{rng.integers(10**10, 10**11)}",
-                      "created_at": r["created_at"] + pd.Timedelta(hours=int(rng.integers(1, 100)))})
+        extra.append(
+            {
+                **r,
+                "id": f"c{i}",
+                "text": r["text"] + f"电话{rng.integers(10**10, 10**11)}",
+                "created_at": r["created_at"] + pd.Timedelta(hours=int(rng.integers(1, 100))),
+            }
+        )
     for i in rng.choice(len(f), 25, replace=False):
         r = f.iloc[i].to_dict()
-        extra.append({**r, "id": f"s{i}", "text": "第二次来电，" + r["text"][: len(r["text"]) // 2],
-                      "created_at": r["created_at"] + pd.Timedelta(days=int(rng.integers(1, 10)))})
+        extra.append(
+            {
+                **r,
+                "id": f"s{i}",
+                "text": "第二次来电，" + r["text"][: len(r["text"]) // 2],
+                "created_at": r["created_at"] + pd.Timedelta(days=int(rng.integers(1, 10))),
+            }
+        )
     g = pd.concat([f, pd.DataFrame(extra)], ignore_index=True).sort_values("created_at", ignore_index=True)
     texts, callers = g["text"].tolist(), g["caller"].tolist()
     x = Representation(embedder="none").fit_transform(texts)

@@ -18,7 +18,6 @@ Conventions (the bulletins' own):
 from __future__ import annotations
 
 import pandas as pd
-
 from hotline_nlp.topics.periods import Period, parse_period
 
 UNLABELLED_L2 = "（未标二级分类）"
@@ -109,17 +108,19 @@ def category_table(
         n = len(sub)
         p = None if prev is None else int(prev.get(cat, 0))
         ly = None if last is None else int(last.get(cat, 0))
-        rows.append({
-            "category": str(cat),
-            "count": n,
-            "share": n / total if total else 0.0,
-            "previous_count": p,
-            "last_year_count": ly,
-            "change_vs_previous": _change(n, p),
-            "change_vs_last_year": _change(n, ly),
-            "subcategories": _subcategories(sub),
-            "complaint_ids": _ids(sub),
-        })
+        rows.append(
+            {
+                "category": str(cat),
+                "count": n,
+                "share": n / total if total else 0.0,
+                "previous_count": p,
+                "last_year_count": ly,
+                "change_vs_previous": _change(n, p),
+                "change_vs_last_year": _change(n, ly),
+                "subcategories": _subcategories(sub),
+                "complaint_ids": _ids(sub),
+            }
+        )
     return rows
 
 
@@ -131,7 +132,11 @@ def _subcategories(sub: pd.DataFrame) -> list[dict]:
     order = sorted(counts.index, key=lambda c: (-int(counts[c]), c))
     n = len(sub)
     return [
-        {"category": c, "count": int(counts[c]), "share": int(counts[c]) / n,
-         "complaint_ids": _ids(sub.loc[l2 == c])}
+        {
+            "category": c,
+            "count": int(counts[c]),
+            "share": int(counts[c]) / n,
+            "complaint_ids": _ids(sub.loc[l2 == c]),
+        }
         for c in order
     ]

@@ -23,13 +23,29 @@ matplotlib.use("Agg")  # servers have no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-          "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-          "/System/Library/Fonts/PingFang.ttc", "C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/simhei.ttf")
-_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC")
-FONT_MISSING_NOTE = ("no Chinese font found: chart labels may not display; install fonts-noto-cjk "
-                     "(Debian/Ubuntu) or set HOTLINE_NLP_CJK_FONT to a font file")
+_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+)
+_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Sans SC",
+)
+FONT_MISSING_NOTE = (
+    "no Chinese font found: chart labels may not display; install fonts-noto-cjk "
+    "(Debian/Ubuntu) or set HOTLINE_NLP_CJK_FONT to a font file"
+)
 COLORS = ("#c0392b", "#2471a3", "#d68910", "#239b56", "#7d3c98", "#5d6d7e", "#a04000", "#117a65")
 
 
@@ -65,8 +81,13 @@ def cjk_font() -> str | None:
     return _find(os.environ.get("HOTLINE_NLP_CJK_FONT"))
 
 
-def trend_png(series: dict[str, list[int]], labels: list[str], title: str = "热点问题趋势图",
-              ylabel: str = "诉求量（件）", highlight: set[str] | None = None) -> bytes:
+def trend_png(
+    series: dict[str, list[int]],
+    labels: list[str],
+    title: str = "热点问题趋势图",
+    ylabel: str = "诉求量（件）",
+    highlight: set[str] | None = None,
+) -> bytes:
     """Line chart: x = ``labels`` (e.g. ISO weeks), one line per ``series`` item.
 
     Series named in ``highlight`` (the emerging ones) are drawn thick and solid,
@@ -85,9 +106,16 @@ def trend_png(series: dict[str, list[int]], labels: list[str], title: str = "热
         x = list(range(len(labels)))
         for i, (name, ys) in enumerate(series.items()):
             hot = name in highlight
-            ax.plot(x, ys, color=COLORS[i % len(COLORS)], label=name, linewidth=2.4 if hot else 1.2,
-                    linestyle="-" if hot or not highlight else "--", marker="o" if len(x) <= 26 else None,
-                    markersize=3)
+            ax.plot(
+                x,
+                ys,
+                color=COLORS[i % len(COLORS)],
+                label=name,
+                linewidth=2.4 if hot else 1.2,
+                linestyle="-" if hot or not highlight else "--",
+                marker="o" if len(x) <= 26 else None,
+                markersize=3,
+            )
         step = max(1, (len(labels) + 11) // 12)
         ax.set_xticks(x[::step], [str(s) for s in labels[::step]], fontsize=7)
         ax.tick_params(axis="y", labelsize=8)

@@ -17,9 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-
 from hotline_nlp.corpus.resources import available_cores
+from scipy import sparse
 
 
 @dataclass
@@ -91,8 +90,9 @@ def sample_rows(n: int, cfg: ClusterConfig, priority: np.ndarray | None = None) 
     return np.sort(np.r_[first, rng.choice(others, cfg.max_points - first.size, replace=False)])
 
 
-def hdbscan_labels(x, cfg: ClusterConfig, allow_single_cluster: bool = False,
-                   priority: np.ndarray | None = None) -> np.ndarray:
+def hdbscan_labels(
+    x, cfg: ClusterConfig, allow_single_cluster: bool = False, priority: np.ndarray | None = None
+) -> np.ndarray:
     """HDBSCAN labels (-1 = noise) for the rows of ``x``; rows beyond the sample
     cap (``sample_rows``) are left at -1 for the caller to assign by centroid.
 
@@ -108,10 +108,15 @@ def hdbscan_labels(x, cfg: ClusterConfig, allow_single_cluster: bool = False,
     import hdbscan
 
     z = reduce(x[idx], cfg.reduce_dims, cfg.seed)
-    model = hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=min(cfg.min_samples, len(idx) - 1),
-                            cluster_selection_method=cfg.selection, metric="euclidean", core_dist_n_jobs=1,
-                            allow_single_cluster=allow_single_cluster,
-                            algorithm="generic" if len(idx) <= GENERIC_MAX else "prims_kdtree")
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=cfg.min_cluster_size,
+        min_samples=min(cfg.min_samples, len(idx) - 1),
+        cluster_selection_method=cfg.selection,
+        metric="euclidean",
+        core_dist_n_jobs=1,
+        allow_single_cluster=allow_single_cluster,
+        algorithm="generic" if len(idx) <= GENERIC_MAX else "prims_kdtree",
+    )
     labels[idx] = model.fit_predict(z)
     return labels
 
@@ -126,7 +131,9 @@ def centroid(x, rows, nnz: int = 2000) -> sparse.csr_matrix:
         m.sum_duplicates()
         if nnz and m.nnz > nnz:
             keep = np.argpartition(np.abs(m.data), -nnz)[-nnz:]
-            m = sparse.csr_matrix((m.data[keep], (np.zeros(nnz, dtype=np.int64), m.indices[keep])), shape=m.shape)
+            m = sparse.csr_matrix(
+                (m.data[keep], (np.zeros(nnz, dtype=np.int64), m.indices[keep])), shape=m.shape
+            )
     else:
         m = sparse.csr_matrix(np.asarray(sub, dtype=np.float32).sum(axis=0, keepdims=True))
     norm = float(np.sqrt(m.multiply(m).sum()))
@@ -174,8 +181,14 @@ def similarities(x, c: sparse.csr_matrix) -> np.ndarray:
     return np.asarray(s.toarray() if sparse.issparse(s) else s, dtype=np.float32)
 
 
-def assign(x, c: sparse.csr_matrix, threshold: float, chunk: int = 8192,
-           rows: np.ndarray | None = None, n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def assign(
+    x,
+    c: sparse.csr_matrix,
+    threshold: float,
+    chunk: int = 8192,
+    rows: np.ndarray | None = None,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Best centroid per row (-1 when its cosine is below ``threshold``) and that cosine.
 
     ``x`` is anything indexable like a CSR matrix (``topics.vectors.BlockedRows``

@@ -29,9 +29,8 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-
 from hotline_nlp.corpus.text import normalise
+from scipy import sparse
 
 PRUNE_TOP = 24  # features per complaint used to find near-copy candidates
 PRUNE_COS = 0.5  # cosine of the pruned vectors a candidate pair needs
@@ -40,16 +39,25 @@ VERIFY_CHUNK = 20_000  # candidate pairs whose full cosine is computed at once (
 
 def keys_of_texts(texts, normalised: bool = False) -> np.ndarray:
     """64-bit key of each text after ``normalise`` (identical texts, identical keys)."""
-    return np.array([int.from_bytes(hashlib.blake2b((t if normalised else normalise(t)).encode("utf-8"),
-                                                    digest_size=8).digest(), "little") for t in texts],
-                    dtype=np.uint64)
+    return np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b((t if normalised else normalise(t)).encode("utf-8"), digest_size=8).digest(),
+                "little",
+            )
+            for t in texts
+        ],
+        dtype=np.uint64,
+    )
 
 
 def _callers(callers, n: int) -> np.ndarray:
     if callers is None:
         return np.full(n, "", dtype=object)
-    return np.array(["" if c is None or (isinstance(c, float) and c != c) else str(c).strip() for c in callers],
-                    dtype=object)
+    return np.array(
+        ["" if c is None or (isinstance(c, float) and c != c) else str(c).strip() for c in callers],
+        dtype=object,
+    )
 
 
 def prune(x: sparse.csr_matrix, top: int = PRUNE_TOP) -> sparse.csr_matrix:
@@ -61,15 +69,24 @@ def prune(x: sparse.csr_matrix, top: int = PRUNE_TOP) -> sparse.csr_matrix:
     rank = np.arange(order.size) - np.repeat(x.indptr[:-1], nnz)
     keep = order[rank < top]
     keep.sort()
-    out = sparse.csr_matrix((x.data[keep], x.indices[keep], np.concatenate(([0], np.cumsum(np.minimum(nnz, top))))),
-                            shape=x.shape)
+    out = sparse.csr_matrix(
+        (x.data[keep], x.indices[keep], np.concatenate(([0], np.cumsum(np.minimum(nnz, top))))), shape=x.shape
+    )
     norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ out)
 
 
-def find_repeats(times, texts, x=None, callers=None, window_days: float = 7.0, dup_cos: float = 0.95,
-                 caller_cos: float = 0.3, text_keys: np.ndarray | None = None) -> np.ndarray:
+def find_repeats(
+    times,
+    texts,
+    x=None,
+    callers=None,
+    window_days: float = 7.0,
+    dup_cos: float = 0.95,
+    caller_cos: float = 0.3,
+    text_keys: np.ndarray | None = None,
+) -> np.ndarray:
     """Position of each row's original (-1 for an original); rows in any order.
 
     ``times`` datetimes, ``texts`` strings (or ``None`` when ``text_keys`` are

@@ -102,8 +102,9 @@ def nb_sf(count: np.ndarray, mean: np.ndarray, phi: float) -> np.ndarray:
     return stats.nbinom.sf(np.asarray(count) - 1, size, p)
 
 
-def _season(counts: np.ndarray, totals: np.ndarray, start: int, width: int, now_total: float,
-            clip) -> np.ndarray | None:
+def _season(
+    counts: np.ndarray, totals: np.ndarray, start: int, width: int, now_total: float, clip
+) -> np.ndarray | None:
     """Mean count per issue over ``width`` columns from ``start`` (a year back),
     scaled to this week's volume; None when none of those columns exist.
 
@@ -120,8 +121,9 @@ def _season(counts: np.ndarray, totals: np.ndarray, start: int, width: int, now_
     return counts[:, cols].mean(axis=1) * float(np.clip(scale, *clip))
 
 
-def score_week(counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | None = None,
-               season_offset: int = 52) -> dict[str, np.ndarray]:
+def score_week(
+    counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | None = None, season_offset: int = 52
+) -> dict[str, np.ndarray]:
     """Score the last column of ``counts`` (issues x weeks, oldest first) against
     the earlier columns; ``totals`` = all complaints per week (same columns).
 
@@ -148,8 +150,9 @@ def score_week(counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | No
     trailing = (hist.sum(axis=1) + cfg.prior_count) / (nh + cfg.prior_weeks)
     r = float(np.clip(totals[-1] / totals[:-1].mean(), *clip)) if nh and totals[:-1].mean() > 0 else 1.0
     expected = np.maximum(trailing * r, cfg.min_expected)
-    seasonal = _season(counts, totals, n - 1 - season_offset - cfg.season_weeks, 2 * cfg.season_weeks + 1,
-                       totals[-1], clip)
+    seasonal = _season(
+        counts, totals, n - 1 - season_offset - cfg.season_weeks, 2 * cfg.season_weeks + 1, totals[-1], clip
+    )
     if seasonal is not None:
         expected = np.maximum(expected, seasonal)
     p_week = nb_sf(now, expected, phi) if k else np.zeros(0)
@@ -167,8 +170,14 @@ def score_week(counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | No
         bt = totals[:nb].mean()
         rb = float(np.clip(totals[-L:].mean() / bt, *clip)) if bt > 0 else 1.0
         base_rate = base_rate * rb
-        seasonal = _season(counts, totals, n - L - season_offset - cfg.season_weeks, L + 2 * cfg.season_weeks,
-                           totals[-L:].mean(), clip)
+        seasonal = _season(
+            counts,
+            totals,
+            n - L - season_offset - cfg.season_weeks,
+            L + 2 * cfg.season_weeks,
+            totals[-L:].mean(),
+            clip,
+        )
         if seasonal is not None:
             base_rate = np.maximum(base_rate, seasonal)
         base_rate = np.maximum(base_rate, cfg.min_expected)
@@ -177,12 +186,20 @@ def score_week(counts: np.ndarray, totals: np.ndarray, cfg: EmergenceConfig | No
         p_trend = np.where(now > base_rate, p_trend, 1.0)
     p = np.minimum(1.0, 2.0 * np.minimum(p_week, p_trend)) if k else np.zeros(0)
     emerging = (now >= cfg.min_count) & (p < cfg.alpha)
-    return {"expected": expected, "p_value": p, "score": np.minimum(-np.log10(np.maximum(p, 1e-300)), 50.0),
-            "emerging": emerging, "recent": recent, "recent_expected": recent_expected, "dispersion": phi}
+    return {
+        "expected": expected,
+        "p_value": p,
+        "score": np.minimum(-np.log10(np.maximum(p, 1e-300)), 50.0),
+        "emerging": emerging,
+        "recent": recent,
+        "recent_expected": recent_expected,
+        "dispersion": phi,
+    }
 
 
 def heat_index(volume_decayed: np.ndarray, callers: np.ndarray, likes: np.ndarray | None) -> np.ndarray:
     """Heat (0-100) per issue from the three ingredients above (module doc)."""
+
     def part(x):
         x = np.log1p(np.asarray(x, dtype=np.float64))
         top = x.max() if x.size else 0.0

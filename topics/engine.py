@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup
 from hotline_nlp.topics.clustering import ClusterConfig
@@ -35,8 +34,11 @@ class HotspotError(ValueError):
 class HotspotConfig:
     """Every knob of the hotspot reports (defaults measured in BENCHMARKS.md)."""
 
-    tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(
-        cluster=ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.2)))
+    tracker: TrackerConfig = field(
+        default_factory=lambda: TrackerConfig(
+            cluster=ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.2)
+        )
+    )
     emergence: EmergenceConfig = field(default_factory=EmergenceConfig)
     semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (represent.py)
     dedup_window_days: float = 7.0
@@ -63,7 +65,11 @@ def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.loc[ts.notna()].copy()
     out["created_at"] = ts[ts.notna()]
     out = out.sort_values("created_at", kind="stable")
-    ids = out["id"].astype(str) if "id" in out else pd.Series([f"row{i}" for i in range(len(out))], index=out.index)
+    ids = (
+        out["id"].astype(str)
+        if "id" in out
+        else pd.Series([f"row{i}" for i in range(len(out))], index=out.index)
+    )
     dup = ids.duplicated(keep=False)
     if dup.any():  # keep ids readable but unique: the tracker keys on them
         ids = ids.where(~dup, ids + "@" + pd.Series(range(len(ids)), index=ids.index).astype(str))
@@ -81,8 +87,16 @@ def data_span(frame: pd.DataFrame) -> str:
 class Window:
     """Complaints of [start, end) with vectors, a tracker, and per-row issue ids."""
 
-    def __init__(self, frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, embedder=None,
-                 config: HotspotConfig | None = None, state_dir: str | Path | None = None):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        *,
+        embedder=None,
+        config: HotspotConfig | None = None,
+        state_dir: str | Path | None = None,
+    ):
         self.config = config or HotspotConfig()
         self.rows = frame.loc[(frame["created_at"] >= start) & (frame["created_at"] < end)]
         self.start, self.end = start, end
@@ -93,14 +107,23 @@ class Window:
             self.rep = Representation.load(self.state_dir / "representation", embedder=embedder)
             self.tracker = IssueTracker.load(self.state_dir, n_jobs=self.config.n_jobs)
         else:
-            self.rep = Representation(embedder=embedder if self.config.semantic_weight > 0 else "none",
-                                      semantic_weight=self.config.semantic_weight)
+            self.rep = Representation(
+                embedder=embedder if self.config.semantic_weight > 0 else "none",
+                semantic_weight=self.config.semantic_weight,
+            )
             self.tracker = None
-        store = BlockStore(self.state_dir / "vectors" if self.state_dir else None,
-                           budget_bytes=int(self.config.memory_mb * 2**20))
+        store = BlockStore(
+            self.state_dir / "vectors" if self.state_dir else None,
+            budget_bytes=int(self.config.memory_mb * 2**20),
+        )
         # rows are sorted by time (check_frame), so each week is one contiguous block
-        self.x = BlockedRows.build(self.rep, self.rows["text"].tolist(), self.rows["key"].tolist(),
-                                   week_bounds(self.rows["week"].to_numpy()), store)
+        self.x = BlockedRows.build(
+            self.rep,
+            self.rows["text"].tolist(),
+            self.rows["key"].tolist(),
+            week_bounds(self.rows["week"].to_numpy()),
+            store,
+        )
         if not loaded:
             self.rep.fit_raw(self.x.df_, self.x.n_docs_, self.x.semantic_mean_)
         self._pos = {k: i for i, k in enumerate(self.rows["key"].tolist())}
@@ -164,7 +187,7 @@ class Window:
     def labels(self) -> np.ndarray:
         """Issue id per row (merges followed; -1 = no issue)."""
         out = np.full(len(self.rows), -1, dtype=np.int64)
-        for w, assigned in self.tracker.assignments_.items():
+        for _w, assigned in self.tracker.assignments_.items():
             for key, issue in assigned.items():
                 i = self._pos.get(key)
                 if i is not None and issue >= 0:
@@ -182,8 +205,13 @@ class Window:
         act = self.tracker.active_
         before = np.flatnonzero((self.rows["week"] < week).to_numpy())
         if act and before.size:
-            best, _ = cl.assign(self.x, self.tracker.centroids_[act], self.config.tracker.cluster.assign_threshold,
-                                rows=before, n_jobs=self.config.n_jobs)
+            best, _ = cl.assign(
+                self.x,
+                self.tracker.centroids_[act],
+                self.config.tracker.cluster.assign_threshold,
+                rows=before,
+                n_jobs=self.config.n_jobs,
+            )
             act_ids = np.array([self.tracker.issues_[a].id for a in act], dtype=np.int64)
             labels[before] = np.where(best >= 0, act_ids[np.maximum(best, 0)], -1)
         return labels
@@ -193,9 +221,16 @@ class Window:
         (the rules do not depend on issues, see ``dedup``)."""
         if getattr(self, "_dup", None) is None:
             callers = self.rows["caller"].tolist() if "caller" in self.rows else None
-            self._dup = dedup.find_repeats(self.rows["created_at"], None, self.x, callers,
-                                           self.config.dedup_window_days, self.config.dup_cos,
-                                           self.config.caller_cos, text_keys=self.x.keys())
+            self._dup = dedup.find_repeats(
+                self.rows["created_at"],
+                None,
+                self.x,
+                callers,
+                self.config.dedup_window_days,
+                self.config.dup_cos,
+                self.config.caller_cos,
+                text_keys=self.x.keys(),
+            )
         return self._dup
 
     def counts(self, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[int]) -> np.ndarray:
@@ -215,4 +250,3 @@ class Window:
     def totals(self) -> np.ndarray:
         vc = self.rows["week"].value_counts()
         return np.array([int(vc.get(w, 0)) for w in self.week_labels], dtype=np.int64)
-

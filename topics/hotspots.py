@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from hotline_nlp.topics.category_stats import as_period, category_table
 from hotline_nlp.topics.emergence import decay_weights, heat_index, score_week
 from hotline_nlp.topics.engine import HotspotConfig, HotspotError, Window, check_frame, data_span
@@ -65,9 +64,18 @@ def _score_at(win: Window, counts: np.ndarray, totals: np.ndarray, col: int, cfg
     return score_week(counts[:, lo : col + 1], totals[lo : col + 1], cfg.emergence)
 
 
-def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEEKS, embedder=None, model=None, *,
-                 state_dir: str | Path | None = None, alpha: float | None = None,
-                 config: HotspotConfig | None = None, top: int | None = None) -> dict:
+def weekly_alert(
+    frame: pd.DataFrame,
+    period,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    embedder=None,
+    model=None,
+    *,
+    state_dir: str | Path | None = None,
+    alpha: float | None = None,
+    config: HotspotConfig | None = None,
+    top: int | None = None,
+) -> dict:
     """The alert for one ISO week: categories, and the week's issues scored
     against their own history (earlier rows of ``frame``, ``history_weeks`` back).
 
@@ -77,14 +85,18 @@ def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTO
     cfg = _config(config, alpha)
     period = as_period(period)
     if period.kind != "week":
-        raise HotspotError(f"{period.label} is a {period.kind}; the weekly alert takes an ISO week such as 2024-W20")
+        raise HotspotError(
+            f"{period.label} is a {period.kind}; the weekly alert takes an ISO week such as 2024-W20"
+        )
     if history_weeks < 0:
         raise HotspotError(f"history_weeks must be >= 0, got {history_weeks}")
     data = check_frame(frame)
     current = data.loc[period.contains(data["created_at"])]
     if current.empty:
-        raise HotspotError(f"no complaints in {period.label} ({period.start.date()}..{period.last_day.date()}); "
-                           f"the data covers {data_span(data)}")
+        raise HotspotError(
+            f"no complaints in {period.label} ({period.start.date()}..{period.last_day.date()}); "
+            f"the data covers {data_span(data)}"
+        )
     data, notes = _tag(data, model)
     hist_start = period.start - pd.Timedelta(weeks=history_weeks)
     win = Window(data, hist_start, period.end, embedder=embedder, config=cfg, state_dir=state_dir)
@@ -97,30 +109,44 @@ def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTO
     counts, totals = win.counts(labels, dup_of, issue_ids), win.totals()
     col = win.week_labels.index(period.label)
     s = _score_at(win, counts, totals, col, cfg)
-    n_hist = int(totals[_first_data_col(win):col].sum()) if col else 0
+    n_hist = int(totals[_first_data_col(win) : col].sum()) if col else 0
     if n_hist == 0:
         notes.append("no history before this week: issues are listed but none can be judged emerging")
         s["emerging"] = np.zeros_like(s["emerging"])
     now = counts[:, col]
-    order = sorted((i for i in range(len(issue_ids)) if now[i] > 0),
-                   key=lambda i: (-bool(s["emerging"][i]), -s["score"][i], -now[i], issue_ids[i]))
+    order = sorted(
+        (i for i in range(len(issue_ids)) if now[i] > 0),
+        key=lambda i: (-bool(s["emerging"][i]), -s["score"][i], -now[i], issue_ids[i]),
+    )
     limit = top or cfg.max_issues
     chosen = [i for i in order if s["emerging"][i]] + [i for i in order if not s["emerging"][i]]
     chosen = chosen[: max(limit, int(s["emerging"].sum()))]
     in_week = (win.rows["week"] == period.label).to_numpy()
-    desc = describe_issues(win, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of)
+    desc = describe_issues(
+        win, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of
+    )
     issues = []
     for i in chosen:
         rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=in_week, config=cfg)
         prev = int(counts[i, col - 1]) if col else 0
-        rec.update({"count": int(now[i]), "previous_count": prev,
-                    "growth": None if prev == 0 else round((int(now[i]) - prev) / prev, 4),
-                    "expected": round(float(s["expected"][i]), 3), "p_value": float(s["p_value"][i]),
-                    "score": round(float(s["score"][i]), 3), "emerging": bool(s["emerging"][i]),
-                    "status": _status(win, issue_ids[i], period.label, bool(s["emerging"][i]), now[i], prev),
-                    "weekly": [{"week": w, "count": int(c)}
-                               for w, c in zip(win.week_labels[max(0, col - 11): col + 1],
-                                               counts[i, max(0, col - 11): col + 1])]})
+        rec.update(
+            {
+                "count": int(now[i]),
+                "previous_count": prev,
+                "growth": None if prev == 0 else round((int(now[i]) - prev) / prev, 4),
+                "expected": round(float(s["expected"][i]), 3),
+                "p_value": float(s["p_value"][i]),
+                "score": round(float(s["score"][i]), 3),
+                "emerging": bool(s["emerging"][i]),
+                "status": _status(win, issue_ids[i], period.label, bool(s["emerging"][i]), now[i], prev),
+                "weekly": [
+                    {"week": w, "count": int(c)}
+                    for w, c in zip(
+                        win.week_labels[max(0, col - 11) : col + 1], counts[i, max(0, col - 11) : col + 1]
+                    )
+                ],
+            }
+        )
         issues.append(rec)
     return {
         "kind": "weekly_alert",
@@ -129,9 +155,13 @@ def weekly_alert(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTO
         "history": {"start": hist_start.date().isoformat(), "weeks": history_weeks, "complaints": n_hist},
         "categories": _categories(data, period, notes),
         "issues": issues,
-        "settings": {"alpha": cfg.emergence.alpha, "min_count": cfg.emergence.min_count,
-                     "dispersion": round(float(s["dispersion"]), 4), "embedder": win.rep.embedder_version_,
-                     "state_dir": str(state_dir) if state_dir else None},
+        "settings": {
+            "alpha": cfg.emergence.alpha,
+            "min_count": cfg.emergence.min_count,
+            "dispersion": round(float(s["dispersion"]), 4),
+            "embedder": win.rep.embedder_version_,
+            "state_dir": str(state_dir) if state_dir else None,
+        },
         "notes": notes,
     }
 
@@ -153,8 +183,16 @@ def _as_range(period_or_range) -> Period:
     return as_period(period_or_range)
 
 
-def hot_issues(frame: pd.DataFrame, period_or_range, top: int = 10, embedder=None, model=None, *,
-               config: HotspotConfig | None = None, half_life_days: float | None = None) -> dict:
+def hot_issues(
+    frame: pd.DataFrame,
+    period_or_range,
+    top: int = 10,
+    embedder=None,
+    model=None,
+    *,
+    config: HotspotConfig | None = None,
+    half_life_days: float | None = None,
+) -> dict:
     """The ``top`` hottest issues of a period or ``(start, end)`` range (inclusive
     dates), ranked by the heat index (``emergence`` module doc)."""
     cfg = config or HotspotConfig()
@@ -172,7 +210,11 @@ def hot_issues(frame: pd.DataFrame, period_or_range, top: int = 10, embedder=Non
     half = half_life_days or max(7.0, (period.end - period.start).days / 4)
     ages = ((period.end - win.rows["created_at"]).dt.total_seconds() / 86400).to_numpy()
     w = decay_weights(ages, half) * (dup_of < 0)
-    likes = pd.to_numeric(win.rows["likes"], errors="coerce").fillna(0).to_numpy() if "likes" in win.rows else None
+    likes = (
+        pd.to_numeric(win.rows["likes"], errors="coerce").fillna(0).to_numpy()
+        if "likes" in win.rows
+        else None
+    )
     callers = win.rows["caller"].fillna("").astype(str).to_numpy() if "caller" in win.rows else None
     vol, dist, lk = [], [], []
     for k in issue_ids:
@@ -193,18 +235,36 @@ def hot_issues(frame: pd.DataFrame, period_or_range, top: int = 10, embedder=Non
     issues = []
     for rank, i in enumerate(order, start=1):
         rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=None, config=cfg)
-        rec.update({"rank": rank, "heat": round(float(heat[i]), 2), "distinct_callers": int(dist[i]),
-                    "likes": int(lk[i]) if likes is not None else None,
-                    "weekly": [{"week": wk, "count": int(c)} for wk, c in zip(weeks, counts[rank - 1])]})
+        rec.update(
+            {
+                "rank": rank,
+                "heat": round(float(heat[i]), 2),
+                "distinct_callers": int(dist[i]),
+                "likes": int(lk[i]) if likes is not None else None,
+                "weekly": [{"week": wk, "count": int(c)} for wk, c in zip(weeks, counts[rank - 1])],
+            }
+        )
         issues.append(rec)
-    return {"kind": "hot_issues", "period": period.to_json(), "total": int(len(rows)),
-            "categories": _categories(data, period, notes),
-            "issues": issues, "settings": {"half_life_days": half, "embedder": win.rep.embedder_version_},
-            "notes": notes}
+    return {
+        "kind": "hot_issues",
+        "period": period.to_json(),
+        "total": int(len(rows)),
+        "categories": _categories(data, period, notes),
+        "issues": issues,
+        "settings": {"half_life_days": half, "embedder": win.rep.embedder_version_},
+        "notes": notes,
+    }
 
 
-def replay(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEEKS, embedder=None, *,
-           alpha: float | None = None, config: HotspotConfig | None = None):
+def replay(
+    frame: pd.DataFrame,
+    period,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    embedder=None,
+    *,
+    alpha: float | None = None,
+    config: HotspotConfig | None = None,
+):
     """Step the weeks of ``period`` one by one, as weekly runs would.
 
     Returns ``(window, weeks)`` where ``weeks`` is a list of
@@ -216,8 +276,9 @@ def replay(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEE
     period = _as_range(period)
     data = check_frame(frame)
     weeks = weeks_between(period.start, period.end)
-    win = Window(data, weeks[0].start - pd.Timedelta(weeks=history_weeks), weeks[-1].end, embedder=embedder,
-                 config=cfg)
+    win = Window(
+        data, weeks[0].start - pd.Timedelta(weeks=history_weeks), weeks[-1].end, embedder=embedder, config=cfg
+    )
     win.bootstrap(weeks[0].start)
     out = []
     for wk in weeks:
@@ -237,9 +298,17 @@ def replay(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEE
     return win, out
 
 
-def emerging_issues(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HISTORY_WEEKS, embedder=None, *,
-                    alpha: float | None = None, config: HotspotConfig | None = None,
-                    max_issues: int = 10, **_ignored) -> list[dict]:
+def emerging_issues(
+    frame: pd.DataFrame,
+    period,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    embedder=None,
+    *,
+    alpha: float | None = None,
+    config: HotspotConfig | None = None,
+    max_issues: int = 10,
+    **_ignored,
+) -> list[dict]:
     """Issues flagged emerging in any ISO week of ``period`` (a month, quarter,
     half-year, year or range), most complaints first. Each: ``id``, ``label``,
     ``keywords``, ``places``, ``count`` (originals in the period), ``repeats``,
@@ -267,8 +336,14 @@ def emerging_issues(frame: pd.DataFrame, period, history_weeks: int = DEFAULT_HI
     for k, wks in flagged.items():
         rec = issue_record(win, labels, dup_of, k, desc, focus=in_period, config=cfg)
         m = (labels == k) & in_period
-        rec.update({"count": int((m & (dup_of < 0)).sum()), "weeks_flagged": sorted(wks),
-                    "first_flagged": min(wks), "emerging": True})
+        rec.update(
+            {
+                "count": int((m & (dup_of < 0)).sum()),
+                "weeks_flagged": sorted(wks),
+                "first_flagged": min(wks),
+                "emerging": True,
+            }
+        )
         if rec["count"]:
             out.append(rec)
     out.sort(key=lambda r: (-r["count"], r["id"]))

@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from scipy import sparse
-
 from hotline_nlp.corpus.text import clean, strip_openers
 from hotline_nlp.topics.keywords import describe, is_informative
 from hotline_nlp.topics.places import extract_places
+from scipy import sparse
 
 _EXAMPLE_CHARS = 300
 # Central complaints whose titles compete to describe an issue (examples shown: config.examples).
@@ -27,8 +26,9 @@ def _members(labels: np.ndarray, issue_id: int, focus: np.ndarray | None) -> np.
     return np.flatnonzero(m)
 
 
-def example_rows(win, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[int], focus: np.ndarray | None,
-                 k: int) -> dict[int, np.ndarray]:
+def example_rows(
+    win, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[int], focus: np.ndarray | None, k: int
+) -> dict[int, np.ndarray]:
     """Each issue's ``k`` original complaints closest to its centroid (row positions).
 
     One streamed pass over the window's vectors for all issues together, so a
@@ -56,8 +56,14 @@ def example_rows(win, labels: np.ndarray, dup_of: np.ndarray, issue_ids: list[in
     return out
 
 
-def describe_issues(win, labels: np.ndarray, issue_ids: list[int], focus: np.ndarray | None, config,
-                    dup_of: np.ndarray | None = None) -> dict:
+def describe_issues(
+    win,
+    labels: np.ndarray,
+    issue_ids: list[int],
+    focus: np.ndarray | None,
+    config,
+    dup_of: np.ndarray | None = None,
+) -> dict:
     """``{issue_id: {"keywords", "places", "groups", "label", "example_rows"}}``
     via c-TF-IDF over (a sample of) each issue's complaints against the
     unassigned ones; ``example_rows`` (``example_rows``) when ``dup_of`` is given."""
@@ -72,8 +78,9 @@ def describe_issues(win, labels: np.ndarray, issue_ids: list[int], focus: np.nda
             rest = np.setdiff1d(all_m, pref)
             take = pref[: config.keyword_sample]
             if take.size < config.keyword_sample and rest.size:
-                take = np.concatenate([take, rng.choice(rest, min(rest.size, config.keyword_sample - take.size),
-                                                        replace=False)])
+                take = np.concatenate(
+                    [take, rng.choice(rest, min(rest.size, config.keyword_sample - take.size), replace=False)]
+                )
             pick = take
         docs[k] = [str(t) for t in texts[pick]]
     noise = np.flatnonzero(labels < 0)
@@ -121,15 +128,20 @@ def pick_headline(titles: list[str], keywords: list[str]) -> str:
     for rank, title in enumerate(titles):
         if not title or not is_informative(_without_places(title)):
             continue  # "问题反映", or a bare place name ("紫金名苑")
-        score = (sum(w in title for w in top) - 0.5 * bool(re.search(r"\d", title))
-                 - 0.5 * (len(title) > 24) - 0.1 * rank)
+        score = (
+            sum(w in title for w in top)
+            - 0.5 * bool(re.search(r"\d", title))
+            - 0.5 * (len(title) > 24)
+            - 0.1 * rank
+        )
         if score > best_score:
             best, best_score = title, score
     return best or next((t for t in titles if t), "")
 
 
-def issue_record(win, labels: np.ndarray, dup_of: np.ndarray, issue_id: int, desc: dict,
-                 focus: np.ndarray | None, config) -> dict:
+def issue_record(
+    win, labels: np.ndarray, dup_of: np.ndarray, issue_id: int, desc: dict, focus: np.ndarray | None, config
+) -> dict:
     """The common fields of one issue (counts and scores are added by the caller)."""
     members = _members(labels, issue_id, focus)
     rows = win.rows
@@ -144,8 +156,9 @@ def issue_record(win, labels: np.ndarray, dup_of: np.ndarray, issue_id: int, des
         central = example_rows(win, labels, dup_of, [issue_id], focus, k)[issue_id]
     for i in central[: config.examples]:
         r = rows.iloc[i]
-        examples.append({"id": str(r["id"]), "text": _short(r["text"]),
-                         "date": r["created_at"].date().isoformat()})
+        examples.append(
+            {"id": str(r["id"]), "text": _short(r["text"]), "date": r["created_at"].date().isoformat()}
+        )
     if central.size:
         headline = pick_headline([_headline(rows.iloc[i]) for i in central], d.get("keywords", []))
     all_members = np.flatnonzero(labels == issue_id)

@@ -17,18 +17,70 @@ import re
 from collections import Counter
 
 import numpy as np
-
 from hotline_nlp.corpus.text import content_words
 from hotline_nlp.topics import places as pl
 
 # Words that survive the stop list but say nothing about an issue.
-_WEAK = frozenset({
-    "A市", "市", "区", "县", "小区", "业主", "居民", "群众", "领导", "您好", "你好", "政府", "部门", "相关",
-    "问题", "情况", "反映", "要求", "希望", "请求", "投诉", "咨询", "建议", "现在", "没有", "知道",
-    "已经", "还是", "不是", "就是", "可以", "需要", "能够", "这样", "那么", "一直", "时候", "为何",
-    "是否", "请问", "谢谢", "严重", "影响", "不能", "进行", "导致", "造成", "表示", "工作", "单位",
-    "求助", "举报", "诉求", "来电", "市民", "来电人",
-})
+_WEAK = frozenset(
+    {
+        "A市",
+        "市",
+        "区",
+        "县",
+        "小区",
+        "业主",
+        "居民",
+        "群众",
+        "领导",
+        "您好",
+        "你好",
+        "政府",
+        "部门",
+        "相关",
+        "问题",
+        "情况",
+        "反映",
+        "要求",
+        "希望",
+        "请求",
+        "投诉",
+        "咨询",
+        "建议",
+        "现在",
+        "没有",
+        "知道",
+        "已经",
+        "还是",
+        "不是",
+        "就是",
+        "可以",
+        "需要",
+        "能够",
+        "这样",
+        "那么",
+        "一直",
+        "时候",
+        "为何",
+        "是否",
+        "请问",
+        "谢谢",
+        "严重",
+        "影响",
+        "不能",
+        "进行",
+        "导致",
+        "造成",
+        "表示",
+        "工作",
+        "单位",
+        "求助",
+        "举报",
+        "诉求",
+        "来电",
+        "市民",
+        "来电人",
+    }
+)
 
 
 def is_informative(text: str) -> bool:
@@ -55,12 +107,16 @@ def _place_parts(place_names: set[str]) -> set[str]:
 
 def _tokens(text: str, place_parts: set[str]) -> list[str]:
     """Content words of ``text`` that are not weak words or (parts of) place names."""
-    return [w for w in content_words(text)
-            if len(w) >= 2 and w not in _WEAK and w not in place_parts and not _CODE.fullmatch(w)]
+    return [
+        w
+        for w in content_words(text)
+        if len(w) >= 2 and w not in _WEAK and w not in place_parts and not _CODE.fullmatch(w)
+    ]
 
 
-def ctfidf_keywords(docs_by_issue: dict[int, list[str]], top: int = 8,
-                    background: list[str] | None = None) -> dict[int, list[dict]]:
+def ctfidf_keywords(
+    docs_by_issue: dict[int, list[str]], top: int = 8, background: list[str] | None = None
+) -> dict[int, list[dict]]:
     """Top ``top`` c-TF-IDF keywords per issue: ``{issue: [{"word", "weight"}]}``.
 
     ``background`` (optional): texts outside any issue, counted as one more
@@ -116,13 +172,18 @@ def label_for(keywords: list[dict], place_summary: dict, n_words: int = 3) -> st
     return f"{places[0]['name']}：{words}" if places else words
 
 
-def describe(docs_by_issue: dict[int, list[str]], background: list[str] | None = None,
-             top: int = 8) -> dict[int, dict]:
+def describe(
+    docs_by_issue: dict[int, list[str]], background: list[str] | None = None, top: int = 8
+) -> dict[int, dict]:
     """``{issue: {"keywords", "places", "groups", "label"}}`` for each issue."""
     kw = ctfidf_keywords(docs_by_issue, top=top, background=background)
     out = {}
     for k, texts in docs_by_issue.items():
         summary = pl.summarise(texts)
-        out[k] = {"keywords": [w["word"] for w in kw[k]], "places": summary["places"],
-                  "groups": summary["groups"], "label": label_for(kw[k], summary)}
+        out[k] = {
+            "keywords": [w["word"] for w in kw[k]],
+            "places": summary["places"],
+            "groups": summary["groups"],
+            "label": label_for(kw[k], summary),
+        }
     return out

@@ -42,18 +42,20 @@ class Period:
     def contains(self, ts: pd.Series) -> pd.Series:
         return (ts >= self.start) & (ts < self.end)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period just before (环比): previous week, month, quarter, half, year;
         for a range, the range of the same length ending at its start."""
         if self.kind == "week":
             return week_period(self.start - pd.Timedelta(days=7))
         if self.kind == "range":
             length = self.end - self.start
-            return Period("range", self.start - length, self.start, _range_label(self.start - length, self.start))
+            return Period(
+                "range", self.start - length, self.start, _range_label(self.start - length, self.start)
+            )
         months = {"month": 1, "quarter": 3, "half": 6, "year": 12}[self.kind]
         return _calendar(self.kind, self.start - pd.DateOffset(months=months))
 
-    def last_year(self) -> "Period":
+    def last_year(self) -> Period:
         """The same period a year earlier (同比); ISO week N of the previous ISO year."""
         if self.kind == "week":
             y, w, _ = self.start.isocalendar()
@@ -67,8 +69,11 @@ class Period:
         return _calendar(self.kind, self.start - pd.DateOffset(years=1))
 
     def to_json(self) -> dict:
-        return {"label": self.label, "start": self.start.date().isoformat(),
-                "end": self.last_day.date().isoformat()}
+        return {
+            "label": self.label,
+            "start": self.start.date().isoformat(),
+            "end": self.last_day.date().isoformat(),
+        }
 
 
 def _range_label(start: pd.Timestamp, end: pd.Timestamp) -> str:

@@ -27,7 +27,9 @@ def _share(x) -> str:
 
 
 def _where(issue: dict) -> str:
-    names = [p["name"] for p in issue.get("places", [])[:3]] + [g["name"] for g in issue.get("groups", [])[:2]]
+    names = [p["name"] for p in issue.get("places", [])[:3]] + [
+        g["name"] for g in issue.get("groups", [])[:2]
+    ]
     return "、".join(names) or "—"
 
 
@@ -40,7 +42,9 @@ def chart_png(result: dict, max_series: int = 6) -> bytes | None:
     series = {f"#{i['id']} {i['label'][:14]}": [w["count"] for w in i["weekly"]] for i in issues}
     hot = {f"#{i['id']} {i['label'][:14]}" for i in issues if i.get("emerging")}
     title = "热点问题周趋势图" if result.get("kind") == "weekly_alert" else "热点问题趋势图"
-    return trend_png(series, [w.split("-")[-1] if len(weeks) > 20 else w for w in weeks], title=title, highlight=hot)
+    return trend_png(
+        series, [w.split("-")[-1] if len(weeks) > 20 else w for w in weeks], title=title, highlight=hot
+    )
 
 
 def _category_lines(result: dict) -> list[str]:
@@ -49,10 +53,14 @@ def _category_lines(result: dict) -> list[str]:
         return ["（数据无分类标签，未作分类统计。）"]
     out = []
     for k, c in enumerate(cats[:5], start=1):
-        subs = "、".join(f"{s['category']}（占比 {_share(s['share'])}）" for s in c.get("subcategories", [])[:3])
-        out.append(f"{k}. **{c['category']}**类诉求 {c['count']} 件，占诉求总量的 {_share(c['share'])}，"
-                   f"环比 {_pct(c.get('change_vs_previous'))}，同比 {_pct(c.get('change_vs_last_year'))}"
-                   + (f"，主要集中在{subs}。" if subs else "。"))
+        subs = "、".join(
+            f"{s['category']}（占比 {_share(s['share'])}）" for s in c.get("subcategories", [])[:3]
+        )
+        out.append(
+            f"{k}. **{c['category']}**类诉求 {c['count']} 件，占诉求总量的 {_share(c['share'])}，"
+            f"环比 {_pct(c.get('change_vs_previous'))}，同比 {_pct(c.get('change_vs_last_year'))}"
+            + (f"，主要集中在{subs}。" if subs else "。")
+        )
     return out
 
 
@@ -69,32 +77,44 @@ def _emerging_lines(issues: list[dict]) -> list[str]:
     for k, i in enumerate(em, start=1):
         prev = i.get("previous_count")
         what = "新出现" if i.get("status") == "new" else "显著上升"
-        out.append(f"{k}. **{i['label']}**（问题 {i['id']}，{what}）。本周 {i['count']} 件"
-                   + (f"，上周 {prev} 件" if prev is not None else "")
-                   + f"，按其历史基线预期约 {i.get('expected', 0):.1f} 件（得分 {i.get('score', 0):.1f}）；"
-                   + f"首次出现于 {i.get('first_seen')}；涉及：{_where(i)}"
-                   + (f"；重复诉求 {i['repeats']} 件已合并" if i.get("repeats") else "") + "。"
-                   + _example_text(i))
+        out.append(
+            f"{k}. **{i['label']}**（问题 {i['id']}，{what}）。本周 {i['count']} 件"
+            + (f"，上周 {prev} 件" if prev is not None else "")
+            + f"，按其历史基线预期约 {i.get('expected', 0):.1f} 件（得分 {i.get('score', 0):.1f}）；"
+            + f"首次出现于 {i.get('first_seen')}；涉及：{_where(i)}"
+            + (f"；重复诉求 {i['repeats']} 件已合并" if i.get("repeats") else "")
+            + "。"
+            + _example_text(i)
+        )
     return out
 
 
 def _weekly_table(issues: list[dict]) -> list[str]:
-    rows = ["| 问题 | 标签 | 本周 | 上周 | 预期 | 得分 | 状态 | 地点/人群 |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| 问题 | 标签 | 本周 | 上周 | 预期 | 得分 | 状态 | 地点/人群 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for i in issues:
-        rows.append(f"| {i['id']} | {i['label']} | {i['count']} | {i.get('previous_count', '')} | "
-                    f"{i.get('expected', 0):.1f} | {i.get('score', 0):.1f} | "
-                    f"{'**预警**' if i.get('emerging') else STATUS_ZH.get(i.get('status', ''), i.get('status', ''))} | {_where(i)} |")
+        rows.append(
+            f"| {i['id']} | {i['label']} | {i['count']} | {i.get('previous_count', '')} | "
+            f"{i.get('expected', 0):.1f} | {i.get('score', 0):.1f} | "
+            f"{'**预警**' if i.get('emerging') else STATUS_ZH.get(i.get('status', ''), i.get('status', ''))} | {_where(i)} |"
+        )
     return rows
 
 
 def _hot_table(issues: list[dict], max_ids: int = 8) -> list[str]:
-    rows = ["| 热度排名 | 问题ID | 热度指数 | 时间范围 | 地点/人群 | 问题描述 | 诉求编号 |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| 热度排名 | 问题ID | 热度指数 | 时间范围 | 地点/人群 | 问题描述 | 诉求编号 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for i in issues:
         ids = i["complaint_ids"]
         shown = "、".join(ids[:max_ids]) + (f" 等 {len(ids)} 件" if len(ids) > max_ids else "")
-        rows.append(f"| {i['rank']} | {i['id']} | {i['heat']:.1f} | {i['first_seen']} 至 {i['last_seen']} | "
-                    f"{_where(i)} | {i['label']}：{i.get('description', '')} | {shown} |")
+        rows.append(
+            f"| {i['rank']} | {i['id']} | {i['heat']:.1f} | {i['first_seen']} 至 {i['last_seen']} | "
+            f"{_where(i)} | {i['label']}：{i.get('description', '')} | {shown} |"
+        )
     return rows
 
 
@@ -104,15 +124,26 @@ def to_markdown(result: dict, image_ref: str | None = None) -> str:
     p = result["period"]
     lines = []
     if result.get("kind") == "weekly_alert":
-        lines += [f"# 12345 热线热点预警 {p['label']}（{p['start']} 至 {p['end']}）", "",
-                  f"本周共受理诉求 {result['total']} 件；历史基线为此前 {result['history']['weeks']} 周的 "
-                  f"{result['history']['complaints']} 件诉求（误报率 α = {result['settings']['alpha']}）。", "",
-                  "## 一、热点诉求分析", ""] + _category_lines(result)
+        lines += [
+            f"# 12345 热线热点预警 {p['label']}（{p['start']} 至 {p['end']}）",
+            "",
+            f"本周共受理诉求 {result['total']} 件；历史基线为此前 {result['history']['weeks']} 周的 "
+            f"{result['history']['complaints']} 件诉求（误报率 α = {result['settings']['alpha']}）。",
+            "",
+            "## 一、热点诉求分析",
+            "",
+        ] + _category_lines(result)
         lines += ["", "## 二、新出现和快速上升的问题", ""] + _emerging_lines(result["issues"])
         lines += ["", "## 三、本周诉求问题一览", ""] + _weekly_table(result["issues"])
     else:
-        lines += [f"# 热点问题表 {p['start']} 至 {p['end']}", "", f"期间共受理诉求 {result['total']} 件。", "",
-                  "## 一、热点诉求分析", ""] + _category_lines(result)
+        lines += [
+            f"# 热点问题表 {p['start']} 至 {p['end']}",
+            "",
+            f"期间共受理诉求 {result['total']} 件。",
+            "",
+            "## 一、热点诉求分析",
+            "",
+        ] + _category_lines(result)
         lines += ["", "## 二、热点问题", ""] + _hot_table(result["issues"])
     png = None if image_ref else chart_png(result)
     if image_ref or png:
@@ -134,9 +165,13 @@ def to_html(result: dict) -> str:
     def flush():
         if table:
             head, *rest = table
-            body.append("<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in head) + "</tr></thead><tbody>"
-                        + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rest)
-                        + "</tbody></table>")
+            body.append(
+                "<table><thead><tr>"
+                + "".join(f"<th>{c}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rest)
+                + "</tbody></table>"
+            )
             table.clear()
 
     for line in md.splitlines():
@@ -160,11 +195,15 @@ def to_html(result: dict) -> str:
             body.append(f"<p>{_inline(line)}</p>")
     flush()
     title = html.escape(md.splitlines()[0].lstrip("# "))
-    style = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:960px;margin:2em auto;"
-             "line-height:1.7}table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #bbb;"
-             "padding:3px 6px}th{background:#f0f0f0}.note{color:#666;font-size:90%}")
-    return (f"<!doctype html><html lang=zh-CN><head><meta charset=utf-8><title>{title}</title>"
-            f"<style>{style}</style></head><body>" + "\n".join(body) + "</body></html>\n")
+    style = (
+        "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:960px;margin:2em auto;"
+        "line-height:1.7}table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #bbb;"
+        "padding:3px 6px}th{background:#f0f0f0}.note{color:#666;font-size:90%}"
+    )
+    return (
+        f"<!doctype html><html lang=zh-CN><head><meta charset=utf-8><title>{title}</title>"
+        f"<style>{style}</style></head><body>" + "\n".join(body) + "</body></html>\n"
+    )
 
 
 def _inline(text: str) -> str:

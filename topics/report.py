@@ -9,18 +9,31 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-
 from hotline_nlp.corpus.atomic import write_bytes, write_text
 from hotline_nlp.topics.engine import HotspotConfig
 from hotline_nlp.topics.hotspots import hot_issues, weekly_alert
 from hotline_nlp.topics.render import chart_png, to_html, to_markdown
 
 
-def run_hotspots(frame: pd.DataFrame, *, period: str | None = None, start: str | None = None,
-                 end: str | None = None, top: int = 10, history_weeks: int = 56, alpha: float | None = None,
-                 min_count: int | None = None, memory_mb: float | None = None, jobs: int | None = None,
-                 model=None, embedder: str | None = None, semantic_weight: float | None = None,
-                 state_dir: str | Path | None = None, fmt: str = "md", output: str | Path | None = None) -> str:
+def run_hotspots(
+    frame: pd.DataFrame,
+    *,
+    period: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    top: int = 10,
+    history_weeks: int = 56,
+    alpha: float | None = None,
+    min_count: int | None = None,
+    memory_mb: float | None = None,
+    jobs: int | None = None,
+    model=None,
+    embedder: str | None = None,
+    semantic_weight: float | None = None,
+    state_dir: str | Path | None = None,
+    fmt: str = "md",
+    output: str | Path | None = None,
+) -> str:
     """Run the weekly alert (``period``) or the range report (``start``/``end``) and
     return the rendered text; with ``output``, also write it there (atomically;
     a Markdown report gets its chart as ``<output>.png`` beside it)."""
@@ -35,8 +48,17 @@ def run_hotspots(frame: pd.DataFrame, *, period: str | None = None, start: str |
             raise ValueError(f"min_count must be at least 1, got {min_count}")
         cfg = replace(cfg, emergence=replace(cfg.emergence, min_count=int(min_count)))
     if period is not None:
-        result = weekly_alert(frame, period, history_weeks=history_weeks, embedder=embedder, model=model,
-                              state_dir=state_dir, alpha=alpha, config=cfg, top=top)
+        result = weekly_alert(
+            frame,
+            period,
+            history_weeks=history_weeks,
+            embedder=embedder,
+            model=model,
+            state_dir=state_dir,
+            alpha=alpha,
+            config=cfg,
+            top=top,
+        )
     else:
         result = hot_issues(frame, (start, end), top=top, embedder=embedder, model=model, config=cfg)
     return render_result(result, fmt, output)

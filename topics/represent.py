@@ -26,9 +26,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-
 from hotline_nlp.corpus.text import normalise
+from scipy import sparse
 
 N_FEATURES = 2**20
 NO_EMBEDDER = "none"
@@ -47,8 +46,9 @@ def l2_rows(x: sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ x)
 
 
-def hash_char_ngrams(texts: list[str], ngram_range: tuple[int, int] = (2, 3),
-                     n_features: int = N_FEATURES) -> sparse.csr_matrix:
+def hash_char_ngrams(
+    texts: list[str], ngram_range: tuple[int, int] = (2, 3), n_features: int = N_FEATURES
+) -> sparse.csr_matrix:
     """Counts of hashed character n-grams, one CSR row per text (float32 counts,
     int32 column indices).
 
@@ -119,8 +119,13 @@ class Representation:
     document frequencies, and ``weigh(counts, semantic)`` turns raw into unit rows.
     """
 
-    def __init__(self, embedder=None, semantic_weight: float = 0.5,
-                 ngram_range: tuple[int, int] = (2, 3), cache: bool = True):
+    def __init__(
+        self,
+        embedder=None,
+        semantic_weight: float = 0.5,
+        ngram_range: tuple[int, int] = (2, 3),
+        cache: bool = True,
+    ):
         self.embedder = embedder
         self.semantic_weight = semantic_weight
         self.ngram_range = ngram_range
@@ -132,7 +137,7 @@ class Representation:
         self.embedder_version_ = str(getattr(emb, "version", NO_EMBEDDER)) if emb is not None else NO_EMBEDDER
         self.semantic_dim_ = int(emb.dim) if emb is not None else 0
 
-    def prepare(self) -> "Representation":
+    def prepare(self) -> Representation:
         """Load the embedder (once); needed before ``raw``."""
         if not hasattr(self, "embedder_"):
             self._set_embedder(_resolve(self.embedder))
@@ -144,16 +149,20 @@ class Representation:
         self.prepare()
         return f"{HASHING}|{tuple(self.ngram_range)}|{N_FEATURES}|{self.embedder_version_}"
 
-    def raw(self, texts: list[str], show_progress: bool = False) -> tuple[sparse.csr_matrix, np.ndarray | None]:
+    def raw(
+        self, texts: list[str], show_progress: bool = False
+    ) -> tuple[sparse.csr_matrix, np.ndarray | None]:
         """N-gram counts and (uncentred) semantic vectors of ``texts`` (already ``normalise``d)."""
         self.prepare()
         counts = hash_char_ngrams(texts, tuple(self.ngram_range), N_FEATURES)
         sem = None
         if self.embedder_ is not None:
-            sem = np.asarray(self.embedder_.encode(texts, show_progress=show_progress, cache=self.cache), np.float32)
+            sem = np.asarray(
+                self.embedder_.encode(texts, show_progress=show_progress, cache=self.cache), np.float32
+            )
         return counts, sem
 
-    def fit_raw(self, df: np.ndarray, n: int, semantic_mean: np.ndarray | None) -> "Representation":
+    def fit_raw(self, df: np.ndarray, n: int, semantic_mean: np.ndarray | None) -> Representation:
         """Learn the IDF from document frequencies over ``n`` texts and the
         semantic centre (mean raw vector)."""
         self.prepare()
@@ -165,7 +174,7 @@ class Representation:
         self.center_ = None if semantic_mean is None else np.asarray(semantic_mean, np.float32)
         return self
 
-    def fit(self, texts: list[str]) -> "Representation":
+    def fit(self, texts: list[str]) -> Representation:
         self.fit_transform(texts)
         return self
 
@@ -195,8 +204,15 @@ class Representation:
             sem = sem - self.center_[None, :]
         norms = np.linalg.norm(sem, axis=1, keepdims=True)
         sem = np.divide(sem, norms, out=np.zeros_like(sem), where=norms > 0)
-        return l2_rows(sparse.hstack([sparse.csr_matrix(sem * np.float32(np.sqrt(self.weight_))),
-                                      lex * np.float32(np.sqrt(1.0 - self.weight_))], format="csr"))
+        return l2_rows(
+            sparse.hstack(
+                [
+                    sparse.csr_matrix(sem * np.float32(np.sqrt(self.weight_))),
+                    lex * np.float32(np.sqrt(1.0 - self.weight_)),
+                ],
+                format="csr",
+            )
+        )
 
     @property
     def dim_(self) -> int:
@@ -210,24 +226,37 @@ class Representation:
         np.save(directory / "idf_value.npy", self.idf_[nz])
         if self.center_ is not None:
             np.save(directory / "semantic_center.npy", self.center_)
-        meta = {"semantic_weight": self.semantic_weight, "ngram_range": list(self.ngram_range),
-                "n_fit": self.n_fit_, "idf_unseen": float(self.idf_.max()), "hashing": HASHING,
-                "embedder": None if self.embedder_ is None else str(getattr(self.embedder_, "name", self.embedder)),
-                "embedder_version": self.embedder_version_}
-        (directory / "representation.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+        meta = {
+            "semantic_weight": self.semantic_weight,
+            "ngram_range": list(self.ngram_range),
+            "n_fit": self.n_fit_,
+            "idf_unseen": float(self.idf_.max()),
+            "hashing": HASHING,
+            "embedder": None
+            if self.embedder_ is None
+            else str(getattr(self.embedder_, "name", self.embedder)),
+            "embedder_version": self.embedder_version_,
+        }
+        (directory / "representation.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=1), "utf-8"
+        )
 
     @classmethod
-    def load(cls, directory: Path, embedder=None) -> "Representation":
+    def load(cls, directory: Path, embedder=None) -> Representation:
         """Load a saved representation; ``embedder`` (object or name) overrides the
         saved name. Raises ``ValueError`` when the embedder's version differs from
         the one the state was built with (stored centroids would not match)."""
         meta = json.loads((directory / "representation.json").read_text("utf-8"))
         if meta.get("hashing") != HASHING:
-            raise ValueError(f"{directory}: the issue state was built with another text hashing "
-                             f"({meta.get('hashing', 'scikit-learn HashingVectorizer')}, not {HASHING}); "
-                             "start a new --state-dir")
+            raise ValueError(
+                f"{directory}: the issue state was built with another text hashing "
+                f"({meta.get('hashing', 'scikit-learn HashingVectorizer')}, not {HASHING}); "
+                "start a new --state-dir"
+            )
         chosen = embedder if embedder is not None else (meta["embedder"] or NO_EMBEDDER)
-        rep = cls(embedder=chosen, semantic_weight=meta["semantic_weight"], ngram_range=tuple(meta["ngram_range"]))
+        rep = cls(
+            embedder=chosen, semantic_weight=meta["semantic_weight"], ngram_range=tuple(meta["ngram_range"])
+        )
         idf = np.full(N_FEATURES, meta["idf_unseen"], dtype=np.float32)
         idf[np.load(directory / "idf_index.npy")] = np.load(directory / "idf_value.npy")
         rep.idf_, rep.n_fit_ = idf, meta["n_fit"]

@@ -29,9 +29,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-
 from hotline_nlp.topics import clustering as cl
+from scipy import sparse
 
 FORMAT = 1
 
@@ -43,7 +42,9 @@ class TrackerConfig:
     min_new_in_week: int = 2
     centroid_memory: int = 200
     birth_coherence: float = 0.35  # median member-to-centroid cosine a new issue needs
-    absorb_threshold: float = 0.35  # a pool cluster this close to a known issue joins it instead of being born
+    absorb_threshold: float = (
+        0.35  # a pool cluster this close to a known issue joins it instead of being born
+    )
 
 
 @dataclass
@@ -90,7 +91,9 @@ class IssueTracker:
         act = self.active_
         if not act:
             return np.full(x.shape[0], -1, dtype=np.int64), np.zeros(x.shape[0], np.float32)
-        best, sim = cl.assign(x, self.centroids_[act], self.config.cluster.assign_threshold, n_jobs=self.n_jobs)
+        best, sim = cl.assign(
+            x, self.centroids_[act], self.config.cluster.assign_threshold, n_jobs=self.n_jobs
+        )
         ids = np.array([self.issues_[act[b]].id if b >= 0 else -1 for b in best], dtype=np.int64)
         return ids, sim
 
@@ -108,15 +111,18 @@ class IssueTracker:
             sims = cl.similarities(vec, self.centroids_[act])[0]
             j = int(sims.argmax())
             iss.parent, iss.parent_similarity = self.issues_[act[j]].id, round(float(sims[j]), 4)
-        iss.lineage.append({"week": week, "event": "born", "size": int(size), "origin": origin,
-                            "parent": iss.parent})
+        iss.lineage.append(
+            {"week": week, "event": "born", "size": int(size), "origin": origin, "parent": iss.parent}
+        )
         self.issues_.append(iss)
-        self.centroids_ = vec if self.centroids_ is None else sparse.vstack([self.centroids_, vec], format="csr")
+        self.centroids_ = (
+            vec if self.centroids_ is None else sparse.vstack([self.centroids_, vec], format="csr")
+        )
         self._reindex()
         return iss
 
     # -- bootstrap ---------------------------------------------------------
-    def bootstrap(self, ids: list[str], weeks: list[str], x) -> "IssueTracker":
+    def bootstrap(self, ids: list[str], weeks: list[str], x) -> IssueTracker:
         """Cluster a history (rows = complaints, ``weeks`` their ISO week labels)
         and record every row's issue by the centroid rule."""
         self._init()
@@ -171,10 +177,15 @@ class IssueTracker:
             # births are where false alarms come from: a pool cluster must be tighter than a history one
             strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
             is_now = np.array([w == week for w in pool_weeks])
-            labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, priority=is_now), strict)
+            labels = cl.drop_incoherent(
+                pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, priority=is_now), strict
+            )
             if not (labels >= 0).any():  # a small pool may hold one group only: HDBSCAN calls that noise
-                labels = cl.drop_incoherent(pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True,
-                                                                      priority=is_now), strict)
+                labels = cl.drop_incoherent(
+                    pool_x,
+                    cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True, priority=is_now),
+                    strict,
+                )
             for k in sorted(set(labels[labels >= 0].tolist())):
                 members = np.flatnonzero(labels == k)
                 if int(is_now[members].sum()) < cfg.min_new_in_week:
@@ -188,7 +199,9 @@ class IssueTracker:
                 if iss is not None:  # a known issue's outskirts, not a new issue: it grows instead
                     iss.lineage.append({"week": week, "event": "absorbed_pool", "size": int(members.size)})
                     rows_now = [m for m in members if pool_weeks[m] == week]
-                    self._move_centroids(pool_x[rows_now], np.full(len(rows_now), iss.id)) if rows_now else None
+                    self._move_centroids(
+                        pool_x[rows_now], np.full(len(rows_now), iss.id)
+                    ) if rows_now else None
                 else:
                     iss = self._new_issue(vec, week, "new", members.size)
                 born_members.update(members.tolist())
@@ -199,8 +212,9 @@ class IssueTracker:
                         self.assignments_.setdefault(pool_weeks[m], {})[pool_ids[m]] = iss.id
         recent = set((self.weeks_ + [week])[-cfg.pool_weeks :])
         keep = [j for j in range(len(pool_ids)) if j not in born_members and pool_weeks[j] in recent]
-        self._set_pool([pool_ids[j] for j in keep], [pool_weeks[j] for j in keep],
-                       pool_x[keep] if keep else None)
+        self._set_pool(
+            [pool_ids[j] for j in keep], [pool_weeks[j] for j in keep], pool_x[keep] if keep else None
+        )
         self._merge(week)
         self.assignments_[week] = result
         self.weeks_.append(week)
@@ -244,10 +258,12 @@ class IssueTracker:
             for p in members:
                 if p != keep:
                     self.issues_[p].merged_into = self.issues_[keep].id
-                    self.issues_[p].lineage.append({"week": week, "event": "merged_into",
-                                                    "issue": self.issues_[keep].id})
-                    self.issues_[keep].lineage.append({"week": week, "event": "absorbed",
-                                                       "issue": self.issues_[p].id})
+                    self.issues_[p].lineage.append(
+                        {"week": week, "event": "merged_into", "issue": self.issues_[keep].id}
+                    )
+                    self.issues_[keep].lineage.append(
+                        {"week": week, "event": "absorbed", "issue": self.issues_[p].id}
+                    )
 
     def resolve(self, issue_id: int) -> int:
         """The surviving id of an issue (follows ``merged_into``)."""
@@ -267,9 +283,14 @@ class IssueTracker:
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         (directory / "assignments").mkdir(parents=True, exist_ok=True)
-        state = {"format": FORMAT, "config": _config_json(self.config), "next_id": self.next_id_,
-                 "weeks": self.weeks_, "issues": [asdict(i) for i in self.issues_],
-                 "pool": {"ids": self.pool_ids_, "weeks": self.pool_weeks_}}
+        state = {
+            "format": FORMAT,
+            "config": _config_json(self.config),
+            "next_id": self.next_id_,
+            "weeks": self.weeks_,
+            "issues": [asdict(i) for i in self.issues_],
+            "pool": {"ids": self.pool_ids_, "weeks": self.pool_weeks_},
+        }
         (directory / "tracker.json").write_text(json.dumps(state, ensure_ascii=False, indent=1), "utf-8")
         c = self.centroids_ if self.centroids_ is not None else sparse.csr_matrix((0, 1), dtype=np.float32)
         sparse.save_npz(directory / "centroids.npz", sparse.csr_matrix(c))
@@ -279,7 +300,7 @@ class IssueTracker:
             (directory / "assignments" / f"{w}.json").write_text(json.dumps(a), "utf-8")
 
     @classmethod
-    def load(cls, directory: Path, n_jobs: int | None = None) -> "IssueTracker":
+    def load(cls, directory: Path, n_jobs: int | None = None) -> IssueTracker:
         directory = Path(directory)
         try:
             state = json.loads((directory / "tracker.json").read_text("utf-8"))
@@ -296,8 +317,11 @@ class IssueTracker:
         c = sparse.load_npz(directory / "centroids.npz").tocsr()
         tr.centroids_ = c if c.shape[0] else None
         pool = directory / "pool.npz"
-        tr._set_pool(state["pool"]["ids"], state["pool"]["weeks"],
-                     sparse.load_npz(pool).tocsr() if pool.is_file() and state["pool"]["ids"] else None)
+        tr._set_pool(
+            state["pool"]["ids"],
+            state["pool"]["weeks"],
+            sparse.load_npz(pool).tocsr() if pool.is_file() and state["pool"]["ids"] else None,
+        )
         for f in sorted((directory / "assignments").glob("*.json")):
             tr.assignments_[f.stem] = {k: int(v) for k, v in json.loads(f.read_text("utf-8")).items()}
         tr._reindex()

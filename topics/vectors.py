@@ -30,11 +30,10 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-
 from hotline_nlp.corpus.text import normalise
 from hotline_nlp.topics.dedup import keys_of_texts
 from hotline_nlp.topics.represent import N_FEATURES
+from scipy import sparse
 
 RAW_FILE_SUFFIX = ".raw.npz"
 
@@ -50,15 +49,25 @@ class RawBlock:
     @property
     def nbytes(self) -> int:
         c = self.counts
-        return c.data.nbytes + c.indices.nbytes + c.indptr.nbytes + self.keys.nbytes + (
-            self.semantic.nbytes if self.semantic is not None else 0)
+        return (
+            c.data.nbytes
+            + c.indices.nbytes
+            + c.indptr.nbytes
+            + self.keys.nbytes
+            + (self.semantic.nbytes if self.semantic is not None else 0)
+        )
 
     def save(self, path: Path) -> None:
         """Write atomically (a crash never leaves a half block under its final name)."""
         from hotline_nlp.corpus.atomic import atomic_path
 
-        arrays = {"data": self.counts.data, "indices": self.counts.indices, "indptr": self.counts.indptr,
-                  "shape": np.array(self.counts.shape, np.int64), "keys": self.keys}
+        arrays = {
+            "data": self.counts.data,
+            "indices": self.counts.indices,
+            "indptr": self.counts.indptr,
+            "shape": np.array(self.counts.shape, np.int64),
+            "keys": self.keys,
+        }
         if self.semantic is not None:
             arrays["semantic"] = self.semantic
         with atomic_path(path) as tmp:
@@ -66,7 +75,7 @@ class RawBlock:
                 np.savez(fh, **arrays)
 
     @classmethod
-    def load(cls, path: Path) -> "RawBlock":
+    def load(cls, path: Path) -> RawBlock:
         with np.load(path, allow_pickle=False) as z:
             counts = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
             sem = z["semantic"] if "semantic" in z.files else None
@@ -160,7 +169,9 @@ class BlockStore:
         try:
             return RawBlock.load(path)
         except (OSError, ValueError, KeyError) as e:
-            raise ValueError(f"{path}: stored vectors cannot be read ({e}); delete the file to recompute it") from None
+            raise ValueError(
+                f"{path}: stored vectors cannot be read ({e}); delete the file to recompute it"
+            ) from None
 
     def prune(self, keep: set[str]) -> int:
         """Delete saved blocks not in ``keep``; returns how many were removed."""
@@ -191,7 +202,9 @@ class BlockedRows:
 
     # -- construction ------------------------------------------------------
     @classmethod
-    def build(cls, rep, texts: list[str], ids: list[str], bounds, store: BlockStore, progress=None) -> "BlockedRows":
+    def build(
+        cls, rep, texts: list[str], ids: list[str], bounds, store: BlockStore, progress=None
+    ) -> BlockedRows:
         """Compute (or read back) every block's raw part; returns the matrix and
         leaves ``df_``, ``n_docs_`` and ``semantic_mean_`` on it for fitting ``rep``."""
         rep.prepare()
@@ -233,7 +246,7 @@ class BlockedRows:
     def shape(self) -> tuple[int, int]:
         return (self.n, self.rep.dim_)
 
-    def view(self, a: int, b: int) -> "BlockedRows":
+    def view(self, a: int, b: int) -> BlockedRows:
         v = BlockedRows.__new__(BlockedRows)
         v.__dict__.update(self.__dict__)
         v.offset, v.n = self.offset + a, max(0, min(b, self.n) - a)

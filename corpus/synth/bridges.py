@@ -40,21 +40,32 @@ class Bridge:
         bridge's group is a stand-in named after the label only for the record,
         so nothing in the text depends on which label was drawn.
         """
-        topic = Topic(self.name, 0.0, self.titles, self.cores, self.details, self.demands, self.season,
-                      standalone=True)
+        topic = Topic(
+            self.name, 0.0, self.titles, self.cores, self.details, self.demands, self.season, standalone=True
+        )
         return Group(level1, 0.0, (topic,), intros=self.intros), topic
 
 
-def B(name: str, count: int, labels: str, titles: str, cores, details=(), demands=(), season=FLAT,
-      intros=()) -> Bridge:
+def B(
+    name: str, count: int, labels: str, titles: str, cores, details=(), demands=(), season=FLAT, intros=()
+) -> Bridge:
     """Compact constructor: ``labels`` is "一级>二级:weight;..." and ``titles`` one "|"-separated string."""
     parsed = []
     for item in labels.split(";"):
         path, w = item.split(":")
         l1, l2 = path.split(">")
         parsed.append((l1.strip(), l2.strip(), float(w)))
-    return Bridge(name, count, tuple(parsed), tuple(titles.split("|")), tuple(cores), tuple(details),
-                  tuple(demands), season, tuple(intros))
+    return Bridge(
+        name,
+        count,
+        tuple(parsed),
+        tuple(titles.split("|")),
+        tuple(cores),
+        tuple(details),
+        tuple(demands),
+        season,
+        tuple(intros),
+    )
 
 
 @lru_cache(maxsize=1)

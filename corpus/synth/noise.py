@@ -21,7 +21,9 @@ from hotline_nlp.corpus.synth.bridges import neighbours
 from hotline_nlp.corpus.synth.phrasing import Topic
 
 NOISE_RATE = 0.04  # share of eligible complaints relabelled
-SIBLING_SHARE = 0.6  # of the relabelled: a sibling sub-category; the rest a bridge neighbour (often another parent)
+SIBLING_SHARE = (
+    0.6  # of the relabelled: a sibling sub-category; the rest a bridge neighbour (often another parent)
+)
 _PLANTED = (planted.LEVEL1, planted.LEVEL2)
 
 
@@ -32,10 +34,16 @@ def _in_season(topic: Topic, month: int) -> bool:
 def neighbour(level1: str, level2: str, month: int, rng: random.Random) -> tuple[str, str] | None:
     """A plausible wrong label for a complaint labelled ``level1 > level2`` in ``month``."""
     group, _ = catalog.lookup(level1, level2)
-    siblings = [(level1, t.level2) for t in group.topics
-                if t.level2 != level2 and t.share > 0 and _in_season(t, month)]
-    across = [p for p in neighbours().get((level1, level2), [])
-              if p[0] != level1 and p != _PLANTED and _in_season(catalog.lookup(*p)[1], month)]
+    siblings = [
+        (level1, t.level2)
+        for t in group.topics
+        if t.level2 != level2 and t.share > 0 and _in_season(t, month)
+    ]
+    across = [
+        p
+        for p in neighbours().get((level1, level2), [])
+        if p[0] != level1 and p != _PLANTED and _in_season(catalog.lookup(*p)[1], month)
+    ]
     pools = [pool for pool in ((siblings, SIBLING_SHARE), (across, 1 - SIBLING_SHARE)) if pool[0]]
     if not pools:
         return None

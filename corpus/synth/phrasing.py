@@ -72,11 +72,27 @@ class Group:
     generic_demands: bool = True  # False where "请尽快解决" would be odd (questions, not complaints)
 
 
-def T(level2: str, share: float, titles: str, cores, details=(), demands=(), season=FLAT,
-      standalone: bool = False) -> Topic:
+def T(
+    level2: str,
+    share: float,
+    titles: str,
+    cores,
+    details=(),
+    demands=(),
+    season=FLAT,
+    standalone: bool = False,
+) -> Topic:
     """Compact constructor: ``titles`` is one ``|``-separated string."""
-    return Topic(level2, share, tuple(titles.split("|")), tuple(cores), tuple(details), tuple(demands), season,
-                 standalone)
+    return Topic(
+        level2,
+        share,
+        tuple(titles.split("|")),
+        tuple(cores),
+        tuple(details),
+        tuple(demands),
+        season,
+        standalone,
+    )
 
 
 _GUARD = re.compile(r"^@(winter|summer|\d{4}-\d{2}):")
@@ -109,7 +125,7 @@ def expand(template: str, rng: random.Random, ctx: dict) -> str:
         m = _CHOICE.search(text)
         if not m:
             break
-        text = text[: m.start()] + rng.choice(m.group(1).split("|")) + text[m.end():]
+        text = text[: m.start()] + rng.choice(m.group(1).split("|")) + text[m.end() :]
     return _SLOT.sub(lambda m: fill_slot(m.group(1), rng, ctx), text)
 
 
@@ -132,8 +148,14 @@ def _join(parts: list[str], rng: random.Random) -> str:
 
 def third_person(text: str) -> str:
     """Operator summaries speak of the caller as 其 / 来电人, not 我."""
-    for a, b in (("我们小区", "其所在小区"), ("我们老百姓", "老百姓"), ("我们", "他们"), ("我家", "其家"),
-                 ("本人", "其"), ("我", "其")):
+    for a, b in (
+        ("我们小区", "其所在小区"),
+        ("我们老百姓", "老百姓"),
+        ("我们", "他们"),
+        ("我家", "其家"),
+        ("本人", "其"),
+        ("我", "其"),
+    ):
         text = text.replace(a, b)
     return text
 
@@ -158,15 +180,42 @@ def _pick_details(pool: list[str], n: int, rng: random.Random, ctx: dict) -> lis
     return out
 
 
-N_DETAILS = {"tiny": (0,), "short": (0, 1, 1), "medium": (1, 2, 2, 3), "long": (3, 4, 5), "xl": (5, 6, 7),
-             "xxl": (8, 9, 10)}
+N_DETAILS = {
+    "tiny": (0,),
+    "short": (0, 1, 1),
+    "medium": (1, 2, 2, 3),
+    "long": (3, 4, 5),
+    "xl": (5, 6, 7),
+    "xxl": (8, 9, 10),
+}
 P_SIBLING = {"tiny": 0.0, "short": 0.1, "medium": 0.25, "long": 0.45, "xl": 0.7, "xxl": 0.85}
-_AND = ("而且", "还有，", "更气人的是，", "另外", "再一个，", "除此之外，", "再就是", "同时", "还有就是", "顺便说一下，")
+_AND = (
+    "而且",
+    "还有，",
+    "更气人的是，",
+    "另外",
+    "再一个，",
+    "除此之外，",
+    "再就是",
+    "同时",
+    "还有就是",
+    "顺便说一下，",
+)
 
 
-def compose(group: Group, topic: Topic, rng: random.Random, ctx: dict, *, style: str,
-            size: str, extra: str = "", prefix: str = "", core_index: int | None = None,
-            siblings=()) -> Draft:
+def compose(
+    group: Group,
+    topic: Topic,
+    rng: random.Random,
+    ctx: dict,
+    *,
+    style: str,
+    size: str,
+    extra: str = "",
+    prefix: str = "",
+    core_index: int | None = None,
+    siblings=(),
+) -> Draft:
     """Assemble one complaint. ``style`` is "phone" or "web"; ``size`` tiny/short/medium/long/xl/xxl.
 
     ``core_index`` pins the core situation (a repeat caller tells the same story);
@@ -179,15 +228,21 @@ def compose(group: Group, topic: Topic, rng: random.Random, ctx: dict, *, style:
     core = expand(_GUARD.sub("", topic.cores[core_index]), rng, ctx)
     shared = not topic.standalone
     details = usable(list(topic.details) + list(group.details if shared else ()), ctx)
-    demands = list(topic.demands) + list(group.demands if shared else ()) \
+    demands = (
+        list(topic.demands)
+        + list(group.demands if shared else ())
         + list(stock.GENERIC_DEMANDS if group.generic_demands else ())
+    )
     consequences = usable(group.consequences, ctx) if shared and group.consequences else ()
     big = size in ("long", "xl", "xxl")
     parts: list[str] = [core]
     if size != "tiny" and size != "short" and rng.random() < 0.5:
         parts.insert(0, expand(rng.choice(group.intros or stock.GENERIC_INTROS), rng, ctx))
     if size == "xxl" or (size == "xl" and rng.random() < 0.5):
-        parts[:0] = [expand(f, rng, ctx) for f in rng.sample(stock.BACKSTORY, rng.choice((2, 3)) if size == "xxl" else 1)]
+        parts[:0] = [
+            expand(f, rng, ctx)
+            for f in rng.sample(stock.BACKSTORY, rng.choice((2, 3)) if size == "xxl" else 1)
+        ]
     picked = _pick_details(details, rng.choice(N_DETAILS[size]), rng, ctx)
     parts += picked
     sides = [c for c in usable(siblings, ctx)] if siblings else []
@@ -198,11 +253,15 @@ def compose(group: Group, topic: Topic, rng: random.Random, ctx: dict, *, style:
     if others and big and rng.random() < {"long": 0.25, "xl": 0.5, "xxl": 0.6}[size]:
         second = expand(rng.choice(others), rng, ctx)  # the same trouble has more than one face
         parts.insert(len(parts) - len(picked) // 2, rng.choice(_AND) + second)
-    n_generic = {"xl": 2, "xxl": rng.choice((3, 4))}.get(size, 1 if (size == "long" and rng.random() < 0.6)
-                                        or (size == "medium" and rng.random() < 0.15) else 0)
+    n_generic = {"xl": 2, "xxl": rng.choice((3, 4))}.get(
+        size,
+        1 if (size == "long" and rng.random() < 0.6) or (size == "medium" and rng.random() < 0.15) else 0,
+    )
     parts += [expand(f, rng, ctx) for f in rng.sample(stock.GENERIC_DETAILS, n_generic)]
     if size in ("xl", "xxl") or (size == "long" and rng.random() < 0.55):
-        parts += [expand(f, rng, ctx) for f in rng.sample(stock.HISTORY, rng.choice((2, 3)) if size == "xxl" else 1)]
+        parts += [
+            expand(f, rng, ctx) for f in rng.sample(stock.HISTORY, rng.choice((2, 3)) if size == "xxl" else 1)
+        ]
     if size == "xxl" or (size == "xl" and rng.random() < 0.3):
         for frag in rng.sample(stock.DIGRESSIONS, rng.choice((1, 2, 2)) if size == "xxl" else 1):
             parts.insert(rng.randint(min(3, len(parts)), len(parts)), expand(frag, rng, ctx))

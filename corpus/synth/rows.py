@@ -25,17 +25,76 @@ from hotline_nlp.corpus.synth.units import outcome, route
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 END_TIME = datetime(2024, 12, 31, 23, 59, 59)
 HANDOVER_SCALE = 0.76  # group rates are relative; this brings 转办 to about a quarter overall
-HOUR_W = (0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2, 4, 6, 6, 5, 3.5, 4.5, 5, 5, 4.5, 3.5, 2.5, 2.5, 2.2, 1.8, 1.2, 0.6)
+HOUR_W = (
+    0.3,
+    0.2,
+    0.1,
+    0.1,
+    0.1,
+    0.3,
+    0.8,
+    2,
+    4,
+    6,
+    6,
+    5,
+    3.5,
+    4.5,
+    5,
+    5,
+    4.5,
+    3.5,
+    2.5,
+    2.5,
+    2.2,
+    1.8,
+    1.2,
+    0.6,
+)
 WEEKDAY_W = (1.15, 1.08, 1.05, 1.0, 0.98, 0.85, 0.8)
-HOLIDAYS = ((date(2023, 1, 21), date(2023, 1, 27)), (date(2023, 9, 29), date(2023, 10, 6)),
-            (date(2024, 2, 10), date(2024, 2, 17)), (date(2024, 10, 1), date(2024, 10, 7)))
+HOLIDAYS = (
+    (date(2023, 1, 21), date(2023, 1, 27)),
+    (date(2023, 9, 29), date(2023, 10, 6)),
+    (date(2024, 2, 10), date(2024, 2, 17)),
+    (date(2024, 10, 1), date(2024, 10, 7)),
+)
 # phone records are summaries; web messages run longer, a few of them much longer
-SIZES = {"phone": (("tiny", 0.1), ("short", 0.28), ("medium", 0.42), ("long", 0.18), ("xl", 0.02)),
-         "web": (("tiny", 0.04), ("short", 0.12), ("medium", 0.32), ("long", 0.3), ("xl", 0.12), ("xxl", 0.1))}
+SIZES = {
+    "phone": (("tiny", 0.1), ("short", 0.28), ("medium", 0.42), ("long", 0.18), ("xl", 0.02)),
+    "web": (("tiny", 0.04), ("short", 0.12), ("medium", 0.32), ("long", 0.3), ("xl", 0.12), ("xxl", 0.1)),
+}
 PLANTED_SIZES = (("short", 0.25), ("medium", 0.45), ("long", 0.25), ("xl", 0.05))
 THIN_SIZES = (("tiny", 0.6), ("short", 0.4))
-PHONE_PREFIX = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
-                "157", "158", "159", "176", "177", "180", "181", "183", "185", "186", "187", "188", "189", "199")
+PHONE_PREFIX = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "176",
+    "177",
+    "180",
+    "181",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+)
 BULLETIN_XQ = (("霞光府壹号院", "兴隆台区"), ("富田花园", "大洼区"), ("湖畔小区", "双台子区"))
 MULTI_ISSUE = 0.08
 BRIDGE_SCALE = 0.7  # bridge counts are written per 7,000 complaints; this tunes them all at once  # share of ordinary complaints that add a second issue from a related category
@@ -57,7 +116,7 @@ class Row:
     body: str = ""
     core_index: int | None = None
     handling: dict = field(default_factory=dict)
-    orig: "Row | None" = None  # the first call of a repeat caller
+    orig: Row | None = None  # the first call of a repeat caller
     noisy_from: tuple[str, str] | None = None  # the generator's label, when an operator filed it elsewhere
 
 
@@ -97,8 +156,14 @@ def _district(rng: random.Random, g: Group) -> str:
     return rng.choices([d for d, _ in mix], [w for _, w in mix])[0]
 
 
-def _new_row(rng, label: tuple[Group, Topic], src: tuple[Group, Topic], kind: str, created: datetime,
-             frequent: list[str]) -> Row:
+def _new_row(
+    rng,
+    label: tuple[Group, Topic],
+    src: tuple[Group, Topic],
+    kind: str,
+    created: datetime,
+    frequent: list[str],
+) -> Row:
     ctx = {"district": _district(rng, label[0]), "date": created.date()}
     if kind == "planted" and rng.random() < 0.15:
         ctx["xq"], ctx["district"] = rng.choice(BULLETIN_XQ)
@@ -114,8 +179,16 @@ def _siblings(row: Row) -> list[str]:
     if row.kind != "topic" or row.src_topic.standalone:
         return []
     month = row.ctx["date"].month
-    return [c for t in row.src_group.topics if t is not row.src_topic and t is not planted.TOPIC
-            and not t.standalone and t.share > 0 and t.season[month - 1] >= 0.3 for c in t.cores]
+    return [
+        c
+        for t in row.src_group.topics
+        if t is not row.src_topic
+        and t is not planted.TOPIC
+        and not t.standalone
+        and t.share > 0
+        and t.season[month - 1] >= 0.3
+        for c in t.cores
+    ]
 
 
 def _multi_issue(rng: random.Random, row: Row) -> str:
@@ -128,18 +201,31 @@ def _multi_issue(rng: random.Random, row: Row) -> str:
     if not topics:
         return ""
     core = rng.choice(usable(rng.choice(topics).cores, row.ctx))
-    return rng.choice(("另外，", "还有就是", "顺便反映一下，", "再一个，", "另外还有个事，")) + expand(core, rng, row.ctx)
+    return rng.choice(("另外，", "还有就是", "顺便反映一下，", "再一个，", "另外还有个事，")) + expand(
+        core, rng, row.ctx
+    )
 
 
 def _write_text(rng: random.Random, row: Row, seen: set[str], prefix: str = "") -> None:
     """Compose the text; draw again on the rare exact collision (duplicates must be deliberate)."""
     for _ in range(50):
-        draft = compose(row.src_group, row.src_topic, rng, row.ctx, style=row.style, size=row.size,
-                        extra=_multi_issue(rng, row), prefix=prefix, core_index=row.core_index,
-                        siblings=_siblings(row))
+        draft = compose(
+            row.src_group,
+            row.src_topic,
+            rng,
+            row.ctx,
+            style=row.style,
+            size=row.size,
+            extra=_multi_issue(rng, row),
+            prefix=prefix,
+            core_index=row.core_index,
+            siblings=_siblings(row),
+        )
         if draft.body not in seen:
             break
-        row.size = "medium" if row.size in ("tiny", "short") and row.kind not in ("vague", "empty") else row.size
+        row.size = (
+            "medium" if row.size in ("tiny", "short") and row.kind not in ("vague", "empty") else row.size
+        )
     seen.add(draft.body)
     row.body, row.core_index = draft.body, draft.core_index
     row.title = "" if row.style == "phone" and rng.random() < 0.4 else draft.title
@@ -153,17 +239,42 @@ def _repeat(rng: random.Random, orig: Row, seen: set[str]) -> Row | None:
     if created > END_TIME:
         return None
     ctx = dict(orig.ctx, date=created.date())
-    row = Row(created, orig.group, orig.topic, orig.src_group, orig.src_topic, orig.kind, ctx, orig.style,
-              orig.size, orig.caller, core_index=orig.core_index, orig=orig)
+    row = Row(
+        created,
+        orig.group,
+        orig.topic,
+        orig.src_group,
+        orig.src_topic,
+        orig.kind,
+        ctx,
+        orig.style,
+        orig.size,
+        orig.caller,
+        core_index=orig.core_index,
+        orig=orig,
+    )
     if rng.random() < 0.4:
-        row.body = rng.choice(("再次反映：", "第二次来电，", "此前已反映过，", "重复来电：", "又来反映：")) + orig.body
+        row.body = (
+            rng.choice(("再次反映：", "第二次来电，", "此前已反映过，", "重复来电：", "又来反映："))
+            + orig.body
+        )
         seen.add(row.body)
         row.title = orig.title
     else:
-        prefix = (rng.choice(("再次来电反映：", "来电人再次来电：", "重复来电，来电人称：", "来电人称此前反映未果，"))
-                  if row.style == "phone"
-                  else rng.choice(("之前反映过一次，还是没人管。", "上周已经反映过了，到现在还没解决。", "再次反映！",
-                                   "第二次留言了。")))
+        prefix = (
+            rng.choice(
+                ("再次来电反映：", "来电人再次来电：", "重复来电，来电人称：", "来电人称此前反映未果，")
+            )
+            if row.style == "phone"
+            else rng.choice(
+                (
+                    "之前反映过一次，还是没人管。",
+                    "上周已经反映过了，到现在还没解决。",
+                    "再次反映！",
+                    "第二次留言了。",
+                )
+            )
+        )
         _write_text(rng, row, seen, prefix=prefix)
         row.title = orig.title if rng.random() < 0.5 else row.title
     return row
@@ -180,7 +291,12 @@ def _handle(rng: random.Random, row: Row) -> None:
         unit, kind, base = route(g.level1, t.level2, row.ctx["district"], row.ctx, rng)
     else:
         unit = kind = base = ""
-    row.handling = {"办理方式": "转办" if unit else "直接答复", "承办单位": unit, "单位类型": kind, "基层承办单位": base}
+    row.handling = {
+        "办理方式": "转办" if unit else "直接答复",
+        "承办单位": unit,
+        "单位类型": kind,
+        "基层承办单位": base,
+    }
     row.handling.update(outcome(base, g.level1, row.created, END_TIME, rng))
 
 
@@ -213,7 +329,9 @@ def generate(n: int, seed: int) -> list[Row]:
     rows: list[Row] = []
     for label, src, kind, season in _plan(rng, n):
         if season not in weights:
-            weights[season] = list(itertools.accumulate(w * season[d.month - 1] for w, d in zip(base_w, days)))
+            weights[season] = list(
+                itertools.accumulate(w * season[d.month - 1] for w, d in zip(base_w, days))
+            )
         d = rng.choices(days, cum_weights=weights[season])[0]
         rows.append(_new_row(rng, label, src, kind, _at(rng, d), frequent))
     ev = (BY_NAME[planted.LEVEL1], planted.TOPIC)

@@ -12,14 +12,35 @@ import random
 import re
 
 _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
-VAGUE_TITLES = ("求助", "反映问题", "投诉", "咨询", "请领导看看", "急！！！", "问题反映", "民生诉求", "求助！",
-                "反映情况", "投诉建议", "关于一个问题", "老百姓的心声", "请求帮助", "咨询一下", "建议", "诉求",
-                "急事", "盼解决", "反映一件事", "请政府帮忙", "希望重视")
+VAGUE_TITLES = (
+    "求助",
+    "反映问题",
+    "投诉",
+    "咨询",
+    "请领导看看",
+    "急！！！",
+    "问题反映",
+    "民生诉求",
+    "求助！",
+    "反映情况",
+    "投诉建议",
+    "关于一个问题",
+    "老百姓的心声",
+    "请求帮助",
+    "咨询一下",
+    "建议",
+    "诉求",
+    "急事",
+    "盼解决",
+    "反映一件事",
+    "请政府帮忙",
+    "希望重视",
+)
 _WHERE = ("xq", "road", "village", "mall", "school", "hospital")
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _closest_title(titles, rng: random.Random, ctx: dict, core: str, expand) -> tuple[str, str]:
@@ -50,7 +71,9 @@ def make_title(titles, rng: random.Random, ctx: dict, core: str, style: str, exp
     if r < (0.08 if style == "web" else 0.03):
         return rng.choice(VAGUE_TITLES)  # says nothing about the category: hard to classify on purpose
     if r < (0.12 if style == "web" else 0.05) and where:
-        return rng.choice(("", ctx["district"])) + where + rng.choice(("的问题", "问题", "", "求助", "的情况"))
+        return (
+            rng.choice(("", ctx["district"])) + where + rng.choice(("的问题", "问题", "", "求助", "的情况"))
+        )
     if (style == "web" and r < 0.32) or r < 0.12:  # users often retype their first words as the subject
         first = re.split(r"[，。！？,!? ：]", core)[0]
         if 8 <= len(first) <= 25:

@@ -3,9 +3,8 @@
 alembic CLI, with ``sqlalchemy.url`` from the config."""
 
 from alembic import context
-from sqlalchemy import create_engine
-
 from hotline_nlp.service.store.tables import Base
+from sqlalchemy import create_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -34,8 +33,9 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:

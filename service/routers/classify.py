@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
-
 from hotline_nlp.service.deps import ModelDep, SettingsDep, require_api_key
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import ClassifyBatchIn, ClassifyBatchOut, ClassifyIn, ClassifyOut, ErrorOut
@@ -16,18 +15,31 @@ ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 413, 415, 422, 503)}
 
 EXAMPLES = {
     "one": {"summary": "One complaint", "value": {"id": "A1", "text": "小区物业不让安装充电桩"}},
-    "many": {"summary": "A batch", "value": {"items": [{"id": "A1", "text": "小区物业不让安装充电桩"},
-                                                    {"id": "A2", "title": "噪音扰民", "body": "夜间施工噪音"}]}},
+    "many": {
+        "summary": "A batch",
+        "value": {
+            "items": [
+                {"id": "A1", "text": "小区物业不让安装充电桩"},
+                {"id": "A2", "title": "噪音扰民", "body": "夜间施工噪音"},
+            ]
+        },
+    },
 }
 
 
-@router.post("/classify", response_model=ClassifyOut | ClassifyBatchOut, responses=ERRORS,
-             summary="Tag one complaint or a batch (nothing is stored)")
+@router.post(
+    "/classify",
+    response_model=ClassifyOut | ClassifyBatchOut,
+    responses=ERRORS,
+    summary="Tag one complaint or a batch (nothing is stored)",
+)
 def classify(
     payload: Annotated[ClassifyIn, Body(openapi_examples=EXAMPLES)],
     settings: SettingsDep,
     model: ModelDep,
-    top_k: Annotated[int | None, Query(ge=1, le=20, description="Alternatives to return (default: server setting).")] = None,
+    top_k: Annotated[
+        int | None, Query(ge=1, le=20, description="Alternatives to return (default: server setting).")
+    ] = None,
 ):
     """Send ``{"text": ...}`` (or ``title``/``body``) for one complaint, or
     ``{"items": [...]}`` for a batch; the answer has the same shape."""

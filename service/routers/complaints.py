@@ -7,13 +7,19 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
-
 from hotline_nlp.service.deps import EngineDep, ModelDep, SettingsDep, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import (
-    CHINA_TZ, ComplaintBatchIn, ComplaintBatchOut, ComplaintIngestOut, ComplaintListOut, ComplaintOut, ErrorOut,
-    IngestIn, parse_local_datetime,
+    CHINA_TZ,
+    ComplaintBatchIn,
+    ComplaintBatchOut,
+    ComplaintIngestOut,
+    ComplaintListOut,
+    ComplaintOut,
+    ErrorOut,
+    IngestIn,
+    parse_local_datetime,
 )
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
@@ -23,15 +29,43 @@ router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(requ
 ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 409, 413, 415, 422, 503)}
 
 EXAMPLES = {
-    "one": {"summary": "One complaint", "value": {
-        "id": "20240513000123", "created_at": "2024-05-13T09:30:00", "title": "物业阻挠安装充电桩",
-        "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。", "district": "兴隆台区"}},
-    "many": {"summary": "A batch", "value": {"items": [
-        {"id": "20240513000123", "created_at": "2024-05-13T09:30:00", "text": "小区物业不让安装充电桩"}]}},
-    "outcome": {"summary": "The same complaint again, now closed and rated (updates the outcome)", "value": {
-        "id": "20240513000123", "created_at": "2024-05-13T09:30:00", "title": "物业阻挠安装充电桩",
-        "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。", "district": "兴隆台区",
-        "closed": True, "satisfaction": "满意", "on_time": True, "revisited": True, "stars": 3}},
+    "one": {
+        "summary": "One complaint",
+        "value": {
+            "id": "20240513000123",
+            "created_at": "2024-05-13T09:30:00",
+            "title": "物业阻挠安装充电桩",
+            "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。",
+            "district": "兴隆台区",
+        },
+    },
+    "many": {
+        "summary": "A batch",
+        "value": {
+            "items": [
+                {
+                    "id": "20240513000123",
+                    "created_at": "2024-05-13T09:30:00",
+                    "text": "小区物业不让安装充电桩",
+                }
+            ]
+        },
+    },
+    "outcome": {
+        "summary": "The same complaint again, now closed and rated (updates the outcome)",
+        "value": {
+            "id": "20240513000123",
+            "created_at": "2024-05-13T09:30:00",
+            "title": "物业阻挠安装充电桩",
+            "body": "小区物业以安全为由不让业主安装新能源汽车充电桩。",
+            "district": "兴隆台区",
+            "closed": True,
+            "satisfaction": "满意",
+            "on_time": True,
+            "revisited": True,
+            "stars": 3,
+        },
+    },
 }
 
 
@@ -51,15 +85,26 @@ def _dedupe(records: list[dict], is_batch: bool) -> list[dict]:
             unique.append(r)
         elif records[j]["input_hash"] != r["input_hash"] or _outcome(records[j]) != _outcome(r):
             what = "content" if records[j]["input_hash"] != r["input_hash"] else "outcome fields"
-            raise InputError(f"items[{i}].id" if is_batch else "id",
-                             f"id {r['id']!r} appears twice in this batch with different {what} (first at items[{j}])")
+            raise InputError(
+                f"items[{i}].id" if is_batch else "id",
+                f"id {r['id']!r} appears twice in this batch with different {what} (first at items[{j}])",
+            )
     return unique
 
 
-@router.post("/complaints", response_model=ComplaintIngestOut | ComplaintBatchOut, status_code=201,
-             responses={200: {"description": "Every complaint was already stored (idempotent repeat, or "
-                                             "an update of outcome fields)."}, **ERRORS},
-             summary="Tag and store one complaint or a batch; update a stored one's outcome")
+@router.post(
+    "/complaints",
+    response_model=ComplaintIngestOut | ComplaintBatchOut,
+    status_code=201,
+    responses={
+        200: {
+            "description": "Every complaint was already stored (idempotent repeat, or "
+            "an update of outcome fields)."
+        },
+        **ERRORS,
+    },
+    summary="Tag and store one complaint or a batch; update a stored one's outcome",
+)
 def ingest(
     payload: Annotated[IngestIn, Body(openapi_examples=EXAMPLES)],
     response: Response,
@@ -91,28 +136,47 @@ def ingest(
         result = repo.ingest(engine, unique, tagger, now)
     except repo.ConflictError as e:
         pos = {r["id"]: i for i, r in enumerate(records)}
-        errors = [{"field": f"items[{pos[i]}].id" if is_batch else "id",
-                   "message": f"id {i!r} is already stored with different content"} for i in e.ids]
+        errors = [
+            {
+                "field": f"items[{pos[i]}].id" if is_batch else "id",
+                "message": f"id {i!r} is already stored with different content",
+            }
+            for i in e.ids
+        ]
         named = "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise ServiceError(409, f"{named}{more}; nothing from this request was stored", errors) from None
-    by_id = {r["id"]: {**rec.to_out(row), "status": result.status(i)}
-             for i, (r, row) in enumerate(zip(unique, result.records))}
+    by_id = {
+        r["id"]: {**rec.to_out(row), "status": result.status(i)}
+        for i, (r, row) in enumerate(zip(unique, result.records))
+    }
     outs = [by_id[r["id"]] for r in records]
     created, updated = result.n_created, result.n_updated
     response.status_code = 201 if created else 200
     if not is_batch:
         return outs[0]
-    return {"items": outs, "created": created, "updated": updated, "existing": len(unique) - created - updated}
+    return {
+        "items": outs,
+        "created": created,
+        "updated": updated,
+        "existing": len(unique) - created - updated,
+    }
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintOut, responses=ERRORS,
-            summary="One stored complaint with its tags")
+@router.get(
+    "/complaints/{complaint_id}",
+    response_model=ComplaintOut,
+    responses=ERRORS,
+    summary="One stored complaint with its tags",
+)
 def get_one(complaint_id: Annotated[str, Path(max_length=128)], engine: EngineDep):
     row = repo.fetch_one(engine, complaint_id)
     if row is None:
-        raise ServiceError(404, f"complaint_id: no complaint with id {complaint_id!r}",
-                           [{"field": "complaint_id", "message": "not in the store"}])
+        raise ServiceError(
+            404,
+            f"complaint_id: no complaint with id {complaint_id!r}",
+            [{"field": "complaint_id", "message": "not in the store"}],
+        )
     return rec.to_out(row)
 
 
@@ -130,17 +194,31 @@ def _bound(value: str | None, field: str, end: bool) -> datetime | None:
     return dt
 
 
-@router.get("/complaints", response_model=ComplaintListOut, responses=ERRORS,
-            summary="Stored complaints by acceptance time and category")
+@router.get(
+    "/complaints",
+    response_model=ComplaintListOut,
+    responses=ERRORS,
+    summary="Stored complaints by acceptance time and category",
+)
 def list_all(
     engine: EngineDep,
     settings: SettingsDep,
     since: Annotated[str | None, Query(description="From this date or time (inclusive), ISO 8601.")] = None,
-    until: Annotated[str | None, Query(description="Up to this date (the whole day) or time (inclusive).")] = None,
-    category: Annotated[str | None, Query(max_length=201, description="`一级` or `一级 > 二级` (effective category).")] = None,
-    changed_since: Annotated[str | None, Query(description=(
-        "Only complaints stored or whose outcome changed at or after this time (hotline time, ISO 8601): "
-        "poll with the time of your last sync to pick up new rows and late outcomes alike."))] = None,
+    until: Annotated[
+        str | None, Query(description="Up to this date (the whole day) or time (inclusive).")
+    ] = None,
+    category: Annotated[
+        str | None, Query(max_length=201, description="`一级` or `一级 > 二级` (effective category).")
+    ] = None,
+    changed_since: Annotated[
+        str | None,
+        Query(
+            description=(
+                "Only complaints stored or whose outcome changed at or after this time (hotline time, ISO 8601): "
+                "poll with the time of your last sync to pick up new rows and late outcomes alike."
+            )
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the server's max_list_limit).")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
@@ -150,8 +228,14 @@ def list_all(
     if lo is not None and hi is not None and lo >= hi:
         raise InputError("since", f"since ({since}) is after until ({until})")
     changed = _bound(changed_since, "changed_since", end=False)
-    rows, total = repo.list_complaints(engine, since=lo, until=hi, category=category, changed_since=changed,
-                                       limit=limit, offset=offset)
+    rows, total = repo.list_complaints(
+        engine, since=lo, until=hi, category=category, changed_since=changed, limit=limit, offset=offset
+    )
     nxt = offset + len(rows)
-    return {"items": [rec.to_out(r) for r in rows], "total": total, "limit": limit, "offset": offset,
-            "next_offset": nxt if nxt < total else None}
+    return {
+        "items": [rec.to_out(r) for r in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": nxt if nxt < total else None,
+    }

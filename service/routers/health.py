@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-
 from hotline_nlp.service.schemas import CheckOut
 from hotline_nlp.service.store.db import ping
 
@@ -16,8 +15,12 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=CheckOut, summary="Readiness: model loaded and database reachable",
-            responses={503: {"model": CheckOut, "description": "Not ready; `checks` says what is missing."}})
+@router.get(
+    "/readyz",
+    response_model=CheckOut,
+    summary="Readiness: model loaded and database reachable",
+    responses={503: {"model": CheckOut, "description": "Not ready; `checks` says what is missing."}},
+)
 def readyz(request: Request):
     checks: dict[str, str] = {}
     holder = request.app.state.models
@@ -34,8 +37,12 @@ def readyz(request: Request):
     except Exception as e:  # report, never raise: a probe must get an answer
         checks["database"] = f"unavailable ({type(e).__name__})"
     ready = checks["model"] == "ok" and checks["database"] == "ok"
-    body = {"status": "ok" if ready else "unavailable", "checks": checks,
-            "model": getattr(model, "name", None), "model_version": getattr(model, "version", None)}
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "checks": checks,
+        "model": getattr(model, "name", None),
+        "model_version": getattr(model, "version", None),
+    }
     if model is not None:
         body["model_version"] = str(model.version)
     return JSONResponse(body, status_code=200 if ready else 503)

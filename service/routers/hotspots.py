@@ -22,7 +22,6 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-
 from hotline_nlp.service.deps import EngineDep, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.schemas import ErrorOut
@@ -71,13 +70,18 @@ def _engine():
         mod = importlib.import_module("hotline_nlp.topics.hotspots")
         return mod.weekly_alert, mod
     except (ImportError, AttributeError):
-        raise ServiceError(503, "the hotspot engine (hotline_nlp.topics.hotspots.weekly_alert) is not "
-                           "available in this build") from None
+        raise ServiceError(
+            503,
+            "the hotspot engine (hotline_nlp.topics.hotspots.weekly_alert) is not available in this build",
+        ) from None
 
 
 @router.get("/hotspots", responses=ERRORS, summary="Weekly hotspot alert from the stored complaints")
-def hotspots(request: Request, engine: EngineDep,
-             period: Annotated[str, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])]):
+def hotspots(
+    request: Request,
+    engine: EngineDep,
+    period: Annotated[str, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])],
+):
     """The JSON of `hotline-nlp hotspots` for that week, computed from the store.
     The first request for a week can take tens of seconds; repeats are cached
     until a complaint is added to the week's window."""
@@ -86,7 +90,9 @@ def hotspots(request: Request, engine: EngineDep,
     except PeriodError as e:
         raise InputError("period", str(e)) from None
     if p.kind != "week":
-        raise InputError("period", f"{period!r} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20")
+        raise InputError(
+            "period", f"{period!r} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20"
+        )
     weekly_alert, mod = _engine()
     since, until = (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(), p.end.to_pydatetime()
 

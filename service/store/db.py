@@ -33,7 +33,7 @@ def normalise_url(url: str) -> str:
     which we do not ship)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix) and importlib.util.find_spec("psycopg2") is None:
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -69,8 +69,10 @@ def make_engine(url: str) -> Engine:
                 except OSError as e:
                     raise StoreError(f"cannot create the store's folder {folder}: {e.strerror}") from None
             engine = create_engine(
-                parsed, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
-                pool_size=8, max_overflow=8,
+                parsed,
+                connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+                pool_size=8,
+                max_overflow=8,
             )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
@@ -112,9 +114,13 @@ def migrate(engine: Engine, revision: str = "head", script_location: str | Path 
         with engine.begin() as conn:
             cfg = alembic_config(conn, script_location)
             found = MigrationContext.configure(conn).get_current_revision()
-            if found is not None and found not in {s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()}:
-                raise StoreError(f"{safe_url(str(engine.url))} is at schema revision {found!r}, written by a newer "
-                                 "hotline-nlp than this one: upgrade hotline-nlp (the store was left untouched)")
+            if found is not None and found not in {
+                s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()
+            }:
+                raise StoreError(
+                    f"{safe_url(str(engine.url))} is at schema revision {found!r}, written by a newer "
+                    "hotline-nlp than this one: upgrade hotline-nlp (the store was left untouched)"
+                )
             command.upgrade(cfg, revision)
     except StoreError:
         raise

@@ -17,7 +17,6 @@ import math
 from datetime import datetime
 
 import pandas as pd
-
 from hotline_nlp.corpus.text import clean, join_title_body
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, META_FIELDS, OUTCOME_FIELDS
@@ -25,13 +24,32 @@ from hotline_nlp.service.store.tables import FLAG_FIELDS, META_FIELDS, OUTCOME_F
 # What the hash covers: everything the sender decides about the complaint itself,
 # nothing the server adds and not the outcome (which may be updated later).
 HASHED = ("id", "title", "body", "created_at", *META_FIELDS, "label_level1", "label_level2")
-TAG_FIELDS = ("tag_level1", "tag_level2", "tag_confidence", "tag_confidence_level1", "tag_top_k",
-              "tag_needs_review", "model_name", "model_version")
+TAG_FIELDS = (
+    "tag_level1",
+    "tag_level2",
+    "tag_confidence",
+    "tag_confidence_level1",
+    "tag_top_k",
+    "tag_needs_review",
+    "model_name",
+    "model_version",
+)
 # Canonical frame columns handed to the topic/hotspot code.
 FRAME_COLUMNS = ("id", "title", "body", "text", "created_at", "level1", "level2", *META_FIELDS)
 # Export columns: canonical names (so load_complaints reads them back) + the store's own.
-EXPORT_COLUMNS = ("id", "title", "body", "created_at", *META_FIELDS, *OUTCOME_FIELDS, "level1", "level2",
-                  "received_at", "updated_at", *TAG_FIELDS)
+EXPORT_COLUMNS = (
+    "id",
+    "title",
+    "body",
+    "created_at",
+    *META_FIELDS,
+    *OUTCOME_FIELDS,
+    "level1",
+    "level2",
+    "received_at",
+    "updated_at",
+    *TAG_FIELDS,
+)
 
 
 def _missing(value) -> bool:
@@ -77,8 +95,9 @@ def input_hash(rec: dict) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def make_record(*, id: str, title, body, created_at: datetime, received_at: datetime,
-                labels: tuple = (None, None), **meta) -> dict:
+def make_record(
+    *, id: str, title, body, created_at: datetime, received_at: datetime, labels: tuple = (None, None), **meta
+) -> dict:
     """A row ready for ``repository.ingest`` (tags are added there). ``meta`` holds
     the ``META_FIELDS`` and the optional ``OUTCOME_FIELDS``."""
     created = pd.Timestamp(created_at).to_pydatetime().replace(microsecond=0)
@@ -101,9 +120,15 @@ def make_record(*, id: str, title, body, created_at: datetime, received_at: date
 
 def from_api(item, received_at: datetime) -> dict:
     """``schemas.ComplaintIn`` -> record."""
-    return make_record(id=item.id, title=item.title, body=item.body_text, created_at=item.created_at,
-                       received_at=received_at, labels=(item.level1, item.level2),
-                       **{f: getattr(item, f) for f in (*META_FIELDS, *OUTCOME_FIELDS)})
+    return make_record(
+        id=item.id,
+        title=item.title,
+        body=item.body_text,
+        created_at=item.created_at,
+        received_at=received_at,
+        labels=(item.level1, item.level2),
+        **{f: getattr(item, f) for f in (*META_FIELDS, *OUTCOME_FIELDS)},
+    )
 
 
 def tag_columns(pred: dict, model) -> dict:
@@ -112,8 +137,12 @@ def tag_columns(pred: dict, model) -> dict:
         "tag_level1": pred["pred_level1"],
         "tag_level2": pred.get("pred_level2") or None,
         "tag_confidence": float(pred["confidence"]),
-        "tag_confidence_level1": None if pred.get("confidence_level1") is None else float(pred["confidence_level1"]),
-        "tag_top_k": [{"path": t["path"], "confidence": float(t["confidence"])} for t in pred.get("top_k", [])],
+        "tag_confidence_level1": None
+        if pred.get("confidence_level1") is None
+        else float(pred["confidence_level1"]),
+        "tag_top_k": [
+            {"path": t["path"], "confidence": float(t["confidence"])} for t in pred.get("top_k", [])
+        ],
         "tag_needs_review": bool(pred["needs_review"]),
         "model_name": str(model.name),
         "model_version": str(model.version),
@@ -150,10 +179,23 @@ def _tags_from_row(row: dict) -> dict | None:
 
 def to_out(row: dict) -> dict:
     """Stored row -> ``schemas.ComplaintOut`` fields."""
-    out = {k: row[k] for k in ("id", "title", "body", "text", "created_at", "received_at", "updated_at",
-                               *META_FIELDS, *OUTCOME_FIELDS)}
-    out["labels"] = ({"level1": row["label_level1"], "level2": row["label_level2"]}
-                     if row["label_level1"] else None)
+    out = {
+        k: row[k]
+        for k in (
+            "id",
+            "title",
+            "body",
+            "text",
+            "created_at",
+            "received_at",
+            "updated_at",
+            *META_FIELDS,
+            *OUTCOME_FIELDS,
+        )
+    }
+    out["labels"] = (
+        {"level1": row["label_level1"], "level2": row["label_level2"]} if row["label_level1"] else None
+    )
     out["tags"] = _tags_from_row(row)
     out["category"] = path_of(row["level1"], row["level2"])
     return out
@@ -162,8 +204,9 @@ def to_out(row: dict) -> dict:
 def to_frame(rows) -> pd.DataFrame:
     """Stored rows -> the canonical frame (corpus.columns names) that the topic
     and hotspot code reads; ``level1``/``level2`` are the effective categories."""
-    frame = pd.DataFrame.from_records([{k: r[k] for k in FRAME_COLUMNS} for r in rows],
-                                      columns=list(FRAME_COLUMNS))
+    frame = pd.DataFrame.from_records(
+        [{k: r[k] for k in FRAME_COLUMNS} for r in rows], columns=list(FRAME_COLUMNS)
+    )
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     for c in FRAME_COLUMNS:
         if c != "created_at":
@@ -174,7 +217,9 @@ def to_frame(rows) -> pd.DataFrame:
 def to_export_row(row: dict) -> dict:
     out = {k: row.get(k) for k in EXPORT_COLUMNS}
     out["level1"], out["level2"] = row["label_level1"], row["label_level2"]  # human labels only
-    out["tag_top_k"] = json.dumps(row["tag_top_k"], ensure_ascii=False) if row["tag_top_k"] is not None else None
+    out["tag_top_k"] = (
+        json.dumps(row["tag_top_k"], ensure_ascii=False) if row["tag_top_k"] is not None else None
+    )
     return out
 
 
@@ -184,14 +229,16 @@ def from_export_row(rec: dict, raw: dict) -> dict:
         return rec
     rec = dict(rec)
     num = lambda v: None if _opt(v) is None else float(v)  # noqa: E731
-    rec.update({
-        "tag_level1": _opt(raw.get("tag_level1")),
-        "tag_level2": _opt(raw.get("tag_level2")),
-        "tag_confidence": num(raw.get("tag_confidence")),
-        "tag_confidence_level1": num(raw.get("tag_confidence_level1")),
-        "tag_top_k": json.loads(raw["tag_top_k"]) if _opt(raw.get("tag_top_k")) else [],
-        "tag_needs_review": str(raw.get("tag_needs_review")).strip().lower() in {"true", "1", "yes"},
-        "model_name": _opt(raw.get("model_name")),
-        "model_version": _opt(raw.get("model_version")),
-    })
+    rec.update(
+        {
+            "tag_level1": _opt(raw.get("tag_level1")),
+            "tag_level2": _opt(raw.get("tag_level2")),
+            "tag_confidence": num(raw.get("tag_confidence")),
+            "tag_confidence_level1": num(raw.get("tag_confidence_level1")),
+            "tag_top_k": json.loads(raw["tag_top_k"]) if _opt(raw.get("tag_top_k")) else [],
+            "tag_needs_review": str(raw.get("tag_needs_review")).strip().lower() in {"true", "1", "yes"},
+            "model_name": _opt(raw.get("model_name")),
+            "model_version": _opt(raw.get("model_version")),
+        }
+    )
     return rec

@@ -21,16 +21,15 @@ knows about HTTP.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
-
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store.db import is_sqlite
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 TABLE = Complaint.__table__
 COLUMNS = [c.name for c in TABLE.columns]
@@ -87,7 +86,7 @@ def fetch_many(engine: Engine, ids: Iterable[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     with engine.connect() as conn:
         for i in range(0, len(ids), _CHUNK):
-            rows = conn.execute(select(TABLE).where(TABLE.c.id.in_(ids[i:i + _CHUNK]))).mappings()
+            rows = conn.execute(select(TABLE).where(TABLE.c.id.in_(ids[i : i + _CHUNK]))).mappings()
             out.update({r["id"]: dict(r) for r in rows})
     return out
 
@@ -96,7 +95,9 @@ def fetch_one(engine: Engine, complaint_id: str) -> dict | None:
     return fetch_many(engine, [complaint_id]).get(complaint_id)
 
 
-def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None, now: datetime | None = None) -> IngestResult:
+def ingest(
+    engine: Engine, records: Sequence[dict], tagger: Tagger | None, now: datetime | None = None
+) -> IngestResult:
     """Store ``records`` (unique ids: the router's ``_dedupe`` sees to it) that are
     not stored yet, and update the outcome fields of stored ones where they bring
     new values, stamping ``updated_at`` with ``now`` (default: hotline time now).
@@ -106,11 +107,19 @@ def ingest(engine: Engine, records: Sequence[dict], tagger: Tagger | None, now: 
     """
     for _attempt in range(_RETRIES):
         existing = fetch_many(engine, (r["id"] for r in records))
-        conflicts = [r["id"] for r in records if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]]
+        conflicts = [
+            r["id"]
+            for r in records
+            if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]
+        ]
         if conflicts:
             raise ConflictError(conflicts)
         new = [dict(r) for r in records if r["id"] not in existing]
-        changes = {r["id"]: c for r in records if r["id"] in existing and (c := outcome_changes(existing[r["id"]], r))}
+        changes = {
+            r["id"]: c
+            for r in records
+            if r["id"] in existing and (c := outcome_changes(existing[r["id"]], r))
+        }
         stamp = now or datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
         changes = {cid: {**c, "updated_at": stamp} for cid, c in changes.items()}
         untagged = [r for r in new if not r.get("tag_level1")]  # an import may bring its tags
@@ -157,7 +166,7 @@ def _write(engine: Engine, rows: list[dict], changes: dict[str, dict]) -> None:
     try:
         with engine.begin() as conn:
             for i in range(0, len(rows), _CHUNK):
-                conn.execute(insert(TABLE), rows[i:i + _CHUNK])
+                conn.execute(insert(TABLE), rows[i : i + _CHUNK])
             for cid, values in changes.items():
                 conn.execute(update(TABLE).where(TABLE.c.id == cid).values(**values))
     finally:
@@ -165,8 +174,12 @@ def _write(engine: Engine, rows: list[dict], changes: dict[str, dict]) -> None:
             lock.release()
 
 
-def _filters(since: datetime | None, until: datetime | None, category: str | None,
-             changed_since: datetime | None = None):
+def _filters(
+    since: datetime | None,
+    until: datetime | None,
+    category: str | None,
+    changed_since: datetime | None = None,
+):
     conds = []
     if changed_since is not None:  # stored, or outcome updated, at or after it
         conds.append(or_(TABLE.c.received_at >= changed_since, TABLE.c.updated_at >= changed_since))
@@ -183,9 +196,16 @@ def _filters(since: datetime | None, until: datetime | None, category: str | Non
     return conds
 
 
-def list_complaints(engine: Engine, *, since: datetime | None = None, until: datetime | None = None,
-                    category: str | None = None, changed_since: datetime | None = None, limit: int = 100,
-                    offset: int = 0) -> tuple[list[dict], int]:
+def list_complaints(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: str | None = None,
+    changed_since: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
     """Rows ordered by (created_at, id), and the total matching. ``until`` is exclusive."""
     conds = _filters(since, until, category, changed_since)
     with engine.connect() as conn:
@@ -196,14 +216,17 @@ def list_complaints(engine: Engine, *, since: datetime | None = None, until: dat
         return [dict(r) for r in rows], int(total)
 
 
-def iter_rows(engine: Engine, *, since: datetime | None = None, until: datetime | None = None,
-              batch: int = 5000):
+def iter_rows(
+    engine: Engine, *, since: datetime | None = None, until: datetime | None = None, batch: int = 5000
+):
     """All rows (ordered by created_at, id), streamed in batches, for exports and frames."""
     conds = _filters(since, until, None)
     with engine.connect() as conn:
-        result = conn.execution_options(yield_per=batch).execute(
-            select(TABLE).where(*conds).order_by(TABLE.c.created_at, TABLE.c.id)
-        ).mappings()
+        result = (
+            conn.execution_options(yield_per=batch)
+            .execute(select(TABLE).where(*conds).order_by(TABLE.c.created_at, TABLE.c.id))
+            .mappings()
+        )
         for r in result:
             yield dict(r)
 

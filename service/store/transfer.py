@@ -19,20 +19,19 @@ its rate sections.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
-from sqlalchemy import Engine
-
 from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.tables import META_FIELDS, OUTCOME_FIELDS
+from sqlalchemy import Engine
 
 CHUNK = 500
 EXPORT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -51,10 +50,17 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"input": str(self.path), "read": self.read, "created": self.created, "existing": self.existing,
-                "updated": self.updated, "tagged": self.tagged, "conflicts": self.conflicts,
-                "rejected_rows": 0 if self.rejects is None else int(self.rejects["row"].nunique()),
-                "notes": self.notes}
+        return {
+            "input": str(self.path),
+            "read": self.read,
+            "created": self.created,
+            "existing": self.existing,
+            "updated": self.updated,
+            "tagged": self.tagged,
+            "conflicts": self.conflicts,
+            "rejected_rows": 0 if self.rejects is None else int(self.rejects["row"].nunique()),
+            "notes": self.notes,
+        }
 
 
 def _received(value, default: datetime | None) -> datetime | None:
@@ -71,7 +77,10 @@ def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dic
     for idx, row in frame.iterrows():
         raw_row = raw.loc[idx].to_dict()
         r = rec.make_record(
-            id=row["id"], title=row.get("title"), body=row.get("body"), created_at=row["created_at"],
+            id=row["id"],
+            title=row.get("title"),
+            body=row.get("body"),
+            created_at=row["created_at"],
             received_at=_received(raw_row.get("received_at"), now),
             labels=(row.get("level1"), row.get("level2")),
             **{f: row.get(f) for f in (*META_FIELDS, *OUTCOME_FIELDS)},
@@ -83,8 +92,15 @@ def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dic
     return out, loaded
 
 
-def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | None = None, top_k: int = 3,
-                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_file(
+    engine: Engine,
+    path: str | Path,
+    *,
+    model=None,
+    columns: str | None = None,
+    top_k: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     records, loaded = file_records(path, columns)
     now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)  # updated_at of changed outcomes
     report = ImportReport(Path(path), read=len(records), rejects=loaded.rejects, notes=list(loaded.notes))
@@ -93,13 +109,19 @@ def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | 
         report.notes.append(f"the store does not keep these columns: {', '.join(ignored)}")
     tagger = None
     if model is not None:
+
         def tagger(texts: list[str]) -> list[dict]:
             report.tagged += len(texts)
             return [rec.tag_columns(p, model) for p in model.predict(texts, top_k=top_k)]
+
     for i in range(0, len(records), CHUNK):
-        chunk = records[i:i + CHUNK]
+        chunk = records[i : i + CHUNK]
         existing = repo.fetch_many(engine, (r["id"] for r in chunk))
-        clash = {r["id"] for r in chunk if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]}
+        clash = {
+            r["id"]
+            for r in chunk
+            if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]
+        }
         report.conflicts.extend(sorted(clash))
         result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger, now)
         report.created += result.n_created
@@ -108,8 +130,10 @@ def import_file(engine: Engine, path: str | Path, *, model=None, columns: str | 
         if progress:
             progress(min(i + CHUNK, len(records)), len(records))
     if report.updated:  # said in a note too, so the text summary shows it
-        report.notes.append(f"{report.updated} stored complaints had their outcome "
-                            f"({', '.join(OUTCOME_FIELDS)}) updated from this file")
+        report.notes.append(
+            f"{report.updated} stored complaints had their outcome "
+            f"({', '.join(OUTCOME_FIELDS)}) updated from this file"
+        )
     return report
 
 
@@ -119,8 +143,12 @@ def export_file(engine: Engine, path: str | Path) -> int:
     path = Path(path)
     kind = EXPORT_FORMATS.get(path.suffix.lower())
     if kind is None:
-        raise ValueError(f"{path}: unknown export type {path.suffix!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    frame = pd.DataFrame([rec.to_export_row(r) for r in repo.iter_rows(engine)], columns=list(rec.EXPORT_COLUMNS))
+        raise ValueError(
+            f"{path}: unknown export type {path.suffix!r}; use one of {', '.join(EXPORT_FORMATS)}"
+        )
+    frame = pd.DataFrame(
+        [rec.to_export_row(r) for r in repo.iter_rows(engine)], columns=list(rec.EXPORT_COLUMNS)
+    )
     with atomic_path(path) as tmp:
         if kind == "csv":
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese text correctly
