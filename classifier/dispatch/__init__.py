@@ -1,0 +1,1 @@
+"""Dispatch (智能派单): recommend the unit that must handle a complaint."""

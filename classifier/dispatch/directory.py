@@ -1,0 +1,171 @@
+"""The unit directory (权责清单): every unit, its jurisdiction and its function.
+
+Why: dispatch is *jurisdiction x function*. 兴隆台区住建局 is (兴隆台区, 住建);
+市热力公司 is (市直, 供热). Knowing that, the dispatcher can recommend a unit
+training never saw (a new district office) when its district and its function
+were both seen elsewhere. A city supplies its directory with ``train --units``
+(columns 承办单位, 区县 or 市直, 类别/职能); without one it is inferred from the
+unit names in the history, and the training report says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+CITY = "市直"
+STREET = "街道/镇"
+
+# function -> words in a unit name that say it, most specific functions first
+FUNCTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("公积金", ("公积金",)),
+    ("不动产", ("不动产",)),
+    ("房产", ("房屋交易", "房产", "房屋")),
+    ("交警", ("交警", "交通警察")),
+    ("公安", ("公安", "派出所")),
+    ("医保", ("医疗保障", "医疗保险", "医保")),
+    ("人社", ("人力资源", "社会保障", "社会保险", "劳动保障", "人社", "社保")),
+    ("卫健", ("卫生健康", "卫健", "卫生和计划生育", "卫计")),
+    ("教育", ("教育",)),
+    ("市场监管", ("市场监督", "市场监管", "市监", "工商", "食药")),
+    ("生态环境", ("生态环境", "环境保护", "环保")),
+    ("城管执法", ("综合执法", "综合行政执法", "城市管理", "城管", "执法")),
+    ("交通运输", ("交通运输", "道路运输", "运管")),
+    ("公交", ("公交", "客运")),
+    ("自然资源", ("自然资源", "国土", "规划")),
+    ("农业农村", ("农业", "农村", "水利", "林业")),
+    ("住建", ("住房和城乡建设", "城乡建设", "住建", "建设局", "建委")),
+    ("市政", ("市政",)),
+    ("供水", ("水务", "供水", "自来水")),
+    ("燃气", ("燃气",)),
+    ("供电", ("供电", "电力")),
+    ("供热", ("热力", "热电", "供暖", "供热")),
+    ("通信", ("移动", "联通", "电信")),
+    ("物业", ("物业",)),
+    ("民政", ("民政",)),
+    ("文旅", ("文化", "旅游", "文旅", "体育")),
+    ("发改", ("发展和改革", "发改", "物价")),
+    ("信访", ("信访",)),
+    (STREET, ("街道", "镇政府", "乡政府", "镇人民政府", "镇", "乡", "社区")),
+)
+_STREET_TAIL = re.compile(r"(街道办事处|街道|镇人民政府|镇政府|乡人民政府|乡政府|镇|乡)$")
+_DISTRICT_HEAD = re.compile(r"^([A-Za-z]\d{1,2}区|[\u4e00-\u9fa5]{2,12}?(?:新区|开发区|区|县))")
+
+
+def function_of(rest: str) -> str:
+    """The function a unit name (without its jurisdiction) says: 住房和城乡建设局 -> 住建."""
+    for function, words in FUNCTIONS:
+        if any(w in rest for w in words):
+            return function
+    return rest or "其他"
+
+
+def district_in_name(name: str) -> str | None:
+    """A district at the head of a unit name (兴隆台区住建局 -> 兴隆台区), or None."""
+    if name.startswith("市"):
+        return None
+    m = _DISTRICT_HEAD.match(name)
+    return m.group(1) if m else None
+
+
+def parse_unit(name: str, districts) -> tuple[str, str]:
+    """``(jurisdiction, function)`` of a unit name; a unit naming no known district is 市直."""
+    for d in sorted(districts, key=len, reverse=True):
+        if d in name:
+            rest = name.split(d, 1)[1]
+            return d, function_of(rest)
+    return CITY, function_of(name[1:] if name.startswith("市") else name)
+
+
+def street_core(name: str, jurisdiction: str) -> str:
+    """The distinctive part of a street or town unit: 兴隆台区振兴街道办事处 -> 振兴."""
+    rest = name.split(jurisdiction, 1)[1] if jurisdiction != CITY and jurisdiction in name else name
+    core = _STREET_TAIL.sub("", rest)
+    return core if len(core) >= 2 and core != rest else ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    jurisdiction: str
+    function: str
+    source: str = "directory"  # or "history": inferred from the training data
+
+
+class DirectoryError(ValueError):
+    """A unit directory that cannot be used; the message names the file, row and fix."""
+
+
+_COLS = {
+    "unit": ("承办单位", "单位", "单位名称", "unit"),
+    "district": ("区县", "所属区县", "辖区", "jurisdiction", "district"),
+    "function": ("类别/职能", "职能", "类别", "function", "category"),
+}
+
+
+def _find(columns, canon: str) -> str | None:
+    for alias in _COLS[canon]:
+        for c in columns:
+            if str(c).strip().lower() == alias.lower():
+                return c
+    return None
+
+
+def read_directory(path: str | Path, districts) -> list[Unit]:
+    """Read and check ``units.csv``; ``districts`` are those the training data knows.
+
+    Empty files, missing columns, duplicate units and districts the history never
+    mentions are errors (one line, naming the file and rows): a directory with
+    them would make the dispatcher recommend units it cannot place.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise DirectoryError(f"{path}: the unit directory is empty") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise DirectoryError(f"{path}: cannot read the unit directory ({e})") from None
+    cols = {k: _find(df.columns, k) for k in _COLS}
+    missing = [f"{k} ({'/'.join(_COLS[k][:2])})" for k, c in cols.items() if c is None]
+    if missing:
+        raise DirectoryError(
+            f"{path}: unit directory lacks column(s) {', '.join(missing)} (has: {', '.join(df.columns)})"
+        )
+    df = df[[cols["unit"], cols["district"], cols["function"]]].apply(lambda s: s.str.strip())
+    df.columns = ["unit", "district", "function"]
+    df = df[df["unit"] != ""]
+    if df.empty:
+        raise DirectoryError(f"{path}: the unit directory is empty (no row names a 承办单位)")
+    dup = df[df["unit"].duplicated(keep=False)]
+    if not dup.empty:
+        first = dup["unit"].iloc[0]
+        rows = [int(i) + 2 for i in dup.index[dup["unit"] == first]]
+        raise DirectoryError(
+            f"{path}: unit {first!r} is listed more than once (rows {rows}); list each unit once"
+        )
+    known = set(districts)
+    bad = df[(df["district"] != CITY) & ~df["district"].isin(known)]
+    if not bad.empty:
+        raise DirectoryError(
+            f"{path}: row {int(bad.index[0]) + 2}: unknown district {bad['district'].iloc[0]!r} for unit "
+            f"{bad['unit'].iloc[0]!r}; use {CITY} for city-wide units or one of: {', '.join(sorted(known))}"
+        )
+    return [
+        Unit(r.unit, r.district, function_of(r.function) if r.function else parse_unit(r.unit, known)[1])
+        for r in df.itertuples()
+    ]
+
+
+def infer_directory(units, districts) -> list[Unit]:
+    """A directory from the unit names the history uses (no ``--units`` given)."""
+    return [Unit(u, *parse_unit(u, districts), source="history") for u in sorted(set(units))]
+
+
+def known_districts(district_column, units) -> list[str]:
+    """Districts the training data knows: its district column and the heads of unit names."""
+    found = {d for d in district_column if d}
+    found.update(d for u in units if (d := district_in_name(u)))
+    return sorted(found)
