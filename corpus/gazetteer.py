@@ -19,7 +19,6 @@ import re
 from collections import Counter, defaultdict
 
 import numpy as np
-
 from hotline_nlp.corpus.places import extract_places
 from hotline_nlp.corpus.text import normalise
 

@@ -18,16 +18,15 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.model_selection import StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
-
 from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.dispatch import scoring
 from hotline_nlp.classifier.dispatch.directory import CITY, Unit, infer_directory, parse_unit, street_core
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
 from hotline_nlp.classifier.linear import LinearLevel
 from hotline_nlp.corpus.gazetteer import Gazetteer
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 
 
 def role_of(unit: Unit) -> str:
