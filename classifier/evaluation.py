@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hotline_nlp.classifier.dispatch.scoring import per_unit
 from hotline_nlp.classifier.metrics import level_metrics
 from hotline_nlp.corpus.loaders import LoadResult
 
@@ -28,5 +29,29 @@ def evaluate(model, data: LoadResult) -> dict:
         truth = (frame["level1"] + " > " + frame["level2"]).tolist()
         out["level2"] = level_metrics(truth, [r["pred_path"] for r in recs], confusion=True)
         out["level2"]["backoff_share"] = round(sum(not r["pred_level2"] for r in recs) / max(1, len(recs)), 4)
+    if "unit" in frame and "pred_unit" in (recs[0] if recs else {}):
+        out["dispatch"] = dispatch_metrics(model, frame)
     out["needs_review_share"] = round(sum(r["needs_review"] for r in recs) / max(1, len(recs)), 4)
     return out
+
+
+def dispatch_metrics(model, frame) -> dict:
+    """First-dispatch accuracy on the rows that name a unit: top-1, top-3, per unit.
+
+    Scored from the complaint text (and its predicted category) alone, as at
+    intake; units the model's directory lacks count as misses and are counted."""
+    rows = frame[frame["unit"] != ""]
+    recs = model.predict(rows["text"].tolist(), top_k=3)
+    truth = rows["unit"].tolist()
+    pred = [r["pred_unit"] for r in recs]
+    top3 = [t in [a["unit"] for a in r["unit_top_k"]] for t, r in zip(truth, recs)]
+    n = len(truth)
+    known = set(model.dispatcher.classes_)
+    return {
+        "n": n,
+        "top1": round(sum(t == p for t, p in zip(truth, pred)) / max(1, n), 4),
+        "top3": round(sum(top3) / max(1, n), 4),
+        "n_unknown_units": sum(t not in known for t in truth),
+        "review_share": round(sum(r["unit_needs_review"] for r in recs) / max(1, n), 4),
+        "per_unit": per_unit(truth, pred),
+    }

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotline_nlp.classifier.dispatch.model import Dispatcher
+from hotline_nlp.classifier.dispatch.training import predicted_categories
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 
 
@@ -17,6 +19,7 @@ class TaggingModel:
     path: Path
     manifest: dict
     tagger: HierarchicalTagger
+    dispatcher: Dispatcher | None = None  # when the training export had a unit column
 
     @property
     def name(self) -> str:
@@ -31,9 +34,23 @@ class TaggingModel:
         """``name@version``, what outputs record as the model that tagged them."""
         return f"{self.name}@{self.version}"
 
-    def predict(self, texts, top_k: int = 3) -> list[dict]:
-        return self.tagger.tag(list(texts), top_k=top_k)
+    def predict(self, texts, top_k: int = 3, districts=None) -> list[dict]:
+        """Tag records; with a dispatcher, each also carries pred_unit, unit_confidence,
+        unit_top_k and unit_needs_review (``districts``: an export's 所属区县, optional)."""
+        texts = list(texts)
+        recs = self.tagger.tag(texts, top_k=top_k)
+        if self.dispatcher is not None and texts:
+            units = self.dispatcher.recommend(texts, predicted_categories(recs), districts, top_k=top_k)
+            for rec, unit in zip(recs, units):
+                rec.update(unit)
+        return recs
 
     @classmethod
     def load(cls, path: Path, manifest: dict) -> TaggingModel:
-        return cls(path, manifest, HierarchicalTagger.load(path / "tagger"))
+        dispatch = path / "dispatch"
+        return cls(
+            path,
+            manifest,
+            HierarchicalTagger.load(path / "tagger"),
+            Dispatcher.load(dispatch) if dispatch.is_dir() else None,
+        )

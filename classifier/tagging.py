@@ -10,18 +10,31 @@ from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import LoadResult
 
 PRED_COLUMNS = ["pred_level1", "pred_level2", "pred_path", "confidence", "top_k", "needs_review"]
+# added when the model has a dispatcher (its training export had a unit column)
+UNIT_COLUMNS = ["pred_unit", "unit_confidence", "unit_top_k", "unit_needs_review"]
 
 
-def predict_frame(texts, model, top_k: int = 3, batch_size: int = 2000, progress=None) -> pd.DataFrame:
-    """Prediction columns for ``texts`` (batched so the progress bar moves)."""
+def pred_columns(model) -> list[str]:
+    return PRED_COLUMNS + (UNIT_COLUMNS if getattr(model, "dispatcher", None) is not None else [])
+
+
+def predict_frame(
+    texts, model, top_k: int = 3, batch_size: int = 2000, progress=None, districts=None
+) -> pd.DataFrame:
+    """Prediction columns for ``texts`` (batched so the progress bar moves).
+
+    ``districts`` (an export's 所属区县, optional) helps the dispatcher place a complaint."""
     texts = list(texts)
     recs: list[dict] = []
     for start in range(0, len(texts), batch_size):
-        recs.extend(model.predict(texts[start : start + batch_size], top_k=top_k))
+        part = districts[start : start + batch_size] if districts is not None else None
+        recs.extend(model.predict(texts[start : start + batch_size], top_k=top_k, districts=part))
         if progress:
             progress(min(batch_size, len(texts) - start))
-    out = pd.DataFrame.from_records(recs, columns=PRED_COLUMNS + ["confidence_level1"])
-    out["top_k"] = [json.dumps(t, ensure_ascii=False) for t in out["top_k"]]
+    out = pd.DataFrame.from_records(recs, columns=pred_columns(model) + ["confidence_level1"])
+    for col in ("top_k", "unit_top_k"):
+        if col in out:
+            out[col] = [json.dumps(t, ensure_ascii=False) for t in out[col]]
     return out
 
 
@@ -56,10 +69,11 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
 
 def classify_result(data: LoadResult, model, top_k: int = 3, progress=None) -> pd.DataFrame:
     """The input rows (original columns) plus the prediction columns."""
-    preds = predict_frame(data.frame["text"], model, top_k=top_k, progress=progress)
+    districts = data.frame["district"].tolist() if "district" in data.frame else None
+    preds = predict_frame(data.frame["text"], model, top_k=top_k, progress=progress, districts=districts)
     preds.index = data.raw.index
     out = data.raw.copy()
-    for col in PRED_COLUMNS:
+    for col in pred_columns(model):
         out[col] = preds[col]
     out["model_version"] = model.label_id
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotline_nlp.classifier.dispatch.training import fit_dispatcher
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
@@ -57,6 +58,7 @@ def train(
     force: bool = False,
     params: dict | None = None,
     progress=None,
+    units: str | Path | None = None,
 ) -> TrainReport:
     frame = data.frame
     if "level1" not in frame:
@@ -70,14 +72,23 @@ def train(
         raise ValueError(
             f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
         )
+    # dispatch first: it is quick, and a bad unit directory should fail before the long tagger fit
+    if progress:
+        progress("dispatch")
+    dispatcher, dispatch_notes = fit_dispatcher(data, units)
     tagger = HierarchicalTagger(**(params or {})).fit(
         frame["text"], frame["level1"], level2, progress=progress
     )
-    metrics = tagger.cv_metrics_
+    metrics = dict(tagger.cv_metrics_)
+    if dispatcher is not None:
+        metrics["dispatch"] = dispatcher.cv_metrics_
     labels_y = frame["level1"] + (" > " + level2 if level2 is not None else "")
     labels = {"levels": tagger.n_levels_, "level1": sorted(frame["level1"].unique().tolist())}
     if level2 is not None:
         labels["paths"] = sorted(labels_y.unique().tolist())
+    if dispatcher is not None:
+        labels["units"] = [u.name for u in dispatcher.units_]
+        labels["unit_directory"] = "given" if units else "inferred from the history"
     training = {
         "file": data.path.name,
         "sha256": mf.data_fingerprint(frame["text"], labels_y),
@@ -110,6 +121,8 @@ def train(
 
     def write(directory: Path) -> None:
         tagger.save(directory / "tagger")
+        if dispatcher is not None:
+            dispatcher.save(directory / "dispatch")
 
     version, path = store.save(
         name,
@@ -123,4 +136,5 @@ def train(
         },
         promote=promote,
     )
-    return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes))
+    notes = list(data.notes) + dispatch_notes
+    return TrainReport(name, version, path, promote, metrics, previous, reason, notes)

@@ -21,7 +21,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "level2": ("二级分类", "二级类别", "level2", "category2"),
     "category": ("分类路径", "分类", "类别", "category", "label"),
     "district": ("所属区县", "区县", "所属地区", "地区", "district", "region"),
-    "unit": ("承办单位", "受理单位", "责任单位", "handling_unit", "unit"),
+    "unit": ("承办单位", "处置单位", "责任单位", "受理单位", "handling_unit", "unit"),
     "unit_type": ("单位类型", "unit_type"),
     "base_unit": ("基层承办单位", "base_unit"),
     "caller": ("来电号码", "留言用户", "诉求人", "用户", "caller", "user"),

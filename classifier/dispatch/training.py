@@ -1,0 +1,91 @@
+"""Fit the dispatcher from a loaded export, in the same ``train`` run as the tagger.
+
+Why a module of its own: ``classifier.training`` versions the tagger; this one
+decides whether the export can teach dispatch (a unit column with enough
+rows), reads the unit directory against the districts the export knows, and
+reports units the history uses that the directory does not list (rows named,
+units kept: a directory a year old should not make a city lose its history).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotline_nlp.classifier.dispatch.directory import known_districts, read_directory
+from hotline_nlp.classifier.dispatch.model import Dispatcher
+from hotline_nlp.corpus.loaders import LoadResult
+
+MIN_UNIT_ROWS = 20
+
+
+def gold_categories(frame) -> list[dict] | None:
+    """Each row's category as ``{level1: 1, path: 1}`` (what the tagger will predict)."""
+    if "level1" not in frame:
+        return None
+    l2 = frame["level2"] if "level2" in frame else None
+    out = []
+    for i, a in enumerate(frame["level1"]):
+        cats = {a: 1.0}
+        if l2 is not None and l2.iloc[i]:
+            cats[f"{a} > {l2.iloc[i]}"] = 1.0
+        out.append(cats)
+    return out
+
+
+def predicted_categories(records: list[dict]) -> list[dict]:
+    """The tagger's top-k paths, with their level 1, as soft categories."""
+    out = []
+    for r in records:
+        cats: dict[str, float] = {}
+        for alt in r.get("top_k") or [{"path": r["pred_path"], "confidence": r["confidence"]}]:
+            path, c = alt["path"], float(alt["confidence"])
+            cats[path] = cats.get(path, 0.0) + c
+            l1 = path.split(" > ", 1)[0]
+            if l1 != path:
+                cats[l1] = cats.get(l1, 0.0) + c
+        out.append(cats)
+    return out
+
+
+def unlisted(frame, listed: set[str], limit: int = 10) -> list[str]:
+    """One note per unit the history uses that the directory lacks, naming its rows."""
+    notes = []
+    for unit, rows in frame[frame["unit"] != ""].groupby("unit")["row"]:
+        if unit in listed:
+            continue
+        shown = ", ".join(str(int(r)) for r in rows.iloc[:limit])
+        more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+        notes.append(
+            f"unit {unit!r} is not in the unit directory (rows {shown}{more}); kept, learned from history"
+        )
+    return notes
+
+
+def fit_dispatcher(data: LoadResult, units_path: str | Path | None = None, params: dict | None = None):
+    """A fitted ``Dispatcher`` and notes, or ``(None, [why not])`` when the export has no units."""
+    frame = data.frame
+    if "unit" not in frame:
+        if units_path:
+            raise ValueError(
+                f"{data.path}: --units given but the export has no unit column (承办单位); name it with --unit-col"
+            )
+        return None, []
+    n = int((frame["unit"] != "").sum())
+    if n < MIN_UNIT_ROWS:
+        return None, [f"dispatch not trained: only {n} rows name a unit (at least {MIN_UNIT_ROWS} needed)"]
+    districts = frame["district"].tolist() if "district" in frame else None
+    known = known_districts(districts or [], frame["unit"])
+    notes: list[str] = []
+    directory = None
+    if units_path:
+        directory = read_directory(units_path, known)
+        notes += unlisted(frame, {u.name for u in directory})
+    model = Dispatcher(**(params or {})).fit(
+        frame["text"].tolist(),
+        frame["unit"].tolist(),
+        gold_categories(frame),
+        districts,
+        directory=directory,
+        known_districts=known,
+    )
+    return model, model.notes_ + notes
