@@ -23,7 +23,7 @@ def cli_models(tmp_path_factory, train_csv):
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["version"] == "v1" and report["promoted"]
-    assert set(report["metrics"]) == {"level1", "level2"}
+    assert set(report["metrics"]) == {"level1", "level2", "dispatch"}  # the export names 承办单位
     return d
 
 
@@ -55,6 +55,8 @@ def test_classify_writes_input_rows_plus_predictions(tmp_path, cli_models, demo_
     tagged = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(tagged.columns[: len(demo_raw.columns)]) == list(demo_raw.columns)
     for col in ("pred_level1", "pred_level2", "pred_path", "confidence", "top_k", "needs_review"):
+        assert col in tagged
+    for col in ("pred_unit", "unit_confidence", "unit_top_k", "unit_needs_review"):
         assert col in tagged
     assert tagged["诉求编号"].tolist() == sample["诉求编号"].tolist()
     assert all(len(json.loads(t)) == 2 for t in tagged["top_k"])
