@@ -95,6 +95,22 @@ ColumnsOpt = Annotated[
         "--columns", help="Map fields to your headers, e.g. `text=诉求内容,id=工单号,created_at=受理时间`."
     ),
 ]
+UnitColOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit-col",
+        help="The handling-unit column dispatch learns from (default: 承办单位/处置单位/责任单位/unit).",
+    ),
+]
+
+
+def with_unit_col(columns: str | None, unit_col: str | None) -> str | None:
+    """``--unit-col X`` as one more ``--columns`` entry (``unit=X``)."""
+    if not unit_col:
+        return columns
+    return f"{columns},unit={unit_col}" if columns else f"unit={unit_col}"
+
+
 EncodingOpt = Annotated[
     str | None,
     typer.Option("--encoding", help="Force the CSV encoding (default: try UTF-8, then GB18030/GBK)."),

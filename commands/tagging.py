@@ -12,11 +12,13 @@ from hotline_nlp.commands.common import (
     LabelColOpt,
     ModelsDirOpt,
     OutputFormat,
+    UnitColOpt,
     emit_json,
     fail,
     load_or_fail,
     progress_bar,
     progress_steps,
+    with_unit_col,
 )
 
 
@@ -54,6 +56,15 @@ def train(
         ),
     ] = "zh-static-v1",
     columns: ColumnsOpt = None,
+    unit_col: UnitColOpt = None,
+    units: Annotated[
+        Path | None,
+        typer.Option(
+            "--units",
+            help="Unit directory (权责清单) CSV: 承办单位, 区县 (or 市直), 类别/职能. Lets dispatch recommend units "
+            "the history never used; without it the directory is inferred from the history.",
+        ),
+    ] = None,
     encoding: EncodingOpt = None,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
@@ -64,6 +75,7 @@ def train(
 
     The new version is promoted (used by `classify` and `serve`) only if its
     cross-validated macro-F1 is not worse than the current one, unless --force.
+    When the export has a unit column (承办单位), a dispatcher is trained too.
 
     Examples:
 
@@ -72,9 +84,12 @@ def train(
       hotline-nlp train --data 2024工单.xlsx --label-col 一级分类 --label-col 二级分类 --name city
 
       hotline-nlp train --data export.csv --columns text=来电内容 --format json
+
+      hotline-nlp train --data 2024工单.xlsx --unit-col 处置单位 --units 权责清单.csv --name city
     """
     from hotline_nlp.classifier.training import train as run_train
 
+    columns = with_unit_col(columns, unit_col)
     loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
     if taxonomy:
         from hotline_nlp.corpus.loaders import DataError
@@ -100,6 +115,7 @@ def train(
                 force=force,
                 params=params,
                 progress=lambda s: bar.update(task, description=s),
+                units=units,
             )
         except ValueError as e:
             fail(str(e))
@@ -115,6 +131,14 @@ def train(
                 f"  {level}: macro-F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
                 f"(5-fold CV, n={m['n']}, review threshold {m['review_threshold']:.2f})"
             )
+    d = report.metrics.get("dispatch")
+    if d:
+        typer.echo(
+            f"  dispatch: top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  jurisdiction {d['jurisdiction_top1']:.4f}  "
+            f"({d['n_units']} units, CV n={d['n']})"
+        )
+    for note in report.notes:
+        typer.echo(f"  note: {note}")
     typer.echo(("promoted: " if report.promoted else "") + report.reason)
 
 
@@ -139,7 +163,8 @@ def classify(
     """Tag every complaint in an export.
 
     Writes the input rows plus pred_level1, pred_level2, pred_path, confidence,
-    top_k (JSON) and needs_review. Rows that cannot be tagged (empty text,
+    top_k (JSON) and needs_review; with a dispatch model also pred_unit,
+    unit_confidence, unit_top_k (JSON) and unit_needs_review. Rows that cannot be tagged (empty text,
     duplicate id ...) go to the rejects file, never silently dropped.
 
     Example:
@@ -172,10 +197,12 @@ def evaluate(
     label_col: LabelColOpt = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
+    unit_col: UnitColOpt = None,
     encoding: EncodingOpt = None,
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
-    """Score a saved model on labelled data: accuracy, macro-F1, per class, confusion.
+    """Score a saved model on labelled data: accuracy, macro-F1, per class, confusion;
+    with a dispatch model and a unit column, first-dispatch top-1/top-3 per unit.
 
     Example:
 
@@ -188,6 +215,7 @@ def evaluate(
         m = load_model(model, models_dir)
     except ModelError as e:
         fail(str(e))
+    columns = with_unit_col(columns, unit_col)
     loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
     result = run_evaluate(m, loaded)
     if format == OutputFormat.json:
@@ -200,6 +228,9 @@ def evaluate(
             typer.echo(f"  {level}: macro-F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}")
             worst = sorted(r["per_class"].items(), key=lambda kv: kv[1]["f1"])[:3]
             typer.echo("    weakest: " + ", ".join(f"{k} (F1 {v['f1']:.2f})" for k, v in worst))
+    if "dispatch" in result:
+        d = result["dispatch"]
+        typer.echo(f"  dispatch: top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  (n={d['n']})")
 
 
 models_app = typer.Typer(help="List and promote saved model versions.", no_args_is_help=True)

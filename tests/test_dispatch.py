@@ -183,3 +183,14 @@ def test_train_fits_dispatch_and_classify_evaluate_show_it(history, tmp_path):
     assert first[0]["unit"] == out["pred_unit"].iloc[0] and len(first) == 3
     result = evaluate(model, data)["dispatch"]
     assert result["n"] == 240 and result["top1"] > 0.8 and "市热力公司" in result["per_unit"]
+
+
+def test_cli_train_refuses_a_bad_directory_before_the_long_fit(history, tmp_path):
+    from hotline_nlp.cli import app
+    from typer.testing import CliRunner
+
+    bad = _directory(tmp_path, [("北岭区教育局", "北岭区", "教育")])
+    args = ["train", "--data", str(history), "--units", str(bad), "--models-dir", str(tmp_path / "m")]
+    res = CliRunner().invoke(app, args + ["--unit-col", "承办单位", "--embedder", "none"])
+    assert res.exit_code != 0
+    assert "unknown district '北岭区'" in res.output and not (tmp_path / "m").exists()
