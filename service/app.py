@@ -17,7 +17,7 @@ from hotline_nlp import __version__
 from hotline_nlp.service import errors
 from hotline_nlp.service.limits import BodyLimitMiddleware
 from hotline_nlp.service.model_holder import ModelHolder
-from hotline_nlp.service.routers import classify, complaints, health, hotspots
+from hotline_nlp.service.routers import classify, complaints, dispatch, health, hotspots
 from hotline_nlp.service.settings import Settings
 from hotline_nlp.service.store.db import open_store
 from sqlalchemy import Engine
@@ -70,7 +70,7 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "X-API-Key"],
         )
-    for module in (health, classify, complaints, hotspots):
+    for module in (health, classify, complaints, hotspots, dispatch):
         app.include_router(module.router)
     return app
 

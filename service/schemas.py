@@ -183,6 +183,18 @@ class TopKOut(BaseModel):
     confidence: float
 
 
+class UnitTopKOut(BaseModel):
+    unit: str
+    confidence: float
+
+
+class DispatchOut(BaseModel):
+    unit: str = Field(..., description="Recommended 承办单位.")
+    confidence: float = Field(..., description="Calibrated probability that it is the right unit.")
+    top_k: list[UnitTopKOut]
+    needs_review: bool = Field(..., description="Unsure: a dispatcher should check it.")
+
+
 class TagOut(BaseModel):
     path: str
     level1: str
@@ -193,6 +205,9 @@ class TagOut(BaseModel):
     needs_review: bool
     model: str
     model_version: str
+    dispatch: DispatchOut | None = Field(
+        None, description="Recommended unit (智能派单), when the model was trained with a unit column."
+    )
 
 
 class ClassifyOut(TagOut):

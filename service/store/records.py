@@ -21,6 +21,8 @@ from hotline_nlp.corpus.text import clean, join_title_body
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, META_FIELDS, OUTCOME_FIELDS
 
+# The dispatcher's recommendation (migration 0004), beside the assigned ``unit``.
+DISPATCH_FIELDS = ("rec_unit", "rec_unit_confidence", "rec_unit_top_k", "rec_unit_needs_review")
 # What the hash covers: everything the sender decides about the complaint itself,
 # nothing the server adds and not the outcome (which may be updated later).
 HASHED = ("id", "title", "body", "created_at", *META_FIELDS, "label_level1", "label_level2")
@@ -33,6 +35,7 @@ TAG_FIELDS = (
     "tag_needs_review",
     "model_name",
     "model_version",
+    *DISPATCH_FIELDS,
 )
 # Canonical frame columns handed to the topic/hotspot code.
 FRAME_COLUMNS = ("id", "title", "body", "text", "created_at", "level1", "level2", *META_FIELDS)
@@ -146,6 +149,32 @@ def tag_columns(pred: dict, model) -> dict:
         "tag_needs_review": bool(pred["needs_review"]),
         "model_name": str(model.name),
         "model_version": str(model.version),
+        **dispatch_columns(pred),
+    }
+
+
+def dispatch_columns(pred: dict) -> dict:
+    """The ``rec_unit*`` columns of a prediction (all None when the model has no dispatcher)."""
+    if not pred.get("pred_unit"):
+        return dict.fromkeys(DISPATCH_FIELDS)
+    return {
+        "rec_unit": pred["pred_unit"],
+        "rec_unit_confidence": float(pred["unit_confidence"]),
+        "rec_unit_top_k": [
+            {"unit": t["unit"], "confidence": float(t["confidence"])} for t in pred.get("unit_top_k", [])
+        ],
+        "rec_unit_needs_review": bool(pred["unit_needs_review"]),
+    }
+
+
+def _dispatch_from_row(row: dict) -> dict | None:
+    if not row.get("rec_unit"):
+        return None
+    return {
+        "unit": row["rec_unit"],
+        "confidence": row["rec_unit_confidence"],
+        "top_k": row.get("rec_unit_top_k") or [],
+        "needs_review": bool(row.get("rec_unit_needs_review")),
     }
 
 
@@ -174,6 +203,7 @@ def _tags_from_row(row: dict) -> dict | None:
         "needs_review": bool(row["tag_needs_review"]),
         "model": row["model_name"],
         "model_version": row["model_version"],
+        "dispatch": _dispatch_from_row(row),
     }
 
 
@@ -217,9 +247,8 @@ def to_frame(rows) -> pd.DataFrame:
 def to_export_row(row: dict) -> dict:
     out = {k: row.get(k) for k in EXPORT_COLUMNS}
     out["level1"], out["level2"] = row["label_level1"], row["label_level2"]  # human labels only
-    out["tag_top_k"] = (
-        json.dumps(row["tag_top_k"], ensure_ascii=False) if row["tag_top_k"] is not None else None
-    )
+    for col in ("tag_top_k", "rec_unit_top_k"):
+        out[col] = json.dumps(row[col], ensure_ascii=False) if row.get(col) is not None else None
     return out
 
 
@@ -239,6 +268,12 @@ def from_export_row(rec: dict, raw: dict) -> dict:
             "tag_needs_review": str(raw.get("tag_needs_review")).strip().lower() in {"true", "1", "yes"},
             "model_name": _opt(raw.get("model_name")),
             "model_version": _opt(raw.get("model_version")),
+            "rec_unit": _opt(raw.get("rec_unit")),
+            "rec_unit_confidence": num(raw.get("rec_unit_confidence")),
+            "rec_unit_top_k": json.loads(raw["rec_unit_top_k"]) if _opt(raw.get("rec_unit_top_k")) else None,
+            "rec_unit_needs_review": None
+            if _opt(raw.get("rec_unit_needs_review")) is None
+            else str(raw.get("rec_unit_needs_review")).strip().lower() in {"true", "1", "yes"},
         }
     )
     return rec

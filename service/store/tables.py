@@ -79,6 +79,12 @@ class Complaint(Base):
     tag_needs_review: Mapped[bool | None] = mapped_column(Boolean)
     model_name: Mapped[str | None] = mapped_column(String(META_MAX))
     model_version: Mapped[str | None] = mapped_column(String(META_MAX))
+    # Added by migration 0004: the dispatcher's recommendation, kept beside the unit
+    # actually assigned (``unit``) so first-dispatch accuracy can be reported over time.
+    rec_unit: Mapped[str | None] = mapped_column(String(META_MAX))
+    rec_unit_confidence: Mapped[float | None] = mapped_column(Float)
+    rec_unit_top_k: Mapped[list | None] = mapped_column(JSON)
+    rec_unit_needs_review: Mapped[bool | None] = mapped_column(Boolean)
 
     level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))

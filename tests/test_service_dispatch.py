@@ -1,0 +1,81 @@
+"""Dispatch through the real server: classify and ingest answers carry the
+recommended unit, the store keeps it beside the assigned unit, and
+GET /v1/dispatch/accuracy reports first-dispatch accuracy per unit and week."""
+
+from __future__ import annotations
+
+import httpx
+import pandas as pd
+import pytest
+from support import Server
+from test_dispatch import _rows
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from hotline_nlp.classifier.training import train
+    from hotline_nlp.corpus.loaders import load_complaints
+
+    tmp = tmp_path_factory.mktemp("dispatch-api")
+    _rows().to_csv(tmp / "history.csv", index=False)
+    data = load_complaints(tmp / "history.csv", require=("labels",))
+    train(data, name="city", models_dir=tmp / "m", params={"embedder": None, "cv": 2})
+    srv = Server(
+        "city", f"sqlite:///{tmp / 'c.db'}", models_dir=tmp / "m", log_path=tmp / "server.log"
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def test_classify_ingest_and_first_dispatch_accuracy(server):
+    api = httpx.Client(base_url=server.url, timeout=60)
+    res = api.post("/v1/classify", json={"text": "柳岸小区楼道漏水，墙皮脱落，物业不管。"})
+    assert res.status_code == 200, res.text
+    d = res.json()["dispatch"]
+    assert d["unit"] == "西河区住房和城乡建设局" and 0 < d["confidence"] <= 1 and len(d["top_k"]) >= 1
+    items = [
+        # recommended right, then wrong, in two weeks
+        {
+            "id": "d1",
+            "created_at": "2024-03-04T09:00:00",
+            "text": "翠湖小区暖气不热，室温很低。",
+            "unit": "市热力公司",
+        },
+        {
+            "id": "d2",
+            "created_at": "2024-03-05T09:00:00",
+            "text": "柳岸小区楼道漏水，墙皮脱落。",
+            "unit": "西河区住房和城乡建设局",
+        },
+        {
+            "id": "d3",
+            "created_at": "2024-03-12T09:00:00",
+            "text": "翠湖小区楼道漏水，墙皮脱落。",
+            "unit": "东山区教育局",
+        },
+        {"id": "d4", "created_at": "2024-03-12T10:00:00", "text": "东山一中乱收补课费。"},  # no unit yet
+    ]
+    res = api.post("/v1/complaints", json={"items": items})
+    assert res.status_code == 201, res.text
+    stored = {i["id"]: i for i in res.json()["items"]}
+    assert stored["d2"]["tags"]["dispatch"]["unit"] == "西河区住房和城乡建设局"
+    assert stored["d4"]["tags"]["dispatch"]["unit"] == "东山区教育局"
+    again = api.get("/v1/complaints/d1").json()
+    assert again["tags"]["dispatch"]["unit"] == "市热力公司" and again["unit"] == "市热力公司"
+    acc = api.get("/v1/dispatch/accuracy").json()
+    assert acc["n"] == 3 and acc["top1"] == pytest.approx(2 / 3, abs=1e-3)
+    assert acc["per_unit"]["东山区教育局"] == {"n": 1, "top1": 0.0}
+    assert acc["per_week"] == {"2024-W10": {"n": 2, "top1": 1.0}, "2024-W11": {"n": 1, "top1": 0.0}}
+    since = api.get("/v1/dispatch/accuracy", params={"since": "2024-03-11T00:00:00"}).json()
+    assert since["n"] == 1
+
+
+def test_store_export_keeps_the_recommendation(server, tmp_path):
+    from hotline_nlp.cli import app
+    from typer.testing import CliRunner
+
+    out = tmp_path / "store.csv"
+    res = CliRunner().invoke(app, ["store", "export", "--db", server.db_url, "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert {"rec_unit", "rec_unit_confidence", "rec_unit_top_k"} <= set(frame.columns)
