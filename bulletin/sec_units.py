@@ -12,6 +12,7 @@ from __future__ import annotations
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
+from hotline_nlp.bulletin.sec_dispatch import dispatch_line
 from hotline_nlp.bulletin.units import by_score, by_volume, compute_units, names, unit_table
 
 GROUP_ORDER = ("县区", "市直部门", "其他单位")
@@ -35,6 +36,7 @@ def units_section(ctx: Context, report: Report, start: int = 1) -> int:
         report.omitted.append("各地区、各部门办理情况：数据无“承办单位”列，本节从略。")
         return start
     ctx.book.section = "各地区、各部门办理情况"
+    dispatch_line(ctx, report)
     n = start
     total = len(ctx.handled)
     for group, df in _groups(ctx):

@@ -24,6 +24,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "unit": ("承办单位", "处置单位", "责任单位", "受理单位", "handling_unit", "unit"),
     "unit_type": ("单位类型", "unit_type"),
     "base_unit": ("基层承办单位", "base_unit"),
+    # the dispatcher's recommendation, as ``classify`` writes it (pred_unit)
+    "rec_unit": ("推荐承办单位", "pred_unit", "rec_unit"),
     "caller": ("来电号码", "留言用户", "诉求人", "用户", "caller", "user"),
     "channel": ("诉求渠道", "渠道", "channel"),
     "handling": ("办理方式", "handling"),

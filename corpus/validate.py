@@ -160,6 +160,7 @@ def validate_rows(
         "unit",
         "unit_type",
         "base_unit",
+        "rec_unit",
         "caller",
         "channel",
         "handling",

@@ -194,3 +194,26 @@ def test_cli_train_refuses_a_bad_directory_before_the_long_fit(history, tmp_path
     res = CliRunner().invoke(app, args + ["--unit-col", "承办单位", "--embedder", "none"])
     assert res.exit_code != 0
     assert "unknown district '北岭区'" in res.output and not (tmp_path / "m").exists()
+
+
+def test_bulletin_has_a_dispatch_quality_line_when_both_columns_are_there(demo_csv, tmp_path):
+    from hotline_nlp.bulletin.context import Options
+    from hotline_nlp.bulletin.document import Paragraph
+    from hotline_nlp.bulletin.report import build_report
+    from hotline_nlp.corpus.loaders import load_complaints
+
+    raw = pd.read_csv(demo_csv, dtype=str, keep_default_na=False)
+    raw = raw[raw["受理时间"].str.startswith("2024-0")]
+    # a recommendation that is right on every other transferred complaint
+    raw["pred_unit"] = [u if i % 2 else "市教育局" for i, u in enumerate(raw["承办单位"])]
+    raw.to_csv(tmp_path / "tagged.csv", index=False)
+    frame = load_complaints(tmp_path / "tagged.csv").frame
+    report = build_report(frame, "2024H1", Options(run_emerging=False, min_volume=3))
+    lines = [b.text for b in report.blocks if isinstance(b, Paragraph) and b.text.startswith("派单质量")]
+    handled = frame[(frame["unit"] != "") & (frame["created_at"] < "2024-07-01")]
+    share = (handled["rec_unit"] == handled["unit"]).mean()
+    assert len(lines) == 1 and f"{100 * share:.2f}%" in lines[0] and f"{len(handled)} 件" in lines[0]
+    without = build_report(
+        frame.drop(columns=["rec_unit"]), "2024H1", Options(run_emerging=False, min_volume=3)
+    )
+    assert not [b for b in without.blocks if isinstance(b, Paragraph) and b.text.startswith("派单质量")]
