@@ -214,10 +214,22 @@ def scale_part(lines: list[str]) -> None:
     ]
 
 
+def assemble() -> None:
+    """results/dispatch.md from the parts this script and the silver one wrote."""
+    parts = [RESULTS.with_name("dispatch_demo_scale.part.md"), RESULTS.with_name("dispatch_silver.part.md")]
+    body = [p.read_text(encoding="utf-8").strip() for p in parts if p.exists()]
+    text = "\n\n".join(body).replace("# Dispatch (智能派单)\n\n", "")
+    RESULTS.write_text("# Dispatch (智能派单)\n\n" + text + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", default="demo,scale")
+    ap.add_argument("--assemble", action="store_true", help="only rebuild results/dispatch.md from the parts")
     args = ap.parse_args()
+    if args.assemble:
+        assemble()
+        return
     parts = args.part.split(",")
     lines = ["# Dispatch (智能派单)", ""]
     if "demo" in parts:
@@ -234,6 +246,7 @@ def main() -> None:
     print(text)
     out = RESULTS.with_name(f"dispatch_{'_'.join(parts)}.part.md")
     out.write_text(text, encoding="utf-8")
+    assemble()
 
 
 if __name__ == "__main__":
