@@ -17,9 +17,11 @@ score from its role and district, which other units taught.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
+import scipy.sparse as sp
 
 FLOOR = -1e4  # log-score of a unit whose role the classifier never learned
 
@@ -63,10 +65,11 @@ def unit_log_scores(
     p_d = np.exp(log_district)
     share = np.column_stack([p_d, np.zeros(len(p_d))]) @ shares  # (n, units)
     share = share * boost
-    n_groups = int(group_of.max()) + 1
-    sums = np.zeros((len(share), n_groups))
-    for g in range(n_groups):
-        sums[:, g] = share[:, group_of == g].sum(1)
+    members = sp.csr_matrix(
+        (np.ones(len(group_of)), (np.arange(len(group_of)), group_of)),
+        shape=(len(group_of), group_of.max() + 1),
+    )
+    sums = np.asarray(members.T.dot(share.T).T)  # (n, groups): one sparse product, no loop over groups
     share = share / np.maximum(sums[:, group_of], 1e-12)
     out = np.log(np.maximum(share, 1e-12))
     known = role_of >= 0
@@ -86,10 +89,10 @@ def name_boost(texts, cores: list[str], factor: float) -> np.ndarray:
             by_core.setdefault(c, []).append(j)
     if not by_core:
         return out
+    pattern = re.compile("|".join(map(re.escape, sorted(by_core, key=len, reverse=True))))
     for i, t in enumerate(texts):
-        for c, cols in by_core.items():
-            if c in t:
-                out[i, cols] = factor
+        for m in set(pattern.findall(t)):  # one scan per text, whatever the number of units
+            out[i, by_core[m]] = factor
     return out
 
 
