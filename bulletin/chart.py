@@ -1,6 +1,6 @@
 """热点诉求趋势图 as PNG bytes for the DOCX, HTML and Markdown outputs.
 
-The CJK font lookup is the hotspot reports' (``topics.charts.cjk_font``); the
+The CJK font lookup is the hotspot reports' (``bulletin.trend_chart.cjk_font``); the
 layout is the bulletin's own: a printed page is narrow, so the legend goes
 under the plot (it would cover the lines of the busiest months otherwise) and
 the y axis counts whole complaints.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-from hotline_nlp.topics.charts import COLORS, cjk_font  # also selects matplotlib's Agg backend
+from hotline_nlp.bulletin.trend_chart import COLORS, cjk_font  # also selects matplotlib's Agg backend
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 FONT_MISSING_NOTE = (

@@ -9,7 +9,7 @@ rank 1 -> 占比较大; change >= +20% -> 较为突出; +10%..+20% -> 关注度�
 0..+10% -> 小幅上升; -10%..0 -> 需引起关注; <= -10% -> 有所下降; no base -> 关注度较高.
 Sub-categories are listed largest first until they cover 60% of the category
 (at most 4, each at least 5%). The chart is ``bulletin.chart`` (font lookup shared
-with the hotspot reports' ``topics.charts``).
+with the hotspot reports' ``bulletin.trend_chart``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hotline_nlp.bulletin.chart import FONT_MISSING_NOTE, cjk_font, trend_chart
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report
 from hotline_nlp.bulletin.examples import examples_for
-from hotline_nlp.bulletin.metrics import handled
+from hotline_nlp.bulletin.handling_rates import handled
 from hotline_nlp.topics.category_stats import category_table
 from hotline_nlp.topics.periods import Period, weeks_between
 

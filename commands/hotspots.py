@@ -109,7 +109,7 @@ def hotspots_cmd(
 
       hotline-nlp hotspots --input 工单.csv --start 2019-01-01 --end 2019-12-31 --top 10 --format html --output hot.html
     """
-    from hotline_nlp.topics.report import run_hotspots
+    from hotline_nlp.bulletin.hotspot_report import run_hotspots
 
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")

@@ -108,7 +108,7 @@ def report_cmd(
       hotline-nlp report -i export.csv -p 2024Q3 -f json > figures.json
     """
     from hotline_nlp.bulletin.context import Options
-    from hotline_nlp.bulletin.metrics import load_weights
+    from hotline_nlp.bulletin.handling_rates import load_weights
     from hotline_nlp.bulletin.report import FORMATS as REPORT_FORMATS
     from hotline_nlp.bulletin.report import build_report, write_report
     from hotline_nlp.corpus.loaders import DataError, load_complaints

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import html
 
-from hotline_nlp.topics.charts import FONT_MISSING_NOTE, cjk_font, trend_png
+from hotline_nlp.bulletin.trend_chart import FONT_MISSING_NOTE, cjk_font, trend_png
 
 # The JSON keeps machine-readable statuses; people read them in Chinese.
 STATUS_ZH = {"new": "新出现", "growing": "显著上升", "rising": "上升", "falling": "下降", "steady": "持平"}

@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+from hotline_nlp.bulletin.hotspot_render import chart_png, to_html, to_markdown
 from hotline_nlp.corpus.atomic import write_bytes, write_text
-from hotline_nlp.topics.engine import HotspotConfig
 from hotline_nlp.topics.hotspots import hot_issues, weekly_alert
-from hotline_nlp.topics.render import chart_png, to_html, to_markdown
+from hotline_nlp.topics.window import HotspotConfig
 
 
 def run_hotspots(
