@@ -335,3 +335,5 @@ def test_cli_hotspots_md_json_html(stream, tmp_path):
     assert res.exit_code == 2 and "no complaints in 2030-W01" in res.output
     res = runner.invoke(app, ["hotspots", "--input", str(src)])
     assert res.exit_code == 2 and "--period" in res.output
+    res = runner.invoke(app, ["hotspots", "--input", str(src), "--period", wk, "--format", "docx"])
+    assert res.exit_code == 2 and "--output" in res.output

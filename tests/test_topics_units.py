@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hotline_nlp.bulletin.trend_chart import trend_png
+from hotline_nlp.bulletin.chart import trend_chart
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.dedup import find_repeats
@@ -235,10 +235,10 @@ def test_heat_index_and_chart():
     h = heat_index(np.array([10.0, 5.0, 0.0]), np.array([8, 2, 1]), np.array([100, 0, 0]))
     assert h[0] == pytest.approx(100.0) and h[0] > h[1] > h[2] >= 0
     assert heat_index(np.array([2.0, 4.0]), np.array([1, 1]), None)[1] == pytest.approx(100.0)
-    png = trend_png({"供热": [1, 2, 3], "充电桩": [0, 2, 5]}, ["W01", "W02", "W03"], highlight={"充电桩"})
+    png = trend_chart({"供热": [1, 2, 3], "充电桩": [0, 2, 5]}, ["W01", "W02", "W03"], highlight={"充电桩"})
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="points"):
-        trend_png({"a": [1]}, ["W01", "W02"])
+        trend_chart({"a": [1]}, ["W01", "W02"])
 
 
 def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
@@ -246,17 +246,17 @@ def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
     packaged Noto Sans CJK SC is found when no OS font or env path is set."""
     import warnings
 
-    from hotline_nlp.bulletin import trend_chart
+    from hotline_nlp.bulletin import chart
     from matplotlib import font_manager
 
-    path = trend_chart._packaged_font()
+    path = chart._packaged_font()
     assert path is not None, "mplfonts' Noto Sans CJK SC is missing from the install"
     assert font_manager.get_font(path).get_char_index(ord("热")) != 0
     monkeypatch.delenv("HOTLINE_NLP_CJK_FONT", raising=False)
-    assert trend_chart.cjk_font() is not None
+    assert chart.cjk_font() is not None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        trend_chart.trend_png({"新能源汽车充电桩": [0, 2, 5]}, ["2024-W01", "2024-W02", "2024-W03"])
+        chart.trend_chart({"新能源汽车充电桩": [0, 2, 5]}, ["2024-W01", "2024-W02", "2024-W03"])
     assert not [w for w in caught if "missing from" in str(w.message)]
 
 

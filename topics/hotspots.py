@@ -2,7 +2,8 @@
 emerging issues of a longer period (for the bulletin's 难点问题).
 
 All three return plain dicts/lists that serialise to the JSON of the
-``hotline-nlp hotspots`` contract; rendering lives in ``bulletin.hotspot_render``.
+``hotline-nlp hotspots`` contract; they are rendered by ``bulletin.hotspot_document``
+(md / html / docx through the bulletin's renderers).
 """
 
 from __future__ import annotations
