@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline_nlp.classifier.dispatch.scoring import per_unit
-from hotline_nlp.classifier.metrics import level_metrics
+from hotline_nlp.classifier.eval_metrics import level_metrics
 from hotline_nlp.corpus.loaders import LoadResult
 
 
