@@ -91,7 +91,8 @@ def demo_part(lines: list[str]) -> None:
         jur = {u.name: u.jurisdiction for u in directory}
         truth = te[col].tolist()
         unseen = np.array([u not in set(tr[col]) for u in truth])
-        recs = tagger.tag(te["text"].tolist(), top_k=3)
+        x_te = tagger.features_.transform(te["text"].tolist())
+        recs = tagger.tag(te["text"].tolist(), top_k=3, X=x_te)
         te_cats = predicted_categories(recs)
         t0 = time.perf_counter()
         model = Dispatcher().fit(
@@ -101,6 +102,7 @@ def demo_part(lines: list[str]) -> None:
             tr["district"].tolist(),
             directory=[Unit(u.name, u.jurisdiction, u.function) for u in directory],
             known_districts=known,
+            features=tagger.features_,  # as `train` does: the tagger's features, shared
         )
         t_fit = time.perf_counter() - t0
         systems = {}
@@ -108,7 +110,7 @@ def demo_part(lines: list[str]) -> None:
             ("hotline-nlp dispatcher, text only", None),
             ("hotline-nlp dispatcher + 所属区县", te["district"].tolist()),
         ):
-            proba = model.predict_proba(te["text"].tolist(), te_cats, given)
+            proba = model.predict_proba(te["text"].tolist(), te_cats, given, X=x_te)
             systems[label] = [list(model.classes_[np.argsort(-p)[:3]]) for p in proba]
         systems["(a) flat text classifier over units"] = flat_baseline(
             tr["text"].tolist(), tr[col].tolist(), te["text"].tolist()

@@ -211,10 +211,11 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             joint[:, cols] = p1[:, [j]] * cal.scaled_softmax(scores2[:, cols], self.temperature2_)
         return joint
 
-    def predict_proba(self, texts) -> np.ndarray:
+    def predict_proba(self, texts, X=None) -> np.ndarray:
         """Probabilities over ``classes_`` (full paths for two levels)."""
         check_is_fitted(self, "level1_")
-        X = self.features_.transform(list(texts))
+        # ``X``: the texts' features, when a caller already made them (the dispatcher shares them)
+        X = self.features_.transform(list(texts)) if X is None else X
         p1 = cal.scaled_softmax(self.level1_.decision_function(X), self.temperature1_)
         if self.level2_ is None:
             return p1
@@ -227,9 +228,9 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
     def predict(self, texts) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(1)]
 
-    def tag(self, texts, top_k: int = 3) -> list[dict]:
+    def tag(self, texts, top_k: int = 3, X=None) -> list[dict]:
         """Full tagging records (the columns ``classify`` writes)."""
-        proba = self.predict_proba(texts)
+        proba = self.predict_proba(texts, X)
         classes = self.classes_
         out = []
         k = max(1, min(top_k, len(classes)))

@@ -38,19 +38,20 @@ class TaggingModel:
         """Tag records; with a dispatcher, each also carries pred_unit, unit_confidence,
         unit_top_k and unit_needs_review (``districts``: an export's 所属区县, optional)."""
         texts = list(texts)
-        recs = self.tagger.tag(texts, top_k=top_k)
-        if self.dispatcher is not None and texts:
-            units = self.dispatcher.recommend(texts, predicted_categories(recs), districts, top_k=top_k)
-            for rec, unit in zip(recs, units):
-                rec.update(unit)
+        if self.dispatcher is None or not texts:
+            return self.tagger.tag(texts, top_k=top_k)
+        # a dispatcher trained on the tagger's features reads the same matrix: one featurisation
+        X = self.tagger.features_.transform(texts) if self.dispatcher.shared_features_ else None
+        recs = self.tagger.tag(texts, top_k=top_k, X=X)
+        units = self.dispatcher.recommend(texts, predicted_categories(recs), districts, top_k=top_k, X=X)
+        for rec, unit in zip(recs, units):
+            rec.update(unit)
         return recs
 
     @classmethod
     def load(cls, path: Path, manifest: dict) -> TaggingModel:
         dispatch = path / "dispatch"
+        tagger = HierarchicalTagger.load(path / "tagger")
         return cls(
-            path,
-            manifest,
-            HierarchicalTagger.load(path / "tagger"),
-            Dispatcher.load(dispatch) if dispatch.is_dir() else None,
+            path, manifest, tagger, Dispatcher.load(dispatch, tagger.features_) if dispatch.is_dir() else None
         )

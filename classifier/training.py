@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline_nlp.classifier.dispatch.training import fit_dispatcher
+from hotline_nlp.classifier.dispatch.training import fit_dispatcher, read_units
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
@@ -72,13 +72,14 @@ def train(
         raise ValueError(
             f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
         )
-    # dispatch first: it is quick, and a bad unit directory should fail before the long tagger fit
-    if progress:
-        progress("dispatch")
-    dispatcher, dispatch_notes = fit_dispatcher(data, units)
+    read_units(data, units)  # a bad unit directory fails before the long tagger fit
     tagger = HierarchicalTagger(**(params or {})).fit(
         frame["text"], frame["level1"], level2, progress=progress
     )
+    if progress:
+        progress("dispatch")
+    # the dispatcher reads the tagger's features, so tagging featurises each text once
+    dispatcher, dispatch_notes = fit_dispatcher(data, units, features=tagger.features_)
     metrics = dict(tagger.cv_metrics_)
     if dispatcher is not None:
         metrics["dispatch"] = dispatcher.cv_metrics_

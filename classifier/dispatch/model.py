@@ -75,10 +75,14 @@ class Dispatcher(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
-    def fit(self, texts, units, categories=None, districts=None, directory=None, known_districts=()):
+    def fit(
+        self, texts, units, categories=None, districts=None, directory=None, known_districts=(), features=None
+    ):
         """``units``: each row's unit (rows with "" are not used); ``categories``: per row a
         ``{category: weight}`` dict; ``districts``: per row its district or ""; ``directory``:
-        a list of ``Unit`` (None: inferred from ``units``)."""
+        a list of ``Unit`` (None: inferred from ``units``); ``features``: a fitted
+        ``TextFeatures`` to share (the tagger's: texts are then featurised once when
+        tagging), or None for the dispatcher's own sparse features."""
         keep = [i for i, u in enumerate(units) if u]
         if len(keep) < 10:
             raise ValueError(f"only {len(keep)} rows name a unit; at least 10 are needed to learn dispatch")
@@ -104,7 +108,9 @@ class Dispatcher(BaseEstimator):
         roles = np.array([role_of(self.units_[k]) for k in uidx], dtype=object)
         self.cat_vocab_ = {c: i for i, c in enumerate(sorted({c for d in cats or [] for c in d}))}
 
-        oof_role, folds = self._cross_validate(texts, roles, cats, row_d, uidx)
+        self.shared_features_ = features is not None
+        spec = TextFeatures(**features.get_params()) if features is not None else TextFeatures(embedder=None)
+        oof_role, folds = self._cross_validate(texts, roles, cats, row_d, uidx, spec)
         self.roles_ = np.unique(roles).astype(str)
         ridx = np.searchsorted(self.roles_, roles.astype(str))
         self.temperature_role_ = cal.fit_temperature(oof_role, ridx)
@@ -123,14 +129,14 @@ class Dispatcher(BaseEstimator):
         metrics["n_units"] = len(self.units_)
         self.cv_metrics_ = metrics
 
-        self.features_ = TextFeatures(embedder=None).fit(texts)
+        self.features_ = features if features is not None else spec.fit(texts)
         X = self._design(self.features_.transform(texts), cats)
         self.role_ = LinearLevel(C=self.C, random_state=self.random_state).fit(X, roles)
         self.gazetteer_ = Gazetteer().fit(texts, row_d, known=all_districts)
         self.shares_ = self._shares(uidx, row_d)
         return self
 
-    def _cross_validate(self, texts, roles, cats, row_d, uidx):
+    def _cross_validate(self, texts, roles, cats, row_d, uidx, spec):
         classes = np.unique(roles).astype(str)
         _, counts = np.unique(roles, return_counts=True)
         n_splits = int(max(2, min(self.cv, max(2, counts.min()))))
@@ -139,7 +145,7 @@ class Dispatcher(BaseEstimator):
             splits = list(
                 StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(texts, roles)
             )
-        fold_features = FoldFeatures(TextFeatures(embedder=None), texts)
+        fold_features = FoldFeatures(spec, texts)
         oof = np.zeros((len(texts), len(classes)), dtype=np.float64)
         folds = []
         for tr, te in splits:
@@ -198,11 +204,12 @@ class Dispatcher(BaseEstimator):
     def classes_(self) -> np.ndarray:
         return np.array([u.name for u in self.units_], dtype=object)
 
-    def predict_proba(self, texts, categories=None, districts=None) -> np.ndarray:
-        """Calibrated probabilities over ``classes_`` (every unit in the directory)."""
+    def predict_proba(self, texts, categories=None, districts=None, X=None) -> np.ndarray:
+        """Calibrated probabilities over ``classes_`` (every unit in the directory);
+        ``X``: the texts' features when the caller made them already (shared features)."""
         check_is_fitted(self, "role_")
         texts = list(texts)
-        X = self._design(self.features_.transform(texts), categories)
+        X = self._design(self.features_.transform(texts) if X is None else X, categories)
         scores = self.role_.decision_function(X)
         full = np.full((len(texts), len(self.roles_)), -10.0)
         full[:, np.searchsorted(self.roles_, self.role_.classes_)] = scores
@@ -212,9 +219,9 @@ class Dispatcher(BaseEstimator):
     def predict(self, texts, categories=None, districts=None) -> np.ndarray:
         return self.classes_[self.predict_proba(texts, categories, districts).argmax(1)]
 
-    def recommend(self, texts, categories=None, districts=None, top_k: int = 3) -> list[dict]:
+    def recommend(self, texts, categories=None, districts=None, top_k: int = 3, X=None) -> list[dict]:
         """The columns ``classify`` writes: pred_unit, unit_confidence, unit_top_k, unit_needs_review."""
-        proba = self.predict_proba(texts, categories, districts)
+        proba = self.predict_proba(texts, categories, districts, X)
         names = self.classes_
         k = max(1, min(top_k, len(names)))
         order = np.argsort(-proba, axis=1)[:, :k]
@@ -232,7 +239,8 @@ class Dispatcher(BaseEstimator):
     def save(self, directory: Path) -> None:
         check_is_fitted(self, "role_")
         directory.mkdir(parents=True, exist_ok=True)
-        self.features_.save(directory / "features")
+        if not self.shared_features_:
+            self.features_.save(directory / "features")
         self.role_.save(directory / "role")
         np.save(directory / "shares.npy", self.shares_.astype(np.float32), allow_pickle=False)
         state = {
@@ -247,11 +255,13 @@ class Dispatcher(BaseEstimator):
             "gazetteer": self.gazetteer_.to_dict(),
             "metrics": self.cv_metrics_,
             "notes": self.notes_,
+            "shared_features": self.shared_features_,
         }
         (directory / "dispatch.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> Dispatcher:
+    def load(cls, directory: Path, features=None) -> Dispatcher:
+        """``features``: the tagger's ``TextFeatures``, for a dispatcher that shares them."""
         state = json.loads((directory / "dispatch.json").read_text(encoding="utf-8"))
         self = cls(**state["params"])
         self._set_directory([Unit(*u) for u in state["units"]], state["districts"])
@@ -263,7 +273,12 @@ class Dispatcher(BaseEstimator):
         self.threshold_ = state["threshold"]
         self.gazetteer_ = Gazetteer.from_dict(state["gazetteer"])
         self.cv_metrics_, self.notes_ = state["metrics"], state["notes"]
-        self.features_ = TextFeatures.load(directory / "features")
+        self.shared_features_ = bool(state.get("shared_features"))
+        if self.shared_features_ and features is None:
+            raise ValueError(
+                f"{directory}: this dispatcher shares the tagger's features; load it with the model"
+            )
+        self.features_ = features if self.shared_features_ else TextFeatures.load(directory / "features")
         self.role_ = LinearLevel.load(directory / "role", self.C)
         self.shares_ = np.load(directory / "shares.npy", allow_pickle=False).astype(np.float64)
         if self.shares_.shape != (len(self.districts_) + 1, len(self.units_)):

@@ -61,8 +61,8 @@ def unlisted(frame, listed: set[str], limit: int = 10) -> list[str]:
     return notes
 
 
-def fit_dispatcher(data: LoadResult, units_path: str | Path | None = None, params: dict | None = None):
-    """A fitted ``Dispatcher`` and notes, or ``(None, [why not])`` when the export has no units."""
+def read_units(data: LoadResult, units_path: str | Path | None):
+    """Check the directory against the export before any long fit: ``(directory or None, notes)``."""
     frame = data.frame
     if "unit" not in frame:
         if units_path:
@@ -70,22 +70,34 @@ def fit_dispatcher(data: LoadResult, units_path: str | Path | None = None, param
                 f"{data.path}: --units given but the export has no unit column (承办单位); name it with --unit-col"
             )
         return None, []
+    if not units_path:
+        return None, []
+    districts = frame["district"].tolist() if "district" in frame else []
+    directory = read_directory(units_path, known_districts(districts, frame["unit"]))
+    return directory, unlisted(frame, {u.name for u in directory})
+
+
+def fit_dispatcher(
+    data: LoadResult, units_path: str | Path | None = None, params: dict | None = None, features=None
+):
+    """A fitted ``Dispatcher`` and notes, or ``(None, [why not])`` when the export has no units.
+
+    ``features``: the tagger's fitted ``TextFeatures``, shared so tagging featurises once."""
+    frame = data.frame
+    directory, notes = read_units(data, units_path)
+    if "unit" not in frame:
+        return None, []
     n = int((frame["unit"] != "").sum())
     if n < MIN_UNIT_ROWS:
         return None, [f"dispatch not trained: only {n} rows name a unit (at least {MIN_UNIT_ROWS} needed)"]
     districts = frame["district"].tolist() if "district" in frame else None
-    known = known_districts(districts or [], frame["unit"])
-    notes: list[str] = []
-    directory = None
-    if units_path:
-        directory = read_directory(units_path, known)
-        notes += unlisted(frame, {u.name for u in directory})
     model = Dispatcher(**(params or {})).fit(
         frame["text"].tolist(),
         frame["unit"].tolist(),
         gold_categories(frame),
         districts,
         directory=directory,
-        known_districts=known,
+        known_districts=known_districts(districts or [], frame["unit"]),
+        features=features,
     )
     return model, model.notes_ + notes
