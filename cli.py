@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp import cli_partitioned
+from hotline_nlp.cli_partitioned import SchedulerOpt
 
 app = typer.Typer(
     name="hotline-nlp",
@@ -252,8 +254,9 @@ def classify(
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
     ] = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Tag every complaint in an export.
+    """Tag every complaint in an export (or a folder/glob of them).
 
     Writes the input rows plus pred_level1, pred_level2, pred_path, confidence,
     top_k (JSON) and needs_review. Rows that cannot be tagged (empty text,
@@ -262,7 +265,22 @@ def classify(
     Example:
 
       hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
+
+      hotline-nlp classify --model city --input 'exports/*.parquet' --output tagged/ --scheduler local:2
     """
+    if cli_partitioned.wants_partitions(input, scheduler):
+        return cli_partitioned.classify(
+            model,
+            str(resolve_input(input)),
+            output,
+            top_k,
+            models_dir,
+            columns,
+            encoding,
+            rejects,
+            scheduler,
+            fail,
+        )
     from hotline_nlp.classifier.tagging import classify_result, write_table
     from hotline_nlp.models.store import ModelError, load_model
 
@@ -589,8 +607,16 @@ def cache_clean_cmd(
 
 @app.command("embed")
 def embed_cmd(
-    input: Annotated[Path, typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet).")],
-    output: Annotated[Path, typer.Option("--output", help="Where to write the (n, dim) float32 .npy.")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet), or a folder/glob of them."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", help="Where to write the (n, dim) float32 .npy, or a folder of Parquet parts."
+        ),
+    ],
     embedder: EmbedderOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
@@ -599,6 +625,7 @@ def embed_cmd(
         bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
     ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Embed every complaint's text into an .npy array (L2-normalised rows, input order).
 
@@ -610,6 +637,18 @@ def embed_cmd(
     from hotline_nlp.corpus.embedding import EmbedderError, embed_file
     from hotline_nlp.corpus.loaders import DataError
 
+    if cli_partitioned.wants_partitions(input, scheduler):
+        summary = cli_partitioned.embed(
+            input, output, embedder, columns, encoding, batch_size, not no_cache, scheduler, fail
+        )
+        return (
+            emit_json(summary)
+            if fmt == OutputFormat.json
+            else typer.echo(
+                f"wrote {summary['output']}: {summary['rows']} x {summary['dim']} ({summary['embedder']}) "
+                f"from {summary['parts']} partition(s); {summary['rejected_rows']} rejected row(s)"
+            )
+        )
     try:
         summary = embed_file(
             input,
@@ -649,7 +688,12 @@ class HotspotFormat(str, Enum):
 
 @app.command("hotspots")
 def hotspots_cmd(
-    input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Dated export (CSV/XLSX/JSONL/Parquet), a folder/glob of them, or `demo`."
+        ),
+    ],
     period: Annotated[
         str | None, typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")
     ] = None,
@@ -719,6 +763,7 @@ def hotspots_cmd(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
 
@@ -746,10 +791,15 @@ def hotspots_cmd(
             m = load_model(model, models_dir)
         except ModelError as e:
             fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
+    if cli_partitioned.wants_partitions(input, scheduler):
+        frame = cli_partitioned.load_hotspot_input(
+            str(resolve_input(input)), columns, encoding, scheduler, fail
+        )
+    else:
+        frame = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",)).frame
     try:
         text = run_hotspots(
-            loaded.frame,
+            frame,
             period=period,
             start=start,
             end=end,
