@@ -111,8 +111,9 @@ def test_cli_classify_folder_on_scheduler_address_and_embed(parts, cluster, trai
 def test_hotspots_counts_equal_on_cluster(parts, cluster, tmp_path):
     _, lc = cluster
     common = ("hotspots", "--period", "2023-W18", "--format", "json", "--history-weeks", "8")
-    a = run(*common, "--input", parts, "--output", tmp_path / "a.json")
-    b = run(*common, "--input", parts, "--output", tmp_path / "b.json", "--scheduler", lc.scheduler_address)
+    a = run(*common, "--input", f"{parts}/p[0-3].parquet", "--output", tmp_path / "a.json")
+    b = run(*common, "--input", f"{parts}/p[0-3].parquet", "--output", tmp_path / "b.json",
+            "--scheduler", lc.scheduler_address)  # fmt: skip
     assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
     ja, jb = (pd.read_json(tmp_path / f"{n}.json", typ="series") for n in "ab")
     assert ja["total"] == jb["total"] > 0
