@@ -110,7 +110,7 @@ def test_cli_classify_folder_on_scheduler_address_and_embed(parts, cluster, trai
 @pytest.mark.slow
 def test_hotspots_counts_equal_on_cluster(parts, cluster, tmp_path):
     _, lc = cluster
-    common = ("hotspots", "--period", "2023-W18", "--format", "json", "--history-weeks", "8")
+    common = ("hotspots", "--period", "2023-W11", "--format", "json", "--history-weeks", "8")
     a = run(*common, "--input", f"{parts}/p[0-3].parquet", "--output", tmp_path / "a.json")
     b = run(*common, "--input", f"{parts}/p[0-3].parquet", "--output", tmp_path / "b.json",
             "--scheduler", lc.scheduler_address)  # fmt: skip
