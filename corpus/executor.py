@@ -219,7 +219,10 @@ def _connect(address: str) -> DaskExecutor:
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     try:
         client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
-    except (OSError, TimeoutError, ValueError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+    except (OSError, TimeoutError) as e:  # refused or timed out
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+    except Exception as e:  # something else answered there
+        reason = f"something answered, but not a Dask scheduler ({type(e).__name__})"
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
     return DaskExecutor(client, None, f"Dask scheduler {address}")
