@@ -63,9 +63,11 @@ def make_data(rows: int, parts: int) -> Path:
     return out
 
 
-def model_dir() -> Path:
+def model_dir(given: str | None = None) -> Path:
     from hotline_nlp.models.store import resolve
 
+    if given:
+        return resolve(given)
     models = WORK / "models"
     if not (models / "demo").is_dir():
         from hotline_nlp.classifier.training import train
@@ -111,8 +113,9 @@ def main(argv=None) -> None:
     ap.add_argument("--parts", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--write", action="store_true", help="write benchmarks/results/dask.md")
+    ap.add_argument("--model", help="a tagging model directory (default: train one on the demo corpus)")
     a = ap.parse_args(argv)
-    data, model = make_data(a.rows, a.parts), model_dir()
+    data, model = make_data(a.rows, a.parts), model_dir(a.model)
     runs = []
     for _ in range(a.repeat):
         for sched in ("local:1", "local:2"):
@@ -145,7 +148,7 @@ def main(argv=None) -> None:
         head = (
             "# Dask: tagging on 1 and 2 worker processes (issue 14)\n\n"
             f"Command: `nice -n 10 python benchmarks/bench_dask.py --rows {a.rows} --parts {a.parts}"
-            f"{' --repeat ' + str(a.repeat) if a.repeat > 1 else ''} --write`; "
+            f"{' --repeat ' + str(a.repeat) if a.repeat > 1 else ''}{' --model M' if a.model else ''} --write`; "
             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, shared with 6 other engineers' work (load column: 1-minute load average "
             "after each run).\n\n" + (__doc__ or "").split("\n\n", 2)[2].strip() + "\n\n"
