@@ -1,4 +1,4 @@
-"""CLI glue for partitioned inputs and ``--scheduler`` (issue 14).
+"""Partitioned inputs and ``--scheduler`` for the commands (issue 14).
 
 ``classify``/``embed``/``hotspots`` call into here when ``--input`` is a folder
 or glob, or a scheduler is given (``--scheduler`` or ``HOTLINE_NLP_SCHEDULER``);
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands.common import fail
 
 SchedulerOpt = Annotated[
     str | None,
@@ -51,7 +52,7 @@ def _warn_rejects(rejects, rejects_path: Path) -> None:
         typer.secho(f"warning: {msg} -> {rejects_path}", err=True, fg=typer.colors.YELLOW)
 
 
-def classify(model, input, output: Path, top_k, models_dir, columns, encoding, rejects, scheduler, fail):
+def classify(model, input, output: Path, top_k, models_dir, columns, encoding, rejects, scheduler):
     from hotline_nlp.classifier.partitioned import ModelRef, classify_partitions
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
@@ -74,7 +75,7 @@ def classify(model, input, output: Path, top_k, models_dir, columns, encoding, r
     )
 
 
-def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: bool, scheduler, fail) -> dict:
+def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: bool, scheduler) -> dict:
     from hotline_nlp.corpus.embedding_parts import embed_partitions
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
@@ -99,7 +100,7 @@ def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: b
     return s
 
 
-def load_hotspot_input(input: str, columns, encoding, scheduler, fail):
+def load_hotspot_input(input: str, columns, encoding, scheduler):
     """All partitions' accepted rows as one frame (loaded on the workers)."""
     import pandas as pd
     from hotline_nlp.corpus.executor import open_executor
