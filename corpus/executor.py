@@ -124,14 +124,15 @@ class DaskExecutor:
         return len(self.client.scheduler_info(n_workers=-1)["workers"]) or 1
 
     def map(self, fn: Callable, items: list, name: str = "task", **kwargs) -> Iterator[tuple[int, object]]:
-        from dask.base import tokenize
+        from uuid import uuid4
+
         from distributed import as_completed
 
-        token = tokenize(fn.__module__, fn.__qualname__, kwargs)
+        run = uuid4().hex[:12]  # keys unique per call: never a result of an earlier map with other inputs
         futures = {}
         for i, item in enumerate(items):
             f = self.client.submit(
-                fn, item, **kwargs, key=f"{name}-{i:05d}-{token}", retries=RETRIES, pure=False
+                fn, item, **kwargs, key=f"{name}-{i:05d}-{run}", retries=RETRIES, pure=False
             )
             futures[f] = i
         try:
