@@ -19,8 +19,8 @@ directory (a tagging model) to every worker once, and ``resolve_shipped`` finds
 that copy there. Heavy objects (models, embedders) are loaded once per worker
 *process* by ``worker_cached`` (keyed by what identifies them, e.g. path and
 manifest checksum), never once per task. Input partitions are read by the
-workers, so they must be on storage the workers can read (a shared folder, or
-any path fsspec/pyarrow can open on them); outputs are written by the client.
+workers, so they must be at the same path on every worker (a shared folder);
+outputs are written by the client.
 """
 
 from __future__ import annotations
