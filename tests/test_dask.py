@@ -121,6 +121,31 @@ def test_hotspots_counts_equal_on_cluster(parts, cluster, tmp_path):
     assert counts[0] == counts[1]
 
 
+def _read_shipped(key: str, path: str) -> dict:
+    root = exe.resolve_shipped(key, path)
+    return {f.name: f.read_text() for f in sorted(root.iterdir()) if f.is_file() and f.name != ".complete"}
+
+
+@pytest.mark.slow
+def test_shipped_directory_reaches_workers_without_a_shared_disk(cluster, tmp_path):
+    """What a model directory rides on: copied to every worker, found there after
+    the client's copy is gone (a worker on another machine never had it)."""
+    import shutil
+
+    ex, _ = cluster
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / "manifest.json").write_text('{"name": "m"}')
+    (d / "weights.txt").write_text("1 2 3")
+    key = "test-" + exe.directory_digest(d)
+    ex.ship_directory(key, d)
+    shutil.rmtree(d)
+    got = ex.client.run(_read_shipped, key, str(d))
+    assert len(got) == 2 and all(
+        v == {"manifest.json": '{"name": "m"}', "weights.txt": "1 2 3"} for v in got.values()
+    )
+
+
 def test_unreachable_scheduler_is_one_line_error(parts, trained_model, tmp_path, monkeypatch):
     monkeypatch.setattr(exe, "CONNECT_TIMEOUT_S", 2)
     res = CliRunner().invoke(
