@@ -16,6 +16,7 @@ SECTIONS = [
     ("hotspots", "Hotspots and emerging issues (issue 4)"),
     ("service", "HTTP service (issue 6)"),
     ("dispatch", "Dispatch, 智能派单 (issue 13)"),
+    ("dask", "Dask: partitioned inputs, tagging on 1 and 2 workers (issue 14)"),
 ]
 
 
