@@ -43,6 +43,26 @@ def short_forms(district: str) -> list[str]:
     return out
 
 
+def trie_regex(words) -> re.Pattern | None:
+    """One regex matching any of ``words``, longest first, built as a trie so the
+    match runs in C at about one step per character, however many words."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(build(trie)) if trie else None
+
+
 def local_places(text: str) -> list[str]:
     """Names of the places in ``text`` that lie in one district."""
     return [name for kind, name in extract_places(text) if kind in LOCAL_KINDS]
@@ -88,8 +108,9 @@ class Gazetteer:
             for form in short_forms(d):
                 alias.setdefault(form, d)
         self.aliases_ = alias
-        forms = sorted(alias, key=len, reverse=True)
-        self._alias_re = re.compile("|".join(map(re.escape, forms))) if forms else None
+        self._alias_re = trie_regex(alias)
+        # known places are found by one scan (the places extractor is only needed to learn them)
+        self._place_re = trie_regex(self.places_)
 
     def explicit(self, text: str) -> list[str]:
         """District names written in the text, in order, each once."""
@@ -117,7 +138,8 @@ class Gazetteer:
                 vote = np.full(n_d, 1.0)
                 vote[index[d]] += self.explicit_weight
                 out[r] += np.log(vote / vote.sum())
-            for place in set(local_places(text)):
+            found = set(self._place_re.findall(normalise(text))) if self._place_re is not None else ()
+            for place in found:
                 c = self.places_.get(place)
                 if not c:
                     continue
