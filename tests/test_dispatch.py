@@ -217,3 +217,12 @@ def test_bulletin_has_a_dispatch_quality_line_when_both_columns_are_there(demo_c
         frame.drop(columns=["rec_unit"]), "2024H1", Options(run_emerging=False, min_volume=3)
     )
     assert not [b for b in without.blocks if isinstance(b, Paragraph) and b.text.startswith("派单质量")]
+
+
+def test_known_districts_come_from_the_district_column_when_there_is_one():
+    from hotline_nlp.classifier.dispatch.directory import known_districts
+
+    units = ["国网盘山县供电公司", "盘山县教育局", "市教育局"]
+    assert known_districts(["盘山县", "", "大洼区"], units) == ["大洼区", "盘山县"]
+    assert known_districts([], ["A3区住建局", "市住建局", ""]) == ["A3区"]
+    assert parse_unit("国网盘山县供电公司", ["盘山县"]) == ("盘山县", "供电")

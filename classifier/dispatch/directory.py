@@ -165,7 +165,10 @@ def infer_directory(units, districts) -> list[Unit]:
 
 
 def known_districts(district_column, units) -> list[str]:
-    """Districts the training data knows: its district column and the heads of unit names."""
+    """Districts the training data knows: its district column when it has one (unit
+    names then only map onto them: 国网盘山县供电公司 is 盘山县's, not a district
+    "国网盘山县"), else the heads of unit names (A3区住建局 -> A3区)."""
     found = {d for d in district_column if d}
-    found.update(d for u in units if (d := district_in_name(u)))
-    return sorted(found)
+    if found:
+        return sorted(found)
+    return sorted({d for u in units if u and (d := district_in_name(u))})
