@@ -17,7 +17,7 @@ from hotline_nlp import __version__
 from hotline_nlp.service import errors
 from hotline_nlp.service.limits import BodyLimitMiddleware
 from hotline_nlp.service.model_holder import ModelHolder
-from hotline_nlp.service.routers import classify, complaints, health, hotspots
+from hotline_nlp.service.routers import classify, complaints, health, hotspots, review
 from hotline_nlp.service.settings import Settings
 from hotline_nlp.service.store.db import open_store
 from sqlalchemy import Engine
@@ -67,10 +67,10 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Content-Type", "X-API-Key"],
         )
-    for module in (health, classify, complaints, hotspots):
+    for module in (health, classify, review, complaints, hotspots):
         app.include_router(module.router)
     return app
 

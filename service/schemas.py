@@ -208,6 +208,17 @@ class ClassifyBatchOut(BaseModel):
 class LabelsOut(BaseModel):
     level1: str | None
     level2: str | None
+    unit: str | None = Field(None, description="承办单位 as corrected by an analyst.")
+    labelled_at: datetime | None = Field(None, description="When an analyst last corrected or confirmed it.")
+    labelled_by: str | None = Field(None, description="The name of the API key that did.")
+
+
+class LabelsIn(_Strict):
+    """A correction: any subset of the fields; null clears a human label."""
+
+    label_level1: Label = None
+    label_level2: Label = None
+    unit: Meta = None
 
 
 class ComplaintOut(BaseModel):
@@ -232,7 +243,9 @@ class ComplaintOut(BaseModel):
     on_time: bool | None = None
     revisited: bool | None = None
     stars: float | None = None
-    labels: LabelsOut | None = Field(None, description="Human labels sent with the complaint.")
+    labels: LabelsOut | None = Field(
+        None, description="Human labels: sent with the complaint or corrected since."
+    )
     tags: TagOut | None = Field(None, description="The model's tags (absent for imports without a model).")
     category: str | None = Field(None, description="Effective path: the human label if any, else the tag.")
 

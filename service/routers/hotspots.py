@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from hotline_nlp.service.deps import EngineDep, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.schemas import ErrorOut
+from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.topics.periods import PeriodError, parse_period
@@ -62,6 +63,12 @@ class AlertCache:
                     self._data.popitem(last=False)
                 self._locks.pop(key, None)
             return value
+
+
+def alert_key(engine, week: str, since, until) -> tuple:
+    """What the week's alert depends on: the rows in its window and, since analysts
+    correct categories, the number of corrections made so far."""
+    return (week, repo.count(engine, since=since, until=until), labels.n_changes(engine))
 
 
 def _engine():
@@ -106,5 +113,5 @@ def hotspots(
         return json.loads(json.dumps(alert, ensure_ascii=False, default=str))
 
     cache: AlertCache = request.app.state.hotspot_cache
-    key = (p.label, repo.count(engine, since=since, until=until))
+    key = alert_key(engine, p.label, since, until)
     return JSONResponse(cache.get_or_compute(key, compute))

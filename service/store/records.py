@@ -193,8 +193,17 @@ def to_out(row: dict) -> dict:
             *OUTCOME_FIELDS,
         )
     }
+    human = row.get("label_level1") or row.get("label_unit") or row.get("labelled_at")
     out["labels"] = (
-        {"level1": row["label_level1"], "level2": row["label_level2"]} if row["label_level1"] else None
+        {
+            "level1": row["label_level1"],
+            "level2": row["label_level2"],
+            "unit": row.get("label_unit"),
+            "labelled_at": row.get("labelled_at"),
+            "labelled_by": row.get("labelled_by"),
+        }
+        if human
+        else None
     )
     out["tags"] = _tags_from_row(row)
     out["category"] = path_of(row["level1"], row["level2"])
@@ -203,9 +212,11 @@ def to_out(row: dict) -> dict:
 
 def to_frame(rows) -> pd.DataFrame:
     """Stored rows -> the canonical frame (corpus.columns names) that the topic
-    and hotspot code reads; ``level1``/``level2`` are the effective categories."""
+    and hotspot code reads; ``level1``/``level2`` are the effective categories and
+    ``unit`` the corrected 承办单位 where an analyst gave one."""
     frame = pd.DataFrame.from_records(
-        [{k: r[k] for k in FRAME_COLUMNS} for r in rows], columns=list(FRAME_COLUMNS)
+        [{**{k: r[k] for k in FRAME_COLUMNS}, "unit": r.get("label_unit") or r["unit"]} for r in rows],
+        columns=list(FRAME_COLUMNS),
     )
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     for c in FRAME_COLUMNS:
