@@ -27,7 +27,18 @@ def env() -> Environment:
     e.filters["growth"] = growth_text
     e.filters["short"] = lambda s, n=80: "" if not s else (s if len(s) <= n else s[:n] + "…")
     e.globals["trend_svg"] = trend_svg
+    e.globals["place_names"] = place_names
+    e.globals["origin_text"] = lambda o: ORIGINS.get(o, o or "")
+    e.globals["event_text"] = lambda ev: EVENTS.get(ev, ev or "")
     return e
+
+
+ORIGINS = {"history": "历史问题（按往年数据建立）", "new": "新出现的问题"}
+EVENTS = {"born": "出现", "absorbed_pool": "吸收零散诉求", "merged_into": "并入其他问题", "absorbed": "合并了其他问题"}
+
+
+def place_names(places) -> str:
+    return "、".join(p.get("name", "") if isinstance(p, dict) else str(p) for p in places)
 
 
 def growth_text(g) -> str:

@@ -8,7 +8,7 @@
     for (const [k, v] of Object.entries(extra)) data.set(k, v);
     if (!extra.path) data.delete("path");
     form.querySelectorAll("button, select").forEach((el) => (el.disabled = true));
-    const res = await fetch(form.action, {
+    const res = await fetch(form.getAttribute("action"), {  // form.action is the button named "action"
       method: "POST",
       body: data,
       headers: { "X-Requested-With": "fetch", "X-CSRF-Token": box.dataset.csrf },
