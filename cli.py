@@ -138,11 +138,22 @@ LabelColOpt = Annotated[
 @app.command()
 def train(
     data: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
         ),
-    ],
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Train on the service store's human-labelled complaints instead (URL or SQLite file); "
+            "promoted only if not worse on the most recent corrections.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --db: only complaints received since this date.")
+    ] = None,
     label_col: LabelColOpt = None,
     name: Annotated[
         str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")
@@ -188,9 +199,20 @@ def train(
       hotline-nlp train --data 2024工单.xlsx --label-col 一级分类 --label-col 二级分类 --name city
 
       hotline-nlp train --data export.csv --columns text=来电内容 --format json
+
+      hotline-nlp train --db sqlite:///complaints.db --name city --since 2024-01-01
     """
     from hotline_nlp.classifier.training import train as run_train
 
+    if (data is None) == (db is None):
+        fail("give --data FILE (a labelled export) or --db URL (the service store), not both")
+    params = {
+        "review_precision": review_precision,
+        "embedder": None if embedder.lower() == "none" else embedder,
+    }
+    if db is not None:
+        _train_from_db(db, since, name, models_dir, force, params, format)
+        return
     loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
     if taxonomy:
         from hotline_nlp.corpus.loaders import DataError
@@ -202,10 +224,6 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    params = {
-        "review_precision": review_precision,
-        "embedder": None if embedder.lower() == "none" else embedder,
-    }
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:
@@ -223,6 +241,10 @@ def train(
         emit_json(report.to_json())
         return
     typer.echo(f"{loaded.summary()}")
+    _echo_train_report(report)
+
+
+def _echo_train_report(report) -> None:
     typer.echo(f"saved {report.name} {report.version} -> {report.path}")
     for level in ("level1", "level2"):
         m = report.metrics.get(level)
@@ -232,6 +254,42 @@ def train(
                 f"(5-fold CV, n={m['n']}, review threshold {m['review_threshold']:.2f})"
             )
     typer.echo(("promoted: " if report.promoted else "") + report.reason)
+
+
+def _train_from_db(db, since, name, models_dir, force, params, format) -> None:
+    """``train --db``: the store's human labels (service.retrain)."""
+    from datetime import datetime
+
+    from hotline_nlp.service.retrain import train_from_store
+    from hotline_nlp.service.settings import db_url_from
+    from hotline_nlp.service.store.db import StoreError
+
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--since {since!r} is not a date such as 2024-01-01")
+    with progress_steps("training") as bar:
+        task = bar.add_task("training", total=None)
+        try:
+            report, used = train_from_store(
+                db_url_from(db),
+                name=name,
+                models_dir=models_dir,
+                since=start,
+                force=force,
+                params=params,
+                progress=lambda s: bar.update(task, description=s),
+            )
+        except (ValueError, StoreError) as e:
+            fail(str(e))
+    if format == OutputFormat.json:
+        emit_json({**report.to_json(), "data": used})
+        return
+    typer.echo(
+        f"{used['labelled']} labelled complaints in the store ({used['corrected']} corrected in the console); "
+        f"trained on {used['trained_on']}, held out the {used['held_out']} most recent corrections"
+    )
+    _echo_train_report(report)
 
 
 @app.command()

@@ -4,6 +4,12 @@ The new version is always saved (its evaluation is worth keeping), but it is
 promoted to CURRENT only when its cross-validated macro-F1 on the finest level
 is at least that of the model it would replace, unless forced: a retrain on a
 bad export must not silently downgrade the tags a city relies on.
+
+When a ``holdout`` is given (the service's most recent corrections, see
+``service.retrain``), the decision is made on it instead: the new tagger and
+the current model both tag the held-out complaints, and the new one is
+promoted when its accuracy there is not lower. That is the question analysts
+ask after correcting tags: does the next model get *these* right?
 """
 
 from __future__ import annotations
@@ -49,6 +55,23 @@ def headline(metrics: dict) -> float:
     return float(metrics[level]["macro_f1"])
 
 
+@dataclass
+class Holdout:
+    """Labelled complaints kept out of training and used to decide promotion."""
+
+    texts: list[str]
+    level1: list[str]
+    level2: list[str]
+    what: str = "held-out complaints"
+
+    def accuracy(self, predictions: list[dict]) -> float:
+        ok = sum(
+            p["pred_level1"] == a and (p.get("pred_level2") or "") == (b or "")
+            for p, a, b in zip(predictions, self.level1, self.level2)
+        )
+        return ok / len(self.texts) if self.texts else 0.0
+
+
 def train(
     data: LoadResult,
     *,
@@ -57,6 +80,7 @@ def train(
     force: bool = False,
     params: dict | None = None,
     progress=None,
+    holdout: Holdout | None = None,
 ) -> TrainReport:
     frame = data.frame
     if "level1" not in frame:
@@ -90,7 +114,29 @@ def train(
     current = store.current_version(name)
     previous = None
     promote, reason = True, "first version" if current is None else ""
-    if current is not None:
+    if holdout is not None and holdout.texts:
+        new_acc = holdout.accuracy(tagger.tag(holdout.texts, top_k=1))
+        metrics = {
+            **metrics,
+            "holdout": {"what": holdout.what, "n": len(holdout.texts), "accuracy": round(new_acc, 4)},
+        }
+    if current is not None and holdout is not None and holdout.texts:
+        try:
+            prev_model = load_model(store.path_of(name, current))
+            prev_acc = holdout.accuracy(prev_model.predict(holdout.texts, top_k=1))
+        except ValueError as e:
+            prev_acc, reason = None, f"current version {current} is unusable ({e})"
+        if prev_acc is not None:
+            previous = {"version": current, "holdout_accuracy": round(prev_acc, 4)}
+            cmp = f"accuracy on the {len(holdout.texts)} {holdout.what} {new_acc:.4f} vs {current}'s {prev_acc:.4f}"
+            if new_acc >= prev_acc:
+                reason = cmp
+            elif force:
+                reason = f"forced ({cmp})"
+            else:
+                promote = False
+                reason = f"not promoted: {cmp}; use --force or `hotline-nlp models promote {name} VERSION`"
+    elif current is not None:
         try:
             prev_model = load_model(store.path_of(name, current))
             prev_metrics = prev_model.manifest.get("metrics", {})

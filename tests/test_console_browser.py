@@ -50,7 +50,9 @@ def server(tmp_path_factory, service_models_dir):
         api_keys=(ApiKey("zhang", "analyst", ANALYST),),
     )
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -61,8 +63,12 @@ def server(tmp_path_factory, service_models_dir):
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    items = [{k: r[k] for k in ("id", "created_at", "title", "body", "district")} for r in synthetic_rows(400, 61)]
-    res = httpx.post(f"{url}/v1/complaints", json={"items": items}, headers={"X-API-Key": ANALYST}, timeout=120)
+    items = [
+        {k: r[k] for k in ("id", "created_at", "title", "body", "district")} for r in synthetic_rows(400, 61)
+    ]
+    res = httpx.post(
+        f"{url}/v1/complaints", json={"items": items}, headers={"X-API-Key": ANALYST}, timeout=120
+    )
     assert res.status_code == 201, res.text
     yield url
     srv.should_exit = True
@@ -73,7 +79,9 @@ def server(tmp_path_factory, service_models_dir):
 def browser():
     missing = [p for p in (CHROMIUM, DRIVER) if not Path(p).exists()]
     if missing:
-        pytest.skip(f"no headless browser: {', '.join(missing)} missing (apt-get install chromium chromium-driver)")
+        pytest.skip(
+            f"no headless browser: {', '.join(missing)} missing (apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -101,9 +109,15 @@ def browser():
 
 
 def _wait(driver, what, timeout=180):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.25).until(what)
+    ignored = (NoSuchElementException, StaleElementReferenceException)  # the card is swapped under us
+    return WebDriverWait(driver, timeout, poll_frequency=0.25, ignored_exceptions=ignored).until(what)
+
+
+def _item_id(driver) -> str | None:
+    return driver.execute_script("const e = document.getElementById('item'); return e && e.dataset.id")
 
 
 def _shot(driver, name: str, full: bool = False) -> None:
@@ -151,10 +165,12 @@ def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser
             decided[cid] = tag
         else:
             select = Select(d.find_element(By.ID, "correct"))
-            other = next(o.get_attribute("value") for o in select.options if o.get_attribute("value") not in ("", tag))
+            other = next(
+                o.get_attribute("value") for o in select.options if o.get_attribute("value") not in ("", tag)
+            )
             select.select_by_value(other)  # choosing a category corrects it
             decided[cid] = other
-        _wait(d, lambda d, cid=cid: d.find_element(By.ID, "item").get_attribute("data-id") != cid, 60)
+        _wait(d, lambda d, cid=cid: _item_id(d) not in (None, cid), 60)
         assert "/ui/review" in d.current_url  # swapped in place, no navigation
     assert "已处理 3 条" in d.find_element(By.ID, "last").text
 

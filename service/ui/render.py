@@ -34,7 +34,12 @@ def env() -> Environment:
 
 
 ORIGINS = {"history": "历史问题（按往年数据建立）", "new": "新出现的问题"}
-EVENTS = {"born": "出现", "absorbed_pool": "吸收零散诉求", "merged_into": "并入其他问题", "absorbed": "合并了其他问题"}
+EVENTS = {
+    "born": "出现",
+    "absorbed_pool": "吸收零散诉求",
+    "merged_into": "并入其他问题",
+    "absorbed": "合并了其他问题",
+}
 
 
 def place_names(places) -> str:
