@@ -25,6 +25,7 @@ def env() -> Environment:
     e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     e.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     e.filters["growth"] = growth_text
+    e.filters["change"] = lambda g: "—" if g is None else growth_text(g)
     e.filters["short"] = lambda s, n=80: "" if not s else (s if len(s) <= n else s[:n] + "…")
     e.globals["trend_svg"] = trend_svg
     e.globals["place_names"] = place_names
