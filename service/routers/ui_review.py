@@ -15,6 +15,7 @@ from hotline_nlp.service.errors import ServiceError
 from hotline_nlp.service.routers.review import apply_correction
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
+from hotline_nlp.service.store.db import safe_url
 from hotline_nlp.service.ui.access import AnalystDep, FormDep, ViewerDep
 from hotline_nlp.service.ui.render import page
 
@@ -89,5 +90,5 @@ def metrics_page(request: Request, viewer: ViewerDep, engine: EngineDep, model: 
         model=model,
         corrected=sum(w["n"] for w in weeks),
         left=labels.queue_size(engine),
-        db_url=request.app.state.settings.db_url,
+        db_url=safe_url(request.app.state.settings.db_url),
     )

@@ -59,13 +59,13 @@ def page(request: Request, template: str, viewer=None, status: int = 200, **ctx)
 
 
 def trend_svg(
-    points: list[dict], width: int = 220, height: int = 48, key: str = "count", label: str = "week"
+    points: list[dict], width: int = 220, height: int = 48, key: str = "count", label: str = "week", top=None
 ) -> Markup:
     """Bars of ``points[i][key]`` (the last bar, the current week, highlighted)."""
     if not points:
         return Markup("")
     vals = [float(p.get(key) or 0) for p in points]
-    top = max(vals) or 1.0
+    top = float(top or max(vals) or 1.0)  # ``top``: a fixed scale (1.0 for rates)
     n = len(vals)
     bw = width / n
     bars = []
