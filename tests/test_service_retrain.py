@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import datetime, timedelta
 
 from hotline_nlp.cli import app
@@ -58,3 +59,23 @@ def test_train_from_the_store_holds_out_the_latest_corrections(tmp_path, service
     assert since.exit_code != 0 and "0 usable labelled rows" in since.output
     both = CliRunner().invoke(app, ["train", "--db", url, "--data", "demo", "--name", "x"])
     assert both.exit_code != 0 and "not both" in both.output
+
+    # the same retrain, started from the console's metrics page by an analyst
+    from fastapi.testclient import TestClient
+    from hotline_nlp.service.app import create_app
+    from hotline_nlp.service.auth import ApiKey
+    from hotline_nlp.service.settings import Settings
+
+    key = "retrain-analyst-key-0001"
+    settings = Settings(
+        model="demo", db_url=url, models_dir=models, api_keys=(ApiKey("alice", "analyst", key),)
+    )
+    with TestClient(create_app(settings), follow_redirects=False) as c:
+        h = {"X-API-Key": key}
+        assert c.post("/ui/retrain", headers=h).status_code == 303
+        for _ in range(600):
+            page = c.get("/ui/metrics", headers=h).text
+            if 'id="retrain-state"' in page and "进行中" not in page:
+                break
+            time.sleep(0.5)
+        assert "重新训练完成" in page, page[page.find("retrain-state") - 100 :][:400]

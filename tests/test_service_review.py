@@ -141,3 +141,26 @@ def test_key_file_formats(tmp_path):
     bad.write_text("alice admin aaaaaaaaaaaaaaaaaaaa\nbob read-only bbbbbbbbbbbbbbbbbbbb\n")
     with pytest.raises(ValueError, match=r"bad.key:1: role 'admin'"):
         parse_key_file(bad)
+
+
+def test_hotspots_see_a_correction_at_once(client):
+    rows = _rows(60, 41)
+    week = max(r["created_at"] for r in rows)[:10]
+    from datetime import date
+
+    y, w, _ = date.fromisoformat(week).isocalendar()
+    period = f"{y}-W{w:02d}"
+    before = client.get("/v1/hotspots", params={"period": period}, headers=R).json()
+    in_week = [r for r in rows if date.fromisoformat(r["created_at"][:10]).isocalendar()[:2] == (y, w)]
+    cid = in_week[0]["id"]
+    l1, l2 = _other_path(client, cid)
+    target = l1
+    assert (
+        client.patch(
+            f"/v1/complaints/{cid}", json={"label_level1": l1, "label_level2": l2}, headers=A
+        ).status_code
+        == 200
+    )
+    after = client.get("/v1/hotspots", params={"period": period}, headers=R).json()
+    count = lambda alert: {c["category"]: c["count"] for c in alert["categories"]}.get(target, 0)  # noqa: E731
+    assert count(after) == count(before) + 1

@@ -18,6 +18,7 @@ from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store.db import safe_url
 from hotline_nlp.service.ui.access import AnalystDep, FormDep, ViewerDep
 from hotline_nlp.service.ui.render import page
+from hotline_nlp.service.ui.retrain_job import job_of
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -79,6 +80,20 @@ def review_submit(
     return RedirectResponse("/ui/review", status_code=303)
 
 
+@router.post("/retrain")
+def retrain(request: Request, viewer: AnalystDep, form: FormDep):
+    """Start ``train --db`` on this server's store for the model it follows."""
+    holder = request.app.state.models
+    followed = holder.followed() if holder is not None else None
+    if followed is None:
+        raise ServiceError(
+            409, "the server runs a fixed model directory or version; retrain from the command line"
+        )
+    root, name = followed
+    job_of(request.app).start(request.app.state.settings.db_url, name, root, viewer.who.name)
+    return RedirectResponse("/ui/metrics", status_code=303)
+
+
 @router.get("/metrics")
 def metrics_page(request: Request, viewer: ViewerDep, engine: EngineDep, model: ModelDep):
     weeks = labels.weekly_accuracy(engine)
@@ -91,4 +106,5 @@ def metrics_page(request: Request, viewer: ViewerDep, engine: EngineDep, model: 
         corrected=sum(w["n"] for w in weeks),
         left=labels.queue_size(engine),
         db_url=safe_url(request.app.state.settings.db_url),
+        job=job_of(request.app),
     )
