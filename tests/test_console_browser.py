@@ -40,7 +40,7 @@ def server(tmp_path_factory, service_models_dir):
     from hotline_nlp.service.app import create_app
     from hotline_nlp.service.auth import ApiKey
     from hotline_nlp.service.settings import Settings
-    from hotline_nlp.service.testing import synthetic_rows
+    from support import synthetic_rows
 
     tmp = tmp_path_factory.mktemp("browser")
     settings = Settings(

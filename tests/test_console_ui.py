@@ -20,7 +20,7 @@ KEYS = (ApiKey("wang", "analyst", ANALYST), ApiKey("li", "read-only", READER))
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, service_models_dir):
-    from hotline_nlp.service.testing import synthetic_rows
+    from support import synthetic_rows
 
     tmp = tmp_path_factory.mktemp("console")
     settings = Settings(
@@ -115,7 +115,7 @@ def test_api_key_header_serves_pages_without_a_cookie(app):
 
 
 def test_search_by_id_text_and_category(app):
-    from hotline_nlp.service.testing import synthetic_rows
+    from support import synthetic_rows
 
     row = synthetic_rows(40, 51)[9]
     c = _client(app)

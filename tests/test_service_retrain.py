@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 
 def test_train_from_the_store_holds_out_the_latest_corrections(tmp_path, service_models_dir):
-    from hotline_nlp.service.testing import synthetic_rows
+    from support import synthetic_rows
 
     models = tmp_path / "models"
     shutil.copytree(service_models_dir, models)  # the session's model stays untouched

@@ -16,7 +16,7 @@ KEYS = (ApiKey("alice", "analyst", ANALYST), ApiKey("monitor", "read-only", READ
 
 
 def _rows(n: int, seed: int):
-    from hotline_nlp.service.testing import synthetic_rows
+    from support import synthetic_rows
 
     return synthetic_rows(n, seed=seed)
 
