@@ -208,9 +208,14 @@ class ClassifyBatchOut(BaseModel):
 class LabelsOut(BaseModel):
     level1: str | None
     level2: str | None
+
+
+class CorrectionOut(BaseModel):
+    """The last correction made in the console or with PATCH (the full trail: /history)."""
+
     unit: str | None = Field(None, description="承办单位 as corrected by an analyst.")
-    labelled_at: datetime | None = Field(None, description="When an analyst last corrected or confirmed it.")
-    labelled_by: str | None = Field(None, description="The name of the API key that did.")
+    labelled_at: datetime = Field(..., description="When an analyst last corrected or confirmed it.")
+    labelled_by: str = Field(..., description="The name of the API key that did.")
 
 
 class LabelsIn(_Strict):

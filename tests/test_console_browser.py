@@ -181,7 +181,7 @@ def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser
 
     for cid, path in decided.items():
         got = httpx.get(f"{server}/v1/complaints/{cid}", headers={"X-API-Key": ANALYST}).json()
-        assert got["category"] == path and got["labels"]["labelled_by"] == "zhang", got
+        assert got["category"] == path and got["correction"]["labelled_by"] == "zhang", got
 
     d.get(f"{server}/ui/complaints?corrected=yes")
     rows = d.find_elements(By.CSS_SELECTOR, "#results tbody tr")

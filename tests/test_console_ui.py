@@ -98,7 +98,7 @@ def test_review_posts_need_csrf_and_an_analyst(app):
     assert res.status_code == 200 and f"已确认 {cid}" in res.text
     assert re.search(r'data-id="([^"]+)"', res.text).group(1) != cid  # the next item
     got = c.get(f"/v1/complaints/{cid}", headers={"X-API-Key": READER}).json()
-    assert got["labels"]["labelled_by"] == "wang" and got["labels"]["level1"] == got["tags"]["level1"]
+    assert got["correction"]["labelled_by"] == "wang" and got["labels"]["level1"] == got["tags"]["level1"]
     r, _ = login(app, READER)
     rpage = r.get("/ui/review").text
     assert "只读账号" in rpage

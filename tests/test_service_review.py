@@ -53,7 +53,7 @@ def test_patch_stores_label_makes_it_effective_and_audits_it(client):
     assert res.status_code == 200, res.text
     body = res.json()
     assert body["category"] == f"{l1} > {l2}"
-    assert body["labels"]["level1"] == l1 and body["labels"]["labelled_by"] == "alice"
+    assert body["labels"]["level1"] == l1 and body["correction"]["labelled_by"] == "alice"
     assert body["tags"]["path"] != body["category"]  # the model's tag is kept beside the label
     listed = client.get("/v1/complaints", params={"category": f"{l1} > {l2}", "corrected": "true"}, headers=R)
     assert [x["id"] for x in listed.json()["items"]] == [cid]
@@ -65,7 +65,7 @@ def test_patch_stores_label_makes_it_effective_and_audits_it(client):
     assert all(h["old"] is None and h["at"] for h in hist)
     # a unit correction is one more audit row, and the category stays
     res = client.patch(f"/v1/complaints/{cid}", json={"unit": "市住建局"}, headers=A)
-    assert res.json()["labels"]["unit"] == "市住建局" and res.json()["category"] == f"{l1} > {l2}"
+    assert res.json()["correction"]["unit"] == "市住建局" and res.json()["category"] == f"{l1} > {l2}"
     assert len(client.get(f"/v1/complaints/{cid}/history", headers=R).json()["items"]) == 3
     # the uncorrected rest
     rest = client.get("/v1/complaints", params={"corrected": "false", "limit": 1000}, headers=R).json()
@@ -92,7 +92,7 @@ def test_labels_outside_the_taxonomy_are_422_naming_the_field(client, payload, f
         field in {e["field"] for e in res.json()["error"]["errors"]}
         or field in res.json()["error"]["message"]
     )
-    assert client.get(f"/v1/complaints/{cid}", headers=R).json()["labels"] is None
+    assert client.get(f"/v1/complaints/{cid}", headers=R).json()["correction"] is None
 
 
 def test_roles_read_only_may_read_not_correct(client):
@@ -106,7 +106,7 @@ def test_roles_read_only_may_read_not_correct(client):
 def test_review_queue_is_least_confident_first_and_drops_corrected(client):
     queue = client.get("/v1/review", params={"limit": 50}, headers=R).json()
     conf = [x["tags"]["confidence"] for x in queue]
-    assert conf == sorted(conf) and all(x["labels"] is None for x in queue)
+    assert conf == sorted(conf) and all(x["correction"] is None for x in queue)
     first = queue[0]
     t = first["tags"]
     res = client.patch(

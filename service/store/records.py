@@ -193,16 +193,16 @@ def to_out(row: dict) -> dict:
             *OUTCOME_FIELDS,
         )
     }
-    human = row.get("label_level1") or row.get("label_unit") or row.get("labelled_at")
     out["labels"] = (
+        {"level1": row["label_level1"], "level2": row["label_level2"]} if row["label_level1"] else None
+    )
+    out["correction"] = (
         {
-            "level1": row["label_level1"],
-            "level2": row["label_level2"],
             "unit": row.get("label_unit"),
-            "labelled_at": row.get("labelled_at"),
+            "labelled_at": row["labelled_at"],
             "labelled_by": row.get("labelled_by"),
         }
-        if human
+        if row.get("labelled_at")
         else None
     )
     out["tags"] = _tags_from_row(row)
