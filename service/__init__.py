@@ -16,6 +16,6 @@ model, API key), ``auth`` (named keys and roles, sessions, CSRF), ``ui/`` (templ
 static files, access rules), ``retrain`` (``train --db``),
 ``errors`` (one JSON error format), ``limits`` (body, batch, text), ``model_holder``
 (hot swap on promotion), ``store/`` (tables, migrations runner, repository,
-records, import/export), ``migrations/`` (Alembic), ``testing`` (real servers for
-tests and benchmarks).
+records, import/export), ``migrations/`` (Alembic). The real-server test harness
+is test code: ``tests/support``.
 """
