@@ -251,6 +251,9 @@ class ComplaintOut(BaseModel):
     labels: LabelsOut | None = Field(
         None, description="Human labels: sent with the complaint or corrected since."
     )
+    correction: CorrectionOut | None = Field(
+        None, description="The last correction by an analyst (null: never corrected or confirmed)."
+    )
     tags: TagOut | None = Field(None, description="The model's tags (absent for imports without a model).")
     category: str | None = Field(None, description="Effective path: the human label if any, else the tag.")
 
