@@ -140,3 +140,22 @@ def test_logout_ends_the_session(app):
     page = c.get("/ui/metrics").text
     assert c.post("/ui/logout", data={"csrf": csrf_of(page)}).status_code == 303
     assert c.get("/ui/metrics").status_code == 303
+
+
+def test_bulletin_page_builds_and_downloads_the_report(app):
+    from support import synthetic_rows
+
+    month = synthetic_rows(40, 51)[0]["created_at"][:7]
+    c, _ = login(app, READER)
+    page = c.get("/ui/bulletin").text
+    for kind, magic in (("docx", b"PK"), ("html", b"<!")):
+        res = c.post("/ui/bulletin", data={"period": month, "format": kind, "csrf": csrf_of(page)})
+        assert res.status_code == 200, res.text[:300]
+        assert res.content[:2] == magic and "attachment" in res.headers["content-disposition"]
+    if kind == "html":
+        assert "专报" in res.text or "热线" in res.text
+    bad = c.post("/ui/bulletin", data={"period": "2024-13", "format": "docx", "csrf": csrf_of(page)})
+    assert bad.status_code == 422 and "时段有误" in bad.text
+    assert (
+        c.post("/ui/bulletin", data={"period": month, "format": "docx"}).status_code == 403
+    )  # no CSRF token
