@@ -216,7 +216,7 @@ def bench_pages(rows: int) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def bench_retrain(corrections: int) -> None:
+def bench_retrain(corrections: int, variants=("queue", "search"), v1_dir: str | None = None) -> None:
     from hotline_nlp.models.store import load_model
     from hotline_nlp.service.retrain import train_from_store
     from hotline_nlp.service.store import labels
@@ -249,10 +249,16 @@ def bench_retrain(corrections: int) -> None:
         return float(s[kind].mean()), float(s.mean())
 
     results = []
-    v1 = train_demo_model(tmp / "v1", hist)
+    if v1_dir:  # a v1 trained by an earlier run of this script (same history, same settings)
+        from hotline_nlp.models.store import load_model as _load
+
+        shutil.copytree(v1_dir, tmp / "v1")
+        v1 = _load("demo", tmp / "v1")
+    else:
+        v1 = train_demo_model(tmp / "v1", hist)
     before = acc(v1)
     print(f"v1 trained; test accuracy (mis-tagged kind, all) {before}", flush=True)
-    for how in ("queue", "search"):
+    for how in variants:
         models = tmp / how / "models"
         shutil.copytree(tmp / "v1", models)
         url = f"sqlite:///{tmp / how / 'c.db'}"
@@ -404,6 +410,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--items", type=int, default=20)
     ap.add_argument("--corrections", type=int, default=300)
+    ap.add_argument("--variants", default="queue,search", help="retrain: queue, search or both")
+    ap.add_argument("--v1", default=None, help="retrain: reuse this models dir holding demo v1")
     a = ap.parse_args()
     print(
         f"{datetime.now():%Y-%m-%d %H:%M}, load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores",
@@ -412,7 +420,7 @@ def main() -> None:
     {
         "pages": lambda: bench_pages(a.rows),
         "review": lambda: bench_review(a.items),
-        "retrain": lambda: bench_retrain(a.corrections),
+        "retrain": lambda: bench_retrain(a.corrections, tuple(a.variants.split(",")), a.v1),
     }[a.part]()
     print(f"done, load average {os.getloadavg()[0]:.1f}")
 

@@ -28,6 +28,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 LOGIN_CSRF = "hotline_login_csrf"
 FONT = "NotoSansCJKsc-Regular.otf"
 PAGE_SIZE = 50
+COUNT_CAP = 2000  # "2000+": counting every match of a word over 100,000 texts is a full scan
 
 
 def font_path() -> Path:
@@ -171,12 +172,16 @@ def search_page(
     page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
 ):
     flag = {"yes": True, "no": False}.get(corrected or "")
+    text = (q or "").strip()
+    exact = text and repo.fetch_one(engine, text) is not None  # an id: one indexed lookup
     rows, total = repo.list_complaints(
         engine,
+        id=text if exact else None,
+        count_cap=COUNT_CAP,
         since=_date(since, "since"),
         until=_date(until, "until", end=True),
         category=category or None,
-        q=q or None,
+        q=None if exact else text or None,
         corrected=flag,
         limit=PAGE_SIZE,
         offset=(page_no - 1) * PAGE_SIZE,
@@ -195,6 +200,7 @@ def search_page(
         viewer,
         rows=[rec.to_out(r) for r in rows],
         total=total,
+        capped=total >= COUNT_CAP,
         page_no=page_no,
         pages=max(1, -(-total // PAGE_SIZE)),
         args=args,
