@@ -274,7 +274,11 @@ def bench_retrain(corrections: int, variants=("queue", "search"), v1_dir: str | 
                 batch = labels.review_queue(engine, limit=1)
             else:  # the analyst searches the suspect category and corrects what is wrong in it
                 rows, _ = repo.list_complaints(
-                    engine, category=" > ".join(WRONG_TO), corrected=False, limit=1
+                    engine,
+                    category=" > ".join(WRONG_TO),
+                    corrected=False,
+                    since=datetime(2024, 1, 1),
+                    limit=1,
                 )
                 batch = rows or labels.review_queue(engine, limit=1)
             if not batch:
