@@ -93,6 +93,7 @@ class Complaint(Base):
         Index("ix_complaints_created_at", "created_at"),
         Index("ix_complaints_category", "level1", "level2"),
         Index("ix_complaints_review", "labelled_at", "tag_confidence"),
+        Index("ix_complaints_level1_created", "level1", "created_at"),
     )
 
 

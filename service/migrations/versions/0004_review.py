@@ -5,7 +5,8 @@ The correction lives beside the complaint (``label_*`` are the human labels,
 ``label_unit`` a corrected 承办单位, ``labelled_at``/``labelled_by`` the last
 change), and every single change is kept in ``label_changes`` so a wrong
 correction can be traced to a key and undone. ``tag_confidence`` is indexed
-because the review queue asks for the least confident untagged-by-a-human rows.
+because the review queue asks for the least confident rows no human has seen, and
+(level1, created_at) because the console lists a category newest first.
 
 Revision ID: 0004
 Revises: 0003
@@ -29,6 +30,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("labelled_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("labelled_by", sa.String(100), nullable=True))
     op.create_index("ix_complaints_review", "complaints", ["labelled_at", "tag_confidence"])
+    # the console lists a category newest first: served from this index, not a sort of the category
+    op.create_index("ix_complaints_level1_created", "complaints", ["level1", "created_at"])
     op.create_table(
         "label_changes",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -47,6 +50,7 @@ def downgrade() -> None:
     op.drop_index("ix_label_changes_at", table_name="label_changes")
     op.drop_index("ix_label_changes_complaint", table_name="label_changes")
     op.drop_table("label_changes")
+    op.drop_index("ix_complaints_level1_created", table_name="complaints")
     op.drop_index("ix_complaints_review", table_name="complaints")
     with op.batch_alter_table("complaints") as batch:
         for name in ("labelled_by", "labelled_at", "label_unit"):
