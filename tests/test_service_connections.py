@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from hotline_nlp.service.logs import RepeatFilter
-from hotline_nlp.service.testing import Server
+from support import Server
 
 NOFILE = 256  # the server runs under this descriptor limit (soft = hard, so it cannot raise it)
 
