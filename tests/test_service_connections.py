@@ -204,3 +204,26 @@ def test_repeat_filter_passes_a_few_and_counts_the_rest():
     assert f.filter(r) and "[7 more like this suppressed]" in r.msg
     many = [f.filter(rec(f"distinct {i}")) for i in range(100)]  # f-string messages: the budget holds
     assert sum(many) == 50 - 1
+
+
+def test_every_limit_is_a_documented_serve_option():
+    from hotline_nlp.cli import app
+    from typer.testing import CliRunner
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    help_text = CliRunner().invoke(app, ["serve", "--help"], terminal_width=200).output
+    for name in (
+        "max_body_mb",
+        "max_batch",
+        "max_text_chars",
+        "header_timeout",
+        "body_timeout",
+        "keep_alive_timeout",
+        "max_in_flight",
+        "max_connections",
+        "log_file",
+        "log_max_mb",
+    ):
+        option = "--" + name.replace("_", "-")
+        assert f"`{option}`" in readme, option
+        assert option in help_text, option

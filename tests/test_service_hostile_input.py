@@ -16,8 +16,18 @@ from hotline_nlp.service.settings import Settings
 GOOD = {"id": "H-0", "created_at": "2024-05-13T09:30:00", "text": "噪音扰民"}
 
 
-@pytest.fixture()
-def client(db_url, service_models_dir):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def client(request, tmp_path_factory, service_models_dir):
+    """One app per store kind for the module (the model loads once each)."""
+    if request.param == "sqlite":
+        db_url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'complaints.db'}"
+    else:
+        from support import PgCluster
+
+        reason = PgCluster.unavailable_reason()
+        if reason:
+            pytest.skip(f"PostgreSQL: {reason}")
+        db_url = PgCluster.shared().fresh_database()
     settings = Settings(model="demo", db_url=db_url, models_dir=service_models_dir, auth_disabled=True)
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
         yield c
