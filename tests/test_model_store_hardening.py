@@ -14,7 +14,7 @@ import stat
 
 import pytest
 from hotline_nlp.cli import app
-from hotline_nlp.models.store import ModelError, ModelStore, check_name, load_model
+from hotline_nlp.models.store import ModelError, ModelStore, load_model
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -24,6 +24,8 @@ BAD_NAMES = ["..", ".", "...", "../up", "a/b", "a\\b", "/abs", ".hidden", "", "a
 
 @pytest.mark.parametrize("name", BAD_NAMES)
 def test_names_with_path_parts_are_refused_everywhere(tmp_path, name):
+    from hotline_nlp.models.store import check_name
+
     store = ModelStore(tmp_path / "models")
     with pytest.raises(ModelError, match="not allowed"):
         check_name(name)
