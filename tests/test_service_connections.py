@@ -59,7 +59,7 @@ def test_idle_flood_past_the_descriptor_limit(tmp_path, service_models_dir):
             socks.append(s)
         time.sleep(1.0)
         waits = [timed_healthz(srv.url) for _ in range(3)]
-        assert max(waits) < 3.0, waits
+        assert max(waits) < 5.0, waits  # the old server never answered (timeouts)
         fds = len(list(Path(f"/proc/{srv.proc.pid}/fd").iterdir()))
         assert fds < NOFILE, fds
         for s in socks:
