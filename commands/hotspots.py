@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     EncodingOpt,
     ModelsDirOpt,
     fail,
     load_or_fail,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 class HotspotFormat(str, Enum):
@@ -25,7 +28,12 @@ class HotspotFormat(str, Enum):
 
 
 def hotspots_cmd(
-    input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Dated export (CSV/XLSX/JSONL/Parquet), a folder/glob of them, or `demo`."
+        ),
+    ],
     period: Annotated[
         str | None, typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")
     ] = None,
@@ -99,6 +107,7 @@ def hotspots_cmd(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
 
@@ -128,10 +137,13 @@ def hotspots_cmd(
             m = load_model(model, models_dir)
         except ModelError as e:
             fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
+    if partitioned.wants_partitions(input, scheduler):
+        frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
+    else:
+        frame = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",)).frame
     try:
         text = run_hotspots(
-            loaded.frame,
+            frame,
             period=period,
             start=start,
             end=end,
