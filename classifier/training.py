@@ -20,7 +20,7 @@ from pathlib import Path
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore, load_model
+from hotline_nlp.models.store import ModelStore, check_name, load_model
 
 MIN_ROWS = 20
 
@@ -93,6 +93,7 @@ def train(
     progress=None,
     holdout: Holdout | None = None,
 ) -> TrainReport:
+    check_name(name)  # before the training, not after it
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")

@@ -268,7 +268,7 @@ def models_list(
     for r in rows:
         mark = "*" if r.get("current") else " "
         if "error" in r:
-            typer.echo(f"{mark} {r['name']}@{r['version']}  BROKEN: {r['error']}")
+            typer.echo(f"{mark} {r['name']}@{r['version']}  CORRUPT: {r['error']}")
             continue
         f1 = "  ".join(
             f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")

@@ -14,7 +14,9 @@ Layout: ``app`` (create_app, lifespan, run), ``settings``, ``schemas`` (In/Out),
 ``routers/`` (one per resource; ``ui*`` the console pages), ``deps`` (settings, engine,
 model, API key), ``auth`` (named keys and roles, sessions, CSRF), ``ui/`` (templates,
 static files, access rules), ``retrain`` (``train --db``),
-``errors`` (one JSON error format), ``limits`` (body, batch, text), ``model_holder``
+``errors`` (one JSON error format), ``limits`` (body, batch, text, requests in
+flight), ``connections`` (timeouts and the connection cap, fitted to the
+descriptor limit), ``logs`` (repeat-suppressed, size-bounded logging), ``model_holder``
 (hot swap on promotion), ``store/`` (tables, migrations runner, repository,
 records, import/export), ``migrations/`` (Alembic). The real-server test harness
 is test code: ``tests/support``.
