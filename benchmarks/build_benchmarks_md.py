@@ -17,6 +17,7 @@ SECTIONS = [
     ("service", "HTTP service (issue 6)"),
     ("dispatch", "Dispatch, 智能派单 (issue 13)"),
     ("dask", "Dask: partitioned inputs, tagging on 1 and 2 workers (issue 14)"),
+    ("console", "Analyst console (issue 15)"),
 ]
 
 

@@ -2,8 +2,8 @@
 
 Why: platforms report dispatch accuracy as their headline figure, and a wrong
 first dispatch costs days (退单/改派). The store keeps the dispatcher's
-recommendation (``rec_unit``, migration 0004) beside the unit the complaint was
-given (``unit``), so the figure can be read per unit and per ISO week for any
+recommendation (``rec_unit``, migration 0005) beside the unit the complaint was
+given (``unit``, or the console's correction ``label_unit`` when a reviewer set one), so the figure can be read per unit and per ISO week for any
 period, without re-running the model.
 """
 
@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from hotline_nlp.service.store.tables import Complaint
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
 TABLE = Complaint.__table__
@@ -28,7 +28,9 @@ def first_dispatch_accuracy(
 ) -> dict:
     """``{"n", "top1", "top3", "per_unit": {unit: {n, top1}}, "per_week": {"2024-W48": {n, top1}}}``
     over complaints that have both a recommendation and an assigned unit."""
-    conds = [TABLE.c.rec_unit.is_not(None), TABLE.c.unit.is_not(None), TABLE.c.unit != ""]
+    # the unit it should have gone to: a reviewer's correction (label_unit) if any, else the one assigned
+    truth = func.coalesce(func.nullif(TABLE.c.label_unit, ""), func.nullif(TABLE.c.unit, ""))
+    conds = [TABLE.c.rec_unit.is_not(None), truth.is_not(None)]
     if since is not None:
         conds.append(TABLE.c.created_at >= since)
     if until is not None:

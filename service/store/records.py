@@ -21,7 +21,7 @@ from hotline_nlp.corpus.text import clean, join_title_body
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, META_FIELDS, OUTCOME_FIELDS
 
-# The dispatcher's recommendation (migration 0004), beside the assigned ``unit``.
+# The dispatcher's recommendation (migration 0005), beside the assigned ``unit``.
 DISPATCH_FIELDS = ("rec_unit", "rec_unit_confidence", "rec_unit_top_k", "rec_unit_needs_review")
 # What the hash covers: everything the sender decides about the complaint itself,
 # nothing the server adds and not the outcome (which may be updated later).
@@ -226,6 +226,15 @@ def to_out(row: dict) -> dict:
     out["labels"] = (
         {"level1": row["label_level1"], "level2": row["label_level2"]} if row["label_level1"] else None
     )
+    out["correction"] = (
+        {
+            "unit": row.get("label_unit"),
+            "labelled_at": row["labelled_at"],
+            "labelled_by": row.get("labelled_by"),
+        }
+        if row.get("labelled_at")
+        else None
+    )
     out["tags"] = _tags_from_row(row)
     out["category"] = path_of(row["level1"], row["level2"])
     return out
@@ -233,9 +242,11 @@ def to_out(row: dict) -> dict:
 
 def to_frame(rows) -> pd.DataFrame:
     """Stored rows -> the canonical frame (corpus.columns names) that the topic
-    and hotspot code reads; ``level1``/``level2`` are the effective categories."""
+    and hotspot code reads; ``level1``/``level2`` are the effective categories and
+    ``unit`` the corrected 承办单位 where an analyst gave one."""
     frame = pd.DataFrame.from_records(
-        [{k: r[k] for k in FRAME_COLUMNS} for r in rows], columns=list(FRAME_COLUMNS)
+        [{**{k: r[k] for k in FRAME_COLUMNS}, "unit": r.get("label_unit") or r["unit"]} for r in rows],
+        columns=list(FRAME_COLUMNS),
     )
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     for c in FRAME_COLUMNS:

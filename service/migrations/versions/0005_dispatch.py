@@ -6,8 +6,8 @@ Keeping its recommendation (unit, confidence, top-k, review flag) next to the
 accuracy per unit and per week (GET /v1/dispatch/accuracy). Nullable: rows
 tagged by a model without dispatch, and every row of an upgraded store, have none.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-28
 
 """
@@ -16,8 +16,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: Union[str, Sequence[str], None] = "0003"
+revision: str = "0005"
+down_revision: Union[str, Sequence[str], None] = "0004"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
