@@ -50,6 +50,23 @@ class Options:
             raise ValueError("min_volume must be >= 0")
 
 
+class NoDataError(ValueError):
+    """The period holds no complaint: a "0 件" bulletin (with notes about missing
+    columns) would read as a real report, so there is none."""
+
+    def __init__(self, period: Period, frame: pd.DataFrame):
+        dates = frame["created_at"].dropna()
+        span = (
+            f"the data covers {dates.min().date()} to {dates.max().date()}"
+            if len(dates)
+            else "the data has no dates"
+        )
+        super().__init__(
+            f"no complaints in {period.label} ({period.start.date()} to {period.last_day.date()}); {span}: "
+            "no report written"
+        )
+
+
 class Context:
     def __init__(self, frame: pd.DataFrame, period: Period | str, options: Options):
         if "created_at" not in frame:
@@ -60,6 +77,8 @@ class Context:
         self.period = as_period(period)
         self.options = options
         self.current = in_period(frame, self.period)
+        if self.current.empty:
+            raise NoDataError(self.period, frame)
         self.handled, self.handled_desc = handled(self.current)
         self.metrics = available(self.handled)
         self.book = FigureBook()

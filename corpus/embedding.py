@@ -348,13 +348,13 @@ def embed_file(
     if out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
     from hotline_nlp.corpus.atomic import atomic_path
+    from hotline_nlp.corpus.safe_cells import write_csv
 
     with atomic_path(out) as tmp:
         np.save(tmp, x)
     rows_path = out.with_name(out.name[: -len(".npy")] + ".rows.csv")
     index = frame[[c for c in ("row", "id") if c in frame.columns]]
-    with atomic_path(rows_path) as tmp:
-        index.to_csv(tmp, index=False)
+    write_csv(index, rows_path)  # ids come from the export: formula-safe
     return {
         "input": str(input_path),
         "output": str(out),

@@ -50,10 +50,24 @@ def in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     return frame.loc[period.contains(frame["created_at"])]
 
 
+# Below this many complaints in the comparison period a percentage change says
+# nothing (1 -> 2560 is "+255900%"); reports say 新增 or 不适用 instead.
+MIN_CHANGE_BASE = 10
+
+
 def _change(now: int, base: int | None) -> float | None:
-    if base is None or base == 0:
+    if base is None or base < MIN_CHANGE_BASE:
         return None
     return (now - base) / base
+
+
+def change_note(now: int, base: int | None) -> str:
+    """What to print instead of a percentage when ``_change`` gives none."""
+    if base is None:
+        return "—"
+    if base == 0:
+        return "新增" if now else "不适用"
+    return f"不适用（基数仅 {base} 件）"
 
 
 def _base_counts(frame: pd.DataFrame, period: Period) -> pd.Series | None:

@@ -42,9 +42,9 @@ _FAMILIES = (
     "PingFang SC",
     "Noto Sans SC",
 )
-FONT_MISSING_NOTE = (
-    "no Chinese font found: chart labels may not display; install fonts-noto-cjk "
-    "(Debian/Ubuntu) or set HOTLINE_NLP_CJK_FONT to a font file"
+FONT_MISSING_NOTE = (  # printed in the Chinese alert, so in Chinese
+    "本机未找到中文字体，趋势图中的中文标签可能无法显示；"
+    "请安装 fonts-noto-cjk（Debian/Ubuntu）或设置 HOTLINE_NLP_CJK_FONT 为字体文件路径"
 )
 COLORS = ("#c0392b", "#2471a3", "#d68910", "#239b56", "#7d3c98", "#5d6d7e", "#a04000", "#117a65")
 

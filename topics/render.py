@@ -12,14 +12,15 @@ from __future__ import annotations
 import base64
 import html
 
+from hotline_nlp.topics.category_stats import change_note
 from hotline_nlp.topics.charts import FONT_MISSING_NOTE, cjk_font, trend_png
 
 # The JSON keeps machine-readable statuses; people read them in Chinese.
 STATUS_ZH = {"new": "新出现", "growing": "显著上升", "rising": "上升", "falling": "下降", "steady": "持平"}
 
 
-def _pct(x) -> str:
-    return "—" if x is None else f"{x * 100:+.2f}%"
+def _pct(x, now: int = 0, base: int | None = None) -> str:
+    return change_note(now, base) if x is None else f"{x * 100:+.2f}%"
 
 
 def _share(x) -> str:
@@ -58,7 +59,8 @@ def _category_lines(result: dict) -> list[str]:
         )
         out.append(
             f"{k}. **{c['category']}**类诉求 {c['count']} 件，占诉求总量的 {_share(c['share'])}，"
-            f"环比 {_pct(c.get('change_vs_previous'))}，同比 {_pct(c.get('change_vs_last_year'))}"
+            f"环比 {_pct(c.get('change_vs_previous'), c['count'], c.get('previous_count'))}，"
+            f"同比 {_pct(c.get('change_vs_last_year'), c['count'], c.get('last_year_count'))}"
             + (f"，主要集中在{subs}。" if subs else "。")
         )
     return out
