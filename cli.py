@@ -53,27 +53,76 @@ def resolve_input(path: str) -> Path:
     return Path(path)
 
 
-def load_or_fail(path: str, *, columns=None, encoding=None, require=(), label_cols=None):
-    """Load an export, turning file-level problems into a one-line error."""
+def load_or_fail(
+    path: str,
+    *,
+    columns=None,
+    encoding=None,
+    require=(),
+    label_cols=None,
+    sheet=None,
+    dayfirst=None,
+    rejects: Path | None = None,
+):
+    """Load an export, turning file-level problems into a one-line error.
+
+    Every command that reads an export goes through here, so rejects are
+    reported the same way everywhere: a warning naming the first one, the
+    loader's notes, and (with ``rejects``) the full list as a CSV, written even
+    when empty."""
     from hotline_nlp.corpus.loaders import DataError, load_complaints
+    from hotline_nlp.corpus.validate import Limits
 
     try:
         data = load_complaints(
-            resolve_input(path), columns, encoding=encoding, require=require, label_cols=label_cols or None
+            resolve_input(path),
+            columns,
+            encoding=encoding,
+            require=require,
+            label_cols=label_cols or None,
+            sheet=sheet,
+            limits=Limits(dayfirst=dayfirst),
         )
     except (DataError, ValueError) as e:
         fail(str(e))
+    for note in data.notes:
+        typer.secho(f"note: {data.path.name}: {note}", err=True)
     if data.n_rejected_rows:
         first = data.rejects.iloc[0]
         typer.secho(
             f"warning: {data.n_rejected_rows} row(s) of {data.path.name} rejected, e.g. row {first['row']} "
-            f"({first['column']}): {first['problem']}",
+            f"({first['column']}): {first['problem']}"
+            + (f"; all in {rejects}" if rejects else "; list them with --rejects FILE"),
             err=True,
             fg=typer.colors.YELLOW,
         )
+    if rejects:
+        try:
+            data.write_rejects(rejects)
+        except OSError as e:
+            fail(f"cannot write {rejects}: {e.strerror or e}")
     if len(data.frame) == 0:
         fail(f"{data.path}: no usable rows (all {data.n_rejected_rows} rejected)")
     return data
+
+
+def check_output_or_fail(*paths: Path | None) -> None:
+    """Refuse unwritable outputs before the work (``--output`` under a file ...)."""
+    from hotline_nlp.corpus.atomic import check_output
+
+    for p in paths:
+        if p is not None:
+            try:
+                check_output(p)
+            except OSError as e:
+                fail(e.strerror or str(e))
+
+
+def rejects_beside(output: Path | None, rejects: Path | None) -> Path | None:
+    """The rejects file: ``--rejects``, else ``OUTPUT.rejects.csv`` beside the output."""
+    if rejects is not None or output is None:
+        return rejects
+    return output.with_name(output.name + ".rejects.csv")
 
 
 def progress_steps(description: str):
@@ -126,6 +175,24 @@ ModelsDirOpt = Annotated[
 
 # --- tagging (issue 2) ---
 
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="XLSX: read this sheet only (default: every sheet holding complaints)."),
+]
+DayFirstOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--dayfirst/--monthfirst",
+        help="Read 01/05/2024 as 1 May (--dayfirst) or 5 January (--monthfirst). Default: inferred "
+        "from the column; values it cannot tell are rejected.",
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects", help="Write rejected rows here (CSV; default: OUTPUT.rejects.csv beside --output)."
+    ),
+]
 LabelColOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -171,6 +238,8 @@ def train(
     ] = "zh-static-v1",
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="text for people, json for scripts.")
@@ -191,7 +260,16 @@ def train(
     """
     from hotline_nlp.classifier.training import train as run_train
 
-    loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
+    check_output_or_fail(rejects)
+    loaded = load_or_fail(
+        data,
+        columns=columns,
+        encoding=encoding,
+        require=("labels",),
+        label_cols=label_col,
+        sheet=sheet,
+        dayfirst=dayfirst,
+    )
     if taxonomy:
         from hotline_nlp.corpus.loaders import DataError
         from hotline_nlp.corpus.taxonomy import load_taxonomy, restrict_to
@@ -249,9 +327,9 @@ def classify(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
-    rejects: Annotated[
-        Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
-    ] = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Tag every complaint in an export.
 
@@ -263,19 +341,31 @@ def classify(
 
       hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
     """
-    from hotline_nlp.classifier.tagging import classify_result, write_table
+    from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
     from hotline_nlp.models.store import ModelError, load_model
 
+    rej = rejects_beside(output, rejects)
+    try:
+        check_table_path(output)
+    except ValueError as e:
+        fail(str(e))
+    check_output_or_fail(output, rej)
     try:
         m = load_model(model, models_dir)
     except ModelError as e:
         fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding)
+    loaded = load_or_fail(
+        input, columns=columns, encoding=encoding, sheet=sheet, dayfirst=dayfirst, rejects=rej
+    )
     with progress_bar() as bar:
         task = bar.add_task("tagging", total=len(loaded.frame))
         out = classify_result(loaded, m, top_k=top_k, progress=lambda n: bar.advance(task, n))
-    write_table(out, output)
-    rej = loaded.write_rejects(rejects or output.with_name(output.name + ".rejects.csv"))
+    try:
+        notes = write_table(out, output)
+    except OSError as e:  # a full disk: the temporary file is removed, an earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
+    for note in notes:
+        typer.secho(f"note: {output.name}: {note}", err=True)
     n_review = int(out["needs_review"].sum())
     typer.echo(
         f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
@@ -312,6 +402,13 @@ def evaluate(
         emit_json(result)
         return
     typer.echo(f"{m.label_id} on {loaded.path.name}: n={result['n']}")
+    if result.get("training_data"):
+        typer.secho(
+            f"warning: {loaded.path.name} is the data {m.label_id} was trained on: these scores measure "
+            "memory, not quality (see the cross-validated scores from `models list`)",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     for level in ("level1", "level2"):
         if level in result:
             r = result[level]
@@ -719,6 +816,9 @@ def hotspots_cmd(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
 
@@ -738,6 +838,8 @@ def hotspots_cmd(
 
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
+    rej = rejects_beside(output, rejects)
+    check_output_or_fail(output, rej)
     m = None
     if model:
         from hotline_nlp.models.store import ModelError, load_model
@@ -746,7 +848,15 @@ def hotspots_cmd(
             m = load_model(model, models_dir)
         except ModelError as e:
             fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
+    loaded = load_or_fail(
+        input,
+        columns=columns,
+        encoding=encoding,
+        require=("created_at",),
+        sheet=sheet,
+        dayfirst=dayfirst,
+        rejects=rej,
+    )
     try:
         text = run_hotspots(
             loaded.frame,
@@ -768,6 +878,8 @@ def hotspots_cmd(
         )
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
+    except OSError as e:  # a full disk while writing --output: earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
     if output is None:
         sys.stdout.write(text)
     else:
@@ -852,6 +964,12 @@ def report_cmd(
     ] = True,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Write rejected rows here (CSV; default: beside the first --output)."),
+    ] = None,
     models_dir: ModelsDirOpt = None,
 ) -> None:
     """Write a 专报 (bulletin) for one period from the data alone.
@@ -871,8 +989,7 @@ def report_cmd(
     from hotline_nlp.bulletin.context import Options
     from hotline_nlp.bulletin.metrics import load_weights
     from hotline_nlp.bulletin.report import FORMATS as REPORT_FORMATS
-    from hotline_nlp.bulletin.report import build_report, write_report
-    from hotline_nlp.corpus.loaders import DataError, load_complaints
+    from hotline_nlp.bulletin.report import appendix_path, build_report, write_reports
     from hotline_nlp.topics.periods import PeriodError, parse_period
 
     if not output and format not in (None, ReportFormat.json):
@@ -885,6 +1002,8 @@ def report_cmd(
             fail(
                 f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format"
             )
+    rej = rejects_beside(output[0] if output else None, rejects)
+    check_output_or_fail(*(output or []), *(appendix_path(o) for o in output or []), rej)
     try:
         p = parse_period(period)
         opts = Options(
@@ -898,16 +1017,19 @@ def report_cmd(
             date=date,
             run_emerging=emerging,
         )
-        loaded = load_complaints(
-            resolve_input(str(input)), columns, encoding=encoding, require=("created_at",)
-        )
-    except (DataError, PeriodError, ValueError) as e:
+    except (PeriodError, ValueError) as e:
         fail(str(e))
+    loaded = load_or_fail(
+        str(input),
+        columns=columns,
+        encoding=encoding,
+        require=("created_at",),
+        sheet=sheet,
+        dayfirst=dayfirst,
+        rejects=rej,
+    )
     frame = loaded.frame
-    if loaded.n_rejected_rows:
-        typer.secho(
-            f"note: {loaded.n_rejected_rows} rows rejected (bad dates/ids); they are not counted", err=True
-        )
+    opts.rejected_rows = loaded.n_rejected_rows
     if model:
         from hotline_nlp.classifier.tagging import tag_frame
         from hotline_nlp.models.store import ModelError, load_model
@@ -916,19 +1038,26 @@ def report_cmd(
             frame = tag_frame(frame, load_model(model, models_dir))
         except ModelError as e:
             fail(str(e))
-    try:
-        rep = build_report(frame, p, opts)
-    except ValueError as e:
-        fail(str(e))
-    if not output:
-        emit_json(rep.to_json())
-        return
-    written = []
-    for out in output:
+    with progress_steps("report") as bar:
+        task = bar.add_task("report", total=None)
         try:
-            written += write_report(rep, out, format.value if format else None, md_images=md_images)
+            rep = build_report(frame, p, opts, progress=lambda s: bar.update(task, description=s))
+        except ValueError as e:  # NoDataError: the period holds no complaint
+            fail(str(e))
+        if not output:
+            emit_json(rep.to_json())
+            return
+        bar.update(task, description="writing")
+        try:
+            written = write_reports(
+                rep, [(o, format.value if format else None) for o in output], md_images=md_images
+            )
         except ValueError as e:
             fail(str(e))
+        except OSError as e:  # all or nothing: no report is left without its figures file
+            fail(f"cannot write the report: {e.strerror or e} ({getattr(e, 'filename', '') or ''})")
+    if loaded.n_rejected_rows:
+        typer.secho(f"note: {loaded.n_rejected_rows} rejected rows are not counted in the report", err=True)
     for line in rep.omitted:
         typer.secho(f"note: {line}", err=True)
     typer.echo(

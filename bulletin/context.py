@@ -42,6 +42,7 @@ class Options:
     date: str = ""  # as printed; default: today
     run_emerging: bool = True  # 难点问题 runs the hotspot engine over the period (minutes on large data)
     emerging: dict = field(default_factory=dict)  # extra keyword args for emerging_issues
+    rejected_rows: int = 0  # rows of the export the loader rejected: said in 说明, never silent
 
     def __post_init__(self):
         if self.compare not in ("last-year", "previous"):

@@ -14,7 +14,8 @@ from pathlib import Path
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore, load_model
+from hotline_nlp.models.space import check_writable
+from hotline_nlp.models.store import ModelError, ModelStore, load_model
 
 MIN_ROWS = 20
 
@@ -61,6 +62,10 @@ def train(
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
+    try:  # before the fit: a read-only or full directory is an error now, not after it
+        check_writable(ModelStore(models_dir).root)
+    except OSError as e:
+        raise ModelError(e.strerror or str(e)) from None
     if len(frame) < MIN_ROWS:
         raise ValueError(
             f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
@@ -111,16 +116,19 @@ def train(
     def write(directory: Path) -> None:
         tagger.save(directory / "tagger")
 
-    version, path = store.save(
-        name,
-        write,
-        {
-            "kind": "hierarchical-tagger",
-            "training": training,
-            "labels": labels,
-            "metrics": metrics,
-            "params": tagger.get_params(),
-        },
-        promote=promote,
-    )
+    try:
+        version, path = store.save(
+            name,
+            write,
+            {
+                "kind": "hierarchical-tagger",
+                "training": training,
+                "labels": labels,
+                "metrics": metrics,
+                "params": tagger.get_params(),
+            },
+            promote=promote,
+        )
+    except OSError as e:  # the disk filled up during the run: one line, earlier versions intact
+        raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
     return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes))

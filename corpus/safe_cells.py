@@ -51,8 +51,12 @@ def restore(value):
     return value
 
 
+def _is_text(col: pd.Series) -> bool:
+    return col.dtype == object or pd.api.types.is_string_dtype(col)
+
+
 def _text_columns(df: pd.DataFrame) -> list:
-    return [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    return [c for c in df.columns if _is_text(df[c])]
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +72,7 @@ def restore_frame(df: pd.DataFrame) -> pd.DataFrame:
     """In place: every cell and header of an all-string frame read from CSV/XLSX."""
     for c in df.columns:
         col = df[c]
-        if col.dtype == object and col.str.startswith("'", na=False).any():
+        if _is_text(col) and col.astype(str).str.startswith("'").any():
             df[c] = col.map(restore)
     df.columns = [restore(c) for c in df.columns]
     return df
