@@ -9,6 +9,7 @@ file (docx / html / md / json) and writes the figures appendix CSV beside it.
 
 from __future__ import annotations
 
+import io
 import json
 from contextlib import ExitStack
 from datetime import date
@@ -142,7 +143,9 @@ def write_reports(report: Report, outputs, *, md_images: str = "file") -> list[P
             if kind == "docx":
                 from hotline_nlp.bulletin.render_docx import render_docx
 
-                render_docx(report, tmp)
+                buf = io.BytesIO()  # rendered in memory: a full disk fails one plain write
+                render_docx(report, buf)
+                tmp.write_bytes(buf.getvalue())
             elif kind == "html":
                 from hotline_nlp.bulletin.render_html import render_html
 

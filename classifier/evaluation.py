@@ -11,7 +11,7 @@ def is_training_data(model, frame) -> bool:
     """True when ``frame`` is the data the model was trained on (same texts and
     labels, any order: the manifest's training hash). Scores on it measure
     memory, not quality, and the report must say so."""
-    want = model.manifest.get("training", {}).get("sha256")
+    want = model.manifest.get("training_data", {}).get("sha256")
     if not want or "level1" not in frame:
         return False
     labels = frame["level1"] + (
