@@ -699,7 +699,7 @@ def embed_cmd(
 ) -> None:
     """Embed every complaint's text into an .npy array (L2-normalised rows, input order).
 
-    Rows the loader rejects are skipped and counted; OUT.rows.csv maps each output row
+    Rows the loader rejects are skipped and listed in OUT.rejects.csv; OUT.rows.csv maps each output row
     to its source row and id. Unchanged texts come from the cache ($HOTLINE_NLP_CACHE).
 
     Example: `hotline-nlp embed --input week.csv --output week.npy --embedder use-multilingual`
@@ -720,6 +720,8 @@ def embed_cmd(
         )
     except (EmbedderError, DataError, FileNotFoundError) as e:
         fail(str(e))
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror or e}")
     if fmt == OutputFormat.json:
         emit_json(summary)
     else:
@@ -729,7 +731,7 @@ def embed_cmd(
         )
         if summary["rejected_rows"]:
             typer.secho(
-                f"{summary['rejected_rows']} rejected row(s) were not embedded",
+                f"{summary['rejected_rows']} rejected row(s) were not embedded; see {summary['rejects_file']}",
                 fg=typer.colors.YELLOW,
                 err=True,
             )
@@ -1185,6 +1187,7 @@ def store_import(
     ] = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as text or json.")
     ] = OutputFormat.text,
@@ -1198,11 +1201,13 @@ def store_import(
 
       hotline-nlp store import --db sqlite:///svc.db --input backup.csv
     """
+    from hotline_nlp.corpus.safe_cells import write_csv
     from hotline_nlp.service.settings import db_url_from
     from hotline_nlp.service.store.db import open_store
     from hotline_nlp.service.store.transfer import import_file
     from rich.progress import Progress
 
+    check_output_or_fail(rejects)
     try:
         engine = open_store(db_url_from(db))
         tagger = None
@@ -1219,6 +1224,8 @@ def store_import(
                 columns=columns,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        if rejects is not None and report.rejects is not None:
+            write_csv(report.rejects, rejects)
     except _service_errors() as e:
         fail(str(e))
     if format == OutputFormat.json:

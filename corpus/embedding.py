@@ -355,6 +355,7 @@ def embed_file(
     rows_path = out.with_name(out.name[: -len(".npy")] + ".rows.csv")
     index = frame[[c for c in ("row", "id") if c in frame.columns]]
     write_csv(index, rows_path)  # ids come from the export: formula-safe
+    rejects_path = loaded.write_rejects(out.with_name(out.name[: -len(".npy")] + ".rejects.csv"))
     return {
         "input": str(input_path),
         "output": str(out),
@@ -362,6 +363,7 @@ def embed_file(
         "rows": int(x.shape[0]),
         "dim": int(x.shape[1]),
         "rejected_rows": loaded.n_rejected_rows,
+        "rejects_file": str(rejects_path),
         "embedder": emb.name,
         "embedder_version": emb.version,
     }

@@ -169,3 +169,13 @@ def test_tests_do_not_write_into_the_users_home(tmp_path_factory):
     base = tmp_path_factory.getbasetemp().resolve()
     for var in ("HOTLINE_NLP_HOME", "HOTLINE_NLP_CACHE"):
         assert Path(os.environ[var]).resolve().is_relative_to(base), var
+
+
+def test_embed_and_store_import_list_their_rejects_too(tmp_path, small_export):
+    res = run("embed", "--input", small_export, "--output", tmp_path / "v.npy", "--embedder", "zh-static-v1")
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "v.rejects.csv", dtype=str)["id"].tolist() == ["BAD-DATE"]
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    res = run("store", "import", "--db", db, "--input", small_export, "--rejects", tmp_path / "imp.csv")
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "imp.csv", dtype=str)["id"].tolist() == ["BAD-DATE"]
