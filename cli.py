@@ -1249,7 +1249,9 @@ def store_import(
 
 @store_app.command("export")
 def store_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv, .jsonl or .parquet.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write: .csv, .xlsx, .jsonl or .parquet.")
+    ],
     db: DbOpt = None,
 ) -> None:
     """Export every stored complaint with its tags (re-importable with `store import`).

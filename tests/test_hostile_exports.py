@@ -92,6 +92,9 @@ def test_store_export_csv_is_neutralised_and_reimports_unchanged(tmp_path):
     assert "'=HYPERLINK" in text and ",=" not in text
     again = import_file(engine, tmp_path / "out.csv")
     assert (again.created, again.conflicts) == (0, [])  # same content: the quote is not part of it
+    export_file(engine, tmp_path / "out.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
 
 
 def test_xlsx_output_survives_control_characters(tmp_path):
