@@ -13,7 +13,7 @@ import pandas as pd
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.figures import FigureBook
 from hotline_nlp.bulletin.metrics import Weights, available, handled
-from hotline_nlp.topics.category_stats import as_period, in_period
+from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE, as_period, in_period
 from hotline_nlp.topics.periods import Period
 
 
@@ -42,6 +42,7 @@ class Options:
     date: str = ""  # as printed; default: today
     run_emerging: bool = True  # 难点问题 runs the hotspot engine over the period (minutes on large data)
     emerging: dict = field(default_factory=dict)  # extra keyword args for emerging_issues
+    min_change_base: int = MIN_CHANGE_BASE  # 同比/环比 over fewer complaints: 不适用, not "+255900%"
     rejected_rows: int = 0  # rows of the export the loader rejected: said in 说明, never silent
 
     def __post_init__(self):

@@ -12,7 +12,7 @@ from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Paragraph, Report
 from hotline_nlp.bulletin.metrics import DEFINITIONS, LABELS, RATES, rate
-from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE, transferred_mask
+from hotline_nlp.topics.category_stats import transferred_mask
 
 
 def overview(ctx: Context, report: Report) -> None:
@@ -20,7 +20,8 @@ def overview(ctx: Context, report: Report) -> None:
     book.section = "总体情况"
     total = book.add("overview.total", "受理诉求总量", len(cur), fmt.count(len(cur)), ctx.where(), cur["id"])
     text = f"{fmt.period_cn(ctx.period)}，{ctx.platform}共受理各类诉求 {total}"
-    if ctx.base is not None and len(ctx.base) >= MIN_CHANGE_BASE:
+    min_base = max(1, ctx.options.min_change_base)
+    if ctx.base is not None and len(ctx.base) >= min_base:
         ch = (len(cur) - len(ctx.base)) / len(ctx.base)
         shown = book.add(
             "overview.total_change",
@@ -35,7 +36,7 @@ def overview(ctx: Context, report: Report) -> None:
     elif ctx.base is not None and len(ctx.base):
         report.omitted.append(
             f"{ctx.change_word}：{ctx.base_period.label} 仅有 {len(ctx.base)} 件诉求"
-            f"（不足 {MIN_CHANGE_BASE} 件），{ctx.change_word}变化不适用，未计算。"
+            f"（不足 {min_base} 件），{ctx.change_word}变化不适用，未计算。"
         )
     else:
         report.omitted.append(

@@ -55,8 +55,8 @@ def in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
 MIN_CHANGE_BASE = 10
 
 
-def _change(now: int, base: int | None) -> float | None:
-    if base is None or base < MIN_CHANGE_BASE:
+def _change(now: int, base: int | None, min_base: int = MIN_CHANGE_BASE) -> float | None:
+    if base is None or base == 0 or base < min_base:
         return None
     return (now - base) / base
 
@@ -88,6 +88,7 @@ def category_table(
     *,
     top: int | None = None,
     transferred_only: bool = False,
+    min_base: int = MIN_CHANGE_BASE,
 ) -> list[dict]:
     """One dict per first-level category in ``period``, largest first.
 
@@ -129,8 +130,8 @@ def category_table(
                 "share": n / total if total else 0.0,
                 "previous_count": p,
                 "last_year_count": ly,
-                "change_vs_previous": _change(n, p),
-                "change_vs_last_year": _change(n, ly),
+                "change_vs_previous": _change(n, p, min_base),
+                "change_vs_last_year": _change(n, ly, min_base),
                 "subcategories": _subcategories(sub),
                 "complaint_ids": _ids(sub),
             }
