@@ -26,6 +26,7 @@ spreadsheet goes through (classify, store export, rejects, bulletin figures).
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -107,6 +108,8 @@ def write_csv(df: pd.DataFrame, path: str | Path, encoding: str = "utf-8") -> Pa
 def write_xlsx(df: pd.DataFrame, path: str | Path) -> int:
     """Atomic, neutralised XLSX; returns how many cells lost illegal control characters."""
     clean, changed = strip_illegal_xml(neutralise_frame(df))
+    buf = io.BytesIO()  # built in memory: a full disk then fails one plain write, not a half-open zip
+    clean.to_excel(buf, index=False, engine="openpyxl")
     with atomic_path(path) as tmp:
-        clean.to_excel(tmp, index=False)
+        tmp.write_bytes(buf.getvalue())
     return changed
