@@ -10,13 +10,12 @@ file (docx / html / md / json) and writes the figures appendix CSV beside it.
 from __future__ import annotations
 
 import io
-import json
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from hotline_nlp.bulletin import fmt
+from hotline_nlp.bulletin import fmt, renderers
 from hotline_nlp.bulletin.context import Context, Options
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report, TitleBlock
 from hotline_nlp.bulletin.sec_emerging import emerging_section
@@ -27,7 +26,7 @@ from hotline_nlp.bulletin.sec_units import units_section
 from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.topics.periods import Period
 
-FORMATS = ("docx", "html", "md", "json")
+FORMATS = renderers.FORMATS
 
 
 def _title(ctx: Context) -> TitleBlock:
@@ -117,11 +116,7 @@ def write_report(
 
 
 def report_kind(output: str | Path, fmt_name: str | None = None) -> str:
-    kind = (fmt_name or Path(output).suffix.lstrip(".")).lower()
-    kind = {"markdown": "md", "htm": "html"}.get(kind, kind)
-    if kind not in FORMATS:
-        raise ValueError(f"unknown report format {kind!r}; use one of {', '.join(FORMATS)}")
-    return kind
+    return renderers.format_name(fmt_name, output)
 
 
 def write_reports(report: Report, outputs, *, md_images: str = "file") -> list[Path]:
@@ -129,33 +124,29 @@ def write_reports(report: Report, outputs, *, md_images: str = "file") -> list[P
     each report's figures appendix) is written to a temporary file beside it and
     the temporaries are renamed into place only once all are complete, so a full
     disk leaves the earlier outputs as they were, never a DOCX without its
-    figures file."""
+    figures file. (JSON holds every figure itself: no appendix.)"""
     plans = [(Path(o), report_kind(o, f)) for o, f in outputs]
     written: list[Path] = []
     with ExitStack() as stack:
         for output, kind in plans:
             tmp = stack.enter_context(atomic_path(output))
             written.append(output)
-            if kind == "json":
-                text = json.dumps(report.to_json(), ensure_ascii=False, indent=1, default=str)
-                tmp.write_text(text, encoding="utf-8")
-                continue
             if kind == "docx":
                 from hotline_nlp.bulletin.render_docx import render_docx
 
                 buf = io.BytesIO()  # rendered in memory: a full disk fails one plain write
                 render_docx(report, buf)
                 tmp.write_bytes(buf.getvalue())
-            elif kind == "html":
-                from hotline_nlp.bulletin.render_html import render_html
-
-                tmp.write_text(render_html(report), encoding="utf-8")
-            else:
+            elif kind == "md":
                 from hotline_nlp.bulletin.render_md import render_md
 
                 text, files = render_md(report, output, images=md_images)
                 tmp.write_text(text, encoding="utf-8")
                 written += files
+            else:
+                tmp.write_text(renderers.render_text(report, kind), encoding="utf-8")
+            if kind == "json":
+                continue
             appendix = stack.enter_context(atomic_path(appendix_path(output)))
             # utf-8-sig so that Excel, which the offices open it with, reads the Chinese
             appendix.write_text(report.figures.to_csv(), encoding="utf-8-sig")

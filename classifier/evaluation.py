@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline_nlp.classifier.metrics import level_metrics
+from hotline_nlp.classifier.eval_metrics import level_metrics
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
 

@@ -26,6 +26,7 @@ class HotspotFormat(str, Enum):
     md = "md"
     json = "json"
     html = "html"
+    docx = "docx"
 
 
 def hotspots_cmd(
@@ -93,7 +94,11 @@ def hotspots_cmd(
         Path | None, typer.Option("--state-dir", help="Keep issue ids across weekly runs in this directory.")
     ] = None,
     format: Annotated[
-        HotspotFormat, typer.Option("--format", help="md / html (bulletin-like, with a trend chart) or json.")
+        HotspotFormat,
+        typer.Option(
+            "--format",
+            help="md / html / docx (bulletin-like, with a trend chart; docx needs --output) or json.",
+        ),
     ] = HotspotFormat.md,
     output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
     models_dir: ModelsDirOpt = None,
@@ -117,8 +122,10 @@ def hotspots_cmd(
 
       hotline-nlp hotspots --input 工单.csv --start 2019-01-01 --end 2019-12-31 --top 10 --format html --output hot.html
     """
-    from hotline_nlp.topics.report import run_hotspots
+    from hotline_nlp.bulletin.hotspot_report import run_hotspots
 
+    if format == HotspotFormat.docx and output is None:
+        fail("--format docx writes a file: give --output, e.g. --output alert.docx")
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
     rej = rejects_beside(output, rejects)

@@ -119,8 +119,8 @@ def report_cmd(
       hotline-nlp report -i export.csv -p 2024Q3 -f json > figures.json
     """
     from hotline_nlp.bulletin.context import Options
-    from hotline_nlp.bulletin.metrics import load_weights
-    from hotline_nlp.bulletin.report import FORMATS as REPORT_FORMATS
+    from hotline_nlp.bulletin.handling_rates import load_weights
+    from hotline_nlp.bulletin.renderers import format_name
     from hotline_nlp.bulletin.report import appendix_path, build_report, write_reports
     from hotline_nlp.topics.periods import PeriodError, parse_period
 
@@ -129,8 +129,9 @@ def report_cmd(
     if output and format and len(output) > 1:
         fail("--format applies to a single --output; with several, each file's suffix names its format")
     for out in output or []:
-        kind = format.value if format else out.suffix.lstrip(".").lower()
-        if {"markdown": "md", "htm": "html"}.get(kind, kind) not in REPORT_FORMATS:
+        try:
+            format_name(format.value if format else None, out)
+        except ValueError:
             fail(
                 f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format"
             )
@@ -163,8 +164,9 @@ def report_cmd(
     frame = loaded.frame
     opts.rejected_rows = loaded.n_rejected_rows
     if model:
+        from hotline_nlp.classifier.model import load_model
         from hotline_nlp.classifier.tagging import tag_frame
-        from hotline_nlp.models.store import ModelError, load_model
+        from hotline_nlp.models.store import ModelError
 
         try:
             frame = tag_frame(frame, load_model(model, models_dir))
@@ -187,7 +189,8 @@ def report_cmd(
         except ValueError as e:
             fail(str(e))
         except OSError as e:  # all or nothing: no report is left without its figures file
-            fail(f"cannot write the report: {e.strerror or e} ({getattr(e, 'filename', '') or ''})")
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            fail(f"cannot write the report: {e.strerror or e}{where}")
     if loaded.n_rejected_rows:
         typer.secho(f"note: {loaded.n_rejected_rows} rejected rows are not counted in the report", err=True)
     for line in rep.omitted:

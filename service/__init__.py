@@ -13,6 +13,6 @@ Layout: ``app`` (create_app, lifespan, run), ``settings``, ``schemas`` (In/Out),
 ``routers/`` (one per resource), ``deps`` (settings, engine, model, API key),
 ``errors`` (one JSON error format), ``limits`` (body, batch, text), ``model_holder``
 (hot swap on promotion), ``store/`` (tables, migrations runner, repository,
-records, import/export), ``migrations/`` (Alembic), ``testing`` (real servers for
-tests and benchmarks).
+records, import/export), ``migrations/`` (Alembic). The real-server test harness
+is test code: ``tests/support``.
 """

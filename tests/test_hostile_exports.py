@@ -212,12 +212,12 @@ def test_merged_title_body_header_keeps_the_body(tmp_path):
 
 
 def test_change_below_minimum_base_is_not_a_percentage():
+    from hotline_nlp.bulletin.hotspot_document import _categories
     from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE, _change, change_note
-    from hotline_nlp.topics.render import _category_lines
 
     assert _change(2560, 1) is None and _change(20, MIN_CHANGE_BASE) == 1.0
     assert change_note(5, 0) == "新增" and "不适用" in change_note(2560, 1)
-    line = _category_lines(
+    paragraphs = _categories(
         {
             "categories": [
                 {
@@ -233,7 +233,7 @@ def test_change_below_minimum_base_is_not_a_percentage():
             ]
         }
     )
-    text = "".join(line)
+    text = "".join(p.text for p in paragraphs)
     assert "255900" not in text and "不适用" in text
 
 
