@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     DayFirstOpt,
@@ -19,7 +20,9 @@ from hotline_nlp.commands.common import (
     fail,
     load_or_fail,
     rejects_beside,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 class HotspotFormat(str, Enum):
@@ -30,7 +33,12 @@ class HotspotFormat(str, Enum):
 
 
 def hotspots_cmd(
-    input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Dated export (CSV/XLSX/JSONL/Parquet), a folder/glob of them, or `demo`."
+        ),
+    ],
     period: Annotated[
         str | None, typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")
     ] = None,
@@ -107,6 +115,7 @@ def hotspots_cmd(
     sheet: SheetOpt = None,
     dayfirst: DayFirstOpt = None,
     rejects: RejectsOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
 
@@ -138,18 +147,21 @@ def hotspots_cmd(
             m = load_model(model, models_dir)
         except ModelError as e:
             fail(str(e))
-    loaded = load_or_fail(
-        input,
-        columns=columns,
-        encoding=encoding,
-        require=("created_at",),
-        sheet=sheet,
-        dayfirst=dayfirst,
-        rejects=rej,
-    )
+    if partitioned.wants_partitions(input, scheduler):
+        frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
+    else:
+        frame = load_or_fail(
+            input,
+            columns=columns,
+            encoding=encoding,
+            require=("created_at",),
+            sheet=sheet,
+            dayfirst=dayfirst,
+            rejects=rej,
+        ).frame
     try:
         text = run_hotspots(
-            loaded.frame,
+            frame,
             period=period,
             start=start,
             end=end,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     DayFirstOpt,
@@ -22,7 +23,9 @@ from hotline_nlp.commands.common import (
     progress_bar,
     progress_steps,
     rejects_beside,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 def train(
@@ -138,9 +141,18 @@ def classify(
     model: Annotated[
         str, typer.Option("--model", help="Model name (its promoted version), name@v3, or a model directory.")
     ],
-    input: Annotated[str, typer.Option("--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), a folder or glob of them, or `demo`."
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("--output", help="Where to write the tagged rows; format from the extension.")
+        Path,
+        typer.Option(
+            "--output",
+            help="Where to write the tagged rows; format from the extension, or a folder (one Parquet part per input).",
+        ),
     ],
     top_k: Annotated[
         int, typer.Option("--top-k", min=1, max=20, help="Alternatives listed in the top_k column.")
@@ -151,8 +163,9 @@ def classify(
     sheet: SheetOpt = None,
     dayfirst: DayFirstOpt = None,
     rejects: RejectsOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Tag every complaint in an export.
+    """Tag every complaint in an export (or a folder/glob of them).
 
     Writes the input rows plus pred_level1, pred_level2, pred_path, confidence,
     top_k (JSON) and needs_review. Rows that cannot be tagged (empty text,
@@ -161,7 +174,13 @@ def classify(
     Example:
 
       hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
+
+      hotline-nlp classify --model city --input 'exports/*.parquet' --output tagged/ --scheduler local:2
     """
+    if partitioned.wants_partitions(input, scheduler):
+        return partitioned.classify(
+            model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
+        )
     from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
     from hotline_nlp.models.store import ModelError, load_model
 
