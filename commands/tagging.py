@@ -30,11 +30,22 @@ from hotline_nlp.commands.partitioned import SchedulerOpt
 
 def train(
     data: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
         ),
-    ],
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Train on the service store's human-labelled complaints instead (URL or SQLite file); "
+            "promoted only if not worse on the most recent corrections.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --db: only complaints received since this date.")
+    ] = None,
     label_col: LabelColOpt = None,
     name: Annotated[
         str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")
@@ -82,8 +93,22 @@ def train(
       hotline-nlp train --data 2024工单.xlsx --label-col 一级分类 --label-col 二级分类 --name city
 
       hotline-nlp train --data export.csv --columns text=来电内容 --format json
+
+      hotline-nlp train --db sqlite:///complaints.db --name city --since 2024-01-01
     """
     from hotline_nlp.classifier.training import train as run_train
+
+    if (data is None) == (db is None):
+        fail("give --data FILE (a labelled export) or --db URL (the service store), not both")
+    params = {
+        "review_precision": review_precision,
+        "embedder": None if embedder.lower() == "none" else embedder,
+    }
+    if db is not None:
+        from hotline_nlp.commands.retrain import train_from_db
+
+        train_from_db(db, since, name, models_dir, force, params, format)
+        return
 
     check_output_or_fail(rejects)
     loaded = load_or_fail(
@@ -105,10 +130,6 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    params = {
-        "review_precision": review_precision,
-        "embedder": None if embedder.lower() == "none" else embedder,
-    }
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:
@@ -126,6 +147,10 @@ def train(
         emit_json(report.to_json())
         return
     typer.echo(f"{loaded.summary()}")
+    echo_train_report(report)
+
+
+def echo_train_report(report) -> None:
     typer.echo(f"saved {report.name} {report.version} -> {report.path}")
     for level in ("level1", "level2"):
         m = report.metrics.get(level)
@@ -278,7 +303,7 @@ def models_list(
     for r in rows:
         mark = "*" if r.get("current") else " "
         if "error" in r:
-            typer.echo(f"{mark} {r['name']}@{r['version']}  BROKEN: {r['error']}")
+            typer.echo(f"{mark} {r['name']}@{r['version']}  CORRUPT: {r['error']}")
             continue
         f1 = "  ".join(
             f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")
