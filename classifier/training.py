@@ -21,7 +21,8 @@ from hotline_nlp.classifier.dispatch.training import fit_dispatcher, read_units
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore, check_name, load_model
+from hotline_nlp.models.space import check_writable
+from hotline_nlp.models.store import ModelError, ModelStore, check_name, load_model
 
 MIN_ROWS = 20
 
@@ -99,6 +100,10 @@ def train(
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
+    try:  # before the fit: a read-only or full directory is an error now, not after it
+        check_writable(ModelStore(models_dir).root)
+    except OSError as e:
+        raise ModelError(e.strerror or str(e)) from None
     if len(frame) < MIN_ROWS:
         raise ValueError(
             f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
@@ -183,17 +188,20 @@ def train(
         if dispatcher is not None:
             dispatcher.save(directory / "dispatch")
 
-    version, path = store.save(
-        name,
-        write,
-        {
-            "kind": "hierarchical-tagger",
-            "training": training,
-            "labels": labels,
-            "metrics": metrics,
-            "params": tagger.get_params(),
-        },
-        promote=promote,
-    )
+    try:
+        version, path = store.save(
+            name,
+            write,
+            {
+                "kind": "hierarchical-tagger",
+                "training": training,
+                "labels": labels,
+                "metrics": metrics,
+                "params": tagger.get_params(),
+            },
+            promote=promote,
+        )
+    except OSError as e:  # the disk filled up during the run: one line, earlier versions intact
+        raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
     notes = list(data.notes) + dispatch_notes
     return TrainReport(name, version, path, promote, metrics, previous, reason, notes)
