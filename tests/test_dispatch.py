@@ -193,7 +193,7 @@ def test_cli_train_refuses_a_bad_directory_before_the_long_fit(history, tmp_path
     args = ["train", "--data", str(history), "--units", str(bad), "--models-dir", str(tmp_path / "m")]
     res = CliRunner().invoke(app, args + ["--unit-col", "承办单位", "--embedder", "none"])
     assert res.exit_code != 0
-    assert "unknown district '北岭区'" in res.output and not (tmp_path / "m").exists()
+    assert "unknown district '北岭区'" in res.output and not list((tmp_path / "m").rglob("manifest.json"))
 
 
 def test_bulletin_has_a_dispatch_quality_line_when_both_columns_are_there(demo_csv, tmp_path):
