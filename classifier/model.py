@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.models import manifest
+from hotline_nlp.models.store import ModelError, resolve
 
 
 @dataclass
@@ -37,3 +39,17 @@ class TaggingModel:
     @classmethod
     def load(cls, path: Path, manifest: dict) -> TaggingModel:
         return cls(path, manifest, HierarchicalTagger.load(path / "tagger"))
+
+
+def load_model(name_or_dir: str | Path, models_dir: str | Path | None = None) -> TaggingModel:
+    """Load a tagging model (a name in ``models_dir``, ``name@v3``, or a directory),
+    checking its manifest and file checksums first; ``ModelError`` says why not."""
+    path = resolve(name_or_dir, models_dir)
+    try:
+        man = manifest.read(path)
+        manifest.verify(path, man)
+        return TaggingModel.load(path, man)
+    except ModelError:
+        raise
+    except (ValueError, OSError, KeyError) as e:
+        raise ModelError(str(e) if str(path) in str(e) else f"{path}: {e}") from None

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore, load_model
+from hotline_nlp.models.store import ModelStore
 
 MIN_ROWS = 20
 

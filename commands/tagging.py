@@ -146,8 +146,9 @@ def classify(
 
       hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
     """
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.tagging import classify_result, write_table
-    from hotline_nlp.models.store import ModelError, load_model
+    from hotline_nlp.models.store import ModelError
 
     try:
         m = load_model(model, models_dir)
@@ -182,7 +183,8 @@ def evaluate(
       hotline-nlp evaluate --model demo --data 2024H2_labelled.csv --format json
     """
     from hotline_nlp.classifier.evaluation import evaluate as run_evaluate
-    from hotline_nlp.models.store import ModelError, load_model
+    from hotline_nlp.classifier.model import load_model
+    from hotline_nlp.models.store import ModelError
 
     try:
         m = load_model(model, models_dir)
@@ -239,7 +241,8 @@ def models_promote(
     models_dir: ModelsDirOpt = None,
 ) -> None:
     """Make VERSION the one `classify` and `serve` use (serve picks it up without a restart)."""
-    from hotline_nlp.models.store import ModelError, ModelStore, load_model
+    from hotline_nlp.classifier.model import load_model
+    from hotline_nlp.models.store import ModelError, ModelStore
 
     store = ModelStore(models_dir)
     if version not in store.versions(name):

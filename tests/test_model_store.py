@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.classifier.training import train
 from hotline_nlp.corpus.loaders import load_complaints
-from hotline_nlp.models.store import ModelError, ModelStore, load_model
+from hotline_nlp.models.store import ModelError, ModelStore
 
 
 def test_manifest_records_what_production_needs(trained_model):
