@@ -73,7 +73,7 @@ def trained_model(train_csv, models_dir):
     return load_model("demo", models_dir)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def db_url(request, tmp_path):
     """An empty store URL: a SQLite file, or a fresh database on the shared
     PostgreSQL cluster (skipped where PostgreSQL is not installed)."""
