@@ -85,6 +85,7 @@ def test_failed_save_leaves_earlier_versions_and_current_intact(tmp_path):
     assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".incoming")]
 
 
+@pytest.mark.slow  # trains twice
 def test_worse_model_is_saved_but_not_promoted_unless_forced(tmp_path, train_csv):
     good = load_complaints(train_csv, require=("labels",))
     r1 = train(good, name="city", models_dir=tmp_path)

@@ -57,7 +57,6 @@ def small_limits(tmp_path_factory, service_models_dir):
     srv.stop()
 
 
-@pytest.fixture()
 def test_health_readiness_and_the_api_key(server):
     assert httpx.get(server.url + "/healthz").json()["status"] == "ok"
     ready = httpx.get(server.url + "/readyz").json()
@@ -73,7 +72,8 @@ def test_ingest_then_fetch_over_http(server):
         res = api.post("/v1/complaints", json=item)
         assert res.status_code == 201, res.text
         got = api.get(f"/v1/complaints/{item['id']}")
-        assert got.status_code == 200 and got.json()["body"] == item["body"] and got.json()["level1"]
+        assert got.status_code == 200 and got.json()["body"] == item["body"]
+        assert got.json()["tags"]["model"] == "demo"  # tagged on arrival by the served model
 
 
 def test_limits_and_cors_over_http(small_limits):
