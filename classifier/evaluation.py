@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from hotline_nlp.classifier.eval_metrics import level_metrics
 from hotline_nlp.corpus.loaders import LoadResult
+from hotline_nlp.models import manifest as mf
+
+
+def is_training_data(model, frame) -> bool:
+    """True when ``frame`` is the data the model was trained on (same texts and
+    labels, any order: the manifest's training hash). Scores on it measure
+    memory, not quality, and the report must say so."""
+    want = model.manifest.get("training_data", {}).get("sha256")
+    if not want or "level1" not in frame:
+        return False
+    labels = frame["level1"] + (
+        " > " + frame["level2"] if model.tagger.n_levels_ == 2 and "level2" in frame else ""
+    )
+    return mf.data_fingerprint(frame["text"], labels) == want
 
 
 def evaluate(model, data: LoadResult) -> dict:
@@ -28,5 +42,6 @@ def evaluate(model, data: LoadResult) -> dict:
         truth = (frame["level1"] + " > " + frame["level2"]).tolist()
         out["level2"] = level_metrics(truth, [r["pred_path"] for r in recs], confusion=True)
         out["level2"]["backoff_share"] = round(sum(not r["pred_level2"] for r in recs) / max(1, len(recs)), 4)
+    out["training_data"] = is_training_data(model, frame)
     out["needs_review_share"] = round(sum(r["needs_review"] for r in recs) / max(1, len(recs)), 4)
     return out

@@ -4,6 +4,12 @@ The new version is always saved (its evaluation is worth keeping), but it is
 promoted to CURRENT only when its cross-validated macro-F1 on the finest level
 is at least that of the model it would replace, unless forced: a retrain on a
 bad export must not silently downgrade the tags a city relies on.
+
+When a ``holdout`` is given (the service's most recent corrections, see
+``service.retrain``), the decision is made on it instead: the new tagger and
+the current model both tag the held-out complaints, and the new one is
+promoted when its accuracy there is not lower. That is the question analysts
+ask after correcting tags: does the next model get *these* right?
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.classifier.model import load_model
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore
+from hotline_nlp.models.space import check_writable
+from hotline_nlp.models.store import ModelError, ModelStore, check_name
 
 MIN_ROWS = 20
 
@@ -50,6 +57,34 @@ def headline(metrics: dict) -> float:
     return float(metrics[level]["macro_f1"])
 
 
+@dataclass
+class Holdout:
+    """Labelled complaints kept out of training and used to decide promotion."""
+
+    texts: list[str]
+    level1: list[str]
+    level2: list[str]
+    what: str = "held-out complaints"
+
+    def accuracy(self, predictions: list[dict]) -> float:
+        """Share whose best full path (top-1 of ``top_k``) is the label's: a tagger that
+        backs off to level 1 when unsure is judged on its best guess all the same."""
+        ok = sum(
+            best_path(p) == (f"{a} > {b}" if b else a)
+            for p, a, b in zip(predictions, self.level1, self.level2)
+        )
+        return ok / len(self.texts) if self.texts else 0.0
+
+
+def best_path(pred: dict) -> str:
+    top = pred.get("top_k") or []
+    if top:
+        return top[0]["path"]
+    return (
+        f"{pred['pred_level1']} > {pred['pred_level2']}" if pred.get("pred_level2") else pred["pred_level1"]
+    )
+
+
 def train(
     data: LoadResult,
     *,
@@ -58,10 +93,16 @@ def train(
     force: bool = False,
     params: dict | None = None,
     progress=None,
+    holdout: Holdout | None = None,
 ) -> TrainReport:
+    check_name(name)  # before the training, not after it
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
+    try:  # before the fit: a read-only or full directory is an error now, not after it
+        check_writable(ModelStore(models_dir).root)
+    except OSError as e:
+        raise ModelError(e.strerror or str(e)) from None
     if len(frame) < MIN_ROWS:
         raise ValueError(
             f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
@@ -91,7 +132,29 @@ def train(
     current = store.current_version(name)
     previous = None
     promote, reason = True, "first version" if current is None else ""
-    if current is not None:
+    if holdout is not None and holdout.texts:
+        new_acc = holdout.accuracy(tagger.tag(holdout.texts, top_k=1))
+        metrics = {
+            **metrics,
+            "holdout": {"what": holdout.what, "n": len(holdout.texts), "accuracy": round(new_acc, 4)},
+        }
+    if current is not None and holdout is not None and holdout.texts:
+        try:
+            prev_model = load_model(store.path_of(name, current))
+            prev_acc = holdout.accuracy(prev_model.predict(holdout.texts, top_k=1))
+        except ValueError as e:
+            prev_acc, reason = None, f"current version {current} is unusable ({e})"
+        if prev_acc is not None:
+            previous = {"version": current, "holdout_accuracy": round(prev_acc, 4)}
+            cmp = f"accuracy on the {len(holdout.texts)} {holdout.what} {new_acc:.4f} vs {current}'s {prev_acc:.4f}"
+            if new_acc >= prev_acc:
+                reason = cmp
+            elif force:
+                reason = f"forced ({cmp})"
+            else:
+                promote = False
+                reason = f"not promoted: {cmp}; use --force or `hotline-nlp models promote {name} VERSION`"
+    elif current is not None:
         try:
             prev_model = load_model(store.path_of(name, current))
             prev_metrics = prev_model.manifest.get("metrics", {})
@@ -112,16 +175,19 @@ def train(
     def write(directory: Path) -> None:
         tagger.save(directory / "tagger")
 
-    version, path = store.save(
-        name,
-        write,
-        {
-            "kind": "hierarchical-tagger",
-            "training": training,
-            "labels": labels,
-            "metrics": metrics,
-            "params": tagger.get_params(),
-        },
-        promote=promote,
-    )
+    try:
+        version, path = store.save(
+            name,
+            write,
+            {
+                "kind": "hierarchical-tagger",
+                "training": training,
+                "labels": labels,
+                "metrics": metrics,
+                "params": tagger.get_params(),
+            },
+            promote=promote,
+        )
+    except OSError as e:  # the disk filled up during the run: one line, earlier versions intact
+        raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
     return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     EmbedderOpt,
@@ -14,6 +15,7 @@ from hotline_nlp.commands.common import (
     emit_json,
     fail,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 embedder_app = typer.Typer(help="Build and inspect sentence embedders.", no_args_is_help=True)
 
@@ -173,8 +175,16 @@ def cache_clean_cmd(
 
 
 def embed_cmd(
-    input: Annotated[Path, typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet).")],
-    output: Annotated[Path, typer.Option("--output", help="Where to write the (n, dim) float32 .npy.")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet), or a folder/glob of them."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", help="Where to write the (n, dim) float32 .npy, or a folder of Parquet parts."
+        ),
+    ],
     embedder: EmbedderOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
@@ -183,10 +193,11 @@ def embed_cmd(
         bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
     ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Embed every complaint's text into an .npy array (L2-normalised rows, input order).
 
-    Rows the loader rejects are skipped and counted; OUT.rows.csv maps each output row
+    Rows the loader rejects are skipped and listed in OUT.rejects.csv; OUT.rows.csv maps each output row
     to its source row and id. Unchanged texts come from the cache ($HOTLINE_NLP_CACHE).
 
     Example: `hotline-nlp embed --input week.csv --output week.npy --embedder use-multilingual`
@@ -194,6 +205,16 @@ def embed_cmd(
     from hotline_nlp.corpus.embedding import EmbedderError, embed_file
     from hotline_nlp.corpus.loaders import DataError
 
+    if partitioned.wants_partitions(input, scheduler):
+        summary = partitioned.embed(
+            input, output, embedder, columns, encoding, batch_size, not no_cache, scheduler
+        )
+        if fmt == OutputFormat.json:
+            return emit_json(summary)
+        return typer.echo(
+            f"wrote {summary['output']}: {summary['rows']} x {summary['dim']} ({summary['embedder']}) "
+            f"from {summary['parts']} partition(s); {summary['rejected_rows']} rejected row(s)"
+        )
     try:
         summary = embed_file(
             input,
@@ -207,6 +228,8 @@ def embed_cmd(
         )
     except (EmbedderError, DataError, FileNotFoundError) as e:
         fail(str(e))
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror or e}")
     if fmt == OutputFormat.json:
         emit_json(summary)
     else:
@@ -216,7 +239,7 @@ def embed_cmd(
         )
         if summary["rejected_rows"]:
             typer.secho(
-                f"{summary['rejected_rows']} rejected row(s) were not embedded",
+                f"{summary['rejected_rows']} rejected row(s) were not embedded; see {summary['rejects_file']}",
                 fg=typer.colors.YELLOW,
                 err=True,
             )

@@ -8,13 +8,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
+    DayFirstOpt,
     EncodingOpt,
     ModelsDirOpt,
+    RejectsOpt,
+    SheetOpt,
+    check_output_or_fail,
     fail,
     load_or_fail,
+    rejects_beside,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 class HotspotFormat(str, Enum):
@@ -25,7 +33,12 @@ class HotspotFormat(str, Enum):
 
 
 def hotspots_cmd(
-    input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Dated export (CSV/XLSX/JSONL/Parquet), a folder/glob of them, or `demo`."
+        ),
+    ],
     period: Annotated[
         str | None, typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")
     ] = None,
@@ -99,6 +112,10 @@ def hotspots_cmd(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: RejectsOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
 
@@ -120,6 +137,8 @@ def hotspots_cmd(
         fail("--format docx writes a file: give --output, e.g. --output alert.docx")
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
+    rej = rejects_beside(output, rejects)
+    check_output_or_fail(output, rej)
     m = None
     if model:
         from hotline_nlp.classifier.model import load_model
@@ -129,10 +148,21 @@ def hotspots_cmd(
             m = load_model(model, models_dir)
         except ModelError as e:
             fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
+    if partitioned.wants_partitions(input, scheduler):
+        frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
+    else:
+        frame = load_or_fail(
+            input,
+            columns=columns,
+            encoding=encoding,
+            require=("created_at",),
+            sheet=sheet,
+            dayfirst=dayfirst,
+            rejects=rej,
+        ).frame
     try:
         text = run_hotspots(
-            loaded.frame,
+            frame,
             period=period,
             start=start,
             end=end,
@@ -151,6 +181,8 @@ def hotspots_cmd(
         )
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
+    except OSError as e:  # a full disk while writing --output: earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
     if output is None:
         sys.stdout.write(text)
     else:

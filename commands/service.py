@@ -10,6 +10,7 @@ from hotline_nlp.commands.common import (
     ColumnsOpt,
     ModelsDirOpt,
     OutputFormat,
+    check_output_or_fail,
     emit_json,
     fail,
 )
@@ -33,6 +34,18 @@ def _service_errors():
     return (StoreError, DataError, ModelError, ValueError, OSError)
 
 
+def _serve_defaults() -> dict:
+    """The service's defaults, defined once in ``Settings``."""
+    import dataclasses
+
+    from hotline_nlp.service.settings import Settings
+
+    return {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+_SERVE_DEFAULTS = _serve_defaults()
+
+
 def serve(
     model: Annotated[
         str,
@@ -51,7 +64,8 @@ def serve(
         Path | None,
         typer.Option(
             "--api-key-file",
-            help="File whose first line is the API key clients send as X-API-Key (or set HOTLINE_NLP_API_KEY).",
+            help="File with the API key clients send as X-API-Key (its first line), or `name role key` lines "
+            "(roles analyst, read-only); or set HOTLINE_NLP_API_KEY.",
         ),
     ] = None,
     no_auth: Annotated[
@@ -72,9 +86,35 @@ def serve(
     model_check_interval: Annotated[
         float, typer.Option(help="Seconds between checks for a newly promoted model version (0: never).")
     ] = 5.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            help="Open connections at most; at the cap the longest-idle one is closed (fitted to ulimit -n)."
+        ),
+    ] = _SERVE_DEFAULTS["max_connections"],
+    max_in_flight: Annotated[
+        int, typer.Option(help="Requests handled at once; more get 503 with Retry-After.")
+    ] = _SERVE_DEFAULTS["max_in_flight"],
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds for a client to send its request head, else 408 and close.")
+    ] = _SERVE_DEFAULTS["header_timeout"],
+    body_timeout: Annotated[
+        float, typer.Option(help="Seconds for a client to send its request body, else 408 and close.")
+    ] = _SERVE_DEFAULTS["body_timeout"],
+    keep_alive_timeout: Annotated[
+        int, typer.Option(help="Seconds an idle keep-alive connection is kept.")
+    ] = _SERVE_DEFAULTS["keep_alive_timeout"],
+    log_file: Annotated[
+        Path | None,
+        typer.Option(help="Log to this file, rotated at --log-max-mb (3 old files kept); default stderr."),
+    ] = None,
+    log_max_mb: Annotated[float, typer.Option(help="Size of one log file, in MiB.")] = 10.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the tagging API (OpenAPI docs at /docs).
+
+    Limits and timeouts: README "Service limits and timeouts"; behind a
+    reverse proxy in production: SECURITY.md.
 
     Examples:
 
@@ -85,21 +125,30 @@ def serve(
     import os
 
     from hotline_nlp.service.app import run
-    from hotline_nlp.service.settings import Settings, db_url_from, read_api_key
+    from hotline_nlp.service.settings import Settings, db_url_from, read_api_keys
 
     try:
-        key = read_api_key(api_key_file) if api_key_file else os.environ.get("HOTLINE_NLP_API_KEY") or None
+        keys = read_api_keys(api_key_file) if api_key_file else ()
+        key = None if api_key_file else os.environ.get("HOTLINE_NLP_API_KEY") or None
         settings = Settings(
             model=model,
             db_url=db_url_from(db),
             models_dir=models_dir,
             api_key=key,
+            api_keys=keys,
             auth_disabled=no_auth,
             max_batch=max_batch,
             max_text_chars=max_text_chars,
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             cors_origins=tuple(cors_origin or ()),
             model_check_interval=model_check_interval,
+            max_connections=max_connections,
+            max_in_flight=max_in_flight,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            log_file=log_file,
+            log_max_bytes=int(log_max_mb * 1024 * 1024),
         )
         run(settings, host=host, port=port, log_level=log_level)
     except _service_errors() as e:
@@ -123,6 +172,7 @@ def store_import(
     ] = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as text or json.")
     ] = OutputFormat.text,
@@ -136,11 +186,13 @@ def store_import(
 
       hotline-nlp store import --db sqlite:///svc.db --input backup.csv
     """
+    from hotline_nlp.corpus.safe_cells import write_csv
     from hotline_nlp.service.settings import db_url_from
     from hotline_nlp.service.store.db import open_store
     from hotline_nlp.service.store.transfer import import_file
     from rich.progress import Progress
 
+    check_output_or_fail(rejects)
     try:
         engine = open_store(db_url_from(db))
         tagger = None
@@ -157,6 +209,8 @@ def store_import(
                 columns=columns,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        if rejects is not None and report.rejects is not None:
+            write_csv(report.rejects, rejects)
     except _service_errors() as e:
         fail(str(e))
     if format == OutputFormat.json:
@@ -180,7 +234,9 @@ def store_import(
 
 @store_app.command("export")
 def store_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv, .jsonl or .parquet.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write: .csv, .xlsx, .jsonl or .parquet.")
+    ],
     db: DbOpt = None,
 ) -> None:
     """Export every stored complaint with its tags (re-importable with `store import`).

@@ -6,27 +6,46 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
+    DayFirstOpt,
     EncodingOpt,
     LabelColOpt,
     ModelsDirOpt,
     OutputFormat,
+    RejectsOpt,
+    SheetOpt,
+    check_output_or_fail,
     emit_json,
     fail,
     load_or_fail,
     progress_bar,
     progress_steps,
+    rejects_beside,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 def train(
     data: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
         ),
-    ],
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Train on the service store's human-labelled complaints instead (URL or SQLite file); "
+            "promoted only if not worse on the most recent corrections.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --db: only complaints received since this date.")
+    ] = None,
     label_col: LabelColOpt = None,
     name: Annotated[
         str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")
@@ -55,6 +74,8 @@ def train(
     ] = "zh-static-v1",
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="text for people, json for scripts.")
@@ -72,10 +93,33 @@ def train(
       hotline-nlp train --data 2024工单.xlsx --label-col 一级分类 --label-col 二级分类 --name city
 
       hotline-nlp train --data export.csv --columns text=来电内容 --format json
+
+      hotline-nlp train --db sqlite:///complaints.db --name city --since 2024-01-01
     """
     from hotline_nlp.classifier.training import train as run_train
 
-    loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
+    if (data is None) == (db is None):
+        fail("give --data FILE (a labelled export) or --db URL (the service store), not both")
+    params = {
+        "review_precision": review_precision,
+        "embedder": None if embedder.lower() == "none" else embedder,
+    }
+    if db is not None:
+        from hotline_nlp.commands.retrain import train_from_db
+
+        train_from_db(db, since, name, models_dir, force, params, format)
+        return
+
+    check_output_or_fail(rejects)
+    loaded = load_or_fail(
+        data,
+        columns=columns,
+        encoding=encoding,
+        require=("labels",),
+        label_cols=label_col,
+        sheet=sheet,
+        dayfirst=dayfirst,
+    )
     if taxonomy:
         from hotline_nlp.corpus.loaders import DataError
         from hotline_nlp.corpus.taxonomy import load_taxonomy, restrict_to
@@ -86,10 +130,6 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    params = {
-        "review_precision": review_precision,
-        "embedder": None if embedder.lower() == "none" else embedder,
-    }
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:
@@ -107,6 +147,10 @@ def train(
         emit_json(report.to_json())
         return
     typer.echo(f"{loaded.summary()}")
+    echo_train_report(report)
+
+
+def echo_train_report(report) -> None:
     typer.echo(f"saved {report.name} {report.version} -> {report.path}")
     for level in ("level1", "level2"):
         m = report.metrics.get(level)
@@ -122,9 +166,18 @@ def classify(
     model: Annotated[
         str, typer.Option("--model", help="Model name (its promoted version), name@v3, or a model directory.")
     ],
-    input: Annotated[str, typer.Option("--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), a folder or glob of them, or `demo`."
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("--output", help="Where to write the tagged rows; format from the extension.")
+        Path,
+        typer.Option(
+            "--output",
+            help="Where to write the tagged rows; format from the extension, or a folder (one Parquet part per input).",
+        ),
     ],
     top_k: Annotated[
         int, typer.Option("--top-k", min=1, max=20, help="Alternatives listed in the top_k column.")
@@ -132,11 +185,12 @@ def classify(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
-    rejects: Annotated[
-        Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
-    ] = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: RejectsOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Tag every complaint in an export.
+    """Tag every complaint in an export (or a folder/glob of them).
 
     Writes the input rows plus pred_level1, pred_level2, pred_path, confidence,
     top_k (JSON) and needs_review. Rows that cannot be tagged (empty text,
@@ -145,21 +199,39 @@ def classify(
     Example:
 
       hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
+
+      hotline-nlp classify --model city --input 'exports/*.parquet' --output tagged/ --scheduler local:2
     """
+    if partitioned.wants_partitions(input, scheduler):
+        return partitioned.classify(
+            model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
+        )
     from hotline_nlp.classifier.model import load_model
-    from hotline_nlp.classifier.tagging import classify_result, write_table
+    from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
     from hotline_nlp.models.store import ModelError
 
+    rej = rejects_beside(output, rejects)
+    try:
+        check_table_path(output)
+    except ValueError as e:
+        fail(str(e))
+    check_output_or_fail(output, rej)
     try:
         m = load_model(model, models_dir)
     except ModelError as e:
         fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding)
+    loaded = load_or_fail(
+        input, columns=columns, encoding=encoding, sheet=sheet, dayfirst=dayfirst, rejects=rej
+    )
     with progress_bar() as bar:
         task = bar.add_task("tagging", total=len(loaded.frame))
         out = classify_result(loaded, m, top_k=top_k, progress=lambda n: bar.advance(task, n))
-    write_table(out, output)
-    rej = loaded.write_rejects(rejects or output.with_name(output.name + ".rejects.csv"))
+    try:
+        notes = write_table(out, output)
+    except OSError as e:  # a full disk: the temporary file is removed, an earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
+    for note in notes:
+        typer.secho(f"note: {output.name}: {note}", err=True)
     n_review = int(out["needs_review"].sum())
     typer.echo(
         f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
@@ -196,6 +268,13 @@ def evaluate(
         emit_json(result)
         return
     typer.echo(f"{m.label_id} on {loaded.path.name}: n={result['n']}")
+    if result.get("training_data"):
+        typer.secho(
+            f"warning: {loaded.path.name} is the data {m.label_id} was trained on: these scores measure "
+            "memory, not quality (see the cross-validated scores from `models list`)",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     for level in ("level1", "level2"):
         if level in result:
             r = result[level]
@@ -226,7 +305,7 @@ def models_list(
     for r in rows:
         mark = "*" if r.get("current") else " "
         if "error" in r:
-            typer.echo(f"{mark} {r['name']}@{r['version']}  BROKEN: {r['error']}")
+            typer.echo(f"{mark} {r['name']}@{r['version']}  CORRUPT: {r['error']}")
             continue
         f1 = "  ".join(
             f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")

@@ -23,7 +23,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from hotline_nlp.service.deps import EngineDep, require_api_key
 from hotline_nlp.service.errors import InputError
-from hotline_nlp.service.schemas import ErrorOut
+from hotline_nlp.service.schemas import ErrorOut, PlainStr
+from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, HotspotError, weekly_alert
@@ -44,6 +45,23 @@ class AlertCache:
         self._data: OrderedDict[tuple, dict] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._latest: dict = {}  # week -> the newest value computed for it (maybe stale)
+
+    def peek(self, key: tuple) -> dict | None:
+        """The cached value, or None (never computes): for pages that must not wait."""
+        with self._guard:
+            return self._data.get(key)
+
+    def latest(self, week: str) -> dict | None:
+        """The newest alert computed for ``week``, even if corrections made it stale."""
+        with self._guard:
+            return self._latest.get(week)
+
+    def busy(self, key: tuple) -> bool:
+        """A computation for ``key`` is under way."""
+        with self._guard:
+            lock = self._locks.get(key)
+            return lock is not None and lock.locked()
 
     def get_or_compute(self, key: tuple, compute) -> dict:
         with self._guard:
@@ -58,17 +76,24 @@ class AlertCache:
             value = compute()
             with self._guard:
                 self._data[key] = value
+                self._latest[key[0]] = value
                 while len(self._data) > self.size:
                     self._data.popitem(last=False)
                 self._locks.pop(key, None)
             return value
 
 
+def alert_key(engine, week: str, since, until) -> tuple:
+    """What the week's alert depends on: the rows in its window and, since analysts
+    correct categories, the number of corrections made so far."""
+    return (week, repo.count(engine, since=since, until=until), labels.n_changes(engine))
+
+
 @router.get("/hotspots", responses=ERRORS, summary="Weekly hotspot alert from the stored complaints")
 def hotspots(
     request: Request,
     engine: EngineDep,
-    period: Annotated[str, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])],
+    period: Annotated[PlainStr, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])],
 ):
     """The JSON of `hotline-nlp hotspots` for that week, computed from the store.
     The first request for a week can take tens of seconds; repeats are cached
@@ -81,7 +106,19 @@ def hotspots(
         raise InputError(
             "period", f"{period!r} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20"
         )
-    since, until = (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(), p.end.to_pydatetime()
+    cache: AlertCache = request.app.state.hotspot_cache
+    key, compute = alert_job(engine, p)
+    return JSONResponse(cache.get_or_compute(key, compute))
+
+
+def window_of(p) -> tuple:
+    """(since, until) of the rows the alert of week ``p`` reads."""
+    return (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(), p.end.to_pydatetime()
+
+
+def alert_job(engine, p) -> tuple[tuple, object]:
+    """(cache key, computation) of week ``p``'s alert: the API and the console share both."""
+    since, until = window_of(p)
 
     def compute() -> dict:
         frame = rec.to_frame(repo.iter_rows(engine, since=since, until=until))
@@ -92,6 +129,4 @@ def hotspots(
         # default=str: the alert may hand back timestamps or numpy scalars; the CLI prints the same way.
         return json.loads(json.dumps(alert, ensure_ascii=False, default=str))
 
-    cache: AlertCache = request.app.state.hotspot_cache
-    key = (p.label, repo.count(engine, since=since, until=until))
-    return JSONResponse(cache.get_or_compute(key, compute))
+    return alert_key(engine, p.label, since, until), compute
