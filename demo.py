@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 from hotline_nlp.corpus.loaders import load_complaints
-from hotline_nlp.corpus.text import data_path
+from hotline_nlp.corpus.resources import data_path
 
 DEMO_WEEK = "2024-W48"
 DEMO_PERIOD = "2024H2"

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.classifier.training import train
 from hotline_nlp.corpus.loaders import load_complaints
-from hotline_nlp.models.store import load_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold

@@ -91,10 +91,10 @@ def tags_for(model, texts: list[str]) -> list[dict]:
 
 
 def train_demo_model(models_dir: Path, frame: pd.DataFrame, name: str = "demo"):
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.training import train
     from hotline_nlp.corpus import columns as cols
     from hotline_nlp.corpus.loaders import LoadResult
-    from hotline_nlp.models.store import load_model
 
     f = (
         frame[["id", "text", "level1", "level2"]]
@@ -217,7 +217,7 @@ def bench_pages(rows: int) -> None:
 
 
 def bench_retrain(corrections: int, variants=("queue", "search"), v1_dir: str | None = None) -> None:
-    from hotline_nlp.models.store import load_model
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.service.retrain import train_from_store
     from hotline_nlp.service.store import labels
     from hotline_nlp.service.store import repository as repo
@@ -250,7 +250,7 @@ def bench_retrain(corrections: int, variants=("queue", "search"), v1_dir: str | 
 
     results = []
     if v1_dir:  # a v1 trained by an earlier run of this script (same history, same settings)
-        from hotline_nlp.models.store import load_model as _load
+        from hotline_nlp.classifier.model import load_model as _load
 
         shutil.copytree(v1_dir, tmp / "v1")
         v1 = _load("demo", tmp / "v1")

@@ -13,7 +13,7 @@ import pandas as pd
 from hotline_nlp.bulletin import renderers
 from hotline_nlp.bulletin.hotspot_document import hotspot_document
 from hotline_nlp.corpus.atomic import write_text
-from hotline_nlp.topics.hotspots import hot_issues, weekly_alert
+from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues, weekly_alert
 from hotline_nlp.topics.window import HotspotConfig
 
 FORMATS = ("md", "html", "docx", "json")
@@ -26,7 +26,7 @@ def run_hotspots(
     start: str | None = None,
     end: str | None = None,
     top: int = 10,
-    history_weeks: int = 56,
+    history_weeks: int | None = None,
     alpha: float | None = None,
     min_count: int | None = None,
     memory_mb: float | None = None,
@@ -41,8 +41,7 @@ def run_hotspots(
     """Run the weekly alert (``period``) or the range report (``start``/``end``) and
     return the rendered text; with ``output``, also write it there (atomically;
     a Markdown report gets its chart as ``<output>.png`` beside it)."""
-    weight = semantic_weight if semantic_weight is not None else (0.3 if embedder else 0.0)
-    cfg = replace(HotspotConfig(), semantic_weight=weight)
+    cfg = replace(HotspotConfig(), semantic_weight=semantic_weight)  # None: the embedder decides
     if memory_mb is not None:
         cfg = replace(cfg, memory_mb=float(memory_mb))
     if jobs is not None:
@@ -55,7 +54,7 @@ def run_hotspots(
         result = weekly_alert(
             frame,
             period,
-            history_weeks=history_weeks,
+            history_weeks=DEFAULT_HISTORY_WEEKS if history_weeks is None else history_weeks,
             embedder=embedder,
             model=model,
             state_dir=state_dir,

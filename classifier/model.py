@@ -12,6 +12,8 @@ from pathlib import Path
 from hotline_nlp.classifier.dispatch.model import Dispatcher
 from hotline_nlp.classifier.dispatch.training import predicted_categories
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.models import manifest
+from hotline_nlp.models.store import ModelError, resolve
 
 
 @dataclass
@@ -55,3 +57,17 @@ class TaggingModel:
         return cls(
             path, manifest, tagger, Dispatcher.load(dispatch, tagger.features_) if dispatch.is_dir() else None
         )
+
+
+def load_model(name_or_dir: str | Path, models_dir: str | Path | None = None) -> TaggingModel:
+    """Load a tagging model (a name in ``models_dir``, ``name@v3``, or a directory),
+    checking its manifest and file checksums first; ``ModelError`` says why not."""
+    path = resolve(name_or_dir, models_dir)
+    try:
+        man = manifest.read(path)
+        manifest.verify(path, man)
+        return TaggingModel.load(path, man)
+    except ModelError:
+        raise
+    except (ValueError, OSError, KeyError) as e:
+        raise ModelError(str(e) if str(path) in str(e) else f"{path}: {e}") from None

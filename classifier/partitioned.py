@@ -40,7 +40,7 @@ class ModelRef:
 
 
 def _load(ref: ModelRef):
-    from hotline_nlp.models.store import load_model
+    from hotline_nlp.classifier.model import load_model
 
     return load_model(resolve_shipped(ref.key, ref.path))
 

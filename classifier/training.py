@@ -19,10 +19,11 @@ from pathlib import Path
 
 from hotline_nlp.classifier.dispatch.training import fit_dispatcher, read_units
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
 from hotline_nlp.models.space import check_writable
-from hotline_nlp.models.store import ModelError, ModelStore, check_name, load_model
+from hotline_nlp.models.store import ModelError, ModelStore, check_name
 
 MIN_ROWS = 20
 

@@ -30,7 +30,7 @@ def emit_json(obj) -> None:
 def resolve_input(path: str) -> Path:
     """``demo`` names the bundled demo corpus; anything else is a path."""
     if path == "demo":
-        from hotline_nlp.corpus.text import data_path
+        from hotline_nlp.corpus.resources import data_path
 
         return Path(str(data_path("demo_complaints.csv")))
     return Path(path)

@@ -23,7 +23,7 @@ def demo(
       hotline-nlp demo --output-dir hotline-demo
     """
     from hotline_nlp import demo as d
-    from hotline_nlp.models.store import load_model
+    from hotline_nlp.classifier.model import load_model
 
     output_dir.mkdir(parents=True, exist_ok=True)
     typer.secho("1. Train a tagger on the bundled corpus (5-fold cross-validation)", bold=True)

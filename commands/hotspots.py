@@ -46,13 +46,13 @@ def hotspots_cmd(
     end: Annotated[str | None, typer.Option("--end", help="Last day of a range (inclusive).")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Issues to list.")] = 10,
     history_weeks: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--history-weeks",
             min=0,
-            help="Weeks of history the alert compares with (56: a year and a month, for seasonality).",
+            help="Weeks of history the alert compares with (default: a year and a month, for seasonality).",
         ),
-    ] = 56,
+    ] = None,
     alpha: Annotated[
         float | None,
         typer.Option(
@@ -141,7 +141,8 @@ def hotspots_cmd(
     check_output_or_fail(output, rej)
     m = None
     if model:
-        from hotline_nlp.models.store import ModelError, load_model
+        from hotline_nlp.classifier.model import load_model
+        from hotline_nlp.models.store import ModelError
 
         try:
             m = load_model(model, models_dir)

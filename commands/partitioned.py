@@ -53,10 +53,10 @@ def _warn_rejects(rejects, rejects_path: Path) -> None:
 
 
 def classify(model, input, output: Path, top_k, models_dir, columns, encoding, rejects, scheduler):
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.partitioned import ModelRef, classify_partitions
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
-    from hotline_nlp.models.store import load_model
 
     try:
         m = load_model(model, models_dir)  # checked here, before any worker starts

@@ -28,16 +28,10 @@ DbOpt = Annotated[
 def _service_errors():
     """The errors the service commands turn into one-line messages."""
     from hotline_nlp.corpus.loaders import DataError
+    from hotline_nlp.models.store import ModelError
     from hotline_nlp.service.store.db import StoreError
 
-    errs: tuple = (StoreError, DataError, ValueError, OSError)
-    try:
-        from hotline_nlp.models.store import ModelError
-
-        errs += (ModelError,)
-    except ImportError:
-        pass
-    return errs
+    return (StoreError, DataError, ModelError, ValueError, OSError)
 
 
 def _serve_defaults() -> dict:
@@ -203,7 +197,7 @@ def store_import(
         engine = open_store(db_url_from(db))
         tagger = None
         if model:
-            from hotline_nlp.models.store import load_model
+            from hotline_nlp.classifier.model import load_model
 
             tagger = load_model(model, models_dir=models_dir)
         with Progress(transient=True, disable=format == OutputFormat.json) as bar:

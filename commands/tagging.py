@@ -231,8 +231,9 @@ def classify(
         return partitioned.classify(
             model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
         )
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
-    from hotline_nlp.models.store import ModelError, load_model
+    from hotline_nlp.models.store import ModelError
 
     rej = rejects_beside(output, rejects)
     try:
@@ -281,7 +282,8 @@ def evaluate(
       hotline-nlp evaluate --model demo --data 2024H2_labelled.csv --format json
     """
     from hotline_nlp.classifier.evaluation import evaluate as run_evaluate
-    from hotline_nlp.models.store import ModelError, load_model
+    from hotline_nlp.classifier.model import load_model
+    from hotline_nlp.models.store import ModelError
 
     try:
         m = load_model(model, models_dir)
@@ -349,7 +351,8 @@ def models_promote(
     models_dir: ModelsDirOpt = None,
 ) -> None:
     """Make VERSION the one `classify` and `serve` use (serve picks it up without a restart)."""
-    from hotline_nlp.models.store import ModelError, ModelStore, load_model
+    from hotline_nlp.classifier.model import load_model
+    from hotline_nlp.models.store import ModelError, ModelStore
 
     store = ModelStore(models_dir)
     if version not in store.versions(name):

@@ -1,14 +1,17 @@
-"""Write a file so that readers see the old version or the new one, never half.
+"""Write a file or a directory so that readers see the old version or the new
+one, never half.
 
 Every output of the product (tagged exports, alerts, bulletins, embeddings,
 store exports, caches) goes through ``atomic_path``: the content is written to
 a temporary file beside the target and renamed over it only once complete, so
-a failed run leaves earlier outputs intact.
+a failed run leaves earlier outputs intact. Directories (model versions, the
+bundled embedder, hotspot state) go through ``atomic_dir`` the same way.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,3 +69,35 @@ def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(path)
+
+
+@contextmanager
+def atomic_dir(
+    path: str | Path, *, replace: bool = True, carry: tuple[str, ...] = (), prefix: str | None = None
+) -> Iterator[Path]:
+    """Yield a new empty directory beside ``path``; on success it takes ``path``'s
+    place, on error it is removed and ``path`` is untouched.
+
+    ``replace``: an existing ``path`` is moved aside and removed once the new one
+    is in place; with ``replace=False`` the rename fails instead (a model version
+    is never overwritten). ``carry``: entries of the old directory moved into the
+    new one when it lacks them (a cache the new state keeps using).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix or f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        old = None
+        if replace and path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        os.rename(tmp, path)  # atomic on one filesystem
+        if old is not None:
+            for name in carry:
+                if (old / name).exists() and not (path / name).exists():
+                    (old / name).rename(path / name)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

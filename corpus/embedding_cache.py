@@ -7,31 +7,22 @@ primary key, the file is safe to share between processes (WAL + busy timeout),
 and deleting it is always safe. Vectors are stored as raw float32 bytes, so a
 hit returns exactly the vector that was computed.
 
-Location: ``$HOTLINE_NLP_CACHE`` if set, else ``$HOTLINE_NLP_HOME/cache``, else
-``~/.cache/hotline-nlp``; the file is ``embeddings.sqlite`` inside it.
+Location: ``paths.cache_dir()`` (``$HOTLINE_NLP_CACHE`` if set, else
+``$HOTLINE_NLP_HOME/cache``, else ``~/.cache/hotline-nlp``); the file is ``embeddings.sqlite`` inside it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
 from pathlib import Path
 
 import numpy as np
+from hotline_nlp.paths import cache_dir
 
 FILENAME = "embeddings.sqlite"
 _CHUNK = 500  # keys per SELECT ... IN (...), well under SQLite's variable limit
-
-
-def cache_dir() -> Path:
-    """The cache directory chosen by the environment (not created here)."""
-    if os.environ.get("HOTLINE_NLP_CACHE"):
-        return Path(os.environ["HOTLINE_NLP_CACHE"]).expanduser()
-    if os.environ.get("HOTLINE_NLP_HOME"):
-        return Path(os.environ["HOTLINE_NLP_HOME"]).expanduser() / "cache"
-    return Path.home() / ".cache" / "hotline-nlp"
 
 
 def text_key(text: str) -> bytes:

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from hotline_nlp.corpus.resources import data_path
 from tokenizers import Tokenizer
 from tokenizers.models import Unigram
 
@@ -172,8 +173,6 @@ def build_tokenizer(
 
 def project_dictionaries() -> list[Path]:
     """jieba's dict.txt, then the project's domain dictionary (which overrides)."""
-    from hotline_nlp.corpus.text import data_path
-
     return [jieba_dict_path(), Path(str(data_path("domain_dict.txt")))]
 
 

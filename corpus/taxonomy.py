@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from hotline_nlp.corpus.text import clean, data_path
+from hotline_nlp.corpus.resources import data_path
+from hotline_nlp.corpus.text import clean
 
 DEFAULT = "taxonomy_12345.csv"
 

@@ -14,7 +14,8 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
+
+from hotline_nlp.corpus.resources import data_path
 
 _WS = re.compile(r"\s+")
 # Tokens that carry no topic: punctuation, pure numbers, single latin letters.
@@ -24,11 +25,6 @@ _lock = threading.Lock()
 # Bump when the segmenter's construction changes, so cached builds are not reused.
 SEGMENTER_FORMAT = "segmenter-2: jieba dict + domain dict, lowercase"
 _tokenizer = None
-
-
-def data_path(name: str):
-    """Path of a file shipped in ``corpus/data``."""
-    return resources.files("hotline_nlp.corpus").joinpath("data", name)
 
 
 def clean(text: object) -> str:
@@ -83,8 +79,8 @@ def segmenter():
 def _load_or_build_segmenter():
     import hashlib
 
-    from hotline_nlp.corpus.embedding_cache import cache_dir
     from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer
+    from hotline_nlp.paths import cache_dir
     from tokenizers import Tokenizer, normalizers
 
     h = hashlib.sha256(SEGMENTER_FORMAT.encode())

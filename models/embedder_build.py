@@ -30,13 +30,12 @@ Normalize), in float16, plus ``hotline_embedder.json`` recording the recipe.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from hotline_nlp.corpus.atomic import atomic_dir
 
 MANIFEST = "hotline_embedder.json"
 
@@ -221,9 +220,7 @@ def build_embedder(output: str | Path, config: BuildConfig | None = None, show_p
         timings["tune_s"] = time.time() - t
 
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with atomic_dir(output) as tmp:
         module = StaticEmbedding(tok, embedding_weights=table.astype(cfg.dtype))
         SentenceTransformer(modules=[module, Normalize()], device="cpu").save(str(tmp))
         _portable_modules_json(tmp / "modules.json")
@@ -247,17 +244,6 @@ def build_embedder(output: str | Path, config: BuildConfig | None = None, show_p
         manifest["fingerprint"] = _fingerprint(tmp)
         for p in [tmp, *tmp.rglob("*")]:  # mkdtemp and safetensors write owner-only files
             p.chmod(0o755 if p.is_dir() else 0o644)
-        if output.exists():
-            old = output.with_name(f".{output.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            output.rename(old)
-            tmp.rename(output)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 
@@ -292,7 +278,7 @@ def _write_card(path: Path, manifest: dict) -> None:
 
 def default_tune_corpus() -> str | None:
     """The bundled demo corpus, when present (it is the only text we may tune on)."""
-    from hotline_nlp.corpus.text import data_path
+    from hotline_nlp.corpus.resources import data_path
 
     p = Path(str(data_path("demo_complaints.csv")))
     return str(p) if p.is_file() else None

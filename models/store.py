@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
-from hotline_nlp.corpus.atomic import write_text
+from hotline_nlp import paths
+from hotline_nlp.corpus.atomic import atomic_dir, write_text
 from hotline_nlp.models import manifest as mf
 
 _VERSION = re.compile(r"^v(\d+)$")
@@ -63,14 +62,9 @@ def _readable_by_others(directory: Path) -> None:
         os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
 
 
-def default_models_dir() -> Path:
-    home = os.environ.get("HOTLINE_NLP_HOME")
-    return (Path(home) if home else Path.home() / ".hotline-nlp") / "models"
-
-
 class ModelStore:
     def __init__(self, root: str | Path | None = None):
-        self.root = Path(root) if root else default_models_dir()
+        self.root = Path(root) if root else paths.models_dir()
 
     def versions(self, name: str) -> list[str]:
         d = self.root / check_name(name)
@@ -109,19 +103,14 @@ class ModelStore:
         check_name(name)
         base = self.root / name
         base.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
-        try:
+        existing = self.versions(name)
+        version = f"v{int(existing[-1][1:]) + 1}" if existing else "v1"
+        target = base / version
+        # replace=False: the rename fails if the version appeared meanwhile
+        with atomic_dir(target, replace=False, prefix=".incoming-") as tmp:
             write_files(tmp)
-            existing = self.versions(name)
-            version = f"v{int(existing[-1][1:]) + 1}" if existing else "v1"
-            man = mf.build(tmp, name=name, version=version, **manifest_fields)
-            mf.write(tmp, man)
+            mf.write(tmp, mf.build(tmp, name=name, version=version, **manifest_fields))
             _readable_by_others(tmp)
-            target = base / version
-            os.rename(tmp, target)  # atomic on one filesystem; fails if the version appeared meanwhile
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         if promote:
             self.promote(name, version)
         return version, target
@@ -187,18 +176,3 @@ def resolve(name_or_dir: str | Path, models_dir: str | Path | None = None) -> Pa
             f"model {name!r} has no version {version or store.current_version(name)} in {store.root}"
         )
     return path
-
-
-def load_model(name_or_dir: str | Path, models_dir: str | Path | None = None):
-    """Load a tagging model, checking its manifest and file checksums first."""
-    from hotline_nlp.classifier.model import TaggingModel
-
-    path = resolve(name_or_dir, models_dir)
-    try:
-        man = mf.read(path)
-        mf.verify(path, man)
-        return TaggingModel.load(path, man)
-    except ModelError:
-        raise
-    except (ValueError, OSError, KeyError) as e:
-        raise ModelError(str(e) if str(path) in str(e) else f"{path}: {e}") from None

@@ -48,7 +48,7 @@ class ModelHolder:
 
     def load(self) -> None:
         """Load the current version (raises ``ModelError`` with a message)."""
-        from hotline_nlp.models.store import load_model
+        from hotline_nlp.classifier.model import load_model
 
         followed = self.followed()
         self._pointer_mtime = self._mtime(followed)
@@ -77,7 +77,8 @@ class ModelHolder:
             if mtime == self._pointer_mtime and not force:
                 return False
             try:
-                from hotline_nlp.models.store import ModelStore, load_model
+                from hotline_nlp.classifier.model import load_model
+                from hotline_nlp.models.store import ModelStore
 
                 store = ModelStore(followed[0])
                 wanted = store.current_version(followed[1])

@@ -16,14 +16,14 @@ instead of being a conflict; see ``ComplaintIn``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from hotline_nlp.corpus.clock import CHINA_TZ
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, ID_MAX, LABEL_MAX, META_MAX
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-CHINA_TZ = timezone(timedelta(hours=8))
 _ID = re.compile(rf"^[^\s/\\]{{1,{ID_MAX}}}$")
 # A hard ceiling on any one string, far above the configurable text limit, so a
 # pathological value is refused before any work is done on it.

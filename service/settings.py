@@ -9,20 +9,14 @@ field here, so the limits are documented in one place and shown by
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def default_data_dir() -> Path:
-    """``$HOTLINE_NLP_HOME/service`` (default ``~/.hotline-nlp/service``): where the
-    SQLite store lives when no ``--db`` is given."""
-    home = os.environ.get("HOTLINE_NLP_HOME") or str(Path.home() / ".hotline-nlp")
-    return Path(home) / "service"
+from hotline_nlp import paths
 
 
 def default_db_url(data_dir: Path | None = None) -> str:
-    path = (data_dir or default_data_dir()) / "complaints.db"
+    path = (data_dir or paths.service_dir()) / "complaints.db"
     return f"sqlite:///{path}"
 
 

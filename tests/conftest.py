@@ -81,16 +81,16 @@ def service_models_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_model(train_csv, models_dir):
     """A real model saved as ``demo@v1`` in ``models_dir``; returns the loaded model."""
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.training import train
     from hotline_nlp.corpus.loaders import load_complaints
-    from hotline_nlp.models.store import load_model
 
     report = train(load_complaints(train_csv, require=("labels",)), name="demo", models_dir=models_dir)
     assert report.promoted
     return load_model("demo", models_dir)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def db_url(request, tmp_path):
     """An empty store URL: a SQLite file, or a fresh database on the shared
     PostgreSQL cluster (skipped where PostgreSQL is not installed)."""

@@ -133,6 +133,7 @@ def test_fold_features_equal_features_fitted_on_the_fold(split, embedder):
     assert got_tr.shape[1] < FoldFeatures(make(), texts).split(np.arange(600), te)[0].shape[1]
 
 
+@pytest.mark.slow
 def test_retraining_on_the_same_rows_gives_the_same_model(tmp_path, split):
     """liblinear shuffles samples from one generator per process; with the
     seed fixed and fits in separate processes, two trainings on one export

@@ -27,6 +27,7 @@ def cli_models(tmp_path_factory, train_csv):
     return d
 
 
+@pytest.mark.slow  # a full cross-validated training
 def test_train_text_output_reports_metrics_per_level(tmp_path, train_csv):
     res = run("train", "--data", train_csv, "--name", "t", "--models-dir", tmp_path)
     assert res.exit_code == 0, res.output

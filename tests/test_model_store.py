@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.classifier.training import train
 from hotline_nlp.corpus.loaders import load_complaints
-from hotline_nlp.models.store import ModelError, ModelStore, load_model
+from hotline_nlp.models.store import ModelError, ModelStore
 
 
 def test_manifest_records_what_production_needs(trained_model):
@@ -84,6 +85,7 @@ def test_failed_save_leaves_earlier_versions_and_current_intact(tmp_path):
     assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".incoming")]
 
 
+@pytest.mark.slow  # trains twice
 def test_worse_model_is_saved_but_not_promoted_unless_forced(tmp_path, train_csv):
     good = load_complaints(train_csv, require=("labels",))
     r1 = train(good, name="city", models_dir=tmp_path)

@@ -13,8 +13,9 @@ import shutil
 import stat
 
 import pytest
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.cli import app
-from hotline_nlp.models.store import ModelError, ModelStore, load_model
+from hotline_nlp.models.store import ModelError, ModelStore
 from typer.testing import CliRunner
 
 runner = CliRunner()

@@ -1,5 +1,6 @@
-"""The HTTP API against the real server: ``hotline-nlp serve`` in a subprocess on
-a free loopback port, a real SQLite file, a real (small) trained model.
+"""The HTTP API in-process: ``create_app(settings)`` behind a TestClient, with a
+real SQLite file and a real (small) trained model. ``test_service_server.py``
+runs the same app as a real ``hotline-nlp serve`` subprocess (slow tier).
 
 Covers every endpoint, the API key, the limits, idempotency and the bad inputs
 the issue lists: none of them may produce a 5xx or a stack trace.
@@ -12,7 +13,7 @@ import os
 
 import httpx
 import pytest
-from support import Server, synthetic_rows
+from support import InProcessServer, synthetic_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 KEY = "test-key-0123456789abcdef"
@@ -20,14 +21,10 @@ KEY = "test-key-0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, service_models_dir):
+    """The app in-process (``create_app`` with the settings ``serve`` builds)."""
     tmp = tmp_path_factory.mktemp("api")
-    (tmp / "key").write_text(KEY + "\n")
-    srv = Server(
-        "demo",
-        f"sqlite:///{tmp / 'data' / 'complaints.db'}",
-        models_dir=service_models_dir,
-        api_key_file=tmp / "key",
-        log_path=tmp / "server.log",
+    srv = InProcessServer(
+        "demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=service_models_dir, api_key=KEY
     ).start()
     yield srv
     srv.stop()
@@ -35,23 +32,16 @@ def server(tmp_path_factory, service_models_dir):
 
 @pytest.fixture(scope="module")
 def small_limits(tmp_path_factory, service_models_dir):
-    """A second server with tight limits and CORS on for one origin."""
+    """A second app with tight limits and CORS on for one origin."""
     tmp = tmp_path_factory.mktemp("api-limits")
-    srv = Server(
+    srv = InProcessServer(
         "demo",
         f"sqlite:///{tmp / 'c.db'}",
         models_dir=service_models_dir,
-        log_path=tmp / "server.log",
-        extra=(
-            "--max-batch",
-            "5",
-            "--max-text-chars",
-            "200",
-            "--max-body-mb",
-            "0.01",
-            "--cors-origin",
-            "https://ops.example.gov.cn",
-        ),
+        max_batch=5,
+        max_text_chars=200,
+        max_body_bytes=int(0.01 * 1024 * 1024),
+        cors_origins=("https://ops.example.gov.cn",),
     ).start()
     yield srv
     srv.stop()
@@ -59,7 +49,7 @@ def small_limits(tmp_path_factory, service_models_dir):
 
 @pytest.fixture()
 def api(server):
-    with httpx.Client(base_url=server.url, headers={"X-API-Key": KEY}, timeout=30) as client:
+    with server.client(headers={"X-API-Key": KEY}) as client:
         yield client
 
 
@@ -89,14 +79,14 @@ def assert_error(res: httpx.Response, status: int, field: str | None = None) -> 
 
 
 def test_health_and_readiness(server):
-    assert httpx.get(server.url + "/healthz").json()["status"] == "ok"
-    ready = httpx.get(server.url + "/readyz").json()
+    assert server.get("/healthz").json()["status"] == "ok"
+    ready = server.get("/readyz").json()
     assert ready["status"] == "ok" and ready["checks"] == {"model": "ok", "database": "ok"}
     assert ready["model"] == "demo" and ready["model_version"]
 
 
 def test_openapi_documents_every_endpoint(server):
-    spec = httpx.get(server.url + "/openapi.json").json()
+    spec = server.get("/openapi.json").json()
     paths = spec["paths"]
     for path, method in [
         ("/v1/classify", "post"),
@@ -114,25 +104,22 @@ def test_openapi_documents_every_endpoint(server):
 
 def test_api_key_is_required(server):
     for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY + "x"}):
-        res = httpx.post(server.url + "/v1/classify", json={"text": "噪音扰民"}, headers=headers)
+        res = server.post("/v1/classify", json={"text": "噪音扰民"}, headers=headers)
         assert_error(res, 401)
-        res = httpx.get(server.url + "/v1/complaints", headers=headers)
+        res = server.get("/v1/complaints", headers=headers)
         assert_error(res, 401)
     assert (
-        httpx.post(
-            server.url + "/v1/classify", json={"text": "噪音扰民"}, headers={"X-API-Key": KEY}
-        ).status_code
-        == 200
+        server.post("/v1/classify", json={"text": "噪音扰民"}, headers={"X-API-Key": KEY}).status_code == 200
     )
 
 
 def test_cors_is_off_by_default_and_on_for_named_origins(server, small_limits):
     pre = {"Origin": "https://ops.example.gov.cn", "Access-Control-Request-Method": "POST"}
-    res = httpx.options(server.url + "/v1/classify", headers=pre)
+    res = server.options("/v1/classify", headers=pre)
     assert "access-control-allow-origin" not in res.headers
-    res = httpx.options(small_limits.url + "/v1/classify", headers=pre)
+    res = small_limits.options("/v1/classify", headers=pre)
     assert res.headers.get("access-control-allow-origin") == "https://ops.example.gov.cn"
-    res = httpx.options(small_limits.url + "/v1/classify", headers={**pre, "Origin": "https://evil.example"})
+    res = small_limits.options("/v1/classify", headers={**pre, "Origin": "https://evil.example"})
     assert res.headers.get("access-control-allow-origin") is None
 
 
@@ -140,7 +127,7 @@ def test_cors_is_off_by_default_and_on_for_named_origins(server, small_limits):
 
 
 def test_classify_one_and_many_without_storing(api, service_models_dir):
-    from hotline_nlp.models.store import load_model
+    from hotline_nlp.classifier.model import load_model
 
     before = api.get("/v1/complaints").json()["total"]
     one = api.post("/v1/classify", json={"id": "q1", "text": "物业拒绝业主安装新能源汽车充电桩"})
@@ -272,16 +259,10 @@ def test_unknown_id_is_404(api):
 # --- hotspots ---------------------------------------------------------------------
 
 
-def test_hotspots_is_the_engines_json_for_the_stored_week(api, server):
+def test_hotspots_is_the_alerts_json_for_the_stored_week(api, server):
     items = [complaint(i, seed=17, created_at=f"2024-05-{13 + i % 7:02d}T09:00:00") for i in range(60)]
     assert api.post("/v1/complaints", json={"items": items}).status_code in (200, 201)
     res = api.get("/v1/hotspots", params={"period": "2024-W20"})
-    try:
-        from hotline_nlp.topics.hotspots import weekly_alert
-    except ImportError:
-        assert_error(res, 503)
-        assert "hotspot engine" in res.json()["error"]["message"]
-        return
     assert res.status_code == 200, res.text
     body = res.json()
     assert body["kind"] == "weekly_alert" and body["period"]["label"] == "2024-W20"
@@ -291,6 +272,7 @@ def test_hotspots_is_the_engines_json_for_the_stored_week(api, server):
     from hotline_nlp.service.routers.hotspots import HISTORY_DAYS
     from hotline_nlp.service.store import records, repository
     from hotline_nlp.service.store.db import make_engine
+    from hotline_nlp.topics.hotspots import weekly_alert
 
     engine = make_engine(server.db_url)
     start = pd.Timestamp("2024-05-13")
@@ -441,15 +423,14 @@ def test_unknown_routes_and_methods(api):
 
 
 def test_limits(small_limits):
-    url = small_limits.url
-    assert_error(httpx.post(url + "/v1/classify", json={"items": [{"text": "噪音"}] * 6}), 413, "items")
-    assert httpx.post(url + "/v1/classify", json={"items": [{"text": "噪音"}] * 5}).status_code == 200
-    assert_error(httpx.post(url + "/v1/classify", json={"text": "噪" * 201}), 422, "text")
+    assert_error(small_limits.post("/v1/classify", json={"items": [{"text": "噪音"}] * 6}), 413, "items")
+    assert small_limits.post("/v1/classify", json={"items": [{"text": "噪音"}] * 5}).status_code == 200
+    assert_error(small_limits.post("/v1/classify", json={"text": "噪" * 201}), 422, "text")
     assert_error(
-        httpx.post(url + "/v1/complaints", json={**GOOD, "title": "标题", "text": "噪" * 199}), 422, "text"
+        small_limits.post("/v1/complaints", json={**GOOD, "title": "标题", "text": "噪" * 199}), 422, "text"
     )
     big = json.dumps({"text": "噪" * 5000}, ensure_ascii=False).encode()  # ~15 kB > 0.01 MiB
-    res = httpx.post(url + "/v1/classify", content=big, headers={"Content-Type": "application/json"})
+    res = small_limits.post("/v1/classify", content=big, headers={"Content-Type": "application/json"})
     assert_error(res, 413)
     assert "too large" in res.json()["error"]["message"]
 
@@ -459,6 +440,6 @@ def test_limits(small_limits):
             yield "噪".encode() * 300
         yield b'"}'
 
-    res = httpx.post(url + "/v1/classify", content=chunks(), headers={"Content-Type": "application/json"})
+    res = small_limits.post("/v1/classify", content=chunks(), headers={"Content-Type": "application/json"})
     assert_error(res, 413)
-    assert httpx.get(url + "/healthz").status_code == 200  # and the server is fine
+    assert small_limits.get("/healthz").status_code == 200  # and the server is fine

@@ -3,8 +3,8 @@ the complaint store, end to end: posted with a complaint or weeks later (an
 update, not a conflict), exported and imported, carried over an upgrade of a
 store created before the columns existed, and read by the bulletin's rates.
 
-Real SQLite files (and PostgreSQL when a server can be started here), the real
-server on a loopback port, the real CLI; no mocks.
+Real SQLite files (and PostgreSQL when a server can be started here), the app
+in-process (``create_app``, as ``serve`` builds it), the real CLI; no mocks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import pandas as pd
 import pytest
 from hotline_nlp.cli import app
@@ -22,7 +21,7 @@ from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.db import current_revision, head_revision, make_engine, migrate, open_store
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS
 from sqlalchemy import MetaData, Table, insert, inspect
-from support import Server, synthetic_rows
+from support import InProcessServer, synthetic_rows
 from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,19 +32,17 @@ DONE = {"closed": True, "satisfaction": "满意", "on_time": True, "revisited": 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, service_models_dir):
     tmp = tmp_path_factory.mktemp("outcomes")
-    srv = Server(
-        "demo",
-        f"sqlite:///{tmp / 'data' / 'complaints.db'}",
-        models_dir=service_models_dir,
-        log_path=tmp / "server.log",
-    ).start()
+    srv = InProcessServer(
+        "demo", f"sqlite:///{tmp / 'data' / 'complaints.db'}", models_dir=service_models_dir
+    )
+    srv.start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture()
 def api(server):
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client() as client:
         yield client
 
 

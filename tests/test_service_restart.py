@@ -25,6 +25,7 @@ from support import (
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+pytestmark = pytest.mark.slow  # real servers, kill -9, PostgreSQL outages
 
 
 def test_kill_9_during_concurrent_ingest_loses_nothing_acknowledged(db_url, service_models_dir, tmp_path):

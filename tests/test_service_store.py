@@ -156,6 +156,7 @@ def test_ingest_is_idempotent_and_all_or_nothing_sqlite(sqlite_url):
     _concurrent_same_ids(engine)
 
 
+@pytest.mark.slow
 def test_ingest_is_idempotent_and_all_or_nothing_postgres(pg_url):
     engine = open_store(pg_url)
     assert engine.dialect.name == "postgresql"

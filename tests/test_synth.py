@@ -285,6 +285,7 @@ def test_confusable_categories_share_wording(corpus, label, words, at_least):
     assert corpus.loc[mask, "诉求内容"].str.contains(words).sum() >= at_least
 
 
+@pytest.mark.slow
 def test_corpus_is_realistically_hard_for_a_linear_tagger(corpus, noise):
     """Not a toy: a char-n-gram linear model lands near real-data scores, and the noise is real noise.
 
@@ -311,6 +312,7 @@ def test_corpus_is_realistically_hard_for_a_linear_tagger(corpus, noise):
     )
 
 
+@pytest.mark.slow
 def test_regenerating_reproduces_the_committed_files_byte_for_byte(tmp_path):
     out = tmp_path / "demo_complaints.csv"
     subprocess.run(

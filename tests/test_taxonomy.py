@@ -80,6 +80,7 @@ def test_user_taxonomy_csv_like_the_official_tree(tmp_path):
         load_taxonomy(tmp_path / "bad.csv")
 
 
+@pytest.mark.slow  # a full cross-validated training
 def test_train_with_taxonomy_rejects_typos(tmp_path, train_csv):
     df = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
     df.loc[df.index[:3], "一级分类"] = "物业管里"

@@ -102,6 +102,51 @@ def test_discover_recovers_constructed_issues():
         assert top >= 0 and counts.max() >= 10 and (lab[truth != k] == top).sum() == 0
 
 
+class _FitOnly:
+    """A clusterer that is not an sklearn estimator: ``fit`` and ``labels_`` only."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.calls = 0
+
+    def fit(self, z):
+        from sklearn.cluster import AgglomerativeClustering
+
+        self.calls += 1
+        self.labels_ = AgglomerativeClustering(n_clusters=self.k).fit_predict(z)
+        return self
+
+
+def test_the_clusterer_is_pluggable():
+    """HDBSCAN is the default; any ``fit_predict`` (or ``fit`` + ``labels_``)
+    object given in the config is used instead (cloned when it is an estimator)."""
+    from hotline_nlp.topics.hotspots import HotspotConfig
+    from hotline_nlp.topics.window import semantic_weight_for
+    from sklearn.cluster import AgglomerativeClustering
+
+    texts, truth = _groups(np.random.default_rng(0))
+    x = Representation(embedder="none").fit_transform(texts)
+    cfg = cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25)
+    given = AgglomerativeClustering(n_clusters=4)
+    _, labels = cl.discover(x, cfg, clusterer=given)
+    assert not hasattr(given, "labels_")  # the caller's object is not fitted
+    fit_only = _FitOnly(4)
+    _, labels2 = cl.discover(x, cfg, clusterer=fit_only)
+    assert fit_only.calls == 1
+    for lab in (labels, labels2):
+        for k in range(4):
+            vals, counts = np.unique(lab[truth == k], return_counts=True)
+            assert vals[counts.argmax()] >= 0 and counts.max() >= 10
+    tr = IssueTracker(TrackerConfig(cluster=cfg), clusterer=fit_only)
+    tr.bootstrap([str(i) for i in range(len(texts))], ["2024-W01"] * len(texts), x)
+    assert fit_only.calls == 2 and len(tr.active_) == 4
+    # one default for the semantic share: an embedder named in the call is used
+    assert HotspotConfig().clusterer is None
+    assert semantic_weight_for(HotspotConfig(), "zh-static-v1") > 0
+    assert semantic_weight_for(HotspotConfig(), None) == 0.0
+    assert semantic_weight_for(HotspotConfig(semantic_weight=0.6), None) == 0.6
+
+
 def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
     rng = np.random.default_rng(1)
     texts, truth = _groups(rng)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 
 from hotline_nlp.corpus.embedding import load_embedder
-from hotline_nlp.corpus.embedding_cache import FILENAME, EmbeddingCache, cache_dir
+from hotline_nlp.corpus.embedding_cache import FILENAME, EmbeddingCache
+from hotline_nlp.paths import cache_dir
 from hotline_nlp.topics.vector_store import stale_spill_dirs
 
 

@@ -90,12 +90,48 @@ def sample_rows(n: int, cfg: ClusterConfig, priority: np.ndarray | None = None) 
     return np.sort(np.r_[first, rng.choice(others, cfg.max_points - first.size, replace=False)])
 
 
-def hdbscan_labels(
-    x, cfg: ClusterConfig, allow_single_cluster: bool = False, priority: np.ndarray | None = None
+def default_clusterer(cfg: ClusterConfig, n: int, allow_single_cluster: bool = False):
+    """HDBSCAN set up from ``cfg`` for ``n`` points (the default clusterer)."""
+    import hdbscan
+
+    return hdbscan.HDBSCAN(
+        min_cluster_size=cfg.min_cluster_size,
+        min_samples=min(cfg.min_samples, n - 1),
+        cluster_selection_method=cfg.selection,
+        metric="euclidean",
+        core_dist_n_jobs=1,
+        allow_single_cluster=allow_single_cluster,
+        algorithm="generic" if n <= GENERIC_MAX else "prims_kdtree",
+    )
+
+
+def _fit_labels(clusterer, z: np.ndarray) -> np.ndarray:
+    """Labels from any clusterer: ``fit_predict``, else ``fit`` then ``labels_``.
+    A given clusterer is cloned first (sklearn's ``clone``), so the caller's
+    object is never fitted and each call starts fresh."""
+    from sklearn.base import clone
+
+    try:
+        est = clone(clusterer)
+    except TypeError:  # not an sklearn estimator: use it as it is
+        est = clusterer
+    if hasattr(est, "fit_predict"):
+        return np.asarray(est.fit_predict(z), dtype=np.int64)
+    return np.asarray(est.fit(z).labels_, dtype=np.int64)
+
+
+def cluster_labels(
+    x,
+    cfg: ClusterConfig,
+    allow_single_cluster: bool = False,
+    priority: np.ndarray | None = None,
+    clusterer=None,
 ) -> np.ndarray:
-    """HDBSCAN labels (-1 = noise) for the rows of ``x``; rows beyond the sample
+    """Cluster labels (-1 = noise) for the rows of ``x``; rows beyond the sample
     cap (``sample_rows``) are left at -1 for the caller to assign by centroid.
 
+    ``clusterer``: any object with ``fit_predict`` (or ``fit`` and ``labels_``),
+    run on the reduced rows (``reduce``); None is HDBSCAN (``default_clusterer``).
     ``allow_single_cluster``: for small pools (the tracker's unassigned
     complaints), where the only group present may be the new issue itself;
     by default HDBSCAN never returns a single cluster and would call it noise.
@@ -105,19 +141,11 @@ def hdbscan_labels(
     if n < max(cfg.min_cluster_size, 2) + 1:
         return labels
     idx = sample_rows(n, cfg, priority)
-    import hdbscan
-
     z = reduce(x[idx], cfg.reduce_dims, cfg.seed)
-    model = hdbscan.HDBSCAN(
-        min_cluster_size=cfg.min_cluster_size,
-        min_samples=min(cfg.min_samples, len(idx) - 1),
-        cluster_selection_method=cfg.selection,
-        metric="euclidean",
-        core_dist_n_jobs=1,
-        allow_single_cluster=allow_single_cluster,
-        algorithm="generic" if len(idx) <= GENERIC_MAX else "prims_kdtree",
-    )
-    labels[idx] = model.fit_predict(z)
+    if clusterer is None:
+        labels[idx] = default_clusterer(cfg, len(idx), allow_single_cluster).fit_predict(z)
+    else:
+        labels[idx] = _fit_labels(clusterer, z)
     return labels
 
 
@@ -256,8 +284,10 @@ def drop_incoherent(x, labels: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
     return out
 
 
-def discover(x, cfg: ClusterConfig, n_jobs: int | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Issues in ``x``: HDBSCAN on a sample, drop loose clusters, merge
+def discover(
+    x, cfg: ClusterConfig, n_jobs: int | None = None, clusterer=None
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Issues in ``x``: the clusterer (HDBSCAN by default) on a sample, drop loose clusters, merge
     near-identical ones, then assign every row by the centroid rule. Returns
     (centroids, issue index per row, -1 = none).
 
@@ -266,7 +296,7 @@ def discover(x, cfg: ClusterConfig, n_jobs: int | None = None) -> tuple[sparse.c
     n = x.shape[0]
     idx = sample_rows(n, cfg)
     xs = x[idx]
-    labels = drop_incoherent(xs, hdbscan_labels(xs, cfg), cfg)
+    labels = drop_incoherent(xs, cluster_labels(xs, cfg, clusterer=clusterer), cfg)
     c, keys = centroids_of(xs, labels, cfg.centroid_nnz)
     if not keys:
         return c, np.full(n, -1, dtype=np.int64)

@@ -31,6 +31,9 @@ from scipy import sparse
 
 N_FEATURES = 2**20
 NO_EMBEDDER = "none"
+# The sentence embedding's share of the vectors when an embedder is used (the rest
+# is n-grams); the one default of ``Representation`` and ``HotspotConfig``.
+SEMANTIC_WEIGHT = 0.3
 # The lexical channel's feature definition; saved with the state so that a state
 # built with another definition is refused instead of silently mismatched.
 HASHING = "char-ngram-mul64-v1"
@@ -122,7 +125,7 @@ class Representation:
     def __init__(
         self,
         embedder=None,
-        semantic_weight: float = 0.5,
+        semantic_weight: float = SEMANTIC_WEIGHT,
         ngram_range: tuple[int, int] = (2, 3),
         cache: bool = True,
     ):

@@ -37,8 +37,8 @@ def _config(config: HotspotConfig | None, alpha: float | None) -> HotspotConfig:
 def _tag(frame: pd.DataFrame, model) -> tuple[pd.DataFrame, list[str]]:
     if model is None:
         return frame, []
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.tagging import tag_frame
-    from hotline_nlp.models.store import load_model
 
     m = load_model(model) if isinstance(model, (str, Path)) else model
     return tag_frame(frame, m), [f"诉求分类由模型 {getattr(m, 'name', model)} 自动标注"]

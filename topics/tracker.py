@@ -64,11 +64,14 @@ class IssueTracker:
     """Estimator-like: ``bootstrap`` then ``step`` week by week; fitted attributes end in ``_``.
 
     ``n_jobs``: threads for matching complaints to centroids (default: every core
-    available); a run-time setting, not saved with the state."""
+    available); ``clusterer``: what finds groups in the history and the pool
+    (anything with ``fit_predict``; None is HDBSCAN). Both are run-time
+    settings, not saved with the state."""
 
-    def __init__(self, config: TrackerConfig | None = None, n_jobs: int | None = None):
+    def __init__(self, config: TrackerConfig | None = None, n_jobs: int | None = None, clusterer=None):
         self.config = config or TrackerConfig()
         self.n_jobs = n_jobs
+        self.clusterer = clusterer
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -128,7 +131,11 @@ class IssueTracker:
         self._init()
         cfg = self.config.cluster
         ids = [str(i) for i in ids]
-        c, labels = cl.discover(x, cfg, self.n_jobs) if len(ids) else (None, np.zeros(0, dtype=np.int64))
+        c, labels = (
+            cl.discover(x, cfg, self.n_jobs, self.clusterer)
+            if len(ids)
+            else (None, np.zeros(0, dtype=np.int64))
+        )
         first_week = min(weeks) if weeks else ""
         if c is not None:
             for k in range(c.shape[0]):
@@ -178,12 +185,16 @@ class IssueTracker:
             strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
             is_now = np.array([w == week for w in pool_weeks])
             labels = cl.drop_incoherent(
-                pool_x, cl.hdbscan_labels(pool_x, cfg.cluster, priority=is_now), strict
+                pool_x,
+                cl.cluster_labels(pool_x, cfg.cluster, priority=is_now, clusterer=self.clusterer),
+                strict,
             )
-            if not (labels >= 0).any():  # a small pool may hold one group only: HDBSCAN calls that noise
+            # a small pool may hold one group only: HDBSCAN calls that noise, so ask again
+            # allowing a single cluster (a given clusterer is taken at its word)
+            if not (labels >= 0).any() and self.clusterer is None:
                 labels = cl.drop_incoherent(
                     pool_x,
-                    cl.hdbscan_labels(pool_x, cfg.cluster, allow_single_cluster=True, priority=is_now),
+                    cl.cluster_labels(pool_x, cfg.cluster, allow_single_cluster=True, priority=is_now),
                     strict,
                 )
             for k in sorted(set(labels[labels >= 0].tolist())):
@@ -300,7 +311,7 @@ class IssueTracker:
             (directory / "assignments" / f"{w}.json").write_text(json.dumps(a), "utf-8")
 
     @classmethod
-    def load(cls, directory: Path, n_jobs: int | None = None) -> IssueTracker:
+    def load(cls, directory: Path, n_jobs: int | None = None, clusterer=None) -> IssueTracker:
         directory = Path(directory)
         try:
             state = json.loads((directory / "tracker.json").read_text("utf-8"))
@@ -309,7 +320,11 @@ class IssueTracker:
         if state.get("format") != FORMAT:
             raise ValueError(f"{directory}: issue state format {state.get('format')} is not {FORMAT}")
         cfgj = state["config"]
-        tr = cls(TrackerConfig(cluster=cl.ClusterConfig(**cfgj.pop("cluster")), **cfgj), n_jobs=n_jobs)
+        tr = cls(
+            TrackerConfig(cluster=cl.ClusterConfig(**cfgj.pop("cluster")), **cfgj),
+            n_jobs=n_jobs,
+            clusterer=clusterer,
+        )
         tr._init()
         tr.issues_ = [Issue(**i) for i in state["issues"]]
         tr.next_id_ = state["next_id"]

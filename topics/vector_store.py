@@ -130,7 +130,7 @@ class BlockStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             return self.directory
         if self._spill is None:
-            from hotline_nlp.corpus.embedding_cache import cache_dir
+            from hotline_nlp.paths import cache_dir
 
             root = cache_dir() / "spill"
             root.mkdir(parents=True, exist_ok=True)

@@ -9,17 +9,17 @@ state so none of them re-embeds or re-clusters.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from hotline_nlp.corpus.atomic import atomic_dir
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup
 from hotline_nlp.topics.clustering import ClusterConfig
-from hotline_nlp.topics.complaint_vectors import Representation
+from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, SEMANTIC_WEIGHT, Representation
 from hotline_nlp.topics.emergence import EmergenceConfig
 from hotline_nlp.topics.periods import week_labels, weeks_between
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
@@ -40,7 +40,9 @@ class HotspotConfig:
         )
     )
     emergence: EmergenceConfig = field(default_factory=EmergenceConfig)
-    semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (complaint_vectors.py)
+    # share of the sentence embedding in the vectors; None: SEMANTIC_WEIGHT (complaint_vectors.py)
+    # when an embedder is named, else 0 (character n-grams only, the measured default)
+    semantic_weight: float | None = None
     dedup_window_days: float = 7.0
     dup_cos: float = 0.95
     caller_cos: float = 0.3  # same caller within the window counts as a repeat from this similarity on
@@ -49,6 +51,18 @@ class HotspotConfig:
     keyword_sample: int = 150
     memory_mb: float = 1024  # raw vector blocks held in memory; the rest go to disk (topics.vector_store)
     n_jobs: int | None = None  # threads matching complaints to issues (None: every core available)
+    # what finds issues: anything with fit_predict (or fit + labels_), e.g. sklearn's
+    # AgglomerativeClustering; None is HDBSCAN set from tracker.cluster (clustering.default_clusterer)
+    clusterer: Any = None
+
+
+def semantic_weight_for(config: HotspotConfig, embedder) -> float:
+    """The semantic share a run uses: the configured one, else ``SEMANTIC_WEIGHT``
+    when an embedder is named (so ``weekly_alert(frame, week, embedder=X)``
+    uses X), else 0."""
+    if config.semantic_weight is not None:
+        return float(config.semantic_weight)
+    return SEMANTIC_WEIGHT if embedder not in (None, NO_EMBEDDER) else 0.0
 
 
 def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,11 +119,13 @@ class Window:
         loaded = bool(self.state_dir and (self.state_dir / "tracker.json").is_file())
         if loaded:
             self.rep = Representation.load(self.state_dir / "representation", embedder=embedder)
-            self.tracker = IssueTracker.load(self.state_dir, n_jobs=self.config.n_jobs)
+            self.tracker = IssueTracker.load(
+                self.state_dir, n_jobs=self.config.n_jobs, clusterer=self.config.clusterer
+            )
         else:
+            weight = semantic_weight_for(self.config, embedder)
             self.rep = Representation(
-                embedder=embedder if self.config.semantic_weight > 0 else "none",
-                semantic_weight=self.config.semantic_weight,
+                embedder=embedder if weight > 0 else NO_EMBEDDER, semantic_weight=weight
             )
             self.tracker = None
         store = BlockStore(
@@ -137,7 +153,9 @@ class Window:
         if self.tracker is not None:
             return
         n = int((self.rows["created_at"] < before).sum())  # a prefix: rows are sorted by time
-        self.tracker = IssueTracker(self.config.tracker, n_jobs=self.config.n_jobs)
+        self.tracker = IssueTracker(
+            self.config.tracker, n_jobs=self.config.n_jobs, clusterer=self.config.clusterer
+        )
         sub = self.rows.iloc[:n]
         self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x.view(0, n) if n else None)
 
@@ -164,23 +182,9 @@ class Window:
         moved into the new state, and those this window did not use are pruned."""
         if not self.state_dir:
             return
-        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".hotspot-state-", dir=self.state_dir.parent))
-        try:
+        with atomic_dir(self.state_dir, carry=("vectors",), prefix=".hotspot-state-") as tmp:
             self.tracker.save(tmp)
             self.rep.save(tmp / "representation")
-            old = None
-            if self.state_dir.exists():
-                old = self.state_dir.with_name(self.state_dir.name + ".old")
-                shutil.rmtree(old, ignore_errors=True)
-                self.state_dir.rename(old)
-            tmp.rename(self.state_dir)
-            if old is not None:
-                if (old / "vectors").is_dir():
-                    (old / "vectors").rename(self.state_dir / "vectors")
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         self.x.store.prune(set(self.x.names))
 
     # -- results -----------------------------------------------------------

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from hotline_nlp.corpus.clock import now_local
 from hotline_nlp.service.deps import EngineDep, ModelDep, SettingsDep, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import (
-    CHINA_TZ,
     MAX_OFFSET,
     ComplaintBatchIn,
     ComplaintBatchOut,
@@ -126,7 +126,7 @@ def ingest(
     201 when at least one complaint was created."""
     items, is_batch = batch_items(payload, ComplaintBatchIn, settings)
     texts_of(items, settings, is_batch)  # length checks
-    now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+    now = now_local()
     records = [rec.from_api(item, now) for item in items]
     unique = _dedupe(records, is_batch)
     top_k = settings.top_k

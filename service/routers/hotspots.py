@@ -1,6 +1,6 @@
 """GET /v1/hotspots: the weekly alert computed from the stored history.
 
-The same engine and the same JSON as ``hotline-nlp hotspots`` (topics.hotspots):
+The same computation and the same JSON as ``hotline-nlp hotspots`` (topics.hotspots):
 the stored complaints become the canonical frame (``records.to_frame``) and go
 through ``weekly_alert`` unchanged, so the API and the CLI cannot disagree.
 
@@ -13,7 +13,6 @@ Concurrent requests for the same week wait for one computation.
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from collections import OrderedDict
@@ -23,17 +22,18 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from hotline_nlp.service.deps import EngineDep, require_api_key
-from hotline_nlp.service.errors import InputError, ServiceError
+from hotline_nlp.service.errors import InputError
 from hotline_nlp.service.schemas import ErrorOut, PlainStr
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
+from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, HotspotError, weekly_alert
 from hotline_nlp.topics.periods import PeriodError, parse_period
 
 router = APIRouter(prefix="/v1", tags=["hotspots"], dependencies=[Depends(require_api_key)])
 ERRORS = {s: {"model": ErrorOut} for s in (401, 422, 503)}
-# History read before the week: weekly_alert looks 52 weeks back by default.
-HISTORY_DAYS = 400
+# History read before the week: the alert's default history, plus a margin.
+HISTORY_DAYS = DEFAULT_HISTORY_WEEKS * 7 + 8
 CACHE_SIZE = 32
 
 
@@ -89,18 +89,6 @@ def alert_key(engine, week: str, since, until) -> tuple:
     return (week, repo.count(engine, since=since, until=until), labels.n_changes(engine))
 
 
-def _engine():
-    """``topics.hotspots`` or a 503 saying it is missing (never a 500)."""
-    try:
-        mod = importlib.import_module("hotline_nlp.topics.hotspots")
-        return mod.weekly_alert, mod
-    except (ImportError, AttributeError):
-        raise ServiceError(
-            503,
-            "the hotspot engine (hotline_nlp.topics.hotspots.weekly_alert) is not available in this build",
-        ) from None
-
-
 @router.get("/hotspots", responses=ERRORS, summary="Weekly hotspot alert from the stored complaints")
 def hotspots(
     request: Request,
@@ -130,16 +118,15 @@ def window_of(p) -> tuple:
 
 def alert_job(engine, p) -> tuple[tuple, object]:
     """(cache key, computation) of week ``p``'s alert: the API and the console share both."""
-    weekly_alert, mod = _engine()
     since, until = window_of(p)
 
     def compute() -> dict:
         frame = rec.to_frame(repo.iter_rows(engine, since=since, until=until))
         try:
             alert = weekly_alert(frame, p.label)
-        except mod.HotspotError as e:  # e.g. no complaints stored in that week
+        except HotspotError as e:  # e.g. no complaints stored in that week
             raise InputError("period", str(e)) from None
-        # default=str: the engine may hand back timestamps or numpy scalars; the CLI prints the same way.
+        # default=str: the alert may hand back timestamps or numpy scalars; the CLI prints the same way.
         return json.loads(json.dumps(alert, ensure_ascii=False, default=str))
 
     return alert_key(engine, p.label, since, until), compute

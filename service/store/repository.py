@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from hotline_nlp.service.schemas import CHINA_TZ
+from hotline_nlp.corpus.clock import now_local
 from hotline_nlp.service.store.db import is_sqlite
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
 from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
@@ -120,7 +120,7 @@ def ingest(
             for r in records
             if r["id"] in existing and (c := outcome_changes(existing[r["id"]], r))
         }
-        stamp = now or datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+        stamp = now or now_local()
         changes = {cid: {**c, "updated_at": stamp} for cid, c in changes.items()}
         untagged = [r for r in new if not r.get("tag_level1")]  # an import may bring its tags
         if untagged and tagger is not None:

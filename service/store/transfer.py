@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 from hotline_nlp.corpus.atomic import atomic_path
+from hotline_nlp.corpus.clock import now_local
 from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.corpus.safe_cells import write_csv, write_xlsx
-from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.tables import META_FIELDS, OUTCOME_FIELDS
@@ -72,7 +72,7 @@ def _received(value, default: datetime | None) -> datetime | None:
 def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dict], object]:
     """Records (tags restored where the file is our own export) and the LoadResult."""
     loaded = load_complaints(path, columns, require=("created_at",))
-    now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+    now = now_local()
     frame, raw = loaded.frame, loaded.raw
     out = []
     for idx, row in frame.iterrows():
@@ -103,7 +103,7 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     records, loaded = file_records(path, columns)
-    now = datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)  # updated_at of changed outcomes
+    now = now_local()  # updated_at of changed outcomes
     report = ImportReport(Path(path), read=len(records), rejects=loaded.rejects, notes=list(loaded.notes))
     ignored = [c for c in ("likes", "dislikes") if c in loaded.frame.columns]
     if ignored:

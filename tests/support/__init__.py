@@ -8,11 +8,13 @@ Not part of the runtime package. ``tests/`` is on ``sys.path`` when pytest runs
 
 from support.corpus import HEADERS, ensure_model, synthetic_rows, write_corpus_csv
 from support.faults import fault_payload, ingest_until_killed, stored_ids
+from support.in_process import InProcessServer
 from support.postgres import PG_BIN_DIRS, PgCluster, pg_bin_dir
 from support.server import Server, free_port
 
 __all__ = [
     "HEADERS",
+    "InProcessServer",
     "PG_BIN_DIRS",
     "PgCluster",
     "Server",
