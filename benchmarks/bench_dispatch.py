@@ -167,8 +167,8 @@ def dir_size(path: Path) -> int:
 
 
 def scale_part(lines: list[str], rows: int | None = None) -> None:
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.training import train
-    from hotline_nlp.models.store import load_model
 
     data = load_complaints(ROOT / "corpus" / "data" / "demo_complaints.csv", require=("labels",))
     f = data.frame

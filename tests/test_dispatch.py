@@ -162,10 +162,10 @@ def test_dispatcher_round_trips_and_reports_cross_validated_figures(fitted, tmp_
 
 def test_train_fits_dispatch_and_classify_evaluate_show_it(history, tmp_path):
     from hotline_nlp.classifier.evaluation import evaluate
+    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.tagging import classify_result
     from hotline_nlp.classifier.training import train
     from hotline_nlp.corpus.loaders import load_complaints
-    from hotline_nlp.models.store import load_model
 
     units = _directory(tmp_path, [FULL[0]] + FULL[2:])  # 西河区住建局 left out of the directory
     data = load_complaints(history, require=("labels",))
