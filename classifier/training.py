@@ -4,6 +4,10 @@ The new version is always saved (its evaluation is worth keeping), but it is
 promoted to CURRENT only when its cross-validated macro-F1 on the finest level
 is at least that of the model it would replace, unless forced: a retrain on a
 bad export must not silently downgrade the tags a city relies on.
+
+Unless ``fast``, the setting is first chosen on the export itself by nested
+cross-validation (``classifier.selection``); the manifest keeps every
+candidate's inner score, the choice, and the outer score of the whole procedure.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.classifier.selection import select
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
 from hotline_nlp.models.store import ModelStore, load_model
@@ -57,7 +63,12 @@ def train(
     force: bool = False,
     params: dict | None = None,
     progress=None,
+    fast: bool = False,
+    unlabeled=None,
 ) -> TrainReport:
+    """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
+    defaults are used); ``unlabeled``: texts of the same city without labels
+    (they inform the idf statistics)."""
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
@@ -70,9 +81,20 @@ def train(
         raise ValueError(
             f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
         )
-    tagger = HierarchicalTagger(**(params or {})).fit(
-        frame["text"], frame["level1"], level2, progress=progress
-    )
+    unlabeled = list(unlabeled) if unlabeled is not None else None
+    base = HierarchicalTagger(**(params or {}))
+    selection = None
+    if not fast:
+        selection = select(
+            frame["text"].tolist(),
+            frame["level1"],
+            level2,
+            base=base.get_params(),
+            unlabeled=unlabeled,
+            progress=progress,
+        )
+        base.set_params(**selection.params)
+    tagger = base.fit(frame["text"], frame["level1"], level2, progress=progress, unlabeled=unlabeled)
     metrics = tagger.cv_metrics_
     labels_y = frame["level1"] + (" > " + level2 if level2 is not None else "")
     labels = {"levels": tagger.n_levels_, "level1": sorted(frame["level1"].unique().tolist())}
@@ -84,6 +106,7 @@ def train(
         "n_rows": int(len(frame)),
         "n_rejected": data.n_rejected_rows,
         "columns": data.column_map.source_for,
+        "n_unlabeled": len(unlabeled) if unlabeled else 0,
     }
 
     store = ModelStore(models_dir)
@@ -110,6 +133,7 @@ def train(
 
     def write(directory: Path) -> None:
         tagger.save(directory / "tagger")
+        np.save(directory / "training_rows.npy", mf.row_hashes(frame["text"]), allow_pickle=False)
 
     version, path = store.save(
         name,
@@ -120,6 +144,7 @@ def train(
             "labels": labels,
             "metrics": metrics,
             "params": tagger.get_params(),
+            "selection": selection.to_json() if selection else {"chosen": "defaults (--fast)"},
         },
         promote=promote,
     )
