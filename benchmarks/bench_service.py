@@ -37,7 +37,10 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from hotline_nlp.service.testing import (
+
+# the server harness is test code (tests/support), not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support import (  # noqa: E402
     PgCluster,
     Server,
     ensure_model,

@@ -56,7 +56,7 @@ def models_dir(tmp_path_factory) -> Path:
 def service_models_dir(tmp_path_factory) -> Path:
     """A models directory with a small real ``demo`` model, shared by the service tests
     (they start real servers on it)."""
-    from hotline_nlp.service.testing import ensure_model
+    from support import ensure_model
 
     return ensure_model(tmp_path_factory.getbasetemp() / "service-models")
 
@@ -77,7 +77,7 @@ def trained_model(train_csv, models_dir):
 def db_url(request, tmp_path):
     """An empty store URL: a SQLite file, or a fresh database on the shared
     PostgreSQL cluster (skipped where PostgreSQL is not installed)."""
-    from hotline_nlp.service.testing import PgCluster
+    from support import PgCluster
 
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store' / 'complaints.db'}"

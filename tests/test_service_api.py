@@ -12,7 +12,7 @@ import os
 
 import httpx
 import pytest
-from hotline_nlp.service.testing import Server, synthetic_rows
+from support import Server, synthetic_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 KEY = "test-key-0123456789abcdef"

@@ -21,8 +21,8 @@ from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.service.store.db import current_revision, head_revision, make_engine, migrate, open_store
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS
-from hotline_nlp.service.testing import Server, synthetic_rows
 from sqlalchemy import MetaData, Table, insert, inspect
+from support import Server, synthetic_rows
 from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -15,14 +15,14 @@ import time
 import httpx
 import pytest
 from hotline_nlp.service.store.db import make_engine
-from hotline_nlp.service.testing import (
+from sqlalchemy import text
+from support import (
     PgCluster,
     Server,
     ensure_model,
     ingest_until_killed,
     stored_ids,
 )
-from sqlalchemy import text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -66,7 +66,7 @@ def _promote_new_version(models_dir) -> str:
     """Train the same model name again and make the new version current."""
     from hotline_nlp.cli import app
     from hotline_nlp.models.store import ModelStore
-    from hotline_nlp.service.testing import write_corpus_csv
+    from support import write_corpus_csv
     from typer.testing import CliRunner
 
     store = ModelStore(models_dir)

@@ -24,8 +24,8 @@ from hotline_nlp.service.store.db import (
     migrations_dir,
     open_store,
 )
-from hotline_nlp.service.testing import PgCluster, synthetic_rows, write_corpus_csv
 from sqlalchemy import inspect, text
+from support import PgCluster, synthetic_rows, write_corpus_csv
 from typer.testing import CliRunner
 
 NOW = datetime(2024, 7, 1, 12, 0, 0)

@@ -21,12 +21,13 @@ from pathlib import Path
 import hotline_nlp.corpus
 import pandas as pd
 import pytest
-from hotline_nlp.corpus.synth import generate
-from hotline_nlp.corpus.synth.bridges import neighbours
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
+
+from devtools.synth import generate
+from devtools.synth.bridges import neighbours
 
 DATA = Path(hotline_nlp.corpus.__file__).parent / "data"
 CSV = DATA / "demo_complaints.csv"
@@ -313,10 +314,11 @@ def test_corpus_is_realistically_hard_for_a_linear_tagger(corpus, noise):
 def test_regenerating_reproduces_the_committed_files_byte_for_byte(tmp_path):
     out = tmp_path / "demo_complaints.csv"
     subprocess.run(
-        [sys.executable, "-m", "hotline_nlp.corpus.synth.generate", "--out", str(out)],
+        [sys.executable, "-m", "devtools.synth.generate", "--out", str(out)],
         check=True,
         capture_output=True,
         timeout=120,
+        cwd=Path(__file__).resolve().parents[1],  # devtools/ is run from the repository root
     )
     assert out.read_bytes() == CSV.read_bytes()
     assert (tmp_path / "demo_planted.json").read_bytes() == PLANTED.read_bytes()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hotline_nlp.corpus.synth.phrasing import FLAT, Group, Topic
+from devtools.synth.phrasing import FLAT, Group, Topic
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def B(
 
 @lru_cache(maxsize=1)
 def all_bridges() -> tuple[Bridge, ...]:
-    from hotline_nlp.corpus.synth import bridges_home, bridges_public
+    from devtools.synth import bridges_home, bridges_public
 
     return bridges_home.BRIDGES + bridges_public.BRIDGES
 

@@ -22,5 +22,5 @@ data, not a toy. This sub-package is the only thing that writes it:
 - ``rows``: how many rows of each kind, their dates, voices, texts, labels, handling;
 - ``generate``: the command line entry point that writes the CSV and the JSON keys.
 
-Run ``python -m hotline_nlp.corpus.synth.generate --help``.
+Run ``python -m devtools.synth.generate --help``.
 """

@@ -9,7 +9,7 @@ nothing. Both are labelled with the sub-category they were allocated to.
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth.phrasing import Group, Topic
+from devtools.synth.phrasing import Group, Topic
 
 _CALL = "[，要求回电|，要求工作人员回电|，具体情况要求回电详谈|，请联系来电人|，来电人要求回复|]"
 HINTS: dict[str, tuple[str, ...]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth.phrasing import BBQ, BURN, RAIN, SPRING, SUMMER, WARM, WINTER, Group, T
+from devtools.synth.phrasing import BBQ, BURN, RAIN, SPRING, SUMMER, WARM, WINTER, Group, T
 
 STALLS = (
     "城管[一走|走了][就又回来了|接着摆]",

@@ -19,10 +19,10 @@ import random
 import re
 from dataclasses import dataclass
 
-from hotline_nlp.corpus.synth import stock
-from hotline_nlp.corpus.synth.paraphrase import add_typo, paraphrase, sloppy
-from hotline_nlp.corpus.synth.places import fill_slot
-from hotline_nlp.corpus.synth.titles import make_title
+from devtools.synth import stock
+from devtools.synth.paraphrase import add_typo, paraphrase, sloppy
+from devtools.synth.places import fill_slot
+from devtools.synth.titles import make_title
 
 # month weights (Jan..Dec) for seasonal topics
 FLAT = (1.0,) * 12

@@ -1,6 +1,6 @@
 """Write the bundled synthetic demo corpus, its planted-issue answer key and its label-noise record.
 
-    python -m hotline_nlp.corpus.synth.generate --out corpus/data/demo_complaints.csv
+    python -m devtools.synth.generate --out corpus/data/demo_complaints.csv
 
 The label-noise record (``demo_label_noise.json``) lives beside the CSV rather
 than in a column: a real export has no "this label is wrong" column, and the
@@ -22,10 +22,10 @@ import random
 from datetime import datetime
 from pathlib import Path
 
-from hotline_nlp.corpus.synth import noise, planted, vague
-from hotline_nlp.corpus.synth import rows as rowbuilder
-from hotline_nlp.corpus.synth.catalog import GROUPS, taxonomy_rows  # noqa: F401  (public names)
-from hotline_nlp.corpus.synth.rows import Row
+from devtools.synth import noise, planted, vague
+from devtools.synth import rows as rowbuilder
+from devtools.synth.catalog import GROUPS, taxonomy_rows  # noqa: F401  (public names)
+from devtools.synth.rows import Row
 
 COLUMNS = (
     "诉求编号",
@@ -93,7 +93,7 @@ def planted_key(records: list[dict[str, str]], seed: int) -> dict:
         "weekly_counts": weekly,
         "first_rise_week": "2024-W27",
         "note": "2025-W01 holds only 2024-12-30 and 2024-12-31, the last two days of the corpus.",
-        "generator": "python -m hotline_nlp.corpus.synth.generate",
+        "generator": "python -m devtools.synth.generate",
         "seed": seed,
     }
 
@@ -131,7 +131,7 @@ def noise_key(rows: list[Row], records: list[dict[str, str]], seed: int) -> dict
         "empty_ids": empty,
         "vague_rate": vague.VAGUE_RATE,
         "empty_rate": vague.EMPTY_RATE,
-        "generator": "python -m hotline_nlp.corpus.synth.generate",
+        "generator": "python -m devtools.synth.generate",
         "seed": seed,
     }
 
@@ -170,9 +170,9 @@ def write_taxonomy(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
-        prog="python -m hotline_nlp.corpus.synth.generate",
+        prog="python -m devtools.synth.generate",
         description="Write the synthetic 12345 demo corpus. Example: "
-        "python -m hotline_nlp.corpus.synth.generate --out corpus/data/demo_complaints.csv",
+        "python -m devtools.synth.generate --out corpus/data/demo_complaints.csv",
     )
     p.add_argument("--out", type=Path, required=True, help="CSV to write (UTF-8, no BOM)")
     p.add_argument(

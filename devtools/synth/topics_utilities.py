@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth import planted
-from hotline_nlp.corpus.synth.phrasing import SUMMER, WINTER, Group, T
+from devtools.synth import planted
+from devtools.synth.phrasing import SUMMER, WINTER, Group, T
 
 WATER = Group(
     "供水",

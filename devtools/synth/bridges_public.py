@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth.bridges import B
-from hotline_nlp.corpus.synth.phrasing import BBQ, BURN, SCHOOL, SPRING, SUMMER, WARM, YEAR_END
+from devtools.synth.bridges import B
+from devtools.synth.phrasing import BBQ, BURN, SCHOOL, SPRING, SUMMER, WARM, YEAR_END
 
 BRIDGES = (
     B(

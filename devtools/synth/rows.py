@@ -15,12 +15,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from hotline_nlp.corpus.synth import noise, planted, vague
-from hotline_nlp.corpus.synth.bridges import all_bridges
-from hotline_nlp.corpus.synth.catalog import BY_NAME, GROUPS, lookup
-from hotline_nlp.corpus.synth.phrasing import Group, Topic, compose, expand, usable
-from hotline_nlp.corpus.synth.places import DISTRICTS
-from hotline_nlp.corpus.synth.units import outcome, route
+from devtools.synth import noise, planted, vague
+from devtools.synth.bridges import all_bridges
+from devtools.synth.catalog import BY_NAME, GROUPS, lookup
+from devtools.synth.phrasing import Group, Topic, compose, expand, usable
+from devtools.synth.places import DISTRICTS
+from devtools.synth.units import outcome, route
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 END_TIME = datetime(2024, 12, 31, 23, 59, 59)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from hotline_nlp.corpus.synth.phrasing import T
+from devtools.synth.phrasing import T
 
 ISSUE = "物业拒绝为业主出具安装新能源汽车充电桩的同意证明"
 LEVEL1 = "新能源汽车充电设施"

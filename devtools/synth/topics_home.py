@@ -6,7 +6,7 @@ the most fragments; 供热 is seasonal (heating season 11-01 .. 03-31).
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth.phrasing import FLAT, HEAT, HEAT_FEE, HEAT_REFUND, HEAT_STOP, Group, T
+from devtools.synth.phrasing import FLAT, HEAT, HEAT_FEE, HEAT_REFUND, HEAT_STOP, Group, T
 
 PROPERTY = Group(
     "物业管理",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth.phrasing import HEAT_FEE, SCHOOL, SPRING, YEAR_END, Group, T
+from devtools.synth.phrasing import HEAT_FEE, SCHOOL, SPRING, YEAR_END, Group, T
 
 CONSUMER = Group(
     "消费维权",

@@ -6,8 +6,8 @@ noise and the taxonomy writer share one lookup without importing each other.
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth import topics_city, topics_home, topics_public, topics_utilities
-from hotline_nlp.corpus.synth.phrasing import Group, Topic
+from devtools.synth import topics_city, topics_home, topics_public, topics_utilities
+from devtools.synth.phrasing import Group, Topic
 
 _ALL = {g.level1: g for m in (topics_home, topics_utilities, topics_city, topics_public) for g in m.GROUPS}
 _ORDER = (

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import random
 
-from hotline_nlp.corpus.synth import catalog, planted
-from hotline_nlp.corpus.synth.bridges import neighbours
-from hotline_nlp.corpus.synth.phrasing import Topic
+from devtools.synth import catalog, planted
+from devtools.synth.bridges import neighbours
+from devtools.synth.phrasing import Topic
 
 NOISE_RATE = 0.04  # share of eligible complaints relabelled
 SIBLING_SHARE = (

@@ -6,8 +6,8 @@ project, not measured figures.
 
 from __future__ import annotations
 
-from hotline_nlp.corpus.synth.bridges import B
-from hotline_nlp.corpus.synth.phrasing import HEAT, SUMMER, WARM
+from devtools.synth.bridges import B
+from devtools.synth.phrasing import HEAT, SUMMER, WARM
 
 _PUSH = (
     "物业说是热力公司的事，热力公司说是物业的事",

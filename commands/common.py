@@ -1,0 +1,127 @@
+"""What every command shares: one-line errors, JSON output, input loading
+with a warning for rejected rows, progress displays and the common options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error (no traceback: the message names the file/row) and exit."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def emit_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def resolve_input(path: str) -> Path:
+    """``demo`` names the bundled demo corpus; anything else is a path."""
+    if path == "demo":
+        from hotline_nlp.corpus.text import data_path
+
+        return Path(str(data_path("demo_complaints.csv")))
+    return Path(path)
+
+
+def load_or_fail(path: str, *, columns=None, encoding=None, require=(), label_cols=None):
+    """Load an export, turning file-level problems into a one-line error."""
+    from hotline_nlp.corpus.loaders import DataError, load_complaints
+
+    try:
+        data = load_complaints(
+            resolve_input(path), columns, encoding=encoding, require=require, label_cols=label_cols or None
+        )
+    except (DataError, ValueError) as e:
+        fail(str(e))
+    if data.n_rejected_rows:
+        first = data.rejects.iloc[0]
+        typer.secho(
+            f"warning: {data.n_rejected_rows} row(s) of {data.path.name} rejected, e.g. row {first['row']} "
+            f"({first['column']}): {first['problem']}",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+    if len(data.frame) == 0:
+        fail(f"{data.path}: no usable rows (all {data.n_rejected_rows} rejected)")
+    return data
+
+
+def progress_steps(description: str):
+    """A rich progress spinner on stderr that shows the current step of long work."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def progress_bar():
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns", help="Map fields to your headers, e.g. `text=诉求内容,id=工单号,created_at=受理时间`."
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Force the CSV encoding (default: try UTF-8, then GB18030/GBK)."),
+]
+ModelsDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--models-dir",
+        help="Where trained models live (default: $HOTLINE_NLP_HOME/models, ~/.hotline-nlp/models).",
+    ),
+]
+
+
+LabelColOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label-col",
+        help="Label column(s), coarse first; repeat for two levels. Default: 一级分类/二级分类 or 分类.",
+    ),
+]
+
+
+EmbedderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--embedder",
+        help="Sentence embedder: default bundled `zh-static-v1`, `use-multilingual`, a sentence-transformers "
+        "model directory, or a model id already in the local Hugging Face cache (never downloaded).",
+    ),
+]

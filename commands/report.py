@@ -1,0 +1,176 @@
+"""The ``report`` command: the periodic bulletin (专报)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from hotline_nlp.commands.common import (
+    ColumnsOpt,
+    EncodingOpt,
+    ModelsDirOpt,
+    emit_json,
+    fail,
+    resolve_input,
+)
+
+
+class ReportFormat(str, Enum):
+    docx = "docx"
+    html = "html"
+    md = "md"
+    json = "json"
+
+
+class Compare(str, Enum):
+    last_year = "last-year"
+    previous = "previous"
+
+
+def report_cmd(
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods, or `demo`."
+        ),
+    ],
+    period: Annotated[str, typer.Option("--period", "-p", help="2024H1, 2024Q3, 2024-05, 2024-W20 or 2024.")],
+    output: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is written beside each (json: stdout when omitted).",
+        ),
+    ] = None,
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", "-f", help="docx, html, md or json (default: from --output's suffix)."),
+    ] = None,
+    compare: Annotated[
+        Compare,
+        typer.Option(
+            "--compare", help="Changes against the same period last year (同比) or the previous one (环比)."
+        ),
+    ] = Compare.last_year,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Tagging model for exports without 一级/二级分类.")
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            help="JSON/TOML file of 综评分 weights (closed, satisfied, on_time, revisited, stars).",
+        ),
+    ] = None,
+    min_volume: Annotated[
+        int,
+        typer.Option(
+            "--min-volume", help="Units with fewer transferred complaints are not ranked (评优评差)."
+        ),
+    ] = 15,
+    top: Annotated[int, typer.Option("--top", help="Hot categories to describe.")] = 5,
+    city: Annotated[str, typer.Option("--city", help="City name for the masthead, e.g. 盘锦市.")] = "本市",
+    issuer: Annotated[str, typer.Option("--issuer", help="Issuing office printed under the masthead.")] = "",
+    issue: Annotated[
+        str, typer.Option("--issue", help="Issue line, e.g. '2024 年第 5 期' (default: the period).")
+    ] = "",
+    date: Annotated[str, typer.Option("--date", help="Date printed at the end (default: today).")] = "",
+    md_images: Annotated[
+        str,
+        typer.Option("--md-images", help="Markdown chart: `file` (PNG beside it) or `inline` (data URI)."),
+    ] = "file",
+    emerging: Annotated[
+        bool,
+        typer.Option(
+            "--emerging/--no-emerging",
+            help="Run the hotspot engine for 难点问题 (the slow part on large exports).",
+        ),
+    ] = True,
+    columns: ColumnsOpt = None,
+    encoding: EncodingOpt = None,
+    models_dir: ModelsDirOpt = None,
+) -> None:
+    """Write a 专报 (bulletin) for one period from the data alone.
+
+    Sections: 总体情况 (totals and rates), 各地区/各部门办理情况 (tables with 综评分),
+    热点诉求分析 (top categories, examples, 趋势图), 难点问题 (emerging issues),
+    评优评差. Sections whose columns are missing are left out with a note.
+
+    Examples:
+
+      hotline-nlp report -i corpus/data/demo_complaints.csv -p 2024H2 -o report.docx -o report.html --city 盘锦市
+
+      hotline-nlp report -i export.xlsx -p 2024-W20 --compare previous -f md -o week20.md
+
+      hotline-nlp report -i export.csv -p 2024Q3 -f json > figures.json
+    """
+    from hotline_nlp.bulletin.context import Options
+    from hotline_nlp.bulletin.metrics import load_weights
+    from hotline_nlp.bulletin.report import FORMATS as REPORT_FORMATS
+    from hotline_nlp.bulletin.report import build_report, write_report
+    from hotline_nlp.corpus.loaders import DataError, load_complaints
+    from hotline_nlp.topics.periods import PeriodError, parse_period
+
+    if not output and format not in (None, ReportFormat.json):
+        fail("--output is required for docx, html and md reports")
+    if output and format and len(output) > 1:
+        fail("--format applies to a single --output; with several, each file's suffix names its format")
+    for out in output or []:
+        kind = format.value if format else out.suffix.lstrip(".").lower()
+        if {"markdown": "md", "htm": "html"}.get(kind, kind) not in REPORT_FORMATS:
+            fail(
+                f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format"
+            )
+    try:
+        p = parse_period(period)
+        opts = Options(
+            compare=compare.value,
+            weights=load_weights(weights),
+            min_volume=min_volume,
+            top_categories=top,
+            city=city,
+            issuer=issuer,
+            issue=issue,
+            date=date,
+            run_emerging=emerging,
+        )
+        loaded = load_complaints(
+            resolve_input(str(input)), columns, encoding=encoding, require=("created_at",)
+        )
+    except (DataError, PeriodError, ValueError) as e:
+        fail(str(e))
+    frame = loaded.frame
+    if loaded.n_rejected_rows:
+        typer.secho(
+            f"note: {loaded.n_rejected_rows} rows rejected (bad dates/ids); they are not counted", err=True
+        )
+    if model:
+        from hotline_nlp.classifier.tagging import tag_frame
+        from hotline_nlp.models.store import ModelError, load_model
+
+        try:
+            frame = tag_frame(frame, load_model(model, models_dir))
+        except ModelError as e:
+            fail(str(e))
+    try:
+        rep = build_report(frame, p, opts)
+    except ValueError as e:
+        fail(str(e))
+    if not output:
+        emit_json(rep.to_json())
+        return
+    written = []
+    for out in output:
+        try:
+            written += write_report(rep, out, format.value if format else None, md_images=md_images)
+        except ValueError as e:
+            fail(str(e))
+    for line in rep.omitted:
+        typer.secho(f"note: {line}", err=True)
+    typer.echo(
+        f"{p.label}: {len(rep.figures)} figures, {len(rep.tables())} tables -> "
+        + ", ".join(str(w) for w in dict.fromkeys(written))
+    )

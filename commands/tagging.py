@@ -1,0 +1,254 @@
+"""Tagging commands: ``train``, ``classify``, ``evaluate`` and ``models list/promote``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from hotline_nlp.commands.common import (
+    ColumnsOpt,
+    EncodingOpt,
+    LabelColOpt,
+    ModelsDirOpt,
+    OutputFormat,
+    emit_json,
+    fail,
+    load_or_fail,
+    progress_bar,
+    progress_steps,
+)
+
+
+def train(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
+        ),
+    ],
+    label_col: LabelColOpt = None,
+    name: Annotated[
+        str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")
+    ] = "default",
+    models_dir: ModelsDirOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Promote the new version even if it scores worse than the current one."),
+    ] = False,
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Check labels against a taxonomy CSV (一级分类,二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.",
+        ),
+    ] = None,
+    review_precision: Annotated[
+        float, typer.Option(help="Tags below the confidence that reaches this precision get needs_review.")
+    ] = 0.95,
+    embedder: Annotated[
+        str,
+        typer.Option(
+            "--embedder",
+            help="Sentence-embedding features from this embedder (name or dir), or `none` for sparse features only.",
+        ),
+    ] = "zh-static-v1",
+    columns: ColumnsOpt = None,
+    encoding: EncodingOpt = None,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for scripts.")
+    ] = OutputFormat.text,
+) -> None:
+    """Train a tagger on a labelled export, cross-validate it and save a new version.
+
+    The new version is promoted (used by `classify` and `serve`) only if its
+    cross-validated macro-F1 is not worse than the current one, unless --force.
+
+    Examples:
+
+      hotline-nlp train --data demo --name demo
+
+      hotline-nlp train --data 2024工单.xlsx --label-col 一级分类 --label-col 二级分类 --name city
+
+      hotline-nlp train --data export.csv --columns text=来电内容 --format json
+    """
+    from hotline_nlp.classifier.training import train as run_train
+
+    loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
+    if taxonomy:
+        from hotline_nlp.corpus.loaders import DataError
+        from hotline_nlp.corpus.taxonomy import load_taxonomy, restrict_to
+
+        try:
+            restrict_to(loaded, load_taxonomy(taxonomy))
+        except DataError as e:
+            fail(str(e))
+    if rejects:
+        loaded.write_rejects(rejects)
+    params = {
+        "review_precision": review_precision,
+        "embedder": None if embedder.lower() == "none" else embedder,
+    }
+    with progress_steps("training") as bar:
+        task = bar.add_task("training", total=None)
+        try:
+            report = run_train(
+                loaded,
+                name=name,
+                models_dir=models_dir,
+                force=force,
+                params=params,
+                progress=lambda s: bar.update(task, description=s),
+            )
+        except ValueError as e:
+            fail(str(e))
+    if format == OutputFormat.json:
+        emit_json(report.to_json())
+        return
+    typer.echo(f"{loaded.summary()}")
+    typer.echo(f"saved {report.name} {report.version} -> {report.path}")
+    for level in ("level1", "level2"):
+        m = report.metrics.get(level)
+        if m:
+            typer.echo(
+                f"  {level}: macro-F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
+                f"(5-fold CV, n={m['n']}, review threshold {m['review_threshold']:.2f})"
+            )
+    typer.echo(("promoted: " if report.promoted else "") + report.reason)
+
+
+def classify(
+    model: Annotated[
+        str, typer.Option("--model", help="Model name (its promoted version), name@v3, or a model directory.")
+    ],
+    input: Annotated[str, typer.Option("--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    output: Annotated[
+        Path, typer.Option("--output", help="Where to write the tagged rows; format from the extension.")
+    ],
+    top_k: Annotated[
+        int, typer.Option("--top-k", min=1, max=20, help="Alternatives listed in the top_k column.")
+    ] = 3,
+    models_dir: ModelsDirOpt = None,
+    columns: ColumnsOpt = None,
+    encoding: EncodingOpt = None,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
+    ] = None,
+) -> None:
+    """Tag every complaint in an export.
+
+    Writes the input rows plus pred_level1, pred_level2, pred_path, confidence,
+    top_k (JSON) and needs_review. Rows that cannot be tagged (empty text,
+    duplicate id ...) go to the rejects file, never silently dropped.
+
+    Example:
+
+      hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
+    """
+    from hotline_nlp.classifier.tagging import classify_result, write_table
+    from hotline_nlp.models.store import ModelError, load_model
+
+    try:
+        m = load_model(model, models_dir)
+    except ModelError as e:
+        fail(str(e))
+    loaded = load_or_fail(input, columns=columns, encoding=encoding)
+    with progress_bar() as bar:
+        task = bar.add_task("tagging", total=len(loaded.frame))
+        out = classify_result(loaded, m, top_k=top_k, progress=lambda n: bar.advance(task, n))
+    write_table(out, output)
+    rej = loaded.write_rejects(rejects or output.with_name(output.name + ".rejects.csv"))
+    n_review = int(out["needs_review"].sum())
+    typer.echo(
+        f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
+        f"{loaded.n_rejected_rows} rejected -> {rej}"
+    )
+
+
+def evaluate(
+    model: Annotated[str, typer.Option("--model", help="Model name, name@v3, or a model directory.")],
+    data: Annotated[str, typer.Option("--data", help="Labelled export to score against.")],
+    label_col: LabelColOpt = None,
+    models_dir: ModelsDirOpt = None,
+    columns: ColumnsOpt = None,
+    encoding: EncodingOpt = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+) -> None:
+    """Score a saved model on labelled data: accuracy, macro-F1, per class, confusion.
+
+    Example:
+
+      hotline-nlp evaluate --model demo --data 2024H2_labelled.csv --format json
+    """
+    from hotline_nlp.classifier.evaluation import evaluate as run_evaluate
+    from hotline_nlp.models.store import ModelError, load_model
+
+    try:
+        m = load_model(model, models_dir)
+    except ModelError as e:
+        fail(str(e))
+    loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
+    result = run_evaluate(m, loaded)
+    if format == OutputFormat.json:
+        emit_json(result)
+        return
+    typer.echo(f"{m.label_id} on {loaded.path.name}: n={result['n']}")
+    for level in ("level1", "level2"):
+        if level in result:
+            r = result[level]
+            typer.echo(f"  {level}: macro-F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}")
+            worst = sorted(r["per_class"].items(), key=lambda kv: kv[1]["f1"])[:3]
+            typer.echo("    weakest: " + ", ".join(f"{k} (F1 {v['f1']:.2f})" for k, v in worst))
+
+
+models_app = typer.Typer(help="List and promote saved model versions.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(
+    models_dir: ModelsDirOpt = None,
+    format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+) -> None:
+    """Show every saved version with its cross-validated metrics (* = promoted)."""
+    from hotline_nlp.models.store import ModelStore
+
+    store = ModelStore(models_dir)
+    rows = store.list()
+    if format == OutputFormat.json:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo(f"no models in {store.root}")
+        return
+    for r in rows:
+        mark = "*" if r.get("current") else " "
+        if "error" in r:
+            typer.echo(f"{mark} {r['name']}@{r['version']}  BROKEN: {r['error']}")
+            continue
+        f1 = "  ".join(
+            f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")
+        )
+        typer.echo(f"{mark} {r['name']}@{r['version']}  {r['created']}  n={r['n_train']}  {f1}")
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version to make current, e.g. v3.")],
+    models_dir: ModelsDirOpt = None,
+) -> None:
+    """Make VERSION the one `classify` and `serve` use (serve picks it up without a restart)."""
+    from hotline_nlp.models.store import ModelError, ModelStore, load_model
+
+    store = ModelStore(models_dir)
+    if version not in store.versions(name):
+        fail(
+            f"model {name!r} has no version {version} in {store.root} (has: {', '.join(store.versions(name)) or 'none'})"
+        )
+    try:
+        load_model(store.path_of(name, version))  # never promote a broken model
+        store.promote(name, version)
+    except ModelError as e:
+        fail(str(e))
+    typer.echo(f"{name}: {version} is now current")
