@@ -70,7 +70,7 @@ def evaluate(model, data: LoadResult) -> dict:
         [r["needs_review"] for r in recs], ok1, float(model.tagger.review_precision)
     )
     out["training_overlap"] = training_overlap(model, texts)
-    data_hash = model.manifest.get("training", {}).get("sha256")
+    data_hash = model.manifest.get("training_data", {}).get("sha256")
     labels = frame["level1"] + (
         " > " + frame["level2"] if "level2" in frame and model.tagger.n_levels_ == 2 else ""
     )

@@ -35,6 +35,7 @@ class TrainReport:
     previous: dict | None = None
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    selection: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -46,6 +47,7 @@ class TrainReport:
             "metrics": self.metrics,
             "previous": self.previous,
             "notes": self.notes,
+            "selection": self.selection,
         }
 
 
@@ -65,10 +67,12 @@ def train(
     progress=None,
     fast: bool = False,
     unlabeled=None,
+    family=None,
 ) -> TrainReport:
     """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
     defaults are used); ``unlabeled``: texts of the same city without labels
-    (they inform the idf statistics)."""
+    (they inform the idf statistics); ``family``: the candidates to choose
+    among (default ``selection.FAMILY``)."""
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
@@ -92,6 +96,7 @@ def train(
             base=base.get_params(),
             unlabeled=unlabeled,
             progress=progress,
+            **({"family": family} if family else {}),
         )
         base.set_params(**selection.params)
     tagger = base.fit(frame["text"], frame["level1"], level2, progress=progress, unlabeled=unlabeled)
@@ -148,4 +153,5 @@ def train(
         },
         promote=promote,
     )
-    return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes))
+    sel = selection.to_json() if selection else {"chosen": "defaults (--fast)"}
+    return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes), sel)

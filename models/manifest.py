@@ -69,6 +69,7 @@ def build(
     labels: dict,
     metrics: dict,
     params: dict,
+    selection: dict | None = None,
 ) -> dict:
     """Manifest for the files already written in ``directory``."""
     return {
@@ -82,6 +83,7 @@ def build(
         "labels": labels,
         "metrics": metrics,
         "params": params,
+        **({"selection": selection} if selection is not None else {}),
         "libraries": library_versions(),
         "files": file_checksums(directory),
     }

@@ -19,7 +19,7 @@ def run(*args):
 @pytest.fixture(scope="module")
 def cli_models(tmp_path_factory, train_csv):
     d = tmp_path_factory.mktemp("cli_models")
-    res = run("train", "--data", train_csv, "--name", "city", "--models-dir", d, "--format", "json")
+    res = run("train", "--data", train_csv, "--name", "city", "--models-dir", d, "--format", "json", "--fast")
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["version"] == "v1" and report["promoted"]
@@ -28,7 +28,7 @@ def cli_models(tmp_path_factory, train_csv):
 
 
 def test_train_text_output_reports_metrics_per_level(tmp_path, train_csv):
-    res = run("train", "--data", train_csv, "--name", "t", "--models-dir", tmp_path)
+    res = run("train", "--data", train_csv, "--name", "t", "--models-dir", tmp_path, "--fast")
     assert res.exit_code == 0, res.output
     assert "level1: macro-F1" in res.stdout and "level2: macro-F1" in res.stdout
     assert "saved t v1" in res.stdout
