@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from hotline_nlp.classifier.ngrams import CharNgramCounter
 from hotline_nlp.corpus.text import normalise, segment_many
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -109,12 +110,22 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         # character n-grams, which are Python, so both cores work.
         with ThreadPoolExecutor(max_workers=1) as pool:
             words = pool.submit(segment_many, texts, normalised=True)
-            chars = self.char_.transform(texts)
+            chars = self._char_tfidf(texts)
             blocks = [self.word_.transform(words.result()), chars]
         if self.embedder_ is not None:
             dense = self.embedder_.encode(texts, show_progress=False)
             blocks.append(sp.csr_matrix(self.embedding_weight * dense.astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _char_tfidf(self, texts: list[str]):
+        """The character block: the numpy counter (``classifier.ngrams``, same
+        result, several times faster) where n-grams fit its 63-bit keys."""
+        if self.char_ngram_max > 3:
+            return self.char_.transform(texts)
+        counter = getattr(self, "_char_counter", None)
+        if counter is None or counter.n_features != len(self.char_.vocabulary_):
+            counter = self._char_counter = CharNgramCounter(self.char_.vocabulary_, self.char_ngram_max)
+        return counter.tfidf(texts, self.char_.idf_)
 
     def _load_embedder(self):
         from hotline_nlp.corpus.embedding import load_embedder

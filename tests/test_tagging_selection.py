@@ -135,3 +135,15 @@ def test_trust_tables():
     assert (
         check["precision_accepted"] == round(2 / 3, 4) and not check["met"] and check["sent_to_review"] == 1
     )
+
+
+def test_fast_char_ngrams_equal_sklearn(small):
+    from hotline_nlp.corpus.text import normalise
+
+    texts = [normalise(t) for t in small["text"]] + ["", "a", "AB  c\t\td", "𠮷野家𠮷"]
+    for n in (2, 3):
+        feats = TextFeatures(char_ngram_max=n, min_df=2).fit(texts[:200])
+        got = feats._char_tfidf(texts)
+        want = feats.char_.transform(texts)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.toarray(), want.toarray(), atol=1e-6)
