@@ -102,6 +102,16 @@ def test_evaluate_json_contract(tmp_path, cli_models, demo_csv):
         conf = ev[level]["confusion"]
         assert len(conf["matrix"]) == len(conf["labels"])
     assert ev["n"] == sum(map(sum, ev["level1"]["confusion"]["matrix"]))
+    for level in ("level1", "level2"):
+        lo, hi = ev[level]["interval"]["macro_f1"]
+        assert lo <= ev[level]["macro_f1"] <= hi
+    pair = ev["confused_pairs"][0]
+    assert pair["true"] != pair["predicted"] and 1 <= len(pair["examples"]) <= 3
+    assert sum(b["n"] for b in ev["reliability"]) == ev["n"]
+    assert ev["review"]["target_precision"] == 0.95 and ev["review"]["precision_accepted"] is not None
+    # the demo file holds the model's training rows (train_csv is drawn from it): said so
+    share = ev["training_overlap"]["share"]
+    assert 0.2 < share < 0.5 and "training data" in ev["warning"]
 
 
 def test_models_list_and_promote(cli_models):
