@@ -47,7 +47,9 @@ def run(code: str, pythonpath: str | None, *args) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True, text=True
+    )
     if out.returncode:
         sys.exit(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -70,8 +72,13 @@ def main() -> None:
     load = os.getloadavg()[0]
     print("| default model (`train --fast`), labeled.csv | before | after |")
     print("| --- | ---: | ---: |")
-    print(f"| training time | {res['before']['train']['train_s']:.0f} s | {res['after']['train']['train_s']:.0f} s |")
-    for key, unit, fmt in (("batch", "complaints/s", "{:,.0f}"), ("single_ms", "ms per single complaint", "{:.2f}")):
+    print(
+        f"| training time | {res['before']['train']['train_s']:.0f} s | {res['after']['train']['train_s']:.0f} s |"
+    )
+    for key, unit, fmt in (
+        ("batch", "complaints/s", "{:,.0f}"),
+        ("single_ms", "ms per single complaint", "{:.2f}"),
+    ):
         cells = [" / ".join(fmt.format(r[key]) for r in res[k]["tag"]) for k in sides]
         print(f"| tagging, {unit} (rounds A/B alternated) | {cells[0]} | {cells[1]} |")
     print(f"| model size | {res['before']['kib']:,.0f} KiB | {res['after']['kib']:,.0f} KiB |")
