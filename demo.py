@@ -60,8 +60,8 @@ def tag_sample(model, data, n: int = 8) -> pd.DataFrame:
 
 def hotspot_step(data, out: Path, week: str = DEMO_WEEK) -> tuple[dict, Path]:
     """The weekly alert for ``week``, written as Markdown (+ chart) and JSON."""
+    from hotline_nlp.bulletin.hotspot_report import render_result
     from hotline_nlp.topics.hotspots import weekly_alert
-    from hotline_nlp.topics.report import render_result
 
     result = weekly_alert(data.frame, week)
     md = out / f"hotspots_{week}.md"

@@ -1,4 +1,4 @@
-"""Benchmark of the hotspot engine (issue 4); results go to benchmarks/results/hotspots.md.
+"""Benchmark of hotspot detection; results go to benchmarks/results/hotspots.md.
 
     python benchmarks/bench_hotspots.py silver   # top issues of 2019 vs the silver topics
     python benchmarks/bench_hotspots.py replay   # planted emerging issue + false alerts per week

@@ -19,6 +19,7 @@ SECTIONS = [
     ("embedders", "Chinese sentence embedders (issue 3)"),
     ("hotspots", "Hotspots and emerging issues (issue 4)"),
     ("service", "HTTP service (issue 6)"),
+    ("dask", "Dask: partitioned inputs, tagging on 1 and 2 workers (issue 14)"),
 ]
 
 

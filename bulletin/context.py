@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.figures import FigureBook
-from hotline_nlp.bulletin.metrics import Weights, available, handled
+from hotline_nlp.bulletin.handling_rates import Weights, available, handled
 from hotline_nlp.topics.category_stats import as_period, in_period
 from hotline_nlp.topics.periods import Period
 
@@ -40,7 +40,7 @@ class Options:
     issuer: str = ""
     issue: str = ""
     date: str = ""  # as printed; default: today
-    run_emerging: bool = True  # 难点问题 runs the hotspot engine over the period (minutes on large data)
+    run_emerging: bool = True  # 难点问题 runs hotspot detection over the period (minutes on large data)
     emerging: dict = field(default_factory=dict)  # extra keyword args for emerging_issues
 
     def __post_init__(self):

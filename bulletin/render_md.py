@@ -7,6 +7,7 @@ with ``images="inline"`` for a single self-contained file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report, Table
@@ -30,8 +31,19 @@ def table_md(t: Table) -> list[str]:
     return lines + [""]
 
 
-def render_md(report: Report, output: Path | None = None, images: str = "file") -> tuple[str, list[Path]]:
-    """Return (markdown text, extra files written)."""
+def chart_file(output: Path, n: int) -> Path:
+    """The ``n``-th chart of ``r.md``: ``r_chart1.png``."""
+    return output.with_name(f"{output.stem}_chart{n}.png")
+
+
+def render_md(
+    report: Report,
+    output: Path | None = None,
+    images: str = "file",
+    image_path: Callable[[Path, int], Path] | None = None,
+) -> tuple[str, list[Path]]:
+    """Return (markdown text, extra files written); chart ``n`` goes to
+    ``image_path(output, n)`` (default ``chart_file``)."""
     if images not in ("file", "inline"):
         raise ValueError(f"md images must be 'file' or 'inline', not {images!r}")
     tb = report.title
@@ -62,7 +74,7 @@ def render_md(report: Report, output: Path | None = None, images: str = "file") 
             if images == "inline" or output is None:
                 src = b.data_uri()
             else:
-                png = Path(output).with_name(f"{Path(output).stem}_chart{n_img}.png")
+                png = (image_path or chart_file)(Path(output), n_img)
                 write_bytes(png, b.png)
                 files.append(png)
                 src = png.name

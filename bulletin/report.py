@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from hotline_nlp.bulletin import fmt
+from hotline_nlp.bulletin import fmt, renderers
 from hotline_nlp.bulletin.context import Context, Options
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report, TitleBlock
 from hotline_nlp.bulletin.sec_emerging import emerging_section
@@ -21,10 +21,9 @@ from hotline_nlp.bulletin.sec_hot import hot_section
 from hotline_nlp.bulletin.sec_overview import overview
 from hotline_nlp.bulletin.sec_ranking import ranking_section
 from hotline_nlp.bulletin.sec_units import units_section
-from hotline_nlp.corpus.atomic import atomic_path, write_text
 from hotline_nlp.topics.periods import Period
 
-FORMATS = ("docx", "html", "md", "json")
+FORMATS = renderers.FORMATS
 
 
 def _title(ctx: Context) -> TitleBlock:
@@ -98,31 +97,8 @@ def write_report(
     """Render to ``output``; return the files written (the report, its appendix CSV
     and, for Markdown with ``md_images='file'``, the chart PNG)."""
     output = Path(output)
-    kind = (fmt_name or output.suffix.lstrip(".")).lower()
-    kind = {"markdown": "md", "htm": "html"}.get(kind, kind)
-    if kind not in FORMATS:
-        raise ValueError(f"unknown report format {kind!r}; use one of {', '.join(FORMATS)}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    written = [output]
-    if kind == "json":
-        import json
-
-        write_text(output, json.dumps(report.to_json(), ensure_ascii=False, indent=1, default=str))
-        return written
-    if kind == "docx":
-        from hotline_nlp.bulletin.render_docx import render_docx
-
-        with atomic_path(output) as tmp:
-            render_docx(report, tmp)
-    elif kind == "html":
-        from hotline_nlp.bulletin.render_html import render_html
-
-        write_text(output, render_html(report))
-    else:
-        from hotline_nlp.bulletin.render_md import render_md
-
-        text, files = render_md(report, output, images=md_images)
-        write_text(output, text)
-        written += files
-    written.append(report.figures.write_csv(appendix_path(output)))
+    kind = renderers.format_name(fmt_name, output)
+    written = renderers.write(report, output, kind, md_images=md_images)
+    if kind != "json":  # the JSON holds every figure itself
+        written.append(report.figures.write_csv(appendix_path(output)))
     return written

@@ -1,12 +1,12 @@
-"""Section 难点问题: the emerging issues found by the hotspot engine
+"""Section 难点问题: the emerging issues found by hotspot detection
 (``hotline_nlp.topics.hotspots.emerging_issues``), each with its count, time
 span, where it comes from and examples, in the bulletin's voice:
 
 "1. 物业公司不配合业主安装充电桩。2024年7月17日至12月31日，此类诉求 47 件，主要
 分布在兴隆台区（11 件）……。如：市民反映……（诉求编号：……）。"
 
-The engine decides what is emerging; this section only words it. The count is
-the engine's (repeat calls about the same case are not counted twice); the
+Hotspot detection decides what is emerging; this section only words it. The count is
+the detector's (repeat calls about the same case are not counted twice); the
 time span and the district split are recomputed here from the data behind
 the issue's complaint ids, so each is a traceable figure.
 """
@@ -19,6 +19,7 @@ from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
 from hotline_nlp.bulletin.examples import pick, quote_rows, trim
 from hotline_nlp.corpus.text import strip_openers
+from hotline_nlp.topics.hotspots import emerging_issues
 from hotline_nlp.topics.keywords import is_informative
 from hotline_nlp.topics.periods import parse_period
 
@@ -26,23 +27,11 @@ DEFAULTS = {"max_issues": 3}
 HEADLINE_CHARS = 30
 
 
-def _engine():
-    try:
-        from hotline_nlp.topics.hotspots import emerging_issues
-    except ImportError:
-        return None
-    return emerging_issues
-
-
 def emerging_section(ctx: Context, report: Report, number: int) -> bool:
     if not ctx.options.run_emerging:
         report.omitted.append("难点问题：本次未运行热点发现（--no-emerging），本节从略。")
         return False
-    engine = _engine()
-    if engine is None:
-        report.omitted.append("难点问题：热点发现模块（topics.hotspots）不可用，本节从略。")
-        return False
-    issues = engine(ctx.frame, ctx.period, **{**DEFAULTS, **ctx.options.emerging})
+    issues = emerging_issues(ctx.frame, ctx.period, **{**DEFAULTS, **ctx.options.emerging})
     report.meta["emerging_issues"] = [
         {
             k: i.get(k)

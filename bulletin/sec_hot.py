@@ -8,19 +8,19 @@ The run-in head is chosen by rule from the numbers, never by judgement:
 rank 1 -> 占比较大; change >= +20% -> 较为突出; +10%..+20% -> 关注度较高;
 0..+10% -> 小幅上升; -10%..0 -> 需引起关注; <= -10% -> 有所下降; no base -> 关注度较高.
 Sub-categories are listed largest first until they cover 60% of the category
-(at most 4, each at least 5%). The chart is ``bulletin.chart`` (font lookup shared
-with the hotspot reports' ``topics.charts``).
+(at most 4, each at least 5%). The chart is ``bulletin.chart`` (the one trend chart of
+every report).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 from hotline_nlp.bulletin import fmt
-from hotline_nlp.bulletin.chart import FONT_MISSING_NOTE, cjk_font, trend_chart
+from hotline_nlp.bulletin.chart import missing_font_note, trend_chart
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report
 from hotline_nlp.bulletin.examples import examples_for
-from hotline_nlp.bulletin.metrics import handled
+from hotline_nlp.bulletin.handling_rates import handled
 from hotline_nlp.topics.category_stats import category_table
 from hotline_nlp.topics.periods import Period, weeks_between
 
@@ -188,5 +188,6 @@ def _chart(ctx: Context, report: Report, rows: list[dict]) -> None:
         series[cat] = ys
     png = trend_chart(series, [b[0] for b in bks], ylabel=f"诉求量（件/{unit}）")
     report.add(Image("热点诉求趋势图", png))
-    if cjk_font() is None:
-        report.add(Paragraph(FONT_MISSING_NOTE, style="note"))
+    note = missing_font_note()
+    if note:
+        report.add(Paragraph(note, style="note"))

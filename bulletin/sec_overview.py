@@ -11,7 +11,7 @@ from __future__ import annotations
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Paragraph, Report
-from hotline_nlp.bulletin.metrics import DEFINITIONS, LABELS, RATES, rate
+from hotline_nlp.bulletin.handling_rates import DEFINITIONS, LABELS, RATES, rate
 from hotline_nlp.topics.category_stats import transferred_mask
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
-from hotline_nlp.bulletin.metrics import LABELS, RATES
+from hotline_nlp.bulletin.handling_rates import LABELS, RATES
 from hotline_nlp.bulletin.units import by_score, compute_units, unit_table
 
 

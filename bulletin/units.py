@@ -13,7 +13,7 @@ import pandas as pd
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Table
-from hotline_nlp.bulletin.metrics import LABELS, RATES, UnitMetrics, unit_metrics
+from hotline_nlp.bulletin.handling_rates import LABELS, RATES, UnitMetrics, unit_metrics
 
 UNIT_LABEL = {"unit": "承办单位", "base_unit": "基层承办单位", "unit_type": "单位类型"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from hotline_nlp.classifier import trust
-from hotline_nlp.classifier.metrics import level_metrics
+from hotline_nlp.classifier.eval_metrics import level_metrics
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 from hotline_nlp.classifier import calibration as cal
+from hotline_nlp.classifier.eval_metrics import level_metrics
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
 from hotline_nlp.classifier.linear import LinearLevel, fit_level
-from hotline_nlp.classifier.metrics import level_metrics
 from hotline_nlp.corpus.resources import available_cores
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin

@@ -1,6 +1,6 @@
 """A loaded tagging model: the tagger plus its manifest, behind one small API.
 
-This is what the CLI, the hotspot engine and the HTTP service hold; they never
+This is what the CLI, hotspot detection and the HTTP service hold; they never
 reach into the tagger's internals.
 """
 

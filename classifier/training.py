@@ -20,7 +20,7 @@ from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.classifier.selection import select
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore, load_model
+from hotline_nlp.models.store import ModelStore, check_name, load_model
 
 MIN_ROWS = 20
 
@@ -73,6 +73,7 @@ def train(
     defaults are used); ``unlabeled``: texts of the same city without labels
     (they inform the idf statistics); ``family``: the candidates to choose
     among (default ``selection.FAMILY``)."""
+    check_name(name)  # before the training, not after it
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")

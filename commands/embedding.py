@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     EmbedderOpt,
@@ -14,6 +15,7 @@ from hotline_nlp.commands.common import (
     emit_json,
     fail,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 embedder_app = typer.Typer(help="Build and inspect sentence embedders.", no_args_is_help=True)
 
@@ -173,8 +175,16 @@ def cache_clean_cmd(
 
 
 def embed_cmd(
-    input: Annotated[Path, typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet).")],
-    output: Annotated[Path, typer.Option("--output", help="Where to write the (n, dim) float32 .npy.")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet), or a folder/glob of them."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", help="Where to write the (n, dim) float32 .npy, or a folder of Parquet parts."
+        ),
+    ],
     embedder: EmbedderOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
@@ -183,6 +193,7 @@ def embed_cmd(
         bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
     ] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Embed every complaint's text into an .npy array (L2-normalised rows, input order).
 
@@ -194,6 +205,16 @@ def embed_cmd(
     from hotline_nlp.corpus.embedding import EmbedderError, embed_file
     from hotline_nlp.corpus.loaders import DataError
 
+    if partitioned.wants_partitions(input, scheduler):
+        summary = partitioned.embed(
+            input, output, embedder, columns, encoding, batch_size, not no_cache, scheduler
+        )
+        if fmt == OutputFormat.json:
+            return emit_json(summary)
+        return typer.echo(
+            f"wrote {summary['output']}: {summary['rows']} x {summary['dim']} ({summary['embedder']}) "
+            f"from {summary['parts']} partition(s); {summary['rejected_rows']} rejected row(s)"
+        )
     try:
         summary = embed_file(
             input,

@@ -8,23 +8,32 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     EncodingOpt,
     ModelsDirOpt,
     fail,
     load_or_fail,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 class HotspotFormat(str, Enum):
     md = "md"
     json = "json"
     html = "html"
+    docx = "docx"
 
 
 def hotspots_cmd(
-    input: Annotated[str, typer.Option("--input", help="Dated export (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Dated export (CSV/XLSX/JSONL/Parquet), a folder/glob of them, or `demo`."
+        ),
+    ],
     period: Annotated[
         str | None, typer.Option("--period", help="ISO week for the weekly alert, e.g. 2019-W37.")
     ] = None,
@@ -88,12 +97,17 @@ def hotspots_cmd(
         Path | None, typer.Option("--state-dir", help="Keep issue ids across weekly runs in this directory.")
     ] = None,
     format: Annotated[
-        HotspotFormat, typer.Option("--format", help="md / html (bulletin-like, with a trend chart) or json.")
+        HotspotFormat,
+        typer.Option(
+            "--format",
+            help="md / html / docx (bulletin-like, with a trend chart; docx needs --output) or json.",
+        ),
     ] = HotspotFormat.md,
     output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
 
@@ -109,8 +123,10 @@ def hotspots_cmd(
 
       hotline-nlp hotspots --input 工单.csv --start 2019-01-01 --end 2019-12-31 --top 10 --format html --output hot.html
     """
-    from hotline_nlp.topics.report import run_hotspots
+    from hotline_nlp.bulletin.hotspot_report import run_hotspots
 
+    if format == HotspotFormat.docx and output is None:
+        fail("--format docx writes a file: give --output, e.g. --output alert.docx")
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
     m = None
@@ -121,10 +137,13 @@ def hotspots_cmd(
             m = load_model(model, models_dir)
         except ModelError as e:
             fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",))
+    if partitioned.wants_partitions(input, scheduler):
+        frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
+    else:
+        frame = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",)).frame
     try:
         text = run_hotspots(
-            loaded.frame,
+            frame,
             period=period,
             start=start,
             end=end,

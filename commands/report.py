@@ -108,8 +108,8 @@ def report_cmd(
       hotline-nlp report -i export.csv -p 2024Q3 -f json > figures.json
     """
     from hotline_nlp.bulletin.context import Options
-    from hotline_nlp.bulletin.metrics import load_weights
-    from hotline_nlp.bulletin.report import FORMATS as REPORT_FORMATS
+    from hotline_nlp.bulletin.handling_rates import load_weights
+    from hotline_nlp.bulletin.renderers import format_name
     from hotline_nlp.bulletin.report import build_report, write_report
     from hotline_nlp.corpus.loaders import DataError, load_complaints
     from hotline_nlp.topics.periods import PeriodError, parse_period
@@ -119,8 +119,9 @@ def report_cmd(
     if output and format and len(output) > 1:
         fail("--format applies to a single --output; with several, each file's suffix names its format")
     for out in output or []:
-        kind = format.value if format else out.suffix.lstrip(".").lower()
-        if {"markdown": "md", "htm": "html"}.get(kind, kind) not in REPORT_FORMATS:
+        try:
+            format_name(format.value if format else None, out)
+        except ValueError:
             fail(
                 f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format"
             )
@@ -148,8 +149,9 @@ def report_cmd(
             f"note: {loaded.n_rejected_rows} rows rejected (bad dates/ids); they are not counted", err=True
         )
     if model:
+        from hotline_nlp.classifier.model import load_model
         from hotline_nlp.classifier.tagging import tag_frame
-        from hotline_nlp.models.store import ModelError, load_model
+        from hotline_nlp.models.store import ModelError
 
         try:
             frame = tag_frame(frame, load_model(model, models_dir))

@@ -39,6 +39,18 @@ def _service_errors():
     return errs
 
 
+def _serve_defaults() -> dict:
+    """The service's defaults, defined once in ``Settings``."""
+    import dataclasses
+
+    from hotline_nlp.service.settings import Settings
+
+    return {f.name: f.default for f in dataclasses.fields(Settings)}
+
+
+_SERVE_DEFAULTS = _serve_defaults()
+
+
 def serve(
     model: Annotated[
         str,
@@ -78,9 +90,35 @@ def serve(
     model_check_interval: Annotated[
         float, typer.Option(help="Seconds between checks for a newly promoted model version (0: never).")
     ] = 5.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            help="Open connections at most; at the cap the longest-idle one is closed (fitted to ulimit -n)."
+        ),
+    ] = _SERVE_DEFAULTS["max_connections"],
+    max_in_flight: Annotated[
+        int, typer.Option(help="Requests handled at once; more get 503 with Retry-After.")
+    ] = _SERVE_DEFAULTS["max_in_flight"],
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds for a client to send its request head, else 408 and close.")
+    ] = _SERVE_DEFAULTS["header_timeout"],
+    body_timeout: Annotated[
+        float, typer.Option(help="Seconds for a client to send its request body, else 408 and close.")
+    ] = _SERVE_DEFAULTS["body_timeout"],
+    keep_alive_timeout: Annotated[
+        int, typer.Option(help="Seconds an idle keep-alive connection is kept.")
+    ] = _SERVE_DEFAULTS["keep_alive_timeout"],
+    log_file: Annotated[
+        Path | None,
+        typer.Option(help="Log to this file, rotated at --log-max-mb (3 old files kept); default stderr."),
+    ] = None,
+    log_max_mb: Annotated[float, typer.Option(help="Size of one log file, in MiB.")] = 10.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the tagging API (OpenAPI docs at /docs).
+
+    Limits and timeouts: README "Service limits and timeouts"; behind a
+    reverse proxy in production: SECURITY.md.
 
     Examples:
 
@@ -106,6 +144,13 @@ def serve(
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             cors_origins=tuple(cors_origin or ()),
             model_check_interval=model_check_interval,
+            max_connections=max_connections,
+            max_in_flight=max_in_flight,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            log_file=log_file,
+            log_max_bytes=int(log_max_mb * 1024 * 1024),
         )
         run(settings, host=host, port=port, log_level=log_level)
     except _service_errors() as e:

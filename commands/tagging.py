@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
     EncodingOpt,
@@ -17,7 +18,9 @@ from hotline_nlp.commands.common import (
     load_or_fail,
     progress_bar,
     progress_steps,
+    resolve_input,
 )
+from hotline_nlp.commands.partitioned import SchedulerOpt
 
 
 def train(
@@ -147,9 +150,18 @@ def classify(
     model: Annotated[
         str, typer.Option("--model", help="Model name (its promoted version), name@v3, or a model directory.")
     ],
-    input: Annotated[str, typer.Option("--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), or `demo`.")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), a folder or glob of them, or `demo`."
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("--output", help="Where to write the tagged rows; format from the extension.")
+        Path,
+        typer.Option(
+            "--output",
+            help="Where to write the tagged rows; format from the extension, or a folder (one Parquet part per input).",
+        ),
     ],
     top_k: Annotated[
         int, typer.Option("--top-k", min=1, max=20, help="Alternatives listed in the top_k column.")
@@ -160,8 +172,9 @@ def classify(
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
     ] = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Tag every complaint in an export.
+    """Tag every complaint in an export (or a folder/glob of them).
 
     Writes the input rows plus pred_level1, pred_level2, pred_path, confidence,
     top_k (JSON) and needs_review. Rows that cannot be tagged (empty text,
@@ -170,7 +183,13 @@ def classify(
     Example:
 
       hotline-nlp classify --model demo --input 本周工单.csv --output 本周工单_tagged.xlsx
+
+      hotline-nlp classify --model city --input 'exports/*.parquet' --output tagged/ --scheduler local:2
     """
+    if partitioned.wants_partitions(input, scheduler):
+        return partitioned.classify(
+            model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
+        )
     from hotline_nlp.classifier.tagging import classify_result, write_table
     from hotline_nlp.models.store import ModelError, load_model
 
@@ -269,7 +288,7 @@ def models_list(
     for r in rows:
         mark = "*" if r.get("current") else " "
         if "error" in r:
-            typer.echo(f"{mark} {r['name']}@{r['version']}  BROKEN: {r['error']}")
+            typer.echo(f"{mark} {r['name']}@{r['version']}  CORRUPT: {r['error']}")
             continue
         f1 = "  ".join(
             f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")

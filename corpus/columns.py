@@ -3,7 +3,7 @@
 Every 12345 platform exports its own headers (诉求编号 or 留言编号 or id ...).
 Everything downstream of the loader speaks only the canonical names below, so a
 new export format means one more alias here, not a change in the classifier,
-the hotspot engine or the bulletin writer.
+hotspot detection or the bulletin writer.
 """
 
 from __future__ import annotations

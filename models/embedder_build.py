@@ -8,7 +8,7 @@ its words' vectors, so encoding costs one tokenizer pass and a table lookup.
 Recipe (model2vec-style distillation from the multilingual USE):
 1. vocabulary: jieba's dictionary + the project's domain terms, capped to the
    ``max_words`` most frequent multi-character words plus every single
-   character (``corpus.unigram``); the tokenizer segments like jieba (HMM off);
+   character (``corpus.fast_segmenter``); the tokenizer segments like jieba (HMM off);
 2. teacher: embed every vocabulary entry on its own with the multilingual USE;
 3. PCA of those vectors to ``dims`` dimensions (centred, so the direction every
    word shares is dropped);
@@ -172,7 +172,7 @@ def tune(
 
 def build_embedder(output: str | Path, config: BuildConfig | None = None, show_progress: bool = True) -> dict:
     """Build the model directory at ``output`` (atomically); returns the manifest."""
-    from hotline_nlp.corpus.unigram import build_project_tokenizer
+    from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, StaticEmbedding
 

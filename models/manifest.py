@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -96,7 +97,7 @@ def write(directory: Path, manifest: dict) -> None:
 
 
 def read(directory: Path) -> dict:
-    """Read and check a manifest; raise ``ValueError`` with the reason."""
+    """Read and check a manifest; raise ``ValueError`` with the reason (one line)."""
     path = directory / "manifest.json"
     if not path.is_file():
         raise ValueError(f"{directory}: not a hotline-nlp model (no manifest.json)")
@@ -106,17 +107,61 @@ def read(directory: Path) -> dict:
         raise ValueError(f"{path}: manifest is corrupt ({e})") from None
     if not isinstance(man, dict) or man.get("format") != FORMAT:
         raise ValueError(f"{path}: not a hotline-nlp tagging model manifest")
-    if man.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: model format {man.get('format_version')} is newer than this hotline-nlp "
-            f"understands ({FORMAT_VERSION}); upgrade hotline-nlp"
-        )
+    check_schema(man, path)
     return man
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_schema(man: dict, path: Path) -> None:
+    """The fields every reader relies on have the right types, so a hand-edited
+    or truncated manifest is a one-line error here instead of a traceback later.
+    An empty or missing ``files`` map is corruption: it would verify nothing."""
+    fv = man.get("format_version")
+    if type(fv) is not int or fv < 1:
+        raise ValueError(f"{path}: manifest is corrupt (format_version must be a whole number, got {fv!r})")
+    if fv > FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: model format {fv} is newer than this hotline-nlp "
+            f"understands ({FORMAT_VERSION}); upgrade hotline-nlp"
+        )
+    for key in ("name", "version", "kind"):
+        if not isinstance(man.get(key), str) or not man[key]:
+            raise ValueError(f"{path}: manifest is corrupt ({key} must be a non-empty string)")
+    for key in ("metrics", "labels", "training_data", "params"):
+        if key in man and not isinstance(man[key], dict):
+            raise ValueError(f"{path}: manifest is corrupt ({key} must be an object)")
+    files = man.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ValueError(
+            f"{path}: manifest is corrupt (files must map every model file to its SHA-256; "
+            f"got {json.dumps(files)[:40]})"
+        )
+    for rel, digest in files.items():
+        parts = rel.split("/")
+        if rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"{path}: manifest is corrupt (file name {rel!r} is not a plain relative path)")
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise ValueError(f"{path}: manifest is corrupt (checksum of {rel} is not a SHA-256)")
+
+
 def verify(directory: Path, manifest: dict) -> None:
-    """Every listed file exists with its recorded checksum."""
-    for rel, digest in manifest.get("files", {}).items():
+    """The files on disk are exactly the files listed, each with its recorded
+    checksum: a missing, changed or extra file fails (an unlisted file would be
+    loaded unchecked)."""
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise ValueError(f"{directory}: manifest lists no files, so nothing can be verified (corrupt)")
+    on_disk = {
+        p.relative_to(directory).as_posix()
+        for p in directory.rglob("*")
+        if not p.is_dir() and p.name != "manifest.json"
+    }
+    extra = sorted(on_disk - set(listed))
+    if extra:
+        raise ValueError(f"{directory}: file {extra[0]} is not listed in the manifest (corrupt or tampered)")
+    for rel, digest in listed.items():
         p = directory / rel
         if not p.is_file():
             raise ValueError(f"{directory}: file {rel} listed in the manifest is missing")

@@ -11,8 +11,10 @@ GET /v1/hotspots?period=2024-W20, GET /healthz, GET /readyz.
 
 Layout: ``app`` (create_app, lifespan, run), ``settings``, ``schemas`` (In/Out),
 ``routers/`` (one per resource), ``deps`` (settings, engine, model, API key),
-``errors`` (one JSON error format), ``limits`` (body, batch, text), ``model_holder``
+``errors`` (one JSON error format), ``limits`` (body, batch, text, requests in
+flight), ``connections`` (timeouts and the connection cap, fitted to the
+descriptor limit), ``logs`` (repeat-suppressed, size-bounded logging), ``model_holder``
 (hot swap on promotion), ``store/`` (tables, migrations runner, repository,
-records, import/export), ``migrations/`` (Alembic), ``testing`` (real servers for
-tests and benchmarks).
+records, import/export), ``migrations/`` (Alembic). The real-server test harness
+is test code: ``tests/support``.
 """

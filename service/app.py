@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from hotline_nlp import __version__
 from hotline_nlp.service import errors
-from hotline_nlp.service.limits import BodyLimitMiddleware
+from hotline_nlp.service.limits import BodyLimitMiddleware, InFlightLimitMiddleware
 from hotline_nlp.service.model_holder import ModelHolder
 from hotline_nlp.service.routers import classify, complaints, health, hotspots
 from hotline_nlp.service.settings import Settings
@@ -63,6 +63,7 @@ def create_app(
     app.add_exception_handler(DBAPIError, _on_db_error)
     app.add_exception_handler(PoolTimeout, _on_db_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(InFlightLimitMiddleware, limit=settings.max_in_flight)
     if settings.cors_origins:  # off unless origins are named; outermost, so errors carry the headers too
         app.add_middleware(
             CORSMiddleware,
@@ -85,20 +86,50 @@ async def _on_db_error(request, exc: DBAPIError):
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Open the store, load the model, then serve (blocks). Raises ``StoreError``
-    or ``ModelError`` with a message before anything listens."""
+    """Open the store, load the model, then serve (blocks). Raises ``StoreError``,
+    ``ModelError`` or ``ValueError`` with a message before anything listens.
+
+    The connection limits and timeouts (``service.connections``) and the
+    repeat-suppressing, size-bounded log (``service.logs``) are set up here."""
+    import logging.config
+
     import uvicorn
+    from hotline_nlp.service import connections, logs
 
     settings.check()
+    logging.config.dictConfig(
+        logs.config(log_level, settings.log_file, settings.log_max_bytes, settings.log_backups)
+    )
     engine = open_store(settings.db_url)
     holder = ModelHolder(settings.model, settings.models_dir, settings.model_check_interval)
     holder.load()
+    plan = connections.plan(settings.max_connections, settings.backlog, settings.fd_headroom)
+    log.info(
+        "file descriptors: limit %d (was %d); at most %d connections, accept backlog %d; "
+        "timeouts: header %gs, body %gs, keep-alive %ds; at most %d requests in flight",
+        plan.nofile,
+        plan.nofile_before,
+        plan.max_connections,
+        plan.backlog,
+        settings.header_timeout,
+        settings.body_timeout,
+        settings.keep_alive_timeout,
+        settings.max_in_flight,
+    )
     app = create_app(settings, engine=engine, models=holder)
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,  # configured above
+        http=connections.guarded_protocol(
+            max_connections=plan.max_connections,
+            header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
+        ),
+        backlog=plan.backlog,
+        timeout_keep_alive=settings.keep_alive_timeout,
         workers=1,
         timeout_graceful_shutdown=10,
         server_header=False,

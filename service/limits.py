@@ -85,3 +85,33 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class InFlightLimitMiddleware:
+    """At most ``limit`` requests handled at once; above it a JSON 503 with
+    ``Retry-After`` at once, instead of a queue that grows until clients time
+    out. Health probes are exempt, so a busy server is not taken for a dead one."""
+
+    EXEMPT = ("/healthz", "/readyz")
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit, self.active = app, limit, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            response = error_response(
+                503,
+                f"the server is busy ({self.limit} requests in progress); retry in a moment",
+                code="busy",
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
+        self.active += 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1

@@ -21,13 +21,39 @@ from typing import Annotated, Any, Literal
 
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, ID_MAX, LABEL_MAX, META_MAX
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 CHINA_TZ = timezone(timedelta(hours=8))
 _ID = re.compile(rf"^[^\s/\\]{{1,{ID_MAX}}}$")
 # A hard ceiling on any one string, far above the configurable text limit, so a
 # pathological value is refused before any work is done on it.
 HARD_TEXT_MAX = 200_000
+# Paging offsets above this are refused (422) rather than overflowing a database
+# integer; no store holds two billion complaints.
+MAX_OFFSET = 2**31 - 1
+
+
+def plain_text(value: Any) -> Any:
+    """Refuse a string that no store or output can hold: a lone UTF-16 surrogate
+    (a JSON ``"\\ud800"`` escape decodes to one; UTF-8 cannot encode it) or a
+    NUL character (PostgreSQL text cannot hold it). Applied to every string the
+    API reads, body and query alike, so the error is a 422 naming the field."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"contains an unpaired UTF-16 surrogate ({value[e.start]!r} at character {e.start + 1}), "
+                "which is not valid Unicode text"
+            ) from None
+        nul = value.find("\x00")
+        if nul >= 0:
+            raise ValueError(f"contains a NUL character (at character {nul + 1}), which cannot be stored")
+    return value
+
+
+# A query or path string parameter: the same check as every body string.
+PlainStr = Annotated[str, AfterValidator(plain_text)]
 
 
 def parse_local_datetime(value: Any, field: str = "created_at") -> datetime:
@@ -64,6 +90,11 @@ Stars = Annotated[
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_text(cls, v: Any) -> Any:
+        return plain_text(v)
 
 
 class ComplaintTextIn(_Strict):

@@ -70,6 +70,18 @@ class Settings:
     # How often (seconds) the model holder looks for a newly promoted version; 0 = never.
     model_check_interval: float = 5.0
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Connections (service.connections) and logging (service.logs); see README
+    # "Service limits and timeouts". Timeouts in seconds.
+    max_connections: int = 1000  # open at once; at the cap the longest-idle one is closed
+    max_in_flight: int = 64  # requests handled at once; above: 503 + Retry-After
+    header_timeout: float = 10.0  # connection open -> complete request head, else 408
+    body_timeout: float = 60.0  # request head -> complete body, else 408
+    keep_alive_timeout: int = 5  # idle keep-alive connection closed after this
+    backlog: int = 1024  # listen queue (lowered to fit the descriptor limit)
+    fd_headroom: int = 64  # descriptors kept free for the database, models and logs
+    log_file: Path | None = None  # rotating log file; None: stderr
+    log_max_bytes: int = 10 * 1024 * 1024  # per log file; log_backups + 1 files at most
+    log_backups: int = 3
 
     def check(self) -> None:
         """Refuse contradictory settings before anything is started."""
@@ -78,6 +90,22 @@ class Settings:
                 "no API key: give --api-key-file FILE (or HOTLINE_NLP_API_KEY), "
                 "or --no-auth to run without one on a trusted machine"
             )
-        for name in ("max_body_bytes", "max_batch", "max_text_chars", "max_list_limit", "top_k"):
+        for name in (
+            "max_body_bytes",
+            "max_batch",
+            "max_text_chars",
+            "max_list_limit",
+            "top_k",
+            "max_connections",
+            "max_in_flight",
+            "keep_alive_timeout",
+            "backlog",
+            "log_max_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("header_timeout", "body_timeout"):
+            if not 0 < getattr(self, name) <= 3600:
+                raise ValueError(f"{name} must be between 0 and 3600 seconds, got {getattr(self, name)}")
+        if self.fd_headroom < 0 or self.log_backups < 0:
+            raise ValueError("fd_headroom and log_backups cannot be negative")

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from hotline_nlp.bulletin.context import Options
 from hotline_nlp.bulletin.document import Heading, Paragraph
-from hotline_nlp.bulletin.metrics import Weights, load_weights, score
+from hotline_nlp.bulletin.handling_rates import Weights, load_weights, score
 from hotline_nlp.bulletin.report import build_report
 from hotline_nlp.corpus.loaders import load_complaints
 

@@ -14,7 +14,7 @@ import pytest
 from hotline_nlp.cli import app
 from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.embedding_cache import EmbeddingCache
-from hotline_nlp.topics.vectors import OWNER_FILE, BlockStore, stale_spill_dirs
+from hotline_nlp.topics.vector_store import OWNER_FILE, BlockStore, stale_spill_dirs
 from typer.testing import CliRunner
 
 

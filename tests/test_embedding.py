@@ -244,8 +244,8 @@ def test_use_multilingual_short_texts():
 
 
 def test_unigram_tokenizer_segments_like_jieba_without_hmm():
+    from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer, tokenize
     from hotline_nlp.corpus.text import tokenizer as jieba_tokenizer
-    from hotline_nlp.corpus.unigram import build_project_tokenizer, tokenize
 
     tok, _ = build_project_tokenizer(None)
     texts = ["我们小区的充电桩坏了很久没人修", "供暖费已经交了但室温不达标", "网约车司机绕路多收费"]

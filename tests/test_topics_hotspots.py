@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hotline_nlp.topics.engine import HotspotError
 from hotline_nlp.topics.hotspots import emerging_issues, hot_issues, replay, weekly_alert
+from hotline_nlp.topics.window import HotspotError
 from typer.testing import CliRunner
 
 PLACES = ["阳光小区", "锦绣花园", "翠湖家园", "金桥新村", "枫林雅苑", "滨河公寓", "东湖小区", "松竹苑"]
@@ -335,3 +335,5 @@ def test_cli_hotspots_md_json_html(stream, tmp_path):
     assert res.exit_code == 2 and "no complaints in 2030-W01" in res.output
     res = runner.invoke(app, ["hotspots", "--input", str(src)])
     assert res.exit_code == 2 and "--period" in res.output
+    res = runner.invoke(app, ["hotspots", "--input", str(src), "--period", wk, "--format", "docx"])
+    assert res.exit_code == 2 and "--output" in res.output

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hotline_nlp.bulletin.chart import trend_chart
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics.charts import trend_png
+from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.dedup import find_repeats
 from hotline_nlp.topics.emergence import EmergenceConfig, heat_index, score_week
 from hotline_nlp.topics.keywords import ctfidf_keywords, label_for
 from hotline_nlp.topics.places import extract_groups, extract_places
-from hotline_nlp.topics.represent import Representation
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
 
 
@@ -235,10 +235,10 @@ def test_heat_index_and_chart():
     h = heat_index(np.array([10.0, 5.0, 0.0]), np.array([8, 2, 1]), np.array([100, 0, 0]))
     assert h[0] == pytest.approx(100.0) and h[0] > h[1] > h[2] >= 0
     assert heat_index(np.array([2.0, 4.0]), np.array([1, 1]), None)[1] == pytest.approx(100.0)
-    png = trend_png({"供热": [1, 2, 3], "充电桩": [0, 2, 5]}, ["W01", "W02", "W03"], highlight={"充电桩"})
+    png = trend_chart({"供热": [1, 2, 3], "充电桩": [0, 2, 5]}, ["W01", "W02", "W03"], highlight={"充电桩"})
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="points"):
-        trend_png({"a": [1]}, ["W01", "W02"])
+        trend_chart({"a": [1]}, ["W01", "W02"])
 
 
 def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
@@ -246,24 +246,24 @@ def test_chart_draws_chinese_without_an_os_font_package(monkeypatch):
     packaged Noto Sans CJK SC is found when no OS font or env path is set."""
     import warnings
 
-    from hotline_nlp.topics import charts
+    from hotline_nlp.bulletin import chart
     from matplotlib import font_manager
 
-    path = charts._packaged_font()
+    path = chart._packaged_font()
     assert path is not None, "mplfonts' Noto Sans CJK SC is missing from the install"
     assert font_manager.get_font(path).get_char_index(ord("热")) != 0
     monkeypatch.delenv("HOTLINE_NLP_CJK_FONT", raising=False)
-    assert charts.cjk_font() is not None
+    assert chart.cjk_font() is not None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        charts.trend_png({"新能源汽车充电桩": [0, 2, 5]}, ["2024-W01", "2024-W02", "2024-W03"])
+        chart.trend_chart({"新能源汽车充电桩": [0, 2, 5]}, ["2024-W01", "2024-W02", "2024-W03"])
     assert not [w for w in caught if "missing from" in str(w.message)]
 
 
 def test_issue_headline_is_the_title_that_names_the_issue():
     """Of the central complaints' titles, the one naming the issue's keywords
     plainly wins over the most central caller's own story; generic titles never."""
-    from hotline_nlp.topics.issues_out import pick_headline
+    from hotline_nlp.topics.issue_records import pick_headline
 
     keywords = ["充电桩", "安装", "物业", "证明", "业主"]
     titles = [
@@ -298,7 +298,7 @@ def test_reduce_keeps_a_small_pool_small():
 def test_issue_headline_drops_openers():
     """市民来电： / 来电人陈述： say nothing about the issue: the hot-issue table and
     the bulletin both describe issues without them (one opener list, corpus.text)."""
-    from hotline_nlp.topics.issues_out import _headline
+    from hotline_nlp.topics.issue_records import _headline
 
     assert (
         _headline({"title": "市民来电：红海二期楼道暖气管道漏水", "text": ""}) == "红海二期楼道暖气管道漏水"

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from hotline_nlp.corpus.text import normalise
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics.complaint_vectors import Representation, hash_char_ngrams
 from hotline_nlp.topics.dedup import find_repeats
-from hotline_nlp.topics.engine import HotspotConfig, Window, check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
-from hotline_nlp.topics.represent import Representation, hash_char_ngrams
-from hotline_nlp.topics.vectors import BlockedRows, BlockStore, week_bounds
+from hotline_nlp.topics.vector_store import BlockedRows, BlockStore, week_bounds
+from hotline_nlp.topics.window import HotspotConfig, Window, check_frame
 from scipy import sparse
 from test_topics_hotspots import make_stream, week_label
 

@@ -2,7 +2,7 @@
 
 The cache has two parts: sentence vectors by embedder version (one SQLite file,
 ``corpus.embedding_cache``) and the folders hotspot runs spill vectors into
-(``topics.vectors``). Both are always safe to delete: vectors are recomputed.
+(``topics.vector_store``). Both are always safe to delete: vectors are recomputed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import shutil
 
 from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.embedding_cache import FILENAME, EmbeddingCache, cache_dir
-from hotline_nlp.topics.vectors import stale_spill_dirs
+from hotline_nlp.topics.vector_store import stale_spill_dirs
 
 
 def summary() -> dict:

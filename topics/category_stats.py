@@ -1,7 +1,7 @@
 """Counts per category for a period, with 环比 / 同比 and sub-category shares.
 
 This is the arithmetic behind every "物业管理类诉求 ... 同比下降 25.90%，占转办诉求
-总量的 12.10%，主要集中在物业服务管理（占比 33.97%）" sentence. The hotspot engine
+总量的 12.10%，主要集中在物业服务管理（占比 33.97%）" sentence. Hotspot detection
 and the bulletin writer both read it, so the two can never disagree on a count.
 
 Conventions (the bulletins' own):

@@ -191,7 +191,7 @@ def assign(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best centroid per row (-1 when its cosine is below ``threshold``) and that cosine.
 
-    ``x`` is anything indexable like a CSR matrix (``topics.vectors.BlockedRows``
+    ``x`` is anything indexable like a CSR matrix (``topics.vector_store.BlockedRows``
     included); it is read ``chunk`` rows at a time, so a window larger than memory
     streams through. ``rows``: only these rows (results in their order).
 

@@ -2,7 +2,8 @@
 emerging issues of a longer period (for the bulletin's 难点问题).
 
 All three return plain dicts/lists that serialise to the JSON of the
-``hotline-nlp hotspots`` contract; rendering lives in ``topics.render``.
+``hotline-nlp hotspots`` contract; they are rendered by ``bulletin.hotspot_document``
+(md / html / docx through the bulletin's renderers).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.topics.category_stats import as_period, category_table
 from hotline_nlp.topics.emergence import decay_weights, heat_index, score_week
-from hotline_nlp.topics.engine import HotspotConfig, HotspotError, Window, check_frame, data_span
-from hotline_nlp.topics.issues_out import describe_issues, issue_record
+from hotline_nlp.topics.issue_records import describe_issues, issue_record
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
+from hotline_nlp.topics.window import HotspotConfig, HotspotError, Window, check_frame, data_span
 
 # A year and a month: the same weeks last year (+-2) are in the baseline (seasonality).
 DEFAULT_HISTORY_WEEKS = 56

@@ -12,6 +12,7 @@ from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import (
     CHINA_TZ,
+    MAX_OFFSET,
     ComplaintBatchIn,
     ComplaintBatchOut,
     ComplaintIngestOut,
@@ -19,6 +20,7 @@ from hotline_nlp.service.schemas import (
     ComplaintOut,
     ErrorOut,
     IngestIn,
+    PlainStr,
     parse_local_datetime,
 )
 from hotline_nlp.service.store import records as rec
@@ -169,7 +171,7 @@ def ingest(
     responses=ERRORS,
     summary="One stored complaint with its tags",
 )
-def get_one(complaint_id: Annotated[str, Path(max_length=128)], engine: EngineDep):
+def get_one(complaint_id: Annotated[PlainStr, Path(max_length=128)], engine: EngineDep):
     row = repo.fetch_one(engine, complaint_id)
     if row is None:
         raise ServiceError(
@@ -203,15 +205,17 @@ def _bound(value: str | None, field: str, end: bool) -> datetime | None:
 def list_all(
     engine: EngineDep,
     settings: SettingsDep,
-    since: Annotated[str | None, Query(description="From this date or time (inclusive), ISO 8601.")] = None,
+    since: Annotated[
+        PlainStr | None, Query(description="From this date or time (inclusive), ISO 8601.")
+    ] = None,
     until: Annotated[
-        str | None, Query(description="Up to this date (the whole day) or time (inclusive).")
+        PlainStr | None, Query(description="Up to this date (the whole day) or time (inclusive).")
     ] = None,
     category: Annotated[
-        str | None, Query(max_length=201, description="`一级` or `一级 > 二级` (effective category).")
+        PlainStr | None, Query(max_length=201, description="`一级` or `一级 > 二级` (effective category).")
     ] = None,
     changed_since: Annotated[
-        str | None,
+        PlainStr | None,
         Query(
             description=(
                 "Only complaints stored or whose outcome changed at or after this time (hotline time, ISO 8601): "
@@ -220,7 +224,7 @@ def list_all(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the server's max_list_limit).")] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     if limit > settings.max_list_limit:
         raise InputError("limit", f"at most {settings.max_list_limit}, got {limit}")

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from hotline_nlp.service.deps import EngineDep, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
-from hotline_nlp.service.schemas import ErrorOut
+from hotline_nlp.service.schemas import ErrorOut, PlainStr
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.topics.periods import PeriodError, parse_period
@@ -80,7 +80,7 @@ def _engine():
 def hotspots(
     request: Request,
     engine: EngineDep,
-    period: Annotated[str, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])],
+    period: Annotated[PlainStr, Query(description="An ISO week such as `2024-W20`.", examples=["2024-W20"])],
 ):
     """The JSON of `hotline-nlp hotspots` for that week, computed from the store.
     The first request for a week can take tens of seconds; repeats are cached

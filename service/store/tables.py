@@ -31,7 +31,7 @@ META_FIELDS = ("district", "unit", "unit_type", "base_unit", "caller", "channel"
 ID_MAX = 128
 LABEL_MAX = 100
 META_MAX = 200
-# Handling outcome (canonical names, see corpus.columns): what bulletin.metrics reads.
+# Handling outcome (canonical names, see corpus.columns): what bulletin.handling_rates reads.
 OUTCOME_FIELDS = ("closed", "satisfaction", "on_time", "revisited", "stars")
 FLAG_FIELDS = ("closed", "on_time", "revisited")
 

@@ -1,5 +1,6 @@
 """What ``hotline-nlp hotspots`` does, minus option parsing: pick the report,
-run it, render it, write it. Kept here so the CLI stays a thin shell and the
+run it (``topics.hotspots``), render it (``hotspot_document`` through the
+renderer registry), write it. Kept here so the CLI stays a thin shell and the
 same call is testable without it."""
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-from hotline_nlp.corpus.atomic import write_bytes, write_text
-from hotline_nlp.topics.engine import HotspotConfig
+from hotline_nlp.bulletin import renderers
+from hotline_nlp.bulletin.hotspot_document import hotspot_document
+from hotline_nlp.corpus.atomic import write_text
 from hotline_nlp.topics.hotspots import hot_issues, weekly_alert
-from hotline_nlp.topics.render import chart_png, to_html, to_markdown
+from hotline_nlp.topics.window import HotspotConfig
+
+FORMATS = ("md", "html", "docx", "json")
 
 
 def run_hotspots(
@@ -64,24 +68,30 @@ def run_hotspots(
     return render_result(result, fmt, output)
 
 
+def _chart_file(output: Path, n: int) -> Path:
+    """``alert.md`` -> ``alert.md.png`` (the name the alert has always linked)."""
+    return Path(f"{output}.png") if n == 1 else Path(f"{output}.{n}.png")
+
+
 def render_result(result: dict, fmt: str = "md", output: str | Path | None = None) -> str:
-    """Render an alert or range result as md/html/json; with ``output``, write it
-    there atomically (Markdown gets its chart as ``<output>.png`` beside it)."""
+    """Render an alert or range result; with ``output``, write it there atomically
+    (Markdown gets its chart as ``<output>.png`` beside it). Returns the text
+    (empty for DOCX, which needs ``output``).
+
+    JSON is the result itself (the ``hotline-nlp hotspots`` data contract, see
+    ``topics.hotspots``); md / html / docx are the bulletin renderers' layout of
+    ``hotspot_document(result)``.
+    """
     if fmt == "json":
         text = json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n"
-    elif fmt == "html":
-        text = to_html(result)
-    elif fmt == "md":
-        image_ref = None
         if output is not None:
-            png = chart_png(result)
-            if png:
-                png_path = Path(str(output) + ".png")
-                write_bytes(png_path, png)
-                image_ref = png_path.name
-        text = to_markdown(result, image_ref=image_ref)
-    else:
-        raise ValueError(f"unknown format {fmt!r}; use md, html or json")
-    if output is not None:
-        write_text(output, text)
-    return text
+            write_text(output, text)
+        return text
+    kind = renderers.format_name(fmt)
+    doc = hotspot_document(result)
+    if output is None:
+        if kind == "docx":
+            raise ValueError("docx is a binary format: give an output file (--output alert.docx)")
+        return renderers.render_text(doc, kind)
+    renderers.write(doc, output, kind, image_path=_chart_file)
+    return "" if kind == "docx" else Path(output).read_text("utf-8")

@@ -114,7 +114,7 @@ class Representation:
     ``load_embedder`` (``None`` = bundled default), an embedder object, or ``"none"``.
 
     The work is split in two so that large windows can be processed block by
-    block (``topics.vectors``): ``raw(texts)`` gives what does not depend on the
+    block (``topics.vector_store``): ``raw(texts)`` gives what does not depend on the
     fit (n-gram counts, semantic vectors), ``fit_raw`` learns from accumulated
     document frequencies, and ``weigh(counts, semantic)`` turns raw into unit rows.
     """

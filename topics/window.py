@@ -19,11 +19,11 @@ import pandas as pd
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup
 from hotline_nlp.topics.clustering import ClusterConfig
+from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.emergence import EmergenceConfig
 from hotline_nlp.topics.periods import week_labels, weeks_between
-from hotline_nlp.topics.represent import Representation
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
-from hotline_nlp.topics.vectors import BlockedRows, BlockStore, week_bounds
+from hotline_nlp.topics.vector_store import BlockedRows, BlockStore, week_bounds
 
 
 class HotspotError(ValueError):
@@ -40,14 +40,14 @@ class HotspotConfig:
         )
     )
     emergence: EmergenceConfig = field(default_factory=EmergenceConfig)
-    semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (represent.py)
+    semantic_weight: float = 0.0  # share of the sentence embedding in the vectors (complaint_vectors.py)
     dedup_window_days: float = 7.0
     dup_cos: float = 0.95
     caller_cos: float = 0.3  # same caller within the window counts as a repeat from this similarity on
     examples: int = 3
     max_issues: int = 20
     keyword_sample: int = 150
-    memory_mb: float = 1024  # raw vector blocks held in memory; the rest go to disk (topics.vectors)
+    memory_mb: float = 1024  # raw vector blocks held in memory; the rest go to disk (topics.vector_store)
     n_jobs: int | None = None  # threads matching complaints to issues (None: every core available)
 
 

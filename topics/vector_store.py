@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 from hotline_nlp.corpus.text import normalise
+from hotline_nlp.topics.complaint_vectors import N_FEATURES
 from hotline_nlp.topics.dedup import keys_of_texts
-from hotline_nlp.topics.represent import N_FEATURES
 from scipy import sparse
 
 RAW_FILE_SUFFIX = ".raw.npz"

@@ -1,0 +1,132 @@
+"""Partitioned inputs and ``--scheduler`` for the commands (issue 14).
+
+``classify``/``embed``/``hotspots`` call into here when ``--input`` is a folder
+or glob, or a scheduler is given (``--scheduler`` or ``HOTLINE_NLP_SCHEDULER``);
+a plain file without a scheduler keeps the single-file path it always had.
+Every failure the user can fix (no files, unreachable scheduler, unreadable
+partition) ends in a one-line error, no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from hotline_nlp.commands.common import fail
+
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        envvar="HOTLINE_NLP_SCHEDULER",
+        help="Run on Dask: `local` / `local:N` (a LocalCluster of N worker processes) or a scheduler "
+        "address (tcp://host:8786). Default: this process.",
+    ),
+]
+
+
+def wants_partitions(input: str | Path, scheduler: str | None) -> bool:
+    from hotline_nlp.corpus.partitions import is_partitioned
+
+    return bool(scheduler) or is_partitioned(input)
+
+
+def _errors():
+    """The exceptions that become a one-line error."""
+    from hotline_nlp.corpus.embedding import EmbedderError
+    from hotline_nlp.corpus.executor import SchedulerError
+    from hotline_nlp.corpus.loaders import DataError
+    from hotline_nlp.models.store import ModelError
+
+    return (SchedulerError, DataError, ModelError, EmbedderError, OSError, ValueError)
+
+
+def _warn_rejects(rejects, rejects_path: Path) -> None:
+    from hotline_nlp.corpus.partitions import rejects_summary
+
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
+    rejects.to_csv(rejects_path, index=False, encoding="utf-8")
+    msg = rejects_summary(rejects)
+    if msg:
+        typer.secho(f"warning: {msg} -> {rejects_path}", err=True, fg=typer.colors.YELLOW)
+
+
+def classify(model, input, output: Path, top_k, models_dir, columns, encoding, rejects, scheduler):
+    from hotline_nlp.classifier.partitioned import ModelRef, classify_partitions
+    from hotline_nlp.corpus.executor import open_executor
+    from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
+    from hotline_nlp.models.store import load_model
+
+    try:
+        m = load_model(model, models_dir)  # checked here, before any worker starts
+        files = list_partitions(input)
+        with open_executor(scheduler) as ex:
+            s = classify_partitions(
+                ex, files, ModelRef.of(m.path), output, top_k=top_k, options=LoadOptions(columns, encoding)
+            )
+    except _errors() as e:
+        fail(str(e))
+    rej = rejects or output.with_name(output.name + ".rejects.csv")
+    _warn_rejects(s["rejects"], rej)
+    typer.echo(
+        f"tagged {s['rows']} rows of {s['parts']} partition(s) with {s['model']} -> {output} "
+        f"({s['needs_review']} need review); {len(s['rejects'])} rejected -> {rej}"
+    )
+
+
+def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: bool, scheduler) -> dict:
+    from hotline_nlp.corpus.embedding_parts import embed_partitions
+    from hotline_nlp.corpus.executor import open_executor
+    from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
+
+    try:
+        files = list_partitions(input)
+        with open_executor(scheduler) as ex:
+            s = embed_partitions(
+                ex,
+                files,
+                output,
+                embedder,
+                options=LoadOptions(columns, encoding),
+                batch_size=batch_size,
+                cache=cache,
+            )
+    except _errors() as e:
+        fail(str(e))
+    rejects = s.pop("rejects")
+    _warn_rejects(rejects, output.with_name(output.name + ".rejects.csv"))
+    s["rejected_rows"] = len(rejects)
+    return s
+
+
+def load_hotspot_input(input: str, columns, encoding, scheduler):
+    """All partitions' accepted rows as one frame (loaded on the workers)."""
+    import pandas as pd
+    from hotline_nlp.corpus.executor import open_executor
+    from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
+
+    opts = LoadOptions(columns, encoding, require=("created_at",))
+    try:
+        files = list_partitions(input)
+        with open_executor(scheduler) as ex:
+            got = dict(ex.map(_frame_and_rejects, [str(f) for f in files], name="load", options=opts))
+    except _errors() as e:
+        fail(str(e))
+    frames = [got[i][0] for i in sorted(got)]
+    rejects = pd.concat([got[i][1] for i in sorted(got)], ignore_index=True)
+    if len(rejects):
+        from hotline_nlp.corpus.partitions import rejects_summary
+
+        typer.secho(f"warning: {rejects_summary(rejects)}", err=True, fg=typer.colors.YELLOW)
+    frame = pd.concat(frames, ignore_index=True)
+    if not len(frame):
+        fail(f"{input}: no usable rows in {len(files)} partition(s)")
+    return frame
+
+
+def _frame_and_rejects(path: str, options):
+    from hotline_nlp.corpus.partitions import load_partition
+
+    res = load_partition(path, options)
+    return res.frame, res.rejects
