@@ -20,6 +20,7 @@ SECTIONS = [
     ("hotspots", "Hotspots and emerging issues (issue 4)"),
     ("service", "HTTP service (issue 6)"),
     ("dask", "Dask: partitioned inputs, tagging on 1 and 2 workers (issue 14)"),
+    ("console", "Analyst console (issue 15)"),
 ]
 
 

@@ -8,6 +8,12 @@ bad export must not silently downgrade the tags a city relies on.
 Unless ``fast``, the setting is first chosen on the export itself by nested
 cross-validation (``classifier.selection``); the manifest keeps every
 candidate's inner score, the choice, and the outer score of the whole procedure.
+
+When a ``holdout`` is given (the service's most recent corrections, see
+``service.retrain``), the decision is made on it instead: the new tagger and
+the current model both tag the held-out complaints, and the new one is
+promoted when its accuracy there is not lower. That is the question analysts
+ask after correcting tags: does the next model get *these* right?
 """
 
 from __future__ import annotations
@@ -57,6 +63,34 @@ def headline(metrics: dict) -> float:
     return float(metrics[level]["macro_f1"])
 
 
+@dataclass
+class Holdout:
+    """Labelled complaints kept out of training and used to decide promotion."""
+
+    texts: list[str]
+    level1: list[str]
+    level2: list[str]
+    what: str = "held-out complaints"
+
+    def accuracy(self, predictions: list[dict]) -> float:
+        """Share whose best full path (top-1 of ``top_k``) is the label's: a tagger that
+        backs off to level 1 when unsure is judged on its best guess all the same."""
+        ok = sum(
+            best_path(p) == (f"{a} > {b}" if b else a)
+            for p, a, b in zip(predictions, self.level1, self.level2)
+        )
+        return ok / len(self.texts) if self.texts else 0.0
+
+
+def best_path(pred: dict) -> str:
+    top = pred.get("top_k") or []
+    if top:
+        return top[0]["path"]
+    return (
+        f"{pred['pred_level1']} > {pred['pred_level2']}" if pred.get("pred_level2") else pred["pred_level1"]
+    )
+
+
 def train(
     data: LoadResult,
     *,
@@ -68,6 +102,7 @@ def train(
     fast: bool = False,
     unlabeled=None,
     family=None,
+    holdout: Holdout | None = None,
 ) -> TrainReport:
     """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
     defaults are used); ``unlabeled``: texts of the same city without labels
@@ -119,7 +154,29 @@ def train(
     current = store.current_version(name)
     previous = None
     promote, reason = True, "first version" if current is None else ""
-    if current is not None:
+    if holdout is not None and holdout.texts:
+        new_acc = holdout.accuracy(tagger.tag(holdout.texts, top_k=1))
+        metrics = {
+            **metrics,
+            "holdout": {"what": holdout.what, "n": len(holdout.texts), "accuracy": round(new_acc, 4)},
+        }
+    if current is not None and holdout is not None and holdout.texts:
+        try:
+            prev_model = load_model(store.path_of(name, current))
+            prev_acc = holdout.accuracy(prev_model.predict(holdout.texts, top_k=1))
+        except ValueError as e:
+            prev_acc, reason = None, f"current version {current} is unusable ({e})"
+        if prev_acc is not None:
+            previous = {"version": current, "holdout_accuracy": round(prev_acc, 4)}
+            cmp = f"accuracy on the {len(holdout.texts)} {holdout.what} {new_acc:.4f} vs {current}'s {prev_acc:.4f}"
+            if new_acc >= prev_acc:
+                reason = cmp
+            elif force:
+                reason = f"forced ({cmp})"
+            else:
+                promote = False
+                reason = f"not promoted: {cmp}; use --force or `hotline-nlp models promote {name} VERSION`"
+    elif current is not None:
         try:
             prev_model = load_model(store.path_of(name, current))
             prev_metrics = prev_model.manifest.get("metrics", {})

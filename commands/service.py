@@ -69,7 +69,8 @@ def serve(
         Path | None,
         typer.Option(
             "--api-key-file",
-            help="File whose first line is the API key clients send as X-API-Key (or set HOTLINE_NLP_API_KEY).",
+            help="File with the API key clients send as X-API-Key (its first line), or `name role key` lines "
+            "(roles analyst, read-only); or set HOTLINE_NLP_API_KEY.",
         ),
     ] = None,
     no_auth: Annotated[
@@ -129,15 +130,17 @@ def serve(
     import os
 
     from hotline_nlp.service.app import run
-    from hotline_nlp.service.settings import Settings, db_url_from, read_api_key
+    from hotline_nlp.service.settings import Settings, db_url_from, read_api_keys
 
     try:
-        key = read_api_key(api_key_file) if api_key_file else os.environ.get("HOTLINE_NLP_API_KEY") or None
+        keys = read_api_keys(api_key_file) if api_key_file else ()
+        key = None if api_key_file else os.environ.get("HOTLINE_NLP_API_KEY") or None
         settings = Settings(
             model=model,
             db_url=db_url_from(db),
             models_dir=models_dir,
             api_key=key,
+            api_keys=keys,
             auth_disabled=no_auth,
             max_batch=max_batch,
             max_text_chars=max_text_chars,

@@ -25,11 +25,22 @@ from hotline_nlp.commands.partitioned import SchedulerOpt
 
 def train(
     data: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
         ),
-    ],
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Train on the service store's human-labelled complaints instead (URL or SQLite file); "
+            "promoted only if not worse on the most recent corrections.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --db: only complaints received since this date.")
+    ] = None,
     label_col: LabelColOpt = None,
     name: Annotated[
         str, typer.Option("--name", help="Model name; versions v1, v2 ... are kept under it.")
@@ -89,8 +100,22 @@ def train(
       hotline-nlp train --data 2024工单.xlsx --label-col 一级分类 --label-col 二级分类 --name city
 
       hotline-nlp train --data export.csv --columns text=来电内容 --format json
+
+      hotline-nlp train --db sqlite:///complaints.db --name city --since 2024-01-01
     """
     from hotline_nlp.classifier.training import train as run_train
+
+    if (data is None) == (db is None):
+        fail("give --data FILE (a labelled export) or --db URL (the service store), not both")
+    params = {
+        "review_precision": review_precision,
+        "embedder": None if embedder.lower() == "none" else embedder,
+    }
+    if db is not None:
+        from hotline_nlp.commands.retrain import train_from_db
+
+        train_from_db(db, since, name, models_dir, force, params, format)
+        return
 
     loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
     if taxonomy:
@@ -103,10 +128,6 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    params = {
-        "review_precision": review_precision,
-        "embedder": None if embedder.lower() == "none" else embedder,
-    }
     extra = None
     if unlabeled:
         extra = load_or_fail(unlabeled, columns=columns, encoding=encoding).frame["text"].tolist()
@@ -129,6 +150,10 @@ def train(
         emit_json(report.to_json())
         return
     typer.echo(f"{loaded.summary()}")
+    echo_train_report(report)
+
+
+def echo_train_report(report) -> None:
     typer.echo(f"saved {report.name} {report.version} -> {report.path}")
     for level in ("level1", "level2"):
         m = report.metrics.get(level)

@@ -7,10 +7,13 @@
 
 Endpoints (OpenAPI at /docs): POST /v1/classify, POST /v1/complaints,
 GET /v1/complaints/{id}, GET /v1/complaints?since=&until=&category=,
-GET /v1/hotspots?period=2024-W20, GET /healthz, GET /readyz.
+GET /v1/hotspots?period=2024-W20, GET /healthz, GET /readyz; corrections
+PATCH /v1/complaints/{id}, GET /v1/review, GET /v1/metrics; the console /ui/.
 
 Layout: ``app`` (create_app, lifespan, run), ``settings``, ``schemas`` (In/Out),
-``routers/`` (one per resource), ``deps`` (settings, engine, model, API key),
+``routers/`` (one per resource; ``ui*`` the console pages), ``deps`` (settings, engine,
+model, API key), ``auth`` (named keys and roles, sessions, CSRF), ``ui/`` (templates,
+static files, access rules), ``retrain`` (``train --db``),
 ``errors`` (one JSON error format), ``limits`` (body, batch, text, requests in
 flight), ``connections`` (timeouts and the connection cap, fitted to the
 descriptor limit), ``logs`` (repeat-suppressed, size-bounded logging), ``model_holder``

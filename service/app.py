@@ -17,9 +17,19 @@ from hotline_nlp import __version__
 from hotline_nlp.service import errors
 from hotline_nlp.service.limits import BodyLimitMiddleware, InFlightLimitMiddleware
 from hotline_nlp.service.model_holder import ModelHolder
-from hotline_nlp.service.routers import classify, complaints, health, hotspots
+from hotline_nlp.service.routers import (
+    classify,
+    complaints,
+    health,
+    hotspots,
+    review,
+    ui,
+    ui_bulletin,
+    ui_review,
+)
 from hotline_nlp.service.settings import Settings
 from hotline_nlp.service.store.db import open_store
+from hotline_nlp.service.ui.access import LoginRequired, to_login
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -68,11 +78,12 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Content-Type", "X-API-Key"],
         )
-    for module in (health, classify, complaints, hotspots):
+    for module in (health, classify, review, complaints, hotspots, ui, ui_review, ui_bulletin):
         app.include_router(module.router)
+    app.add_exception_handler(LoginRequired, to_login)  # a console page without a session
     return app
 
 

@@ -6,11 +6,11 @@ reach into ``app.state`` themselves, so tests and routers see one wiring.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from hotline_nlp.service.auth import ANONYMOUS, ApiKey, match_key
 from hotline_nlp.service.errors import ServiceError
 from hotline_nlp.service.settings import Settings
 from sqlalchemy import Engine
@@ -39,13 +39,25 @@ def get_model(request: Request):
 
 
 def require_api_key(request: Request, key: Annotated[str | None, Security(_key_header)]) -> None:
+    """Accept a known key; the caller's ``auth.ApiKey`` is left in ``request.state.who``."""
     settings: Settings = request.app.state.settings
     if settings.auth_disabled:
+        request.state.who = ANONYMOUS
         return
     if not key:
         raise ServiceError(401, f"missing API key: send it in the {API_KEY_HEADER} header")
-    if not hmac.compare_digest(key.encode("utf-8"), (settings.api_key or "").encode("utf-8")):
+    who = match_key(settings.keys(), key)
+    if who is None:
         raise ServiceError(401, "wrong API key")
+    request.state.who = who
+
+
+def require_analyst(request: Request, _: Annotated[None, Depends(require_api_key)]) -> ApiKey:
+    """Only keys with the ``analyst`` role may change labels."""
+    who: ApiKey = request.state.who
+    if not who.may_correct:
+        raise ServiceError(403, f"the key {who.name!r} is read-only; corrections need an analyst key")
+    return who
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

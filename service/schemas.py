@@ -241,6 +241,22 @@ class LabelsOut(BaseModel):
     level2: str | None
 
 
+class CorrectionOut(BaseModel):
+    """The last correction made in the console or with PATCH (the full trail: /history)."""
+
+    unit: str | None = Field(None, description="承办单位 as corrected by an analyst.")
+    labelled_at: datetime = Field(..., description="When an analyst last corrected or confirmed it.")
+    labelled_by: str = Field(..., description="The name of the API key that did.")
+
+
+class LabelsIn(_Strict):
+    """A correction: any subset of the fields; null clears a human label."""
+
+    label_level1: Label = None
+    label_level2: Label = None
+    unit: Meta = None
+
+
 class ComplaintOut(BaseModel):
     id: str
     title: str | None
@@ -263,7 +279,12 @@ class ComplaintOut(BaseModel):
     on_time: bool | None = None
     revisited: bool | None = None
     stars: float | None = None
-    labels: LabelsOut | None = Field(None, description="Human labels sent with the complaint.")
+    labels: LabelsOut | None = Field(
+        None, description="Human labels: sent with the complaint or corrected since."
+    )
+    correction: CorrectionOut | None = Field(
+        None, description="The last correction by an analyst (null: never corrected or confirmed)."
+    )
     tags: TagOut | None = Field(None, description="The model's tags (absent for imports without a model).")
     category: str | None = Field(None, description="Effective path: the human label if any, else the tag.")
 

@@ -35,6 +35,13 @@ def db_url_from(value: str | None, data_dir: Path | None = None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+def read_api_keys(path: Path) -> tuple:
+    """The keys of an API-key file (one key, or ``name role key`` lines; see ``auth``)."""
+    from hotline_nlp.service.auth import parse_key_file
+
+    return parse_key_file(path)
+
+
 def read_api_key(path: Path) -> str:
     """The key is the file's first line; an empty file is an error (an empty key
     would accept an empty header)."""
@@ -60,6 +67,8 @@ class Settings:
     db_url: str
     models_dir: Path | None = None
     api_key: str | None = None
+    # Named keys with roles (auth.parse_key_file); ``api_key`` alone is one analyst key named "default".
+    api_keys: tuple = ()
     auth_disabled: bool = False
     # Limits. A batch of 100 complaints of ~1,000 characters is ~0.3 MB of JSON.
     max_body_bytes: int = 4 * 1024 * 1024
@@ -83,9 +92,16 @@ class Settings:
     log_max_bytes: int = 10 * 1024 * 1024  # per log file; log_backups + 1 files at most
     log_backups: int = 3
 
+    def keys(self) -> tuple:
+        """Every accepted key as ``auth.ApiKey`` (name, role, key)."""
+        from hotline_nlp.service.auth import ApiKey
+
+        legacy = (ApiKey("default", "analyst", self.api_key),) if self.api_key else ()
+        return tuple(self.api_keys) + legacy
+
     def check(self) -> None:
         """Refuse contradictory settings before anything is started."""
-        if not self.auth_disabled and not self.api_key:
+        if not self.auth_disabled and not self.keys():
             raise ValueError(
                 "no API key: give --api-key-file FILE (or HOTLINE_NLP_API_KEY), "
                 "or --no-auth to run without one on a trusted machine"

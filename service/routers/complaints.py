@@ -223,6 +223,13 @@ def list_all(
             )
         ),
     ] = None,
+    needs_review: Annotated[
+        bool | None,
+        Query(description="Only complaints whose tag was (true) or was not (false) flagged for review."),
+    ] = None,
+    corrected: Annotated[
+        bool | None, Query(description="Only complaints an analyst has (true) or has not (false) corrected.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the server's max_list_limit).")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
@@ -233,7 +240,15 @@ def list_all(
         raise InputError("since", f"since ({since}) is after until ({until})")
     changed = _bound(changed_since, "changed_since", end=False)
     rows, total = repo.list_complaints(
-        engine, since=lo, until=hi, category=category, changed_since=changed, limit=limit, offset=offset
+        engine,
+        since=lo,
+        until=hi,
+        category=category,
+        changed_since=changed,
+        limit=limit,
+        offset=offset,
+        needs_review=needs_review,
+        corrected=corrected,
     )
     nxt = offset + len(rows)
     return {

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from hotline_nlp.service.deps import EngineDep, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.schemas import ErrorOut, PlainStr
+from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 from hotline_nlp.topics.periods import PeriodError, parse_period
@@ -44,6 +45,23 @@ class AlertCache:
         self._data: OrderedDict[tuple, dict] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._latest: dict = {}  # week -> the newest value computed for it (maybe stale)
+
+    def peek(self, key: tuple) -> dict | None:
+        """The cached value, or None (never computes): for pages that must not wait."""
+        with self._guard:
+            return self._data.get(key)
+
+    def latest(self, week: str) -> dict | None:
+        """The newest alert computed for ``week``, even if corrections made it stale."""
+        with self._guard:
+            return self._latest.get(week)
+
+    def busy(self, key: tuple) -> bool:
+        """A computation for ``key`` is under way."""
+        with self._guard:
+            lock = self._locks.get(key)
+            return lock is not None and lock.locked()
 
     def get_or_compute(self, key: tuple, compute) -> dict:
         with self._guard:
@@ -58,10 +76,17 @@ class AlertCache:
             value = compute()
             with self._guard:
                 self._data[key] = value
+                self._latest[key[0]] = value
                 while len(self._data) > self.size:
                     self._data.popitem(last=False)
                 self._locks.pop(key, None)
             return value
+
+
+def alert_key(engine, week: str, since, until) -> tuple:
+    """What the week's alert depends on: the rows in its window and, since analysts
+    correct categories, the number of corrections made so far."""
+    return (week, repo.count(engine, since=since, until=until), labels.n_changes(engine))
 
 
 def _engine():
@@ -93,8 +118,20 @@ def hotspots(
         raise InputError(
             "period", f"{period!r} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20"
         )
+    cache: AlertCache = request.app.state.hotspot_cache
+    key, compute = alert_job(engine, p)
+    return JSONResponse(cache.get_or_compute(key, compute))
+
+
+def window_of(p) -> tuple:
+    """(since, until) of the rows the alert of week ``p`` reads."""
+    return (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(), p.end.to_pydatetime()
+
+
+def alert_job(engine, p) -> tuple[tuple, object]:
+    """(cache key, computation) of week ``p``'s alert: the API and the console share both."""
     weekly_alert, mod = _engine()
-    since, until = (p.start - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime(), p.end.to_pydatetime()
+    since, until = window_of(p)
 
     def compute() -> dict:
         frame = rec.to_frame(repo.iter_rows(engine, since=since, until=until))
@@ -105,6 +142,4 @@ def hotspots(
         # default=str: the engine may hand back timestamps or numpy scalars; the CLI prints the same way.
         return json.loads(json.dumps(alert, ensure_ascii=False, default=str))
 
-    cache: AlertCache = request.app.state.hotspot_cache
-    key = (p.label, repo.count(engine, since=since, until=until))
-    return JSONResponse(cache.get_or_compute(key, compute))
+    return alert_key(engine, p.label, since, until), compute

@@ -196,6 +196,15 @@ def to_out(row: dict) -> dict:
     out["labels"] = (
         {"level1": row["label_level1"], "level2": row["label_level2"]} if row["label_level1"] else None
     )
+    out["correction"] = (
+        {
+            "unit": row.get("label_unit"),
+            "labelled_at": row["labelled_at"],
+            "labelled_by": row.get("labelled_by"),
+        }
+        if row.get("labelled_at")
+        else None
+    )
     out["tags"] = _tags_from_row(row)
     out["category"] = path_of(row["level1"], row["level2"])
     return out
@@ -203,9 +212,11 @@ def to_out(row: dict) -> dict:
 
 def to_frame(rows) -> pd.DataFrame:
     """Stored rows -> the canonical frame (corpus.columns names) that the topic
-    and hotspot code reads; ``level1``/``level2`` are the effective categories."""
+    and hotspot code reads; ``level1``/``level2`` are the effective categories and
+    ``unit`` the corrected 承办单位 where an analyst gave one."""
     frame = pd.DataFrame.from_records(
-        [{k: r[k] for k in FRAME_COLUMNS} for r in rows], columns=list(FRAME_COLUMNS)
+        [{**{k: r[k] for k in FRAME_COLUMNS}, "unit": r.get("label_unit") or r["unit"]} for r in rows],
+        columns=list(FRAME_COLUMNS),
     )
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     for c in FRAME_COLUMNS:

@@ -28,7 +28,7 @@ from datetime import datetime
 from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store.db import is_sqlite
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 TABLE = Complaint.__table__
@@ -179,8 +179,26 @@ def _filters(
     until: datetime | None,
     category: str | None,
     changed_since: datetime | None = None,
+    *,
+    needs_review: bool | None = None,
+    corrected: bool | None = None,
+    q: str | None = None,
+    id: str | None = None,
 ):
     conds = []
+    if id is not None:
+        conds.append(TABLE.c.id == id)
+    if needs_review is not None:
+        conds.append(
+            TABLE.c.tag_needs_review.is_(True) if needs_review else TABLE.c.tag_needs_review.is_not(True)
+        )
+    if corrected is not None:  # an analyst corrected or confirmed it
+        # a range, not IS NOT NULL, so SQLite answers it from ix_complaints_review
+        conds.append(
+            TABLE.c.labelled_at > datetime(1900, 1, 1) if corrected else TABLE.c.labelled_at.is_(None)
+        )
+    if q:  # the console's search box: words of the text (an exact id is looked up first by the caller)
+        conds.append(TABLE.c.text.contains(q.strip(), autoescape=True))
     if changed_since is not None:  # stored, or outcome updated, at or after it
         conds.append(or_(TABLE.c.received_at >= changed_since, TABLE.c.updated_at >= changed_since))
     if since is not None:
@@ -205,13 +223,23 @@ def list_complaints(
     changed_since: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    newest_first: bool = False,
+    count_cap: int | None = None,
+    **flags,
 ) -> tuple[list[dict], int]:
-    """Rows ordered by (created_at, id), and the total matching. ``until`` is exclusive."""
-    conds = _filters(since, until, category, changed_since)
+    """Rows ordered by (created_at, id), and the total matching. ``until`` is exclusive.
+    ``flags``: ``needs_review``, ``corrected`` (booleans), ``q`` (id or text words)."""
+    conds = _filters(since, until, category, changed_since, **flags)
+    order = (
+        (TABLE.c.created_at.desc(), TABLE.c.id.desc()) if newest_first else (TABLE.c.created_at, TABLE.c.id)
+    )
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(TABLE).where(*conds)).scalar_one()
+        matching = select(literal(1)).select_from(TABLE).where(*conds)  # index-only where it can be
+        if count_cap:  # stop counting there: a text search over a big store need not scan it all
+            matching = matching.limit(count_cap)
+        total = conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
         rows = conn.execute(
-            select(TABLE).where(*conds).order_by(TABLE.c.created_at, TABLE.c.id).limit(limit).offset(offset)
+            select(TABLE).where(*conds).order_by(*order).limit(limit).offset(offset)
         ).mappings()
         return [dict(r) for r in rows], int(total)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Metadata columns a complaint may carry (canonical names, see corpus.columns).
@@ -70,6 +70,10 @@ class Complaint(Base):
 
     label_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     label_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))
+    # Added by migration 0004: a corrected 承办单位, and who/when last corrected the row.
+    label_unit: Mapped[str | None] = mapped_column(String(META_MAX))
+    labelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    labelled_by: Mapped[str | None] = mapped_column(String(LABEL_MAX))
 
     tag_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     tag_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))
@@ -88,4 +92,26 @@ class Complaint(Base):
     __table_args__ = (
         Index("ix_complaints_created_at", "created_at"),
         Index("ix_complaints_category", "level1", "level2"),
+        Index("ix_complaints_review", "labelled_at", "tag_confidence"),
+        Index("ix_complaints_level1_created", "level1", "created_at"),
+    )
+
+
+class LabelChange(Base):
+    """One changed field of one complaint (migration 0004): the audit trail of
+    corrections. ``who`` is the API key's name."""
+
+    __tablename__ = "label_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(String(ID_MAX))
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(String(META_MAX))
+    new: Mapped[str | None] = mapped_column(String(META_MAX))
+    who: Mapped[str] = mapped_column(String(LABEL_MAX))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_label_changes_complaint", "complaint_id"),
+        Index("ix_label_changes_at", "at"),
     )
