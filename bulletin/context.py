@@ -13,7 +13,7 @@ import pandas as pd
 from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.figures import FigureBook
 from hotline_nlp.bulletin.handling_rates import Weights, available, handled
-from hotline_nlp.topics.category_stats import as_period, in_period
+from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE, as_period, in_period
 from hotline_nlp.topics.periods import Period
 
 
@@ -42,12 +42,31 @@ class Options:
     date: str = ""  # as printed; default: today
     run_emerging: bool = True  # 难点问题 runs hotspot detection over the period (minutes on large data)
     emerging: dict = field(default_factory=dict)  # extra keyword args for emerging_issues
+    min_change_base: int = MIN_CHANGE_BASE  # 同比/环比 over fewer complaints: 不适用, not "+255900%"
+    rejected_rows: int = 0  # rows of the export the loader rejected: said in 说明, never silent
 
     def __post_init__(self):
         if self.compare not in ("last-year", "previous"):
             raise ValueError(f"compare must be 'last-year' or 'previous', not {self.compare!r}")
         if self.min_volume < 0:
             raise ValueError("min_volume must be >= 0")
+
+
+class NoDataError(ValueError):
+    """The period holds no complaint: a "0 件" bulletin (with notes about missing
+    columns) would read as a real report, so there is none."""
+
+    def __init__(self, period: Period, frame: pd.DataFrame):
+        dates = frame["created_at"].dropna()
+        span = (
+            f"the data covers {dates.min().date()} to {dates.max().date()}"
+            if len(dates)
+            else "the data has no dates"
+        )
+        super().__init__(
+            f"no complaints in {period.label} ({period.start.date()} to {period.last_day.date()}); {span}: "
+            "no report written"
+        )
 
 
 class Context:
@@ -60,6 +79,8 @@ class Context:
         self.period = as_period(period)
         self.options = options
         self.current = in_period(frame, self.period)
+        if self.current.empty:
+            raise NoDataError(self.period, frame)
         self.handled, self.handled_desc = handled(self.current)
         self.metrics = available(self.handled)
         self.book = FigureBook()

@@ -15,6 +15,8 @@ import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from hotline_nlp.corpus.safe_cells import neutralise
+
 
 @dataclass
 class Figure:
@@ -42,6 +44,17 @@ class Figure:
     def to_json(self) -> dict:
         d = asdict(self)
         return {k: v for k, v in d.items() if v is not None}
+
+
+class _SafeWriter:
+    """csv.writer whose text cells are neutralised against formula injection
+    (category and unit names come from the export: corpus.safe_cells)."""
+
+    def __init__(self, buf) -> None:
+        self._w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
+
+    def writerow(self, row) -> None:
+        self._w.writerow([neutralise(v) for v in row])
 
 
 class FigureBook:
@@ -94,9 +107,10 @@ class FigureBook:
         return [f.to_json() for f in self]
 
     def to_csv(self) -> str:
-        """One row per figure; id lists are space-separated (ids never contain spaces)."""
+        """One row per figure; id lists are space-separated (ids never contain spaces);
+        safe to open in a spreadsheet (text quoted, formulas neutralised)."""
         buf = io.StringIO()
-        w = csv.writer(buf)
+        w = _SafeWriter(buf)
         w.writerow(
             [
                 "key",

@@ -20,6 +20,7 @@ from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.chart import missing_font_note, trend_chart
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report, Table, TitleBlock
 from hotline_nlp.bulletin.examples import bulletin_quote
+from hotline_nlp.topics.category_stats import change_note
 
 PLATFORM = "12345 政务服务便民热线平台"
 # The JSON keeps machine-readable statuses; people read them in Chinese.
@@ -28,8 +29,9 @@ MAX_SERIES = 6  # issues drawn in the trend chart (emerging first)
 MAX_IDS = 8  # complaint ids listed per issue in the hot-issues table
 
 
-def _pct(x) -> str:
-    return "—" if x is None else f"{x * 100:+.2f}%"
+def _pct(x, now: int = 0, base: int | None = None) -> str:
+    """+12.50%; without a change (no or too small a base): 新增 / 不适用 / —."""
+    return change_note(now, base) if x is None else f"{x * 100:+.2f}%"
 
 
 def _share(x) -> str:
@@ -75,7 +77,8 @@ def _categories(result: dict) -> list[Paragraph]:
         out.append(
             Paragraph(
                 f"诉求 {c['count']} 件，占诉求总量的 {_share(c['share'])}，"
-                f"环比 {_pct(c.get('change_vs_previous'))}，同比 {_pct(c.get('change_vs_last_year'))}"
+                f"环比 {_pct(c.get('change_vs_previous'), c['count'], c.get('previous_count'))}，"
+                f"同比 {_pct(c.get('change_vs_last_year'), c['count'], c.get('last_year_count'))}"
                 + (f"，主要集中在{subs}。" if subs else "。"),
                 lead=f"{k}. {c['category']}类",
             )

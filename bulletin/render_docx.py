@@ -252,7 +252,7 @@ def _image(doc, img: Image) -> None:
     )
 
 
-def render_docx(report: Report, output: str | Path) -> Path:
+def render_docx(report: Report, output):
     doc = Document()
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
@@ -286,6 +286,9 @@ def render_docx(report: Report, output: str | Path) -> Path:
         elif isinstance(b, Image):
             _image(doc, b)
     _para(doc, report.title.date, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False, before=18)
+    if hasattr(output, "write"):  # a stream: the caller writes the bytes (all-or-nothing outputs)
+        doc.save(output)
+        return output
     output = Path(output)
     doc.save(str(output))
     return output

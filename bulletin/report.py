@@ -9,6 +9,8 @@ file (docx / html / md / json) and writes the figures appendix CSV beside it.
 
 from __future__ import annotations
 
+import io
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from hotline_nlp.bulletin.sec_hot import hot_section
 from hotline_nlp.bulletin.sec_overview import overview
 from hotline_nlp.bulletin.sec_ranking import ranking_section
 from hotline_nlp.bulletin.sec_units import units_section
+from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.topics.periods import Period
 
 FORMATS = renderers.FORMATS
@@ -40,9 +43,14 @@ def _title(ctx: Context) -> TitleBlock:
     )
 
 
-def build_report(frame: pd.DataFrame, period: Period | str, options: Options | None = None) -> Report:
+def build_report(
+    frame: pd.DataFrame, period: Period | str, options: Options | None = None, progress=None
+) -> Report:
     """Compute every section from ``frame`` (canonical columns, all periods: the
-    comparison period is taken from it too)."""
+    comparison period is taken from it too). ``progress(step)`` is told each
+    section as it starts (难点问题 runs the hotspot engine: most of the time)."""
+    step = progress or (lambda _s: None)
+    step("总体情况")
     ctx = Context(frame, period, options or Options())
     report = Report(_title(ctx), figures=ctx.book)
     report.meta = {
@@ -58,13 +66,16 @@ def build_report(frame: pd.DataFrame, period: Period | str, options: Options | N
     mark = len(report.blocks)
     report.add(Heading(f"{fmt.cn_number(number)}、总体情况", level=1))
     sub = units_section(ctx, report, start=1)
+    step("热点诉求分析")
     hot_section(ctx, report, sub)
     if len(report.blocks) == mark + 1:  # nothing under 总体情况
         report.blocks.pop()
     else:
         number += 1
+    step("难点问题（热点发现）")
     if emerging_section(ctx, report, number):
         number += 1
+    step("评优评差")
     if ranking_section(ctx, report, number):
         number += 1
     _notes(ctx, report)
@@ -78,6 +89,11 @@ def _notes(ctx: Context, report: Report) -> None:
     if "tagged_by" in ctx.frame:
         models = "、".join(sorted(set(ctx.frame["tagged_by"].astype(str))))
         lines.append(f"诉求分类（一级、二级分类）由模型 {models} 自动标注，非人工分类。")
+    if ctx.options.rejected_rows:
+        lines.append(
+            f"数据文件中有 {ctx.options.rejected_rows} 条记录因数据问题（如受理时间无法识别、编号重复）未计入本报告，"
+            "明细见 rejects 文件。"
+        )
     lines += report.omitted
     lines.append(
         "本报告由 hotline-nlp 依据诉求数据自动生成，文中每一数字的统计口径及对应诉求编号见附表（figures CSV）。"
@@ -96,9 +112,43 @@ def write_report(
 ) -> list[Path]:
     """Render to ``output``; return the files written (the report, its appendix CSV
     and, for Markdown with ``md_images='file'``, the chart PNG)."""
-    output = Path(output)
-    kind = renderers.format_name(fmt_name, output)
-    written = renderers.write(report, output, kind, md_images=md_images)
-    if kind != "json":  # the JSON holds every figure itself
-        written.append(report.figures.write_csv(appendix_path(output)))
+    return write_reports(report, [(output, fmt_name)], md_images=md_images)
+
+
+def report_kind(output: str | Path, fmt_name: str | None = None) -> str:
+    return renderers.format_name(fmt_name, output)
+
+
+def write_reports(report: Report, outputs, *, md_images: str = "file") -> list[Path]:
+    """Render to every ``(output, format or None)``, all or nothing: each file (and
+    each report's figures appendix) is written to a temporary file beside it and
+    the temporaries are renamed into place only once all are complete, so a full
+    disk leaves the earlier outputs as they were, never a DOCX without its
+    figures file. (JSON holds every figure itself: no appendix.)"""
+    plans = [(Path(o), report_kind(o, f)) for o, f in outputs]
+    written: list[Path] = []
+    with ExitStack() as stack:
+        for output, kind in plans:
+            tmp = stack.enter_context(atomic_path(output))
+            written.append(output)
+            if kind == "docx":
+                from hotline_nlp.bulletin.render_docx import render_docx
+
+                buf = io.BytesIO()  # rendered in memory: a full disk fails one plain write
+                render_docx(report, buf)
+                tmp.write_bytes(buf.getvalue())
+            elif kind == "md":
+                from hotline_nlp.bulletin.render_md import render_md
+
+                text, files = render_md(report, output, images=md_images)
+                tmp.write_text(text, encoding="utf-8")
+                written += files
+            else:
+                tmp.write_text(renderers.render_text(report, kind), encoding="utf-8")
+            if kind == "json":
+                continue
+            appendix = stack.enter_context(atomic_path(appendix_path(output)))
+            # utf-8-sig so that Excel, which the offices open it with, reads the Chinese
+            appendix.write_text(report.figures.to_csv(), encoding="utf-8-sig")
+            written.append(appendix_path(output))
     return written

@@ -90,7 +90,9 @@ def hot_section(ctx: Context, report: Report, number: int) -> bool:
     book = ctx.book
     book.section = "热点诉求分析"
     opts = ctx.options
-    rows = category_table(ctx.frame, ctx.period, top=opts.top_categories, transferred_only=True)
+    rows = category_table(
+        ctx.frame, ctx.period, top=opts.top_categories, transferred_only=True, min_base=opts.min_change_base
+    )
     if not rows:
         report.omitted.append("热点诉求分析：本期无已分类诉求，本节从略。")
         return False

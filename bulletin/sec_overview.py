@@ -20,7 +20,8 @@ def overview(ctx: Context, report: Report) -> None:
     book.section = "总体情况"
     total = book.add("overview.total", "受理诉求总量", len(cur), fmt.count(len(cur)), ctx.where(), cur["id"])
     text = f"{fmt.period_cn(ctx.period)}，{ctx.platform}共受理各类诉求 {total}"
-    if ctx.base is not None and len(ctx.base):
+    min_base = max(1, ctx.options.min_change_base)
+    if ctx.base is not None and len(ctx.base) >= min_base:
         ch = (len(cur) - len(ctx.base)) / len(ctx.base)
         shown = book.add(
             "overview.total_change",
@@ -32,6 +33,11 @@ def overview(ctx: Context, report: Report) -> None:
             base_ids=ctx.base["id"],
         )
         text += f"（{shown}）"
+    elif ctx.base is not None and len(ctx.base):
+        report.omitted.append(
+            f"{ctx.change_word}：{ctx.base_period.label} 仅有 {len(ctx.base)} 件诉求"
+            f"（不足 {min_base} 件），{ctx.change_word}变化不适用，未计算。"
+        )
     else:
         report.omitted.append(
             f"{ctx.change_word}：数据不含 {ctx.base_period.label} 的诉求，未计算{ctx.change_word}变化。"

@@ -28,6 +28,19 @@ def training_overlap(model, texts) -> dict:
     return {"known": True, "share": round(share, 4)}
 
 
+def is_training_data(model, frame) -> bool:
+    """True when ``frame`` is the data the model was trained on (same texts and
+    labels, any order: the manifest's training hash). Scores on it measure
+    memory, not quality, and the report must say so."""
+    want = model.manifest.get("training_data", {}).get("sha256")
+    if not want or "level1" not in frame:
+        return False
+    labels = frame["level1"] + (
+        " > " + frame["level2"] if model.tagger.n_levels_ == 2 and "level2" in frame else ""
+    )
+    return mf.data_fingerprint(frame["text"], labels) == want
+
+
 def evaluate(model, data: LoadResult) -> dict:
     """Accuracy, macro-F1 (with 95 % bootstrap intervals), per-class scores and
     confusion, per level the data has; confused pairs, reliability, review check.
@@ -62,6 +75,7 @@ def evaluate(model, data: LoadResult) -> dict:
         out["level2"]["interval"] = trust.bootstrap_interval(truth, pred)
         out["level2"]["backoff_share"] = round(sum(not r["pred_level2"] for r in recs) / max(1, len(recs)), 4)
         conf = [r["confidence"] for r in recs]
+    out["training_data"] = is_training_data(model, frame)
     out["needs_review_share"] = round(sum(r["needs_review"] for r in recs) / max(1, len(recs)), 4)
     out["confused_pairs"] = trust.confused_pairs(truth, pred, texts)
     out["reliability"] = trust.reliability_table(conf, truth == pred)

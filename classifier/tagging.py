@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import LoadResult
+from hotline_nlp.corpus.safe_cells import write_csv, write_xlsx
 
 PRED_COLUMNS = ["pred_level1", "pred_level2", "pred_path", "confidence", "top_k", "needs_review"]
 
@@ -37,21 +38,43 @@ def tag_frame(frame: pd.DataFrame, model, top_k: int = 1) -> pd.DataFrame:
     return out
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV/XLSX/JSONL/Parquet by extension, atomically (temp file, then
-    rename), so a failed run never leaves a half-written output over a good one."""
+TABLE_FORMATS = (".csv", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".parquet", ".pq")
+
+
+def check_table_path(path: str | Path) -> Path:
+    """Refuse an output ``write_table`` cannot write, before any work is done."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    with atomic_path(path) as tmp:
-        if suffix in (".xlsx", ".xlsm"):
-            df.to_excel(tmp, index=False)
-        elif suffix in (".jsonl", ".ndjson", ".json"):
-            df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
-        elif suffix in (".parquet", ".pq"):
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, encoding="utf-8")
+    if path.suffix.lower() not in TABLE_FORMATS:
+        raise ValueError(
+            f"{path}: cannot write tagged rows as {path.suffix or 'a file without suffix'!r}; "
+            f"use one of {', '.join(TABLE_FORMATS)}"
+        )
     return path
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> list[str]:
+    """Write CSV/XLSX/JSONL/Parquet by extension, atomically (temp file, then
+    rename), so a failed run never leaves a half-written output over a good one.
+
+    CSV and XLSX go through ``corpus.safe_cells`` (formula injection neutralised,
+    control characters XLSX cannot hold removed); JSONL/Parquet keep the text as
+    it came. Returns notes on what was changed (empty when nothing was)."""
+    path = check_table_path(path)
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    if suffix in (".xlsx", ".xlsm"):
+        changed = write_xlsx(df, path)
+        if changed:
+            notes.append(f"{changed} cell(s) had control characters XLSX cannot hold; they were removed")
+    elif suffix == ".csv":
+        write_csv(df, path)
+    else:
+        with atomic_path(path) as tmp:
+            if suffix in (".parquet", ".pq"):
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+    return notes
 
 
 def classify_result(data: LoadResult, model, top_k: int = 3, progress=None) -> pd.DataFrame:

@@ -26,7 +26,8 @@ from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.classifier.selection import select
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
-from hotline_nlp.models.store import ModelStore, check_name, load_model
+from hotline_nlp.models.space import check_writable
+from hotline_nlp.models.store import ModelError, ModelStore, check_name, load_model
 
 MIN_ROWS = 20
 
@@ -112,6 +113,10 @@ def train(
     frame = data.frame
     if "level1" not in frame:
         raise ValueError(f"{data.path}: no label column to train on")
+    try:  # before the fit: a read-only or full directory is an error now, not after it
+        check_writable(ModelStore(models_dir).root)
+    except OSError as e:
+        raise ModelError(e.strerror or str(e)) from None
     if len(frame) < MIN_ROWS:
         raise ValueError(
             f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
@@ -198,18 +203,21 @@ def train(
         tagger.save(directory / "tagger")
         np.save(directory / "training_rows.npy", mf.row_hashes(frame["text"]), allow_pickle=False)
 
-    version, path = store.save(
-        name,
-        write,
-        {
-            "kind": "hierarchical-tagger",
-            "training": training,
-            "labels": labels,
-            "metrics": metrics,
-            "params": tagger.get_params(),
-            "selection": selection.to_json() if selection else {"chosen": "defaults (--fast)"},
-        },
-        promote=promote,
-    )
     sel = selection.to_json() if selection else {"chosen": "defaults (--fast)"}
+    try:
+        version, path = store.save(
+            name,
+            write,
+            {
+                "kind": "hierarchical-tagger",
+                "training": training,
+                "labels": labels,
+                "metrics": metrics,
+                "params": tagger.get_params(),
+                "selection": sel,
+            },
+            promote=promote,
+        )
+    except OSError as e:  # the disk filled up during the run: one line, earlier versions intact
+        raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
     return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes), sel)

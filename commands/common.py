@@ -36,27 +36,76 @@ def resolve_input(path: str) -> Path:
     return Path(path)
 
 
-def load_or_fail(path: str, *, columns=None, encoding=None, require=(), label_cols=None):
-    """Load an export, turning file-level problems into a one-line error."""
+def load_or_fail(
+    path: str,
+    *,
+    columns=None,
+    encoding=None,
+    require=(),
+    label_cols=None,
+    sheet=None,
+    dayfirst=None,
+    rejects: Path | None = None,
+):
+    """Load an export, turning file-level problems into a one-line error.
+
+    Every command that reads an export goes through here, so rejects are
+    reported the same way everywhere: a warning naming the first one, the
+    loader's notes, and (with ``rejects``) the full list as a CSV, written even
+    when empty."""
     from hotline_nlp.corpus.loaders import DataError, load_complaints
+    from hotline_nlp.corpus.validate import Limits
 
     try:
         data = load_complaints(
-            resolve_input(path), columns, encoding=encoding, require=require, label_cols=label_cols or None
+            resolve_input(path),
+            columns,
+            encoding=encoding,
+            require=require,
+            label_cols=label_cols or None,
+            sheet=sheet,
+            limits=Limits(dayfirst=dayfirst),
         )
     except (DataError, ValueError) as e:
         fail(str(e))
+    for note in data.notes:
+        typer.secho(f"note: {data.path.name}: {note}", err=True)
     if data.n_rejected_rows:
         first = data.rejects.iloc[0]
         typer.secho(
             f"warning: {data.n_rejected_rows} row(s) of {data.path.name} rejected, e.g. row {first['row']} "
-            f"({first['column']}): {first['problem']}",
+            f"({first['column']}): {first['problem']}"
+            + (f"; all in {rejects}" if rejects else "; list them with --rejects FILE"),
             err=True,
             fg=typer.colors.YELLOW,
         )
+    if rejects:
+        try:
+            data.write_rejects(rejects)
+        except OSError as e:
+            fail(f"cannot write {rejects}: {e.strerror or e}")
     if len(data.frame) == 0:
         fail(f"{data.path}: no usable rows (all {data.n_rejected_rows} rejected)")
     return data
+
+
+def check_output_or_fail(*paths: Path | None) -> None:
+    """Refuse unwritable outputs before the work (``--output`` under a file ...)."""
+    from hotline_nlp.corpus.atomic import check_output
+
+    for p in paths:
+        if p is not None:
+            try:
+                check_output(p)
+            except OSError as e:
+                fail(e.strerror or str(e))
+
+
+def rejects_beside(output: Path | None, rejects: Path | None) -> Path | None:
+    """The rejects file: ``--rejects``, else ``OUTPUT.rejects.csv`` beside the output."""
+    if rejects is not None or output is None:
+        return rejects
+    return output.with_name(output.name + ".rejects.csv")
 
 
 def progress_steps(description: str):
@@ -108,6 +157,24 @@ ModelsDirOpt = Annotated[
 ]
 
 
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="XLSX: read this sheet only (default: every sheet holding complaints)."),
+]
+DayFirstOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--dayfirst/--monthfirst",
+        help="Read 01/05/2024 as 1 May (--dayfirst) or 5 January (--monthfirst). Default: inferred "
+        "from the column; values it cannot tell are rejected.",
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects", help="Write rejected rows here (CSV; default: OUTPUT.rejects.csv beside --output)."
+    ),
+]
 LabelColOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -197,7 +197,7 @@ def embed_cmd(
 ) -> None:
     """Embed every complaint's text into an .npy array (L2-normalised rows, input order).
 
-    Rows the loader rejects are skipped and counted; OUT.rows.csv maps each output row
+    Rows the loader rejects are skipped and listed in OUT.rejects.csv; OUT.rows.csv maps each output row
     to its source row and id. Unchanged texts come from the cache ($HOTLINE_NLP_CACHE).
 
     Example: `hotline-nlp embed --input week.csv --output week.npy --embedder use-multilingual`
@@ -228,6 +228,8 @@ def embed_cmd(
         )
     except (EmbedderError, DataError, FileNotFoundError) as e:
         fail(str(e))
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror or e}")
     if fmt == OutputFormat.json:
         emit_json(summary)
     else:
@@ -237,7 +239,7 @@ def embed_cmd(
         )
         if summary["rejected_rows"]:
             typer.secho(
-                f"{summary['rejected_rows']} rejected row(s) were not embedded",
+                f"{summary['rejected_rows']} rejected row(s) were not embedded; see {summary['rejects_file']}",
                 fg=typer.colors.YELLOW,
                 err=True,
             )

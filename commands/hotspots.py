@@ -11,10 +11,15 @@ import typer
 from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
+    DayFirstOpt,
     EncodingOpt,
     ModelsDirOpt,
+    RejectsOpt,
+    SheetOpt,
+    check_output_or_fail,
     fail,
     load_or_fail,
+    rejects_beside,
     resolve_input,
 )
 from hotline_nlp.commands.partitioned import SchedulerOpt
@@ -107,6 +112,9 @@ def hotspots_cmd(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: RejectsOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Weekly hotspot alert (--period) or the hot issues of a range (--start/--end).
@@ -129,6 +137,8 @@ def hotspots_cmd(
         fail("--format docx writes a file: give --output, e.g. --output alert.docx")
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
+    rej = rejects_beside(output, rejects)
+    check_output_or_fail(output, rej)
     m = None
     if model:
         from hotline_nlp.models.store import ModelError, load_model
@@ -140,7 +150,15 @@ def hotspots_cmd(
     if partitioned.wants_partitions(input, scheduler):
         frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
     else:
-        frame = load_or_fail(input, columns=columns, encoding=encoding, require=("created_at",)).frame
+        frame = load_or_fail(
+            input,
+            columns=columns,
+            encoding=encoding,
+            require=("created_at",),
+            sheet=sheet,
+            dayfirst=dayfirst,
+            rejects=rej,
+        ).frame
     try:
         text = run_hotspots(
             frame,
@@ -162,6 +180,8 @@ def hotspots_cmd(
         )
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
+    except OSError as e:  # a full disk while writing --output: earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
     if output is None:
         sys.stdout.write(text)
     else:

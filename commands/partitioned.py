@@ -44,9 +44,9 @@ def _errors():
 
 def _warn_rejects(rejects, rejects_path: Path) -> None:
     from hotline_nlp.corpus.partitions import rejects_summary
+    from hotline_nlp.corpus.safe_cells import write_csv
 
-    rejects_path.parent.mkdir(parents=True, exist_ok=True)
-    rejects.to_csv(rejects_path, index=False, encoding="utf-8")
+    write_csv(rejects, rejects_path)  # citizen text in the value column: formula-safe
     msg = rejects_summary(rejects)
     if msg:
         typer.secho(f"warning: {msg} -> {rejects_path}", err=True, fg=typer.colors.YELLOW)

@@ -9,11 +9,16 @@ from typing import Annotated
 import typer
 from hotline_nlp.commands.common import (
     ColumnsOpt,
+    DayFirstOpt,
     EncodingOpt,
     ModelsDirOpt,
+    SheetOpt,
+    check_output_or_fail,
     emit_json,
     fail,
-    resolve_input,
+    load_or_fail,
+    progress_steps,
+    rejects_beside,
 )
 
 
@@ -91,6 +96,12 @@ def report_cmd(
     ] = True,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Write rejected rows here (CSV; default: beside the first --output)."),
+    ] = None,
     models_dir: ModelsDirOpt = None,
 ) -> None:
     """Write a 专报 (bulletin) for one period from the data alone.
@@ -110,8 +121,7 @@ def report_cmd(
     from hotline_nlp.bulletin.context import Options
     from hotline_nlp.bulletin.handling_rates import load_weights
     from hotline_nlp.bulletin.renderers import format_name
-    from hotline_nlp.bulletin.report import build_report, write_report
-    from hotline_nlp.corpus.loaders import DataError, load_complaints
+    from hotline_nlp.bulletin.report import appendix_path, build_report, write_reports
     from hotline_nlp.topics.periods import PeriodError, parse_period
 
     if not output and format not in (None, ReportFormat.json):
@@ -125,6 +135,8 @@ def report_cmd(
             fail(
                 f"{out}: cannot tell the report format from the suffix; use .docx, .html, .md or .json, or --format"
             )
+    rej = rejects_beside(output[0] if output else None, rejects)
+    check_output_or_fail(*(output or []), *(appendix_path(o) for o in output or []), rej)
     try:
         p = parse_period(period)
         opts = Options(
@@ -138,16 +150,19 @@ def report_cmd(
             date=date,
             run_emerging=emerging,
         )
-        loaded = load_complaints(
-            resolve_input(str(input)), columns, encoding=encoding, require=("created_at",)
-        )
-    except (DataError, PeriodError, ValueError) as e:
+    except (PeriodError, ValueError) as e:
         fail(str(e))
+    loaded = load_or_fail(
+        str(input),
+        columns=columns,
+        encoding=encoding,
+        require=("created_at",),
+        sheet=sheet,
+        dayfirst=dayfirst,
+        rejects=rej,
+    )
     frame = loaded.frame
-    if loaded.n_rejected_rows:
-        typer.secho(
-            f"note: {loaded.n_rejected_rows} rows rejected (bad dates/ids); they are not counted", err=True
-        )
+    opts.rejected_rows = loaded.n_rejected_rows
     if model:
         from hotline_nlp.classifier.model import load_model
         from hotline_nlp.classifier.tagging import tag_frame
@@ -157,19 +172,27 @@ def report_cmd(
             frame = tag_frame(frame, load_model(model, models_dir))
         except ModelError as e:
             fail(str(e))
-    try:
-        rep = build_report(frame, p, opts)
-    except ValueError as e:
-        fail(str(e))
-    if not output:
-        emit_json(rep.to_json())
-        return
-    written = []
-    for out in output:
+    with progress_steps("report") as bar:
+        task = bar.add_task("report", total=None)
         try:
-            written += write_report(rep, out, format.value if format else None, md_images=md_images)
+            rep = build_report(frame, p, opts, progress=lambda s: bar.update(task, description=s))
+        except ValueError as e:  # NoDataError: the period holds no complaint
+            fail(str(e))
+        if not output:
+            emit_json(rep.to_json())
+            return
+        bar.update(task, description="writing")
+        try:
+            written = write_reports(
+                rep, [(o, format.value if format else None) for o in output], md_images=md_images
+            )
         except ValueError as e:
             fail(str(e))
+        except OSError as e:  # all or nothing: no report is left without its figures file
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            fail(f"cannot write the report: {e.strerror or e}{where}")
+    if loaded.n_rejected_rows:
+        typer.secho(f"note: {loaded.n_rejected_rows} rejected rows are not counted in the report", err=True)
     for line in rep.omitted:
         typer.secho(f"note: {line}", err=True)
     typer.echo(

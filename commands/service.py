@@ -10,6 +10,7 @@ from hotline_nlp.commands.common import (
     ColumnsOpt,
     ModelsDirOpt,
     OutputFormat,
+    check_output_or_fail,
     emit_json,
     fail,
 )
@@ -177,6 +178,7 @@ def store_import(
     ] = None,
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="Summary as text or json.")
     ] = OutputFormat.text,
@@ -190,11 +192,13 @@ def store_import(
 
       hotline-nlp store import --db sqlite:///svc.db --input backup.csv
     """
+    from hotline_nlp.corpus.safe_cells import write_csv
     from hotline_nlp.service.settings import db_url_from
     from hotline_nlp.service.store.db import open_store
     from hotline_nlp.service.store.transfer import import_file
     from rich.progress import Progress
 
+    check_output_or_fail(rejects)
     try:
         engine = open_store(db_url_from(db))
         tagger = None
@@ -211,6 +215,8 @@ def store_import(
                 columns=columns,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        if rejects is not None and report.rejects is not None:
+            write_csv(report.rejects, rejects)
     except _service_errors() as e:
         fail(str(e))
     if format == OutputFormat.json:
@@ -234,7 +240,9 @@ def store_import(
 
 @store_app.command("export")
 def store_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv, .jsonl or .parquet.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write: .csv, .xlsx, .jsonl or .parquet.")
+    ],
     db: DbOpt = None,
 ) -> None:
     """Export every stored complaint with its tags (re-importable with `store import`).

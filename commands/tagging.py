@@ -9,15 +9,20 @@ import typer
 from hotline_nlp.commands import partitioned
 from hotline_nlp.commands.common import (
     ColumnsOpt,
+    DayFirstOpt,
     EncodingOpt,
     LabelColOpt,
     ModelsDirOpt,
     OutputFormat,
+    RejectsOpt,
+    SheetOpt,
+    check_output_or_fail,
     emit_json,
     fail,
     load_or_fail,
     progress_bar,
     progress_steps,
+    rejects_beside,
     resolve_input,
 )
 from hotline_nlp.commands.partitioned import SchedulerOpt
@@ -80,6 +85,8 @@ def train(
     ] = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected rows here (CSV).")] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="text for people, json for scripts.")
@@ -117,7 +124,16 @@ def train(
         train_from_db(db, since, name, models_dir, force, params, format)
         return
 
-    loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
+    check_output_or_fail(rejects)
+    loaded = load_or_fail(
+        data,
+        columns=columns,
+        encoding=encoding,
+        require=("labels",),
+        label_cols=label_col,
+        sheet=sheet,
+        dayfirst=dayfirst,
+    )
     if taxonomy:
         from hotline_nlp.corpus.loaders import DataError
         from hotline_nlp.corpus.taxonomy import load_taxonomy, restrict_to
@@ -194,9 +210,9 @@ def classify(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     encoding: EncodingOpt = None,
-    rejects: Annotated[
-        Path | None, typer.Option("--rejects", help="Rejected rows (default: OUTPUT.rejects.csv).")
-    ] = None,
+    sheet: SheetOpt = None,
+    dayfirst: DayFirstOpt = None,
+    rejects: RejectsOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Tag every complaint in an export (or a folder/glob of them).
@@ -215,19 +231,31 @@ def classify(
         return partitioned.classify(
             model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
         )
-    from hotline_nlp.classifier.tagging import classify_result, write_table
+    from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
     from hotline_nlp.models.store import ModelError, load_model
 
+    rej = rejects_beside(output, rejects)
+    try:
+        check_table_path(output)
+    except ValueError as e:
+        fail(str(e))
+    check_output_or_fail(output, rej)
     try:
         m = load_model(model, models_dir)
     except ModelError as e:
         fail(str(e))
-    loaded = load_or_fail(input, columns=columns, encoding=encoding)
+    loaded = load_or_fail(
+        input, columns=columns, encoding=encoding, sheet=sheet, dayfirst=dayfirst, rejects=rej
+    )
     with progress_bar() as bar:
         task = bar.add_task("tagging", total=len(loaded.frame))
         out = classify_result(loaded, m, top_k=top_k, progress=lambda n: bar.advance(task, n))
-    write_table(out, output)
-    rej = loaded.write_rejects(rejects or output.with_name(output.name + ".rejects.csv"))
+    try:
+        notes = write_table(out, output)
+    except OSError as e:  # a full disk: the temporary file is removed, an earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
+    for note in notes:
+        typer.secho(f"note: {output.name}: {note}", err=True)
     n_review = int(out["needs_review"].sum())
     typer.echo(
         f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
@@ -263,6 +291,13 @@ def evaluate(
         emit_json(result)
         return
     typer.echo(f"{m.label_id} on {loaded.path.name}: n={result['n']}")
+    if result.get("training_data"):
+        typer.secho(
+            f"warning: {loaded.path.name} is the data {m.label_id} was trained on: these scores measure "
+            "memory, not quality (see the cross-validated scores from `models list`)",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     for level in ("level1", "level2"):
         if level in result:
             r = result[level]

@@ -39,6 +39,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def check_output(path: str | Path) -> Path:
+    """Raise ``OSError`` (one readable line) when ``path`` cannot be written:
+    asked before the work, so an ``--output`` under a file or in a read-only
+    directory is an error in the first second, not after the run."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, f"{path} is a directory; give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(20, f"cannot write {path}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(13, f"cannot write {path}: {parent} is not writable")
+    return path
+
+
 def write_bytes(path: str | Path, data: bytes) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

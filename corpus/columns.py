@@ -8,6 +8,7 @@ hotspot detection or the bulletin writer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # canonical name -> aliases, most specific first. Matching ignores case, spaces,
@@ -102,3 +103,54 @@ def map_columns(columns: list[str], overrides: dict[str, str] | None = None) -> 
                 used.add(src)
                 break
     return ColumnMap(found)
+
+
+_UNNAMED = re.compile(r"Unnamed: \d+")  # pandas' name for a header cell left empty
+_JOINERS = re.compile(r"\s*(?:[+＋/／、&]|和|及|与)\s*")
+
+
+def canonical_of(header: str) -> str | None:
+    key = _key(header)
+    for canon, aliases in ALIASES.items():
+        if any(_key(a) == key for a in aliases):
+            return canon
+    return None
+
+
+def split_merged_headers(df, notes: list[str]):
+    """Undo what a merged header cell does to an export.
+
+    A header cell ``诉求标题+诉求内容`` merged over two columns leaves the second
+    column without a header (pandas: ``Unnamed: 3``): the title and the body are
+    renamed to the two names, so the body is not lost. Over one column, the
+    column holds both and is read as the body. Any other header-less column that
+    holds data is named in a note (it is not used), never dropped silently;
+    empty header-less columns (a trailing comma) are dropped."""
+    names = [str(c) for c in df.columns]
+    keep = []
+    for j, name in enumerate(names):
+        if not _UNNAMED.fullmatch(name):
+            keep.append(j)
+            continue
+        has_data = (df.iloc[:, j].astype(str).str.strip() != "").any()
+        if not has_data:
+            continue
+        keep.append(j)
+        prev = names[j - 1] if j else ""
+        parts = [p for p in _JOINERS.split(prev) if p] if prev else []
+        canons = [canonical_of(p) for p in parts]
+        if len(parts) == 2 and all(canons) and canons[0] != canons[1]:
+            names[j - 1], names[j] = parts
+            notes.append(f"merged header {prev!r} read as two columns: {parts[0]!r} and {parts[1]!r}")
+        else:
+            notes.append(f"column {j + 1} has no header but holds data; it is not used (give it a header)")
+    for j in keep:
+        parts = [p for p in _JOINERS.split(names[j]) if p]
+        canons = {canonical_of(p) for p in parts}
+        if len(parts) > 1 and {"title", "body"} <= canons:
+            body = next(p for p in parts if canonical_of(p) == "body")
+            notes.append(f"column {names[j]!r} holds title and text together; read as {body!r}")
+            names[j] = body
+    out = df.iloc[:, keep].copy()
+    out.columns = [names[j] for j in keep]
+    return out

@@ -348,13 +348,14 @@ def embed_file(
     if out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
     from hotline_nlp.corpus.atomic import atomic_path
+    from hotline_nlp.corpus.safe_cells import write_csv
 
     with atomic_path(out) as tmp:
         np.save(tmp, x)
     rows_path = out.with_name(out.name[: -len(".npy")] + ".rows.csv")
     index = frame[[c for c in ("row", "id") if c in frame.columns]]
-    with atomic_path(rows_path) as tmp:
-        index.to_csv(tmp, index=False)
+    write_csv(index, rows_path)  # ids come from the export: formula-safe
+    rejects_path = loaded.write_rejects(out.with_name(out.name[: -len(".npy")] + ".rejects.csv"))
     return {
         "input": str(input_path),
         "output": str(out),
@@ -362,6 +363,7 @@ def embed_file(
         "rows": int(x.shape[0]),
         "dim": int(x.shape[1]),
         "rejected_rows": loaded.n_rejected_rows,
+        "rejects_file": str(rejects_path),
         "embedder": emb.name,
         "embedder_version": emb.version,
     }

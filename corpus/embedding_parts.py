@@ -25,6 +25,7 @@ from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.executor import directory_digest, resolve_shipped, worker_cached
 from hotline_nlp.corpus.partitions import LoadOptions, PartWriter, load_partition
+from hotline_nlp.corpus.safe_cells import write_csv
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ def embed_partitions(
         with atomic_path(output) as tmp:
             np.save(tmp, x)
         rows = output.with_name(output.name[: -len(".npy")] + ".rows.csv")
-        with atomic_path(rows) as tmp:
-            pd.concat([p.index for p in ordered], ignore_index=True).to_csv(tmp, index=False)
+        # ids come from the exports: formula-safe like every spreadsheet-bound CSV
+        write_csv(pd.concat([p.index for p in ordered], ignore_index=True), rows)
         n, dim = x.shape
     else:
         with PartWriter(output) as w:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 from hotline_nlp.corpus import columns as cols
+from hotline_nlp.corpus.safe_cells import restore_frame, write_csv
 from hotline_nlp.corpus.validate import Limits, validate_rows
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
@@ -64,11 +65,8 @@ class LoadResult:
 
     def write_rejects(self, path: str | Path) -> Path:
         """Write the rejects as UTF-8 CSV (written even when empty, so a run's
-        outputs are always the same set of files)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.rejects.to_csv(path, index=False, encoding="utf-8")
-        return path
+        outputs are always the same set of files; formula-safe, atomic)."""
+        return write_csv(self.rejects, path)
 
     def summary(self) -> str:
         s = f"{self.path.name}: {len(self.frame)} rows accepted, {self.n_rejected_rows} rejected"
@@ -152,10 +150,63 @@ def _read_jsonl(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[di
     return df, bad
 
 
-def read_table(path: str | Path, fmt: str | None = None, encoding: str | None = None):
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list]:
+    """The named sheet, or every sheet holding complaints.
+
+    Workbooks often hold one sheet per month with the same columns: an analyst
+    expects all of them counted, so those are read one after the other (rows
+    numbered ``sheet!row``). Sheets without a complaint text column (a 说明 sheet,
+    a pivot) are left out with a note; sheets holding complaints under different
+    columns are an error naming them (choose one with ``--sheet``)."""
+    if sheet is not None:
+        try:
+            df = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl").fillna("")
+        except ValueError as e:  # "Worksheet named 'x' not found"
+            raise DataError(f"{path}: {e}") from None
+        return df, [i + 2 for i in range(len(df))]
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    data, skipped = {}, []
+    for name, df in sheets.items():
+        df = df.dropna(how="all").fillna("")
+        cmap = cols.map_columns([str(c).strip() for c in df.columns])
+        if len(df) and ({"title", "body"} & set(cmap.source_for)):
+            data[name] = df
+        elif len(df):
+            skipped.append(name)
+    if len(data) <= 1:
+        name, df = next(iter(data.items())) if data else next(iter(sheets.items()))
+        df = df.fillna("")
+        rows = [int(i) + 2 for i in df.index]
+        df.attrs["notes"] = [
+            f"sheets not read (no complaint text column): {', '.join(map(str, skipped))}"
+        ] * bool(skipped)
+        return df, rows
+    headers = {name: [str(c).strip() for c in df.columns] for name, df in data.items()}
+    first = next(iter(headers.values()))
+    if any(h != first for h in headers.values()):
+        desc = "; ".join(f"{n!r}: {', '.join(h)}" for n, h in headers.items())
+        raise DataError(
+            f"{path}: {len(data)} sheets hold complaints under different columns ({desc}); "
+            "choose one with --sheet NAME"
+        )
+    rows = [f"{name}!{int(i) + 2}" for name, df in data.items() for i in df.index]
+    df = pd.concat(list(data.values()), ignore_index=True)
+    df.attrs["notes"] = [f"read {len(data)} sheets with the same columns: {', '.join(map(str, data))}"]
+    if skipped:
+        df.attrs["notes"].append(
+            f"sheets not read (no complaint text column): {', '.join(map(str, skipped))}"
+        )
+    return df, rows
+
+
+def read_table(
+    path: str | Path, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
+):
     """Read any supported export as all-string columns.
 
-    Returns ``(frame, row_numbers, early_rejects, encoding)``.
+    Returns ``(frame, row_numbers, early_rejects, encoding)``; what the reader had
+    to decide (which sheets were read) is in ``frame.attrs["notes"]``. CSV/XLSX
+    cells neutralised against formula injection (``'=...``) get their text back.
     """
     path = Path(path)
     if not path.exists():
@@ -170,8 +221,7 @@ def read_table(path: str | Path, fmt: str | None = None, encoding: str | None = 
             df, used_enc = _read_csv(path, encoding)
             rows = [i + 2 for i in range(len(df))]
         elif kind == "xlsx":
-            df = pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
-            rows = [i + 2 for i in range(len(df))]
+            df, rows = _read_xlsx(path, sheet)
         elif kind == "parquet":
             df = pd.read_parquet(path)
             df = df.astype(object).where(df.notna(), "").astype(str)
@@ -183,8 +233,12 @@ def read_table(path: str | Path, fmt: str | None = None, encoding: str | None = 
         raise
     except Exception as e:  # corrupt xlsx/parquet: the library's own error, with the file named
         raise DataError(f"{path}: cannot read as {kind} ({type(e).__name__}: {e})") from None
+    notes = df.attrs.get("notes", [])
     df = df.reset_index(drop=True)
     df.columns = [str(c).strip() for c in df.columns]
+    if kind in ("csv", "xlsx"):
+        restore_frame(df)
+    df.attrs["notes"] = notes
     return df, rows, early, used_enc
 
 
@@ -197,12 +251,14 @@ def load_complaints(
     require: tuple[str, ...] = (),
     label_cols: list[str] | None = None,
     limits: Limits | None = None,
+    sheet: str | None = None,
 ) -> LoadResult:
     """Load, map and validate an export.
 
     ``columns``     overrides, as ``"text=诉求内容,id=工单号"`` or a dict.
     ``require``     canonical columns that must exist (``"created_at"`` for hotspots,
                     ``"labels"`` for training); ``text`` is always required.
+    ``sheet``       the XLSX sheet to read (default: every sheet holding complaints).
     ``label_cols``  explicit label columns, coarse to fine (``--label-col``); they
                     become ``level1``, ``level2`` ... in the canonical frame.
     """
@@ -210,7 +266,9 @@ def load_complaints(
     overrides = (
         cols.parse_overrides(columns) if isinstance(columns, str) or columns is None else dict(columns)
     )
-    df, rows, early, enc = read_table(path, fmt, encoding)
+    df, rows, early, enc = read_table(path, fmt, encoding, sheet)
+    file_notes = list(df.attrs.get("notes", []))
+    df = cols.split_merged_headers(df, file_notes)
     if label_cols:
         missing = [c for c in label_cols if c not in df.columns]
         if missing:
@@ -245,6 +303,7 @@ def load_complaints(
     frame, rejects, notes = validate_rows(df, rows, cmap, path=path, limits=lim, require=require)
     rejects = pd.concat([pd.DataFrame(early), rejects], ignore_index=True) if early else rejects
     raw = df.loc[frame.index]
+    notes[:0] = file_notes
     if enc and enc != "utf-8-sig":
         notes.insert(0, f"decoded as {enc}")
     return LoadResult(path, frame, raw, rejects, cmap, enc, notes)

@@ -15,21 +15,46 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from hotline_nlp.corpus.columns import ColumnMap
+from hotline_nlp.corpus.dates import parse_dates
 from hotline_nlp.corpus.text import clean, join_title_body
 
 REJECT_COLUMNS = ["row", "id", "column", "problem", "value"]
 _TRUE = {"是", "1", "true", "yes", "y", "t", "已办结", "办结", "按时", "有效"}
 _FALSE = {"否", "0", "false", "no", "n", "f", "未办结", "超时", "无效"}
+# Cells that say "no value" in the words of Excel, pandas, SQL or a person:
+# read as missing (and counted in a note), never as a category or a unit name.
+MISSING_MARKERS = frozenset(
+    {
+        "nan",
+        "null",
+        "none",
+        "#n/a",
+        "n/a",
+        "na",
+        "#na",
+        "nil",
+        "undefined",
+        "<na>",
+        "nat",
+        "-",
+        "--",
+        "—",
+        "/",
+    }
+)
 PATH_SEPARATORS = (" > ", ">", "/", "-", "－", "—")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one complaint. 20,000 characters is ~10x the longest real
+    """Bounds on one complaint, and how to read what an export leaves open. 20,000 characters is ~10x the longest real
     message we have seen; anything longer is an export error (a whole thread
     pasted into one cell), not a complaint."""
 
     max_text_chars: int = 20_000
+    # dd/mm/yyyy vs mm/dd/yyyy: True/False is the user's explicit choice; None
+    # infers it from the column and rejects the values it cannot tell (corpus.dates)
+    dayfirst: bool | None = None
 
 
 def _reject(out: list[dict], row, rid, column, problem, value="") -> None:
@@ -43,6 +68,17 @@ def parse_flag(value: str) -> bool | None:
     exports write."""
     low = str(value).strip().lower()
     return True if low in _TRUE else False if low in _FALSE else None
+
+
+def blank_missing(values: pd.Series, column: str, notes: list[str]) -> pd.Series:
+    """Cleaned values with the missing markers (``NaN``, ``NULL``, ``#N/A`` ...)
+    replaced by ""; a note names the column and how many."""
+    hit = values.str.strip().str.lower().isin(MISSING_MARKERS)
+    if hit.any():
+        seen = ", ".join(repr(v) for v in values[hit].unique()[:5])
+        notes.append(f"{column}: {int(hit.sum())} cell(s) like {seen} read as missing")
+        return values.where(~hit, "")
+    return values
 
 
 def _parse_bool(values: pd.Series) -> pd.Series:
@@ -80,8 +116,11 @@ def validate_rows(
     out = pd.DataFrame(index=df.index)
     out["row"] = rows
 
+    def cleaned(canon: str) -> pd.Series:
+        return blank_missing(df[src[canon]].map(clean), src[canon], notes)
+
     if "id" in src:
-        out["id"] = df[src["id"]].map(clean)
+        out["id"] = cleaned("id")
     else:
         out["id"] = [f"R{r}" for r in rows]
         notes.append("no id column: ids are made from row numbers (R2, R3, ...)")
@@ -89,7 +128,7 @@ def validate_rows(
 
     for canon in ("title", "body"):
         if canon in src:
-            out[canon] = df[src[canon]].map(clean)
+            out[canon] = cleaned(canon)
     title = out["title"] if "title" in out else pd.Series("", index=df.index)
     body = out["body"] if "body" in out else pd.Series("", index=df.index)
     out["text"] = [join_title_body(t, b) for t, b in zip(title, body)]
@@ -123,36 +162,42 @@ def validate_rows(
                 seen[rid] = r
 
     if "created_at" in src:
-        raw = df[src["created_at"]].map(clean)
-        parsed = pd.to_datetime(raw.where(raw != ""), errors="coerce", format="mixed")
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_localize(None)
+        raw = blank_missing(df[src["created_at"]].map(clean), src["created_at"], notes)
+        parsed, problems, date_notes = parse_dates(raw, limits.dayfirst)
+        notes.extend(f"{src['created_at']}: {n}" for n in date_notes)
         for i in np.flatnonzero(parsed.isna().to_numpy()):
             if raw.iloc[i] or "created_at" in require:
-                problem = f"unparseable date {raw.iloc[i]!r}" if raw.iloc[i] else "missing date"
+                problem = problems.get(i) or (
+                    f"unparseable date {raw.iloc[i]!r}" if raw.iloc[i] else "missing date"
+                )
                 _reject(rejects, rows[i], ids[i], src["created_at"], problem, raw.iloc[i])
                 bad[i] = True
         out["created_at"] = parsed
 
+    given: dict[str, pd.Series] = {}  # labels as written, to show in rejects
     if "level1" in src:
-        out["level1"] = df[src["level1"]].map(clean)
+        given["level1"] = df[src["level1"]].map(clean)
+        out["level1"] = cleaned("level1")
         if "level2" in src:
-            out["level2"] = df[src["level2"]].map(clean)
+            given["level2"] = df[src["level2"]].map(clean)
+            out["level2"] = cleaned("level2")
     elif "category" in src:
         parts = df[src["category"]].map(split_path)
-        out["level1"] = parts.map(lambda p: p[0])
-        if (parts.map(lambda p: p[1]) != "").any():
-            out["level2"] = parts.map(lambda p: p[1])
+        given["level1"] = parts.map(lambda p: p[0])
+        given["level2"] = parts.map(lambda p: p[1])
+        out["level1"] = blank_missing(given["level1"], src["category"], notes)
+        if (given["level2"] != "").any():
+            out["level2"] = blank_missing(given["level2"], src["category"], notes)
     if "labels" in require and "level1" in out:
-        label_src = src.get("level1", src.get("category"))
-        for i in np.flatnonzero((out["level1"] == "").to_numpy()):
-            _reject(rejects, rows[i], ids[i], label_src, "empty label")
-            bad[i] = True
-        if "level2" in out:
-            l2_src = src.get("level2", src.get("category"))
-            for i in np.flatnonzero((out["level2"] == "").to_numpy()):
+        for level, what in (("level1", "label"), ("level2", "second-level label")):
+            if level not in out:
+                continue
+            col = src.get(level, src.get("category"))
+            for i in np.flatnonzero((out[level] == "").to_numpy()):
                 if not bad[i]:
-                    _reject(rejects, rows[i], ids[i], l2_src, "empty second-level label")
+                    v = given[level].iloc[i]
+                    problem = f"missing {what} ({v!r} means no value)" if v else f"empty {what}"
+                    _reject(rejects, rows[i], ids[i], col, problem, v)
                     bad[i] = True
 
     for canon in (
@@ -166,13 +211,13 @@ def validate_rows(
         "satisfaction",
     ):
         if canon in src:
-            out[canon] = df[src[canon]].map(clean)
+            out[canon] = cleaned(canon)
     for canon in ("closed", "on_time", "revisited"):
         if canon in src:
-            out[canon] = _parse_bool(df[src[canon]].astype(str))
+            out[canon] = _parse_bool(cleaned(canon))
     for canon in ("stars", "likes", "dislikes"):
         if canon in src:
-            raw = df[src[canon]].map(clean)
+            raw = cleaned(canon)
             num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
             for i in np.flatnonzero((num.isna() & (raw != "")).to_numpy()):
                 _reject(rejects, rows[i], ids[i], src[canon], f"not a number: {raw.iloc[i]!r}", raw.iloc[i])

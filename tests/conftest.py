@@ -20,6 +20,23 @@ DEMO_CSV = REPO / "corpus" / "data" / "demo_complaints.csv"
 ZHWZ = REPO.parent / "shared" / "data" / "zhwz2020"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_home(tmp_path_factory):
+    """Models, caches and the service store of the test session live in its tmp
+    dir: tests never write into the user's ~/.hotline-nlp or ~/.cache/hotline-nlp
+    (subprocesses such as test servers inherit the variables)."""
+    base = tmp_path_factory.getbasetemp()
+    saved = {v: os.environ.get(v) for v in ("HOTLINE_NLP_HOME", "HOTLINE_NLP_CACHE")}
+    os.environ["HOTLINE_NLP_HOME"] = str(base / "hotline-home")
+    os.environ["HOTLINE_NLP_CACHE"] = str(base / "hotline-cache")
+    yield
+    for var, value in saved.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
+
+
 @pytest.fixture(scope="session")
 def demo_csv() -> Path:
     return DEMO_CSV

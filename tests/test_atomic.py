@@ -41,8 +41,8 @@ def test_a_docx_save_that_fails_midway_leaves_the_earlier_report(tmp_path, monke
     out = tmp_path / "r.docx"
     out.write_bytes(b"earlier good report")
 
-    def crash_midway(report, path):
-        open(path, "wb").write(b"PK\x03\x04 half a zip")
+    def crash_midway(report, path):  # the path, or the stream write_report renders into
+        (path.write if hasattr(path, "write") else open(path, "wb").write)(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
     monkeypatch.setattr(render_docx, "render_docx", crash_midway)

@@ -204,9 +204,9 @@ def test_cli_embed_writes_array_in_row_order(tmp_path):
     direct = load_embedder().encode(["小区噪音扰民。晚上施工噪音太大"], cache=False)[0]
     assert cos(x[0], direct) > 0.999
     assert (out.parent / "week.rows.csv").read_text(encoding="utf-8").splitlines()[1:] == [
-        "2,W1",
-        "3,W2",
-        "4,W3",
+        '2,"W1"',  # ids are text: quoted, formula-safe (corpus.safe_cells)
+        '3,"W2"',
+        '4,"W3"',
     ]
 
 

@@ -50,10 +50,24 @@ def in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     return frame.loc[period.contains(frame["created_at"])]
 
 
-def _change(now: int, base: int | None) -> float | None:
-    if base is None or base == 0:
+# Below this many complaints in the comparison period a percentage change says
+# nothing (1 -> 2560 is "+255900%"); reports say 新增 or 不适用 instead.
+MIN_CHANGE_BASE = 10
+
+
+def _change(now: int, base: int | None, min_base: int = MIN_CHANGE_BASE) -> float | None:
+    if base is None or base == 0 or base < min_base:
         return None
     return (now - base) / base
+
+
+def change_note(now: int, base: int | None) -> str:
+    """What to print instead of a percentage when ``_change`` gives none."""
+    if base is None:
+        return "—"
+    if base == 0:
+        return "新增" if now else "不适用"
+    return f"不适用（基数仅 {base} 件）"
 
 
 def _base_counts(frame: pd.DataFrame, period: Period) -> pd.Series | None:
@@ -74,6 +88,7 @@ def category_table(
     *,
     top: int | None = None,
     transferred_only: bool = False,
+    min_base: int = MIN_CHANGE_BASE,
 ) -> list[dict]:
     """One dict per first-level category in ``period``, largest first.
 
@@ -115,8 +130,8 @@ def category_table(
                 "share": n / total if total else 0.0,
                 "previous_count": p,
                 "last_year_count": ly,
-                "change_vs_previous": _change(n, p),
-                "change_vs_last_year": _change(n, ly),
+                "change_vs_previous": _change(n, p, min_base),
+                "change_vs_last_year": _change(n, ly, min_base),
                 "subcategories": _subcategories(sub),
                 "complaint_ids": _ids(sub),
             }

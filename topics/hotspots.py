@@ -41,12 +41,12 @@ def _tag(frame: pd.DataFrame, model) -> tuple[pd.DataFrame, list[str]]:
     from hotline_nlp.models.store import load_model
 
     m = load_model(model) if isinstance(model, (str, Path)) else model
-    return tag_frame(frame, m), [f"categories tagged by model {getattr(m, 'name', model)}"]
+    return tag_frame(frame, m), [f"诉求分类由模型 {getattr(m, 'name', model)} 自动标注"]
 
 
 def _categories(frame: pd.DataFrame, period: Period, notes: list[str]) -> list[dict]:
     if "level1" not in frame or frame["level1"].fillna("").astype(str).eq("").all():
-        notes.append("no category labels in the data (一级分类); pass --model to tag them")
+        notes.append("数据中没有诉求分类（一级分类），可用 --model 指定模型自动标注")
         return []
     return category_table(frame, period)
 
@@ -112,7 +112,7 @@ def weekly_alert(
     s = _score_at(win, counts, totals, col, cfg)
     n_hist = int(totals[_first_data_col(win) : col].sum()) if col else 0
     if n_hist == 0:
-        notes.append("no history before this week: issues are listed but none can be judged emerging")
+        notes.append("本周之前没有历史数据：问题仅列出，无法判断是否新出现或显著上升")
         s["emerging"] = np.zeros_like(s["emerging"])
     now = counts[:, col]
     order = sorted(
@@ -139,7 +139,15 @@ def weekly_alert(
                 "p_value": float(s["p_value"][i]),
                 "score": round(float(s["score"][i]), 3),
                 "emerging": bool(s["emerging"][i]),
-                "status": _status(win, issue_ids[i], period.label, bool(s["emerging"][i]), now[i], prev),
+                "status": _status(
+                    win,
+                    issue_ids[i],
+                    period,
+                    bool(s["emerging"][i]),
+                    now[i],
+                    prev,
+                    rec.get("first_seen"),
+                ),
                 "weekly": [
                     {"week": w, "count": int(c)}
                     for w, c in zip(
@@ -167,13 +175,24 @@ def weekly_alert(
     }
 
 
-def _status(win: Window, issue_id: int, week: str, emerging: bool, now: int, prev: int) -> str:
+def _status(
+    win: Window, issue_id: int, period: Period, emerging: bool, now: int, prev: int, first_seen: str | None
+) -> str:
     iss = win.tracker.issue(issue_id)
-    if iss.origin == "new" and iss.born == week:
+    if is_new(iss.origin, iss.born, period, first_seen):
         return "new"
     if emerging:
         return "growing"
     return "rising" if now > prev else ("falling" if now < prev else "steady")
+
+
+def is_new(origin: str, born: str, period: Period, first_seen: str | None) -> bool:
+    """新出现: born from the unmatched pool this week AND no complaint of it is
+    older than the week. An issue born now out of complaints that waited in the
+    pool for weeks (first_seen 49 weeks back) is not new, whatever its birth."""
+    if origin != "new" or born != period.label:
+        return False
+    return first_seen is None or first_seen >= period.start.date().isoformat()
 
 
 def _as_range(period_or_range) -> Period:

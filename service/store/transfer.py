@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 from hotline_nlp.corpus.atomic import atomic_path
 from hotline_nlp.corpus.loaders import load_complaints
+from hotline_nlp.corpus.safe_cells import write_csv, write_xlsx
 from hotline_nlp.service.schemas import CHINA_TZ
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
@@ -34,7 +35,7 @@ from hotline_nlp.service.store.tables import META_FIELDS, OUTCOME_FIELDS
 from sqlalchemy import Engine
 
 CHUNK = 500
-EXPORT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+EXPORT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 
 @dataclass
@@ -138,7 +139,7 @@ def import_file(
 
 
 def export_file(engine: Engine, path: str | Path) -> int:
-    """Write every stored complaint to ``path`` (.csv, .jsonl or .parquet); returns the count.
+    """Write every stored complaint to ``path`` (.csv, .xlsx, .jsonl or .parquet); returns the count.
     Written to a temporary file and renamed, so a failed export never leaves half a file."""
     path = Path(path)
     kind = EXPORT_FORMATS.get(path.suffix.lower())
@@ -149,10 +150,14 @@ def export_file(engine: Engine, path: str | Path) -> int:
     frame = pd.DataFrame(
         [rec.to_export_row(r) for r in repo.iter_rows(engine)], columns=list(rec.EXPORT_COLUMNS)
     )
+    if kind == "csv":  # BOM: Excel opens Chinese text correctly; formulas neutralised (safe_cells)
+        write_csv(frame, path, encoding="utf-8-sig")
+        return len(frame)
+    if kind == "xlsx":  # neutralised too; control characters XLSX cannot hold are dropped
+        write_xlsx(frame, path)
+        return len(frame)
     with atomic_path(path) as tmp:
-        if kind == "csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese text correctly
-        elif kind == "jsonl":
+        if kind == "jsonl":
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
         else:
             frame.to_parquet(tmp, index=False)
