@@ -31,7 +31,15 @@ def train_step(out: Path, progress=None):
     from hotline_nlp.classifier.training import train
 
     data = load_complaints(demo_corpus(), require=("labels",))
-    return data, train(data, name="demo", models_dir=out / "models", force=True, progress=progress)
+    return data, train(
+        # the demo shows the product in minutes: the defaults, no model selection
+        data,
+        name="demo",
+        models_dir=out / "models",
+        force=True,
+        progress=progress,
+        fast=True,
+    )
 
 
 def tag_sample(model, data, n: int = 8) -> pd.DataFrame:

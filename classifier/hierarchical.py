@@ -45,8 +45,11 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
     class_weight : "balanced" weighs rare categories up (measured: +0.5 point
         macro-F1 on the real data), or None.
     char_ngram_max, min_df, embedder, embedding_weight : see ``TextFeatures``.
-        The defaults (bundled static embedder at half weight beside the sparse
-        blocks, C=0.7) were chosen on the real zhwz2020 data (BENCHMARKS.md).
+        These defaults are the ``train --fast`` setting and the centre of the
+        candidate family; ``train`` otherwise chooses among candidates by
+        nested cross-validation on the user's own data (``classifier.selection``).
+    nb_weight : weight of a complement naive Bayes model blended into each
+        linear level (0: the SVM alone); see ``LinearLevel``.
     review_precision : accepted tags must be right at least this often on
         out-of-fold data; lower-confidence tags get ``needs_review``.
     cv : folds of the internal cross-validation (reduced for tiny classes).
@@ -64,6 +67,7 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         min_df: int = 1,
         embedder: str | None = "zh-static-v1",
         embedding_weight: float = 0.5,
+        nb_weight: float = 0.0,
         review_precision: float = 0.95,
         cv: int = 5,
         random_state: int = 0,
@@ -75,16 +79,19 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.embedder = embedder
         self.embedding_weight = embedding_weight
+        self.nb_weight = nb_weight
         self.review_precision = review_precision
         self.cv = cv
         self.random_state = random_state
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
-    def fit(self, texts, level1, level2=None, progress=None):
+    def fit(self, texts, level1, level2=None, progress=None, unlabeled=None):
         """Fit on texts and labels; ``level2`` may be None for a one-level taxonomy.
 
         ``progress`` is an optional callable(step: str) used by the CLI's progress bar.
+        ``unlabeled``: texts without labels from the same export; they count in
+        the idf statistics (see ``TextFeatures.fit``).
         """
         step = progress or (lambda s: None)
         texts = list(texts)
@@ -110,11 +117,13 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         # would know the held-out texts' words, and the metrics (and the calibration
         # and review thresholds learned from them) would come out optimistic
         step("features")
-        fold_features = FoldFeatures(self._features(), texts)
-        self.features_ = self._features().fit(texts)
+        self.features_ = self._features().fit(texts, unlabeled=unlabeled)
         X = self.features_.transform(texts)
+        emb = self.features_.embedder_
+        dense = X[:, X.shape[1] - emb.dim :].toarray() / self.embedding_weight if emb is not None else None
+        fold_features = FoldFeatures(self._features(), texts, unlabeled=unlabeled, dense=dense)
         levels = [(y1, classes1, oof1)] + ([(y2, classes2, oof2)] if y2 is not None else [])
-        params = {"C": self.C, "class_weight": self.class_weight, "random_state": self.random_state}
+        params = self.level_params(emb.dim if emb is not None else 0)
 
         slots: list[tuple[int, np.ndarray | None]] = []  # (level, held-out rows; None = final fit)
 
@@ -149,6 +158,16 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         self._index_children()
         self._calibrate(oof1, oof2, y1, y2)
         return self
+
+    def level_params(self, dense_dim: int) -> dict:
+        """Keyword arguments of each ``LinearLevel``."""
+        return {
+            "C": self.C,
+            "class_weight": self.class_weight,
+            "random_state": self.random_state,
+            "nb_weight": self.nb_weight,
+            "dense_dim": dense_dim,
+        }
 
     def _jobs(self, tasks: int) -> int:
         return max(1, min(tasks, self.n_jobs or available_cores()))

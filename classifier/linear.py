@@ -4,6 +4,13 @@ Fitting uses scikit-learn's LinearSVC (the strongest of the linear models we
 measured on real complaints, and fast); prediction needs only ``X @ coef.T +
 intercept``, so a saved level is ``coef.npy``, ``intercept.npy`` and the class
 names, loadable without unpickling anything.
+
+Optionally (``nb_weight`` > 0) a complement naive Bayes model over the same
+sparse columns is blended in. NB is differently biased (generative, strong on
+short texts and rare classes); its log-likelihoods are linear in the features
+too, so the blend is still one coefficient matrix, and prediction speed and the
+saved format do not change. Whether it helps is decided per export by the
+model selection (``classifier.selection``).
 """
 
 from __future__ import annotations
@@ -12,15 +19,26 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 
 class LinearLevel:
     """Scores for one label level; ``classes_`` are strings (a path for level 2)."""
 
-    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", random_state: int | None = 0):
+    def __init__(
+        self,
+        C: float = 1.0,
+        class_weight: str | None = "balanced",
+        random_state: int | None = 0,
+        nb_weight: float = 0.0,
+        dense_dim: int = 0,
+    ):
         self.C = C
         self.class_weight = class_weight
+        self.nb_weight = nb_weight
+        # the last ``dense_dim`` columns are sentence vectors (signed): NB reads only the rest
+        self.dense_dim = dense_dim
         # liblinear's dual solver visits samples in a random order, drawn from
         # one generator per *process* (seeded when a fit starts). A fixed seed
         # makes retraining on the same export give the same model, bit for bit,
@@ -43,10 +61,27 @@ class LinearLevel:
         if len(svc.classes_) == 2:  # sklearn keeps one row for two classes
             coef = np.vstack([-coef[0], coef[0]])
             intercept = np.array([-intercept[0], intercept[0]])
+        if self.nb_weight:
+            coef = coef + self._nb_coef(X, y, X @ coef.T)
         self.classes_ = svc.classes_.astype(str)
         self.coef_ = np.ascontiguousarray(coef, dtype=np.float32)
         self.intercept_ = intercept.astype(np.float32)
         return self
+
+    def _nb_coef(self, X, y, svm_scores) -> np.ndarray:
+        """Complement-NB log-likelihood weights, centred over classes (a per-row
+        constant changes neither the argmax nor a softmax) and scaled so their
+        spread on the training rows matches the SVM's, times ``nb_weight``."""
+        n_sparse = X.shape[1] - self.dense_dim
+        sparse = X[:, :n_sparse] if self.dense_dim else X
+        nb = ComplementNB(alpha=0.3).fit(sparse, y)
+        flp = nb.feature_log_prob_ - nb.feature_log_prob_.mean(0)
+        nb_scores = np.asarray(sparse @ flp.T)
+        spread = nb_scores.std()
+        scale = float(np.asarray(svm_scores).std() / spread) if spread > 0 else 0.0
+        out = np.zeros((flp.shape[0], X.shape[1]))
+        out[:, :n_sparse] = self.nb_weight * scale * flp
+        return out
 
     def decision_function(self, X) -> np.ndarray:
         # sparse @ dense wants the dense side C-contiguous: ``coef_.T`` is a

@@ -5,6 +5,10 @@ promoted to CURRENT only when its cross-validated macro-F1 on the finest level
 is at least that of the model it would replace, unless forced: a retrain on a
 bad export must not silently downgrade the tags a city relies on.
 
+Unless ``fast``, the setting is first chosen on the export itself by nested
+cross-validation (``classifier.selection``); the manifest keeps every
+candidate's inner score, the choice, and the outer score of the whole procedure.
+
 When a ``holdout`` is given (the service's most recent corrections, see
 ``service.retrain``), the decision is made on it instead: the new tagger and
 the current model both tag the held-out complaints, and the new one is
@@ -17,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from hotline_nlp.classifier.dispatch.training import fit_dispatcher, read_units
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
 from hotline_nlp.classifier.model import load_model
+from hotline_nlp.classifier.selection import select
 from hotline_nlp.corpus.loaders import LoadResult
 from hotline_nlp.models import manifest as mf
 from hotline_nlp.models.space import check_writable
@@ -38,6 +44,7 @@ class TrainReport:
     previous: dict | None = None
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    selection: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -49,6 +56,7 @@ class TrainReport:
             "metrics": self.metrics,
             "previous": self.previous,
             "notes": self.notes,
+            "selection": self.selection,
         }
 
 
@@ -95,8 +103,15 @@ def train(
     params: dict | None = None,
     progress=None,
     units: str | Path | None = None,
+    fast: bool = False,
+    unlabeled=None,
+    family=None,
     holdout: Holdout | None = None,
 ) -> TrainReport:
+    """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
+    defaults are used); ``unlabeled``: texts of the same city without labels
+    (they inform the idf statistics); ``family``: the candidates to choose
+    among (default ``selection.FAMILY``)."""
     check_name(name)  # before the training, not after it
     frame = data.frame
     if "level1" not in frame:
@@ -115,9 +130,21 @@ def train(
             f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
         )
     read_units(data, units)  # a bad unit directory fails before the long tagger fit
-    tagger = HierarchicalTagger(**(params or {})).fit(
-        frame["text"], frame["level1"], level2, progress=progress
-    )
+    unlabeled = list(unlabeled) if unlabeled is not None else None
+    base = HierarchicalTagger(**(params or {}))
+    selection = None
+    if not fast:
+        selection = select(
+            frame["text"].tolist(),
+            frame["level1"],
+            level2,
+            base=base.get_params(),
+            unlabeled=unlabeled,
+            progress=progress,
+            **({"family": family} if family else {}),
+        )
+        base.set_params(**selection.params)
+    tagger = base.fit(frame["text"], frame["level1"], level2, progress=progress, unlabeled=unlabeled)
     if progress:
         progress("dispatch")
     # the dispatcher reads the tagger's features, so tagging featurises each text once
@@ -138,6 +165,7 @@ def train(
         "n_rows": int(len(frame)),
         "n_rejected": data.n_rejected_rows,
         "columns": data.column_map.source_for,
+        "n_unlabeled": len(unlabeled) if unlabeled else 0,
     }
 
     store = ModelStore(models_dir)
@@ -188,7 +216,9 @@ def train(
         tagger.save(directory / "tagger")
         if dispatcher is not None:
             dispatcher.save(directory / "dispatch")
+        np.save(directory / "training_rows.npy", mf.row_hashes(frame["text"]), allow_pickle=False)
 
+    sel = selection.to_json() if selection else {"chosen": "defaults (--fast)"}
     try:
         version, path = store.save(
             name,
@@ -199,10 +229,11 @@ def train(
                 "labels": labels,
                 "metrics": metrics,
                 "params": tagger.get_params(),
+                "selection": sel,
             },
             promote=promote,
         )
     except OSError as e:  # the disk filled up during the run: one line, earlier versions intact
         raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
     notes = list(data.notes) + dispatch_notes
-    return TrainReport(name, version, path, promote, metrics, previous, reason, notes)
+    return TrainReport(name, version, path, promote, metrics, previous, reason, notes, sel)

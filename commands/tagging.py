@@ -74,6 +74,17 @@ def train(
             help="Sentence-embedding features from this embedder (name or dir), or `none` for sparse features only.",
         ),
     ] = "zh-static-v1",
+    fast: Annotated[
+        bool,
+        typer.Option("--fast", help="Skip the model selection (nested CV) and train the default setting."),
+    ] = False,
+    unlabeled: Annotated[
+        str | None,
+        typer.Option(
+            "--unlabeled",
+            help="More of the city's text without labels (same formats); it informs the idf weights.",
+        ),
+    ] = None,
     columns: ColumnsOpt = None,
     unit_col: UnitColOpt = None,
     units: Annotated[
@@ -94,6 +105,9 @@ def train(
 ) -> None:
     """Train a tagger on a labelled export, cross-validate it and save a new version.
 
+    The setting (n-grams, C, class weights, embedding weight, naive Bayes blend)
+    is chosen on the export by cross-validation, and the whole procedure is
+    scored by an outer cross-validation (nested CV); --fast skips that.
     The new version is promoted (used by `classify` and `serve`) only if its
     cross-validated macro-F1 is not worse than the current one, unless --force.
     When the export has a unit column (承办单位), a dispatcher is trained too.
@@ -145,11 +159,16 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
+    extra = None
+    if unlabeled:
+        extra = load_or_fail(unlabeled, columns=columns, encoding=encoding).frame["text"].tolist()
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:
             report = run_train(
                 loaded,
+                fast=fast,
+                unlabeled=extra,
                 name=name,
                 models_dir=models_dir,
                 force=force,
@@ -183,6 +202,12 @@ def echo_train_report(report) -> None:
         )
     for note in report.notes:
         typer.echo(f"  note: {note}")
+    sel = report.selection
+    if sel.get("outer_macro_f1") is not None:
+        typer.echo(
+            f"  chosen setting: {sel['chosen']} (of {len(sel['candidates'])} candidates, inner {sel['inner_folds']}-fold CV); "
+            f"nested-CV macro-F1 of the whole procedure {sel['outer_macro_f1']:.4f}"
+        )
     typer.echo(("promoted: " if report.promoted else "") + report.reason)
 
 
@@ -307,11 +332,31 @@ def evaluate(
         if level in result:
             r = result[level]
             typer.echo(f"  {level}: macro-F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}")
+            ci = r["interval"]
+            typer.echo(
+                f"  {level}: 95 % interval macro-F1 {ci['macro_f1'][0]:.4f}-{ci['macro_f1'][1]:.4f}, "
+                f"accuracy {ci['accuracy'][0]:.4f}-{ci['accuracy'][1]:.4f}"
+            )
             worst = sorted(r["per_class"].items(), key=lambda kv: kv[1]["f1"])[:3]
             typer.echo("    weakest: " + ", ".join(f"{k} (F1 {v['f1']:.2f})" for k, v in worst))
     if "dispatch" in result:
         d = result["dispatch"]
         typer.echo(f"  dispatch: top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  (n={d['n']})")
+    for pair in result["confused_pairs"][:3]:
+        typer.echo(
+            f"  confused: {pair['true']} -> {pair['predicted']} ({pair['count']}x), e.g. {pair['examples'][0]}"
+        )
+    typer.echo(
+        "  reliability (confidence bin: n, accuracy): "
+        + "; ".join(f"{b['bin']}: {b['n']}, {b['accuracy']:.2f}" for b in result["reliability"])
+    )
+    rv = result["review"]
+    typer.echo(
+        f"  needs_review: precision of accepted tags {rv['precision_accepted']} vs target {rv['target_precision']} "
+        f"({rv['sent_to_review']} sent to review)"
+    )
+    if "warning" in result:
+        typer.echo(f"  warning: {result['warning']}")
 
 
 models_app = typer.Typer(help="List and promote saved model versions.", no_args_is_help=True)

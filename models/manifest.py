@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
 FORMAT = "hotline-nlp/tagging-model"
 FORMAT_VERSION = 1
 LIBRARIES = (
@@ -68,6 +70,7 @@ def build(
     labels: dict,
     metrics: dict,
     params: dict,
+    selection: dict | None = None,
 ) -> dict:
     """Manifest for the files already written in ``directory``."""
     return {
@@ -81,6 +84,7 @@ def build(
         "labels": labels,
         "metrics": metrics,
         "params": params,
+        **({"selection": selection} if selection is not None else {}),
         "libraries": library_versions(),
         "files": file_checksums(directory),
     }
@@ -174,3 +178,15 @@ def data_fingerprint(texts, labels) -> str:
         h.update(r.encode("utf-8"))
         h.update(b"\x1e")
     return h.hexdigest()
+
+
+def row_hashes(texts) -> np.ndarray:
+    """Sorted 64-bit hashes of texts (whitespace-normalised), saved beside a model
+    so ``evaluate`` can tell how much of a file the model was trained on."""
+    return np.unique(np.array([row_hash(t) for t in texts], dtype=np.uint64))
+
+
+def row_hash(text) -> int:
+    """64-bit hash of one text, whitespace-normalised (see ``row_hashes``)."""
+    digest = hashlib.blake2b(" ".join(str(text).split()).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")

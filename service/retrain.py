@@ -93,8 +93,17 @@ def train_from_store(
             (held["level2"] if level2 is not None else pd.Series([""] * len(held))).tolist(),
             what="most recent corrections",
         )
+    # fast: an analyst's retrain from the console stays quick (no model selection);
+    # its promotion is judged on the held-out corrections instead
     report = train(
-        data, name=name, models_dir=models_dir, force=force, params=params, progress=progress, holdout=holdout
+        data,
+        name=name,
+        models_dir=models_dir,
+        force=force,
+        params=params,
+        progress=progress,
+        holdout=holdout,
+        fast=True,
     )
     summary = {
         "labelled": int(len(frame)),

@@ -85,7 +85,9 @@ def trained_model(train_csv, models_dir):
     from hotline_nlp.classifier.training import train
     from hotline_nlp.corpus.loaders import load_complaints
 
-    report = train(load_complaints(train_csv, require=("labels",)), name="demo", models_dir=models_dir)
+    report = train(
+        load_complaints(train_csv, require=("labels",)), name="demo", models_dir=models_dir, fast=True
+    )
     assert report.promoted
     return load_model("demo", models_dir)
 

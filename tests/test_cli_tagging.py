@@ -19,7 +19,7 @@ def run(*args):
 @pytest.fixture(scope="module")
 def cli_models(tmp_path_factory, train_csv):
     d = tmp_path_factory.mktemp("cli_models")
-    res = run("train", "--data", train_csv, "--name", "city", "--models-dir", d, "--format", "json")
+    res = run("train", "--data", train_csv, "--name", "city", "--models-dir", d, "--format", "json", "--fast")
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["version"] == "v1" and report["promoted"]
@@ -29,7 +29,7 @@ def cli_models(tmp_path_factory, train_csv):
 
 @pytest.mark.slow  # a full cross-validated training
 def test_train_text_output_reports_metrics_per_level(tmp_path, train_csv):
-    res = run("train", "--data", train_csv, "--name", "t", "--models-dir", tmp_path)
+    res = run("train", "--data", train_csv, "--name", "t", "--models-dir", tmp_path, "--fast")
     assert res.exit_code == 0, res.output
     assert "level1: macro-F1" in res.stdout and "level2: macro-F1" in res.stdout
     assert "saved t v1" in res.stdout
@@ -105,6 +105,16 @@ def test_evaluate_json_contract(tmp_path, cli_models, demo_csv):
         conf = ev[level]["confusion"]
         assert len(conf["matrix"]) == len(conf["labels"])
     assert ev["n"] == sum(map(sum, ev["level1"]["confusion"]["matrix"]))
+    for level in ("level1", "level2"):
+        lo, hi = ev[level]["interval"]["macro_f1"]
+        assert lo <= ev[level]["macro_f1"] <= hi
+    pair = ev["confused_pairs"][0]
+    assert pair["true"] != pair["predicted"] and 1 <= len(pair["examples"]) <= 3
+    assert sum(b["n"] for b in ev["reliability"]) == ev["n"]
+    assert ev["review"]["target_precision"] == 0.95 and ev["review"]["precision_accepted"] is not None
+    # the demo file holds the model's training rows (train_csv is drawn from it): said so
+    share = ev["training_overlap"]["share"]
+    assert 0.2 < share < 0.5 and "training data" in ev["warning"]
 
 
 def test_models_list_and_promote(cli_models):

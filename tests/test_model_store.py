@@ -88,7 +88,7 @@ def test_failed_save_leaves_earlier_versions_and_current_intact(tmp_path):
 @pytest.mark.slow  # trains twice
 def test_worse_model_is_saved_but_not_promoted_unless_forced(tmp_path, train_csv):
     good = load_complaints(train_csv, require=("labels",))
-    r1 = train(good, name="city", models_dir=tmp_path)
+    r1 = train(good, name="city", models_dir=tmp_path, fast=True)
     assert r1.promoted and r1.version == "v1"
     # the same texts with shuffled labels: a much worse model
     bad = load_complaints(train_csv, require=("labels",))
@@ -97,13 +97,13 @@ def test_worse_model_is_saved_but_not_promoted_unless_forced(tmp_path, train_csv
     bad.frame = bad.frame.assign(
         level1=bad.frame["level1"].to_numpy()[perm], level2=bad.frame["level2"].to_numpy()[perm]
     )
-    r2 = train(bad, name="city", models_dir=tmp_path, params={"cv": 3})
+    r2 = train(bad, name="city", models_dir=tmp_path, params={"cv": 3}, fast=True)
     assert not r2.promoted and "not promoted" in r2.reason
     store = ModelStore(tmp_path)
     assert store.current_version("city") == "v1" and store.versions("city") == ["v1", "v2"]
     assert load_model("city", tmp_path).version == "v1"
     assert load_model("city@v2", tmp_path).version == "v2"
-    r3 = train(bad, name="city", models_dir=tmp_path, force=True, params={"cv": 3})
+    r3 = train(bad, name="city", models_dir=tmp_path, force=True, params={"cv": 3}, fast=True)
     assert r3.promoted and store.current_version("city") == "v3"
     rows = {(r["name"], r["version"]): r for r in store.list()}
     assert rows[("city", "v3")]["current"] and not rows[("city", "v1")]["current"]

@@ -74,7 +74,7 @@ def _promote_new_version(models_dir) -> str:
     before = store.current_version("demo")
     csv = write_corpus_csv(models_dir.parent / "retrain.csv", n=240, seed=7)
     res = CliRunner().invoke(
-        app, ["train", "--data", str(csv), "--name", "demo", "--models-dir", str(models_dir)]
+        app, ["train", "--data", str(csv), "--name", "demo", "--models-dir", str(models_dir), "--fast"]
     )
     assert res.exit_code == 0, res.output
     versions = [v for v in store.versions("demo") if v != before]

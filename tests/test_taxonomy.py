@@ -99,6 +99,7 @@ def test_train_with_taxonomy_rejects_typos(tmp_path, train_csv):
             str(tmp_path / "rej.csv"),
             "--format",
             "json",
+            "--fast",
         ],
     )
     assert res.exit_code == 0, res.output

@@ -116,7 +116,7 @@ def ensure_model(models_dir: Path, name: str = "demo", n: int = 240, seed: int =
         return models_dir
     csv = write_corpus_csv(models_dir.parent / f"{name}-train.csv", n=n, seed=seed)
     res = CliRunner().invoke(
-        app, ["train", "--data", str(csv), "--name", name, "--models-dir", str(models_dir)]
+        app, ["train", "--data", str(csv), "--name", name, "--models-dir", str(models_dir), "--fast"]
     )
     if res.exit_code != 0:
         raise RuntimeError(f"hotline-nlp train failed ({res.exit_code}): {res.output[-2000:]}")
