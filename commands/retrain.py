@@ -9,7 +9,7 @@ from hotline_nlp.commands.common import OutputFormat, emit_json, fail, progress_
 
 
 def train_from_db(db, since, name, models_dir, force, params, format) -> None:
-    from hotline_nlp.commands.tagging import echo_train_report
+    from hotline_nlp.commands.train_report import echo_train_report
     from hotline_nlp.service.retrain import train_from_store
     from hotline_nlp.service.settings import db_url_from
     from hotline_nlp.service.store.db import StoreError

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from hotline_nlp.corpus.clock import CHINA_TZ
 from hotline_nlp.service.auth import ApiKey
 from hotline_nlp.service.deps import EngineDep, ModelDep, require_analyst, require_api_key
 from hotline_nlp.service.errors import InputError, ServiceError
-from hotline_nlp.service.schemas import CHINA_TZ, ComplaintOut, ErrorOut, LabelsIn
+from hotline_nlp.service.schemas import ComplaintOut, ErrorOut, LabelsIn
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
