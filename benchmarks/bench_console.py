@@ -1,6 +1,7 @@
 """The analyst console's targets (issue 15).
 
     nice -n 10 .venv/bin/python benchmarks/bench_console.py pages   [--rows 100000]
+    nice -n 10 .venv/bin/python benchmarks/bench_console.py search  [--rows 100000]
     nice -n 10 .venv/bin/python benchmarks/bench_console.py review  [--items 20]
     nice -n 10 .venv/bin/python benchmarks/bench_console.py retrain [--corrections 300]
 
@@ -8,6 +9,8 @@ pages    server time of each console page on a store of ``--rows`` complaints (t
          corpus repeated with new ids), measured in process around the app (TestClient):
          median and p95 of 15 requests, the alert cache warm; plus the one background
          computation of the week's alert.
+search   only the search page, each query with the index (migration 0006) and with the old
+         LIKE scan forced, alternately in one process; plus the index's backfill time.
 review   a real headless Chromium works through the review queue (accept 3 of 4, correct
          1 of 4): clicks per item and machine seconds per item.
 retrain  the demo corpus with a constructed mis-tagged class: in the 2023 history 80% of
@@ -117,21 +120,19 @@ def timed(client, method: str, url: str, n: int = 15, **kw) -> tuple[float, floa
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], status
 
 
-def bench_pages(rows: int) -> None:
-    from fastapi.testclient import TestClient
-    from hotline_nlp.service.app import create_app
-    from hotline_nlp.service.auth import ApiKey
-    from hotline_nlp.service.settings import Settings
+def build_store(tmp: Path, demo: pd.DataFrame, rows: int) -> tuple[str, int]:
+    """A SQLite store of ``rows`` complaints (the demo corpus repeated with new ids),
+    tagged by a demo model. Filled at revision 0005, then migrated: the time of
+    migration 0006 (the search index's backfill) is printed."""
     from hotline_nlp.service.store import repository as repo
-    from hotline_nlp.service.store.db import open_store
+    from hotline_nlp.service.store.db import make_engine, migrate
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-console-"))
-    demo = load_demo()
     t0 = time.time()
     model = train_demo_model(tmp / "models", demo.sample(1500, random_state=0))  # tag quality is not timed
     tags = tags_for(model, demo["text"].tolist())
     url = f"sqlite:///{tmp / 'c.db'}"
-    engine = open_store(url)
+    engine = make_engine(url)
+    migrate(engine, "0005")
     copies = -(-rows // len(demo))
     n = 0
     for k in range(copies):
@@ -140,8 +141,74 @@ def bench_pages(rows: int) -> None:
         for i in range(0, len(recs), 5000):
             repo.ingest(engine, recs[i : i + 5000], tagger=None)
         n += len(part)
-    engine.dispose()
     print(f"store: {n} complaints, built in {time.time() - t0:.0f} s", flush=True)
+    t0 = time.time()
+    migrate(engine)
+    print(
+        f"migration to head (0006: search index backfill of {n:,} texts): {time.time() - t0:.1f} s",
+        flush=True,
+    )
+    engine.dispose()
+    return url, n
+
+
+def bench_search(rows: int) -> None:
+    """Only the search page: each query timed with the index and with the old
+    LIKE scan forced (``search.MIN_INDEXED`` raised), alternately, in one process."""
+    from fastapi.testclient import TestClient
+    from hotline_nlp.service.app import create_app
+    from hotline_nlp.service.auth import ApiKey
+    from hotline_nlp.service.settings import Settings
+    from hotline_nlp.service.store import search
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-console-"))
+    demo = load_demo()
+    url, n = build_store(tmp, demo, rows)
+    settings = Settings(
+        model="demo", db_url=url, models_dir=tmp / "models", api_keys=(ApiKey("bench", "analyst", KEY),)
+    )
+    word = demo["text"].iloc[100][5:9]
+    queries = [
+        (f"text, 4 characters: {word}", word),
+        ("text, 2 characters: 暖气 (scan fallback)", "暖气"),
+        ("text, 2 characters, rare: 鹦鹉 (scan fallback, reads every row)", "鹦鹉"),
+        ("text, absent: 不存在的投诉内容", "不存在的投诉内容"),
+        ('text with FTS syntax: 气" OR 热*', '气" OR 热*'),
+    ]
+    indexed_min = search.MIN_INDEXED
+    out = []
+    with TestClient(create_app(settings)) as c:
+        c.get("/ui/complaints", headers={"X-API-Key": KEY})
+        for label, q in queries:
+            res = {}
+            for variant in ("index", "like", "index", "like"):  # alternate: same load for both
+                search.MIN_INDEXED = indexed_min if variant == "index" else 10**9
+                res.setdefault(variant, []).append(timed(c, "GET", "/ui/complaints", n=8, params={"q": q}))
+            search.MIN_INDEXED = indexed_min
+            row = [label]
+            for variant in ("index", "like"):
+                times = res[variant]
+                row += [statistics.median([t[0] for t in times]), max(t[1] for t in times), times[0][2]]
+            out.append(row)
+            print(row, flush=True)
+    print(
+        f"\n| `/ui/complaints?q=` ({n:,} complaints) | index: median ms | p95 ms | status | old LIKE scan: median ms | p95 ms | status |"
+        "\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
+    for label, m1, p1, s1, m2, p2, s2 in out:
+        print(f"| {label} | {m1:.0f} | {p1:.0f} | {s1} | {m2:.0f} | {p2:.0f} | {s2} |")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_pages(rows: int) -> None:
+    from fastapi.testclient import TestClient
+    from hotline_nlp.service.app import create_app
+    from hotline_nlp.service.auth import ApiKey
+    from hotline_nlp.service.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-console-"))
+    demo = load_demo()
+    url, n = build_store(tmp, demo, rows)
     settings = Settings(
         model="demo", db_url=url, models_dir=tmp / "models", api_keys=(ApiKey("bench", "analyst", KEY),)
     )
@@ -410,7 +477,7 @@ def bench_review(items: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", choices=["pages", "review", "retrain"])
+    ap.add_argument("part", choices=["pages", "search", "review", "retrain"])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--items", type=int, default=20)
     ap.add_argument("--corrections", type=int, default=300)
@@ -423,6 +490,7 @@ def main() -> None:
     )
     {
         "pages": lambda: bench_pages(a.rows),
+        "search": lambda: bench_search(a.rows),
         "review": lambda: bench_review(a.items),
         "retrain": lambda: bench_retrain(a.corrections, tuple(a.variants.split(",")), a.v1),
     }[a.part]()

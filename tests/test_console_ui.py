@@ -123,6 +123,9 @@ def test_search_by_id_text_and_category(app):
     assert row["id"] in c.get("/ui/complaints", params={"q": row["id"]}, headers=h).text
     words = row["body"][3:9]
     assert row["id"] in c.get("/ui/complaints", params={"q": words}, headers=h).text
+    assert row["id"] in c.get("/ui/complaints", params={"q": row["body"][3:5]}, headers=h).text  # 2: scan
+    for q in ['"', '气" OR 热*', "NEAR(a b)", "'); --", "%_"]:  # FTS syntax is plain text: no 500
+        assert c.get("/ui/complaints", params={"q": q}, headers=h).status_code == 200, q
     res = c.get("/ui/complaints", params={"since": "2030-01-01"}, headers=h)
     assert "共 0 件" in res.text
 

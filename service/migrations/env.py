@@ -3,6 +3,7 @@
 alembic CLI, with ``sqlalchemy.url`` from the config."""
 
 from alembic import context
+from hotline_nlp.service.store.search import is_search_object
 from hotline_nlp.service.store.tables import Base
 from sqlalchemy import create_engine
 
@@ -17,6 +18,8 @@ def _run(connection) -> None:
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # the search index (migration 0006) is not modelled in tables.py
+        include_name=lambda name, type_, parents: not is_search_object(name),
     )
     with context.begin_transaction():
         context.run_migrations()

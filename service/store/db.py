@@ -122,6 +122,10 @@ def migrate(engine: Engine, revision: str = "head", script_location: str | Path 
                     "hotline-nlp than this one: upgrade hotline-nlp (the store was left untouched)"
                 )
             command.upgrade(cfg, revision)
+            if conn.dialect.name == "sqlite":  # a later migration's table copy drops the index's triggers
+                from hotline_nlp.service.store.search import repair_sqlite
+
+                repair_sqlite(conn)
     except StoreError:
         raise
     except Exception as e:

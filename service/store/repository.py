@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hotline_nlp.corpus.clock import now_local
+from hotline_nlp.service.store import search
 from hotline_nlp.service.store.db import is_sqlite
 from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
 from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
@@ -184,6 +185,7 @@ def _filters(
     corrected: bool | None = None,
     q: str | None = None,
     id: str | None = None,
+    dialect: str = "",
 ):
     conds = []
     if id is not None:
@@ -198,7 +200,7 @@ def _filters(
             TABLE.c.labelled_at > datetime(1900, 1, 1) if corrected else TABLE.c.labelled_at.is_(None)
         )
     if q:  # the console's search box: words of the text (an exact id is looked up first by the caller)
-        conds.append(TABLE.c.text.contains(q.strip(), autoescape=True))
+        conds.append(search.text_condition(TABLE.c.text, q.strip(), dialect))  # indexed, see search.py
     if changed_since is not None:  # stored, or outcome updated, at or after it
         conds.append(or_(TABLE.c.received_at >= changed_since, TABLE.c.updated_at >= changed_since))
     if since is not None:
@@ -229,7 +231,7 @@ def list_complaints(
 ) -> tuple[list[dict], int]:
     """Rows ordered by (created_at, id), and the total matching. ``until`` is exclusive.
     ``flags``: ``needs_review``, ``corrected`` (booleans), ``q`` (id or text words)."""
-    conds = _filters(since, until, category, changed_since, **flags)
+    conds = _filters(since, until, category, changed_since, dialect=engine.dialect.name, **flags)
     order = (
         (TABLE.c.created_at.desc(), TABLE.c.id.desc()) if newest_first else (TABLE.c.created_at, TABLE.c.id)
     )
