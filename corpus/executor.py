@@ -85,12 +85,15 @@ def resolve_shipped(key: str, path: str | Path) -> Path:
 
 def _store_shipped(key: str, files: dict[str, bytes], root: str) -> None:
     dest = Path(root) / "hotline-shipped" / key
-    if not (dest / ".complete").is_file():
+    # the marker sits beside the copy, not in it: a model directory must hold only
+    # the files its manifest lists (an extra file reads as tampering)
+    done = dest.parent / f"{key}.complete"
+    if not done.is_file():
         for rel, data in files.items():
             p = dest / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(data)
-        (dest / ".complete").write_text("ok")
+        done.write_text("ok")
     _shipped[key] = dest
 
 
