@@ -33,7 +33,10 @@ print(json.dumps({"train_s": time.perf_counter() - t}))
 TAG = """
 import json, sys, time
 from hotline_nlp.corpus.loaders import load_complaints
-from hotline_nlp.models.store import load_model
+try:
+    from hotline_nlp.classifier.model import load_model
+except ImportError:  # the tree before the structure change
+    from hotline_nlp.models.store import load_model
 texts = load_complaints(sys.argv[1], require=("labels",)).frame["text"].tolist()
 m = load_model("m", sys.argv[2]); m.predict(texts[:50])
 t = time.perf_counter(); m.predict(texts); batch = len(texts) / (time.perf_counter() - t)
