@@ -89,6 +89,17 @@ def load_or_fail(
     return data
 
 
+def load_model_or_fail(model: str, models_dir: Path | None):
+    """The named model (or model directory), or a one-line error saying what is wrong with it."""
+    from hotline_nlp.classifier.model import load_model
+    from hotline_nlp.models.store import ModelError
+
+    try:
+        return load_model(model, models_dir)
+    except ModelError as e:
+        fail(str(e))
+
+
 def check_output_or_fail(*paths: Path | None) -> None:
     """Refuse unwritable outputs before the work (``--output`` under a file ...)."""
     from hotline_nlp.corpus.atomic import check_output

@@ -18,6 +18,7 @@ from hotline_nlp.commands.common import (
     SheetOpt,
     check_output_or_fail,
     fail,
+    load_model_or_fail,
     load_or_fail,
     rejects_beside,
     resolve_input,
@@ -139,15 +140,7 @@ def hotspots_cmd(
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
     rej = rejects_beside(output, rejects)
     check_output_or_fail(output, rej)
-    m = None
-    if model:
-        from hotline_nlp.classifier.model import load_model
-        from hotline_nlp.models.store import ModelError
-
-        try:
-            m = load_model(model, models_dir)
-        except ModelError as e:
-            fail(str(e))
+    m = load_model_or_fail(model, models_dir) if model else None
     if partitioned.wants_partitions(input, scheduler):
         frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
     else:

@@ -16,6 +16,7 @@ from hotline_nlp.commands.common import (
     check_output_or_fail,
     emit_json,
     fail,
+    load_model_or_fail,
     load_or_fail,
     progress_steps,
     rejects_beside,
@@ -164,14 +165,9 @@ def report_cmd(
     frame = loaded.frame
     opts.rejected_rows = loaded.n_rejected_rows
     if model:
-        from hotline_nlp.classifier.model import load_model
         from hotline_nlp.classifier.tagging import tag_frame
-        from hotline_nlp.models.store import ModelError
 
-        try:
-            frame = tag_frame(frame, load_model(model, models_dir))
-        except ModelError as e:
-            fail(str(e))
+        frame = tag_frame(frame, load_model_or_fail(model, models_dir))
     with progress_steps("report") as bar:
         task = bar.add_task("report", total=None)
         try:

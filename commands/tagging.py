@@ -20,6 +20,7 @@ from hotline_nlp.commands.common import (
     check_output_or_fail,
     emit_json,
     fail,
+    load_model_or_fail,
     load_or_fail,
     progress_bar,
     progress_steps,
@@ -231,9 +232,7 @@ def classify(
         return partitioned.classify(
             model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
         )
-    from hotline_nlp.classifier.model import load_model
     from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
-    from hotline_nlp.models.store import ModelError
 
     rej = rejects_beside(output, rejects)
     try:
@@ -241,10 +240,7 @@ def classify(
     except ValueError as e:
         fail(str(e))
     check_output_or_fail(output, rej)
-    try:
-        m = load_model(model, models_dir)
-    except ModelError as e:
-        fail(str(e))
+    m = load_model_or_fail(model, models_dir)
     loaded = load_or_fail(
         input, columns=columns, encoding=encoding, sheet=sheet, dayfirst=dayfirst, rejects=rej
     )
@@ -282,13 +278,8 @@ def evaluate(
       hotline-nlp evaluate --model demo --data 2024H2_labelled.csv --format json
     """
     from hotline_nlp.classifier.evaluation import evaluate as run_evaluate
-    from hotline_nlp.classifier.model import load_model
-    from hotline_nlp.models.store import ModelError
 
-    try:
-        m = load_model(model, models_dir)
-    except ModelError as e:
-        fail(str(e))
+    m = load_model_or_fail(model, models_dir)
     columns = with_unit_col(columns, unit_col)
     loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
     result = run_evaluate(m, loaded)
