@@ -79,3 +79,19 @@ def test_store_export_keeps_the_recommendation(server, tmp_path):
     assert res.exit_code == 0, res.output
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert {"rec_unit", "rec_unit_confidence", "rec_unit_top_k"} <= set(frame.columns)
+
+
+@pytest.mark.parametrize("district", ["东山区", "西河区"])
+def test_the_district_field_places_a_complaint_that_names_no_place(server, district):
+    """A text naming no compound or district: only 所属区县 can say whose 住建局 it is,
+    over /v1/classify and /v1/complaints alike (the same field classify reads in a batch)."""
+    api = httpx.Client(base_url=server.url, timeout=60)
+    text = "楼道漏水，墙皮脱落，物业不管。"
+    want = f"{district}住房和城乡建设局"
+    res = api.post("/v1/classify", json={"text": text, "district": district})
+    assert res.status_code == 200, res.text
+    assert res.json()["dispatch"]["unit"] == want
+    item = {"id": f"nd-{district}", "created_at": "2024-03-20T09:00:00", "text": text, "district": district}
+    res = api.post("/v1/complaints", json=item)
+    assert res.status_code == 201, res.text
+    assert res.json()["tags"]["dispatch"]["unit"] == want
