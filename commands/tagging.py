@@ -174,7 +174,10 @@ def train(
         more = load_or_fail(unlabeled, columns=columns, encoding=encoding).frame["text"].tolist()
         extra += more
         sources[Path(unlabeled).name] = len(more)
-    if unlabeled_rows and loaded.n_rejected_rows:
+    unlabelled_rejects = (
+        loaded.rejects["problem"].str.match(r"(empty|missing) label") if len(loaded.rejects) else []
+    )
+    if unlabeled_rows and any(unlabelled_rejects):
         from hotline_nlp.corpus.unlabeled import rows_without_label
         from hotline_nlp.corpus.validate import Limits
 
