@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from hotline_nlp.classifier.ngrams import CharNgramCounter
-from hotline_nlp.corpus.text import normalise, segment_many
+from hotline_nlp.classifier.ngrams import CharNgramCounter, tfidf_matrix
+from hotline_nlp.corpus.text import normalise, segment_many, segment_words, word_lattice
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -106,16 +106,51 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     def transform(self, texts):
         check_is_fitted(self, "word_")
         texts = [normalise(t) for t in texts]
-        # Segmentation runs in Rust without the GIL: overlap it with the
-        # character n-grams, which are Python, so both cores work.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            words = pool.submit(segment_many, texts, normalised=True)
-            chars = self._char_tfidf(texts)
-            blocks = [self.word_.transform(words.result()), chars]
+        blocks = self._sparse_blocks(texts) or self._sparse_blocks_plain(texts)
         if self.embedder_ is not None:
             dense = self.embedder_.encode(texts, show_progress=False)
             blocks.append(sp.csr_matrix(self.embedding_weight * dense.astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _sparse_blocks(self, texts: list[str]):
+        """Word and character TF-IDF, both counted in numpy: the words by the
+        segmenter's numpy search (``corpus.lattice``), mapped to columns by piece
+        id. None where that does not apply (then ``_sparse_blocks_plain``, the
+        same matrices; ``tests/test_tagging_speed_path.py`` checks they agree)."""
+        if self.char_ngram_max > 3:
+            return None
+        words = segment_words(texts)
+        if words is None:
+            return None
+        return [self._word_tfidf(words), self._char_tfidf(texts)]
+
+    def _sparse_blocks_plain(self, texts: list[str]):
+        """The blocks by scikit-learn's vectorizers over the tokenizer's words."""
+        # Segmentation runs in Rust without the GIL: overlap it with the
+        # character n-grams, so both cores work.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            words = pool.submit(segment_many, texts, normalised=True, plain=True)
+            chars = self.char_.transform(texts)
+            return [self.word_.transform(words.result()), chars]
+
+    def _word_tfidf(self, words):
+        vocab = self.word_.vocabulary_
+        lut = getattr(self, "_word_columns", None)
+        if lut is None or self._word_columns_n != len(vocab):
+            lat = word_lattice()
+            ids = lat.piece_ids()
+            lut = np.full(len(lat.pieces), -1, dtype=np.int64)
+            for term, col in vocab.items():
+                pid = ids.get(term)
+                if pid is not None:
+                    lut[pid] = col
+            self._word_columns, self._word_columns_n = lut, len(vocab)
+        cols = lut[np.maximum(words.piece, 0)]
+        cols[words.piece < 0] = -1
+        for i, s in words.special.items():
+            cols[i] = vocab.get(s, -1)
+        hit = cols >= 0
+        return tfidf_matrix(words.doc[hit], cols[hit], words.n_texts, self.word_.idf_)
 
     def _char_tfidf(self, texts: list[str]):
         """The character block: the numpy counter (``classifier.ngrams``, same

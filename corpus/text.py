@@ -25,6 +25,10 @@ _lock = threading.Lock()
 # Bump when the segmenter's construction changes, so cached builds are not reused.
 SEGMENTER_FORMAT = "segmenter-2: jieba dict + domain dict, lowercase"
 _tokenizer = None
+# Bump when ``corpus.lattice``'s saved arrays change.
+LATTICE_FORMAT = "lattice-1"
+_lattice = None  # the numpy search (False: it cannot reproduce this tokenizer)
+_lattice_lock = threading.Lock()
 
 
 def clean(text: object) -> str:
@@ -76,17 +80,21 @@ def segmenter():
     return _tokenizer
 
 
-def _load_or_build_segmenter():
+def _segmenter_key() -> str:
     import hashlib
-
-    from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer
-    from hotline_nlp.paths import cache_dir
-    from tokenizers import Tokenizer, normalizers
 
     h = hashlib.sha256(SEGMENTER_FORMAT.encode())
     for p in _segmenter_sources():
         h.update(open(p, "rb").read())
-    path = cache_dir() / f"segmenter-{h.hexdigest()[:16]}.json"
+    return h.hexdigest()[:16]
+
+
+def _load_or_build_segmenter():
+    from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer
+    from hotline_nlp.paths import cache_dir
+    from tokenizers import Tokenizer, normalizers
+
+    path = cache_dir() / f"segmenter-{_segmenter_key()}.json"
     if path.is_file():
         try:
             return Tokenizer.from_file(str(path))
@@ -104,6 +112,42 @@ def _load_or_build_segmenter():
     except OSError:
         pass  # a read-only cache only costs the rebuild next time
     return tok
+
+
+def word_lattice():
+    """The segmenter's search run in numpy over whole batches (``corpus.lattice``):
+    the same words, several times less CPU than the tokenizer on long texts.
+    Built once per process and cached on disk beside the tokenizer; None when
+    it cannot reproduce the tokenizer (then the tokenizer itself segments)."""
+    global _lattice
+    with _lattice_lock:
+        if _lattice is None:
+            _lattice = _load_or_build_lattice() or False
+    return _lattice or None
+
+
+def _load_or_build_lattice():
+    from hotline_nlp.corpus.atomic import atomic_path
+    from hotline_nlp.corpus.lattice import LatticeSegmenter
+    from hotline_nlp.paths import cache_dir
+
+    path = cache_dir() / f"{LATTICE_FORMAT}-{_segmenter_key()}.npz"
+    if path.is_file():
+        try:
+            return LatticeSegmenter.load(path, _PUNCT)
+        except Exception:  # a truncated or older cache file: rebuild it
+            path.unlink(missing_ok=True)
+    try:
+        lat = LatticeSegmenter.from_tokenizer(segmenter(), _PUNCT)
+    except ValueError:
+        return None
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                lat.save(f)
+    except OSError:
+        pass
+    return lat
 
 
 @lru_cache(maxsize=1)
@@ -144,11 +188,30 @@ def segment(text: str) -> list[str]:
     return _words(segmenter().encode(normalise(text), add_special_tokens=False))
 
 
-def segment_many(texts: Iterable[str], *, normalised: bool = False) -> list[list[str]]:
-    """Words of many texts, segmented in parallel (in Rust, without the GIL).
-    Pass ``normalised=True`` when the texts already went through ``normalise``."""
+def segment_many(texts: Iterable[str], *, normalised: bool = False, plain: bool = False) -> list[list[str]]:
+    """Words of many texts (the same as ``segment`` of each, faster).
+    Pass ``normalised=True`` when the texts already went through ``normalise``;
+    ``plain=True`` segments with the tokenizer itself (the reference)."""
     batch = list(texts) if normalised else [normalise(t) for t in texts]
-    return [_words(e) for e in segmenter().encode_batch(batch, add_special_tokens=False)]
+    lat = None if plain else word_lattice()
+    if lat is None:
+        return [_words(e) for e in segmenter().encode_batch(batch, add_special_tokens=False)]
+    return lat.word_lists(segment_words(batch, lat))
+
+
+def segment_words(texts: list[str], lat=None):
+    """Words of normalised texts as ``corpus.lattice.Words`` (piece ids, for
+    callers that map words to columns without making strings); None when the
+    numpy search is unavailable."""
+    lat = lat or word_lattice()
+    if lat is None:
+        return None
+    prepared, other = lat.prepare(texts)
+    words = lat.words(prepared)
+    if other:
+        encodings = segmenter().encode_batch([texts[i] for i in other], add_special_tokens=False)
+        words = words.with_lists({i: _words(e) for i, e in zip(other, encodings)})
+    return words
 
 
 @lru_cache(maxsize=1)
