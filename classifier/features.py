@@ -14,6 +14,7 @@ is JSON and ``.npy`` files, never a pickle.
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,6 +26,20 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
+
+
+_PARALLEL_CHARS = 20_000  # below this many characters a second thread costs more than it saves
+_pool_lock = threading.Lock()
+_pool_ = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One worker thread for the whole process (starting a thread per call costs ~0.3 ms)."""
+    global _pool_
+    with _pool_lock:
+        if _pool_ is None:
+            _pool_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="features")
+    return _pool_
 
 
 def _identity(x):
@@ -119,10 +134,15 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         same matrices; ``tests/test_tagging_speed_path.py`` checks they agree)."""
         if self.char_ngram_max > 3:
             return None
-        words = segment_words(texts)
-        if words is None:
+        if word_lattice() is None:
             return None
-        return [self._word_tfidf(words), self._char_tfidf(texts)]
+        if sum(map(len, texts)) < _PARALLEL_CHARS:
+            return [self._word_tfidf(segment_words(texts)), self._char_tfidf(texts)]
+        # a batch: the character block in a second thread (numpy releases the GIL
+        # in its long loops), so both cores work
+        chars = _pool().submit(self._char_tfidf, texts)
+        words = self._word_tfidf(segment_words(texts))
+        return [words, chars.result()]
 
     def _sparse_blocks_plain(self, texts: list[str]):
         """The blocks by scikit-learn's vectorizers over the tokenizer's words."""

@@ -82,22 +82,27 @@ class CharNgramCounter:
 
 def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """Occurrences (row, column) counted into a CSR matrix (columns sorted in each row)."""
+    counts, indices, indptr = _counts(rows, cols, n_rows, n_cols)
+    return sp.csr_matrix((counts.astype(np.float64), indices, indptr), shape=(n_rows, n_cols))
+
+
+def _counts(rows, cols, n_rows, n_cols):
     key = np.sort(rows.astype(np.int64) * n_cols + cols)
     new = np.ones(len(key), dtype=bool)
     new[1:] = key[1:] != key[:-1]
     uniq = key[new]
     counts = np.diff(np.append(np.flatnonzero(new), len(key)))
     indptr = np.searchsorted(uniq, np.arange(n_rows + 1, dtype=np.int64) * n_cols)
-    return sp.csr_matrix((counts.astype(np.float64), uniq % n_cols, indptr), shape=(n_rows, n_cols))
+    return counts, uniq % n_cols, indptr
 
 
 def tfidf_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, idf: np.ndarray) -> sp.csr_matrix:
     """Counts of (row, column) occurrences weighed as the fitted TfidfVectorizer
     does: sublinear tf (1 + log count) x idf, rows scaled to unit l2 norm; float32."""
-    m = count_matrix(rows, cols, n_rows, len(idf))
-    data = (1.0 + np.log(m.data)) * np.asarray(idf, dtype=np.float64)[m.indices]
-    row_of = np.repeat(np.arange(n_rows), np.diff(m.indptr))
+    counts, indices, indptr = _counts(rows, cols, n_rows, len(idf))
+    data = (1.0 + np.log(counts)) * np.asarray(idf, dtype=np.float64)[indices]
+    row_of = np.repeat(np.arange(n_rows), np.diff(indptr))
     norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n_rows))
     norms[norms == 0] = 1.0
     data /= norms[row_of]
-    return sp.csr_matrix((data.astype(np.float32), m.indices, m.indptr), shape=m.shape)
+    return sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(n_rows, len(idf)))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the high bits of key * 2**64/phi
-_WINDOW = np.arange(4)  # slots compared per step
 
 
 class KeyTable:
@@ -74,12 +73,13 @@ class KeyTable:
         out[idx[hit]] = self.values[at[hit]]
         idx = idx[~hit & (reach[idx] >= 1)]
         step = 1
-        while len(idx):
+        while len(idx):  # the rest: a window of slots per step, wide enough for most homes
+            width = min(int(reach[idx].max()) + 1 - step, 16)
+            win = (home[idx, None] + np.arange(step, step + width)) & self._mask
             # an empty slot holds key 0 and value -1, so matching it reads "absent"
-            win = (home[idx, None] + (step + _WINDOW)) & self._mask
             eq = self.keys[win] == keys[idx, None]
             hit = eq.any(axis=1)
             out[idx[hit]] = self.values[win[hit, eq[hit].argmax(axis=1)]]
-            step += len(_WINDOW)
+            step += width
             idx = idx[~hit & (reach[idx] >= step)]
         return out

@@ -32,6 +32,7 @@ BITS = 21  # code points + 1 fit in 21 bits: three of them in one exact 63-bit k
 UNK_PENALTY = 10.0  # tokenizers: an unknown character scores the lowest piece score - 10
 _P = np.uint64(0x100000001B3)  # n-grams longer than 3: a rolling hash, hits checked exactly
 _N_CODES = 0x110001
+FORMAT = "lattice-1"  # bump when the saved arrays change
 
 
 def text_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +102,7 @@ class LatticeSegmenter:
         self.scores = np.asarray(scores, dtype=np.float64)
         self.unk_score = float(self.scores.min()) - UNK_PENALTY
         self.drop = drop
-        self.unk_token = pieces[unk_id]
+        self.unk_token, self.unk_id = pieces[unk_id], unk_id
         self.lowercase = True
         usable = [i for i, p in enumerate(pieces) if p and i != unk_id]
         lens = np.array([len(pieces[i]) for i in usable], dtype=np.int64)
@@ -161,7 +162,8 @@ class LatticeSegmenter:
             arrays.update({f"t{n}_keys": t.keys, f"t{n}_values": t.values, f"t{n}_reach": t.reach})
         text = "\n".join([self.unk_token, *self.pieces.tolist()])
         arrays["pieces"] = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        arrays["meta"] = np.array([self.unk_score, self.max_len, float(self.lowercase)], dtype=np.float64)
+        meta = [self.unk_score, self.max_len, float(self.lowercase), self.unk_id]
+        arrays["meta"] = np.array(meta, dtype=np.float64)
         np.savez(path, **arrays, allow_pickle=False)
 
     @classmethod
@@ -170,8 +172,8 @@ class LatticeSegmenter:
         with np.load(path, allow_pickle=False) as z:
             for k in cls._ARRAYS:
                 setattr(self, k, z[k])
-            self.unk_score, max_len, lowercase = z["meta"].tolist()
-            self.max_len, self.lowercase = int(max_len), bool(lowercase)
+            self.unk_score, max_len, lowercase, unk_id = z["meta"].tolist()
+            self.max_len, self.lowercase, self.unk_id = int(max_len), bool(lowercase), int(unk_id)
             self.tables = {}
             for n in range(2, self.max_len + 1):
                 self.tables[n] = KeyTable.from_arrays(z[f"t{n}_keys"], z[f"t{n}_values"], z[f"t{n}_reach"])
@@ -182,6 +184,32 @@ class LatticeSegmenter:
         self.drop, self.unk_token = drop, unk_token
         self._char_kept = np.full(_N_CODES, -1, dtype=np.int8)
         return self
+
+    @classmethod
+    def cached(cls, tok, key: str, drop: re.Pattern) -> LatticeSegmenter | None:
+        """For tokenizer ``tok``, loaded from the cache directory when built before
+        (``key`` names the tokenizer's content), else built and saved there; None
+        when this search cannot reproduce ``tok``. ``tok`` may be a callable
+        returning the tokenizer, called only when a build is needed."""
+        from hotline_nlp.corpus.atomic import atomic_path
+        from hotline_nlp.paths import cache_dir
+
+        path = cache_dir() / f"{FORMAT}-{key}.npz"
+        if path.is_file():
+            try:
+                return cls.load(path, drop)
+            except Exception:  # a truncated or older cache file: rebuild it
+                path.unlink(missing_ok=True)
+        try:
+            built = cls.from_tokenizer(tok() if callable(tok) else tok, drop)
+        except ValueError:
+            return None
+        try:
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                built.save(f)
+        except OSError:
+            pass  # a read-only cache only costs the build next time
+        return built
 
     def piece_ids(self) -> dict[str, int]:
         """Piece string -> id (built on first use)."""
@@ -228,12 +256,30 @@ class LatticeSegmenter:
 
     def words(self, texts: list[str]) -> Words:
         """Words of already-prepared texts (see ``prepare``)."""
+        cps, doc, piece_at, len_at = self._tokens(texts)
+        if len(cps) == 0:
+            e = np.zeros(0, dtype=np.int64)
+            return Words(len(texts), e, e, {})
+        return self._keep_words(texts, cps, doc, piece_at, len_at)
+
+    def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The tokenizer's ids of already-prepared texts, all texts' concatenated,
+        and each text's number of tokens (what ``Tokenizer.encode_batch`` gives)."""
+        cps, doc, piece_at, len_at = self._tokens(texts)
+        start = np.flatnonzero(piece_at > -2)
+        piece, tdoc = piece_at[start], doc[start]
+        unk = piece < 0
+        fused = unk & _after(unk, False) & (_after(tdoc, -1) == tdoc)
+        ids = np.where(unk, self.unk_id, piece)[~fused]
+        return ids, np.bincount(tdoc[~fused], minlength=len(texts))
+
+    def _tokens(self, texts: list[str]):
+        """Code points, text of each, and the best path's tokens by first character."""
         cps, starts = text_codes(texts)
         n = len(cps)
         doc = np.repeat(np.arange(len(texts)), np.diff(starts))
         if n == 0:
-            e = np.zeros(0, dtype=np.int64)
-            return Words(len(texts), e, e, {})
+            return cps, doc, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         pos, length, piece, src_rel, phrase, pstart, pend = self._matches(cps, doc)
         # the token starting at each character: its piece (-1 unknown, -2 none) and length
         piece_at = np.full(n, -2, dtype=np.int64)
@@ -241,7 +287,7 @@ class LatticeSegmenter:
         piece_at[~self.in_piece[cps]] = -1  # characters between phrases: unknown nodes
         if len(pstart):
             self._best_paths(pos, length, piece, src_rel, phrase, pstart, pend, piece_at, len_at)
-        return self._keep_words(texts, cps, doc, piece_at, len_at)
+        return cps, doc, piece_at, len_at
 
     def _matches(self, cps, doc):
         """Every piece (and unknown node) that fits inside a phrase, by start position."""

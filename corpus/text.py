@@ -25,8 +25,6 @@ _lock = threading.Lock()
 # Bump when the segmenter's construction changes, so cached builds are not reused.
 SEGMENTER_FORMAT = "segmenter-2: jieba dict + domain dict, lowercase"
 _tokenizer = None
-# Bump when ``corpus.lattice``'s saved arrays change.
-LATTICE_FORMAT = "lattice-1"
 _lattice = None  # the numpy search (False: it cannot reproduce this tokenizer)
 _lattice_lock = threading.Lock()
 
@@ -127,27 +125,9 @@ def word_lattice():
 
 
 def _load_or_build_lattice():
-    from hotline_nlp.corpus.atomic import atomic_path
     from hotline_nlp.corpus.lattice import LatticeSegmenter
-    from hotline_nlp.paths import cache_dir
 
-    path = cache_dir() / f"{LATTICE_FORMAT}-{_segmenter_key()}.npz"
-    if path.is_file():
-        try:
-            return LatticeSegmenter.load(path, _PUNCT)
-        except Exception:  # a truncated or older cache file: rebuild it
-            path.unlink(missing_ok=True)
-    try:
-        lat = LatticeSegmenter.from_tokenizer(segmenter(), _PUNCT)
-    except ValueError:
-        return None
-    try:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                lat.save(f)
-    except OSError:
-        pass
-    return lat
+    return LatticeSegmenter.cached(segmenter, f"segmenter-{_segmenter_key()}", _PUNCT)
 
 
 @lru_cache(maxsize=1)
