@@ -27,7 +27,6 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-
 _PARALLEL_CHARS = 20_000  # below this many characters a second thread costs more than it saves
 _pool_lock = threading.Lock()
 _pool_ = None
