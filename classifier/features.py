@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier.ngrams import CharNgramCounter, tfidf_matrix
-from hotline_nlp.corpus.text import normalise, segment_many, segment_words, word_lattice
+from hotline_nlp.corpus.text import normalise, normalise_many, segment_many, segment_words, word_lattice
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -119,7 +119,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, texts):
         check_is_fitted(self, "word_")
-        texts = [normalise(t) for t in texts]
+        texts = normalise_many(texts)
         blocks = self._sparse_blocks(texts) or self._sparse_blocks_plain(texts)
         if self.embedder_ is not None:
             dense = self.embedder_.encode(texts, show_progress=False)

@@ -46,8 +46,12 @@ class CharNgramCounter:
     """Counts of a fixed char n-gram vocabulary in texts, without a Python loop per n-gram."""
 
     def __init__(self, vocabulary: dict[str, int], ngram_max: int):
-        terms = list(vocabulary)
+        terms = [t for t in vocabulary if len(t) > 1]
         self.table = KeyTable(term_keys(terms), [vocabulary[t] for t in terms])
+        # single characters: a direct table by code point + 1
+        self.unigram = np.full(0x110001, -1, dtype=np.int64)
+        singles = [t for t in vocabulary if len(t) == 1]
+        self.unigram[term_keys(singles).astype(np.int64)] = [vocabulary[t] for t in singles]
         self.n_features = len(vocabulary)
         self.ngram_max = ngram_max
 
@@ -67,7 +71,7 @@ class CharNgramCounter:
                 break
             key = (key[:m] << np.uint64(BITS)) | cps[n - 1 : n - 1 + m]
             valid = doc[:m] == doc[n - 1 : n - 1 + m]  # the n-gram stays inside one text
-            col = self.table.get(key[valid])
+            col = self.unigram[key[valid].astype(np.int64)] if n == 1 else self.table.get(key[valid])
             hit = col >= 0
             rows.append(doc[:m][valid][hit])
             cols.append(col[hit])
@@ -87,13 +91,15 @@ def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -
 
 
 def _counts(rows, cols, n_rows, n_cols):
-    key = np.sort(rows.astype(np.int64) * n_cols + cols)
+    # one sortable key per occurrence; 32-bit when it fits (sorts ~1.7x faster)
+    dtype = np.int32 if (n_rows + 1) * n_cols < 2**31 else np.int64
+    key = np.sort(rows.astype(dtype) * dtype(n_cols) + cols.astype(dtype))
     new = np.ones(len(key), dtype=bool)
     new[1:] = key[1:] != key[:-1]
     uniq = key[new]
     counts = np.diff(np.append(np.flatnonzero(new), len(key)))
     indptr = np.searchsorted(uniq, np.arange(n_rows + 1, dtype=np.int64) * n_cols)
-    return counts, uniq % n_cols, indptr
+    return counts, (uniq % n_cols).astype(np.int32), indptr.astype(np.int32)
 
 
 def tfidf_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, idf: np.ndarray) -> sp.csr_matrix:

@@ -44,6 +44,30 @@ def normalise(text: object) -> str:
     return clean(unicodedata.normalize("NFKC", clean(text)))
 
 
+def normalise_many(texts: Iterable[object]) -> list[str]:
+    """``normalise`` of each text, faster on a batch. Full-width ASCII forms and
+    the ideographic space (the compatibility characters of Chinese text, 。
+    aside) are mapped in one numpy step over the whole batch; NFKC then runs
+    only on texts that still need it. The same result: each of those characters
+    decomposes to exactly the character it is mapped to, so NFKC of the mapped
+    text is NFKC of the text."""
+    import numpy as np
+
+    cleaned = [clean(t) for t in texts]
+    codes = np.frombuffer("".join(cleaned).encode("utf-32-le"), dtype=np.uint32).copy()
+    wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
+    codes[wide] -= 0xFEE0
+    codes[codes == 0x3000] = 0x20
+    joined = codes.tobytes().decode("utf-32-le")
+    out, at = [], 0
+    for t in cleaned:
+        t, at = joined[at : at + len(t)], at + len(t)
+        if not unicodedata.is_normalized("NFKC", t):
+            t = unicodedata.normalize("NFKC", t)
+        out.append(clean(t))
+    return out
+
+
 def join_title_body(title: object, body: object) -> str:
     """Title and body as one text; the title is dropped when the body repeats it."""
     t, b = clean(title), clean(body)

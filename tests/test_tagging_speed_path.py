@@ -9,7 +9,7 @@ import pytest
 from hotline_nlp.classifier.features import TextFeatures
 from hotline_nlp.corpus.keytable import KeyTable
 from hotline_nlp.corpus.lattice import LatticeSegmenter
-from hotline_nlp.corpus.text import _PUNCT, normalise, segment_many, segmenter, word_lattice
+from hotline_nlp.corpus.text import _PUNCT, normalise, normalise_many, segment_many, segmenter, word_lattice
 
 TRICKY = [
     "",
@@ -42,6 +42,11 @@ def test_numpy_segmentation_gives_the_tokenizers_words(demo_texts):
     # one at a time too (the single-complaint path), on a sample
     for text in demo_texts[:: len(demo_texts) // 40] + [normalise(t) for t in TRICKY]:
         assert segment_many([text], normalised=True) == segment_many([text], normalised=True, plain=True)
+
+
+def test_batch_normalise_equals_normalise(demo_raw):
+    raw = demo_raw["诉求内容"].tolist()[:3000] + TRICKY + [None, float("nan"), "Ａ\u0301　ｂ①㎡", 12]
+    assert normalise_many(raw) == [normalise(t) for t in raw]
 
 
 def test_saved_lattice_loads_equal(tmp_path, demo_texts):
