@@ -154,8 +154,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def _word_tfidf(self, words):
         vocab = self.word_.vocabulary_
-        lut = getattr(self, "_word_columns", None)
-        if lut is None or self._word_columns_n != len(vocab):
+        n, lut = getattr(self, "_word_columns", (None, None))
+        if n != len(vocab):
             lat = word_lattice()
             ids = lat.piece_ids()
             lut = np.full(len(lat.pieces), -1, dtype=np.int64)
@@ -163,7 +163,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 pid = ids.get(term)
                 if pid is not None:
                     lut[pid] = col
-            self._word_columns, self._word_columns_n = lut, len(vocab)
+            self._word_columns = (len(vocab), lut)  # one attribute: threads may tag at once
         cols = lut[np.maximum(words.piece, 0)]
         cols[words.piece < 0] = -1
         for i, s in words.special.items():
