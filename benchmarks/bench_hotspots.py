@@ -311,6 +311,24 @@ def _scaled(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
     return pd.concat([frame[keep], extra], ignore_index=True)
 
 
+def write_weekly_parts(rows: int, out: Path) -> Path:
+    """``_scaled(real, rows)`` written as one Parquet file per ISO week (a weekly
+    export), the input of the distributed alert benchmark (``bench_dask.py hotspots``).
+    Kept outside the repository (derived from real data: never committed)."""
+    from hotline_nlp.topics.periods import week_labels
+
+    if (out / ".complete").is_file():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    frame = _scaled(load_real(), rows)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], format="mixed")
+    frame["week"] = week_labels(frame["created_at"])
+    for wk, g in frame.groupby("week", sort=True):
+        g.drop(columns="week").to_parquet(out / f"{wk}.parquet", index=False)
+    (out / ".complete").write_text(str(len(frame)))
+    return out
+
+
 def speed_one(rows: int) -> dict:
     """Time and peak memory of one weekly alert for 2019-W50 with 52 weeks of history."""
     from hotline_nlp.topics.hotspots import weekly_alert
@@ -358,9 +376,13 @@ def speed(sizes) -> list[str]:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["silver", "replay", "demo", "speed", "speed-one", "all"])
+    ap.add_argument("what", choices=["silver", "replay", "demo", "speed", "speed-one", "weekly-parts", "all"])
     ap.add_argument("--rows", type=int, action="append")
+    ap.add_argument("--out", help="weekly-parts: the folder to write")
     args = ap.parse_args(argv)
+    if args.what == "weekly-parts":
+        print(write_weekly_parts(args.rows[0], Path(args.out)))
+        return
     if args.what == "speed-one":
         print(json.dumps(speed_one(args.rows[0])))
         return

@@ -13,7 +13,7 @@ import pandas as pd
 from hotline_nlp.bulletin import renderers
 from hotline_nlp.bulletin.hotspot_document import hotspot_document
 from hotline_nlp.corpus.atomic import write_text
-from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues, weekly_alert
+from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues, weekly_alert, weekly_alert_parts
 from hotline_nlp.topics.window import HotspotConfig
 
 FORMATS = ("md", "html", "docx", "json")
@@ -29,7 +29,6 @@ def run_hotspots(
     history_weeks: int | None = None,
     alpha: float | None = None,
     min_count: int | None = None,
-    memory_mb: float | None = None,
     jobs: int | None = None,
     model=None,
     embedder: str | None = None,
@@ -37,20 +36,40 @@ def run_hotspots(
     state_dir: str | Path | None = None,
     fmt: str = "md",
     output: str | Path | None = None,
+    sources: list | None = None,
+    executor=None,
+    options=None,
+    on_rejects=None,
 ) -> str:
     """Run the weekly alert (``period``) or the range report (``start``/``end``) and
     return the rendered text; with ``output``, also write it there (atomically;
-    a Markdown report gets its chart as ``<output>.png`` beside it)."""
+    a Markdown report gets its chart as ``<output>.png`` beside it).
+
+    ``sources`` (input partitions) instead of ``frame``: the weekly alert runs on
+    ``executor`` (``topics.hotspots.weekly_alert_parts``)."""
     cfg = replace(HotspotConfig(), semantic_weight=semantic_weight)  # None: the embedder decides
-    if memory_mb is not None:
-        cfg = replace(cfg, memory_mb=float(memory_mb))
     if jobs is not None:
         cfg = replace(cfg, n_jobs=int(jobs))
     if min_count is not None:
         if min_count < 1:
             raise ValueError(f"min_count must be at least 1, got {min_count}")
         cfg = replace(cfg, emergence=replace(cfg.emergence, min_count=int(min_count)))
-    if period is not None:
+    if period is not None and sources is not None:
+        result = weekly_alert_parts(
+            sources,
+            period,
+            history_weeks=DEFAULT_HISTORY_WEEKS if history_weeks is None else history_weeks,
+            embedder=embedder,
+            model=model,
+            state_dir=state_dir,
+            alpha=alpha,
+            config=cfg,
+            top=top,
+            executor=executor,
+            options=options,
+            on_rejects=on_rejects,
+        )
+    elif period is not None:
         result = weekly_alert(
             frame,
             period,

@@ -71,11 +71,7 @@ def hotspots_cmd(
     ] = None,
     memory_mb: Annotated[
         float | None,
-        typer.Option(
-            "--memory-mb",
-            min=0.0,
-            help="Memory for the window's vectors (default 1024); the rest is kept on disk, so large exports stay within it.",
-        ),
+        typer.Option("--memory-mb", hidden=True, help="Ignored (vectors are no longer held between steps)."),
     ] = None,
     jobs: Annotated[
         int | None,
@@ -140,7 +136,24 @@ def hotspots_cmd(
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
     rej = rejects_beside(output, rejects)
     check_output_or_fail(output, rej)
+    if memory_mb is not None:
+        typer.secho(
+            "warning: --memory-mb is ignored: the alert no longer holds the history's vectors "
+            "(see --scheduler to spread the work)",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     m = load_model_or_fail(model, models_dir) if model else None
+    common = dict(
+        period=period, start=start, end=end, top=top, history_weeks=history_weeks, alpha=alpha,
+        min_count=min_count, jobs=jobs, model=m, embedder=embedder, semantic_weight=semantic_weight,
+        state_dir=state_dir, fmt=format.value, output=output,
+    )  # fmt: skip
+    if period is not None and partitioned.wants_partitions(input, scheduler):
+        # the weekly alert runs its steps on the partitions where they are loaded
+        text = partitioned.hotspot_alert(str(resolve_input(input)), columns, encoding, scheduler, common)
+        _emit(text, output)
+        return
     if partitioned.wants_partitions(input, scheduler):
         frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
     else:
@@ -154,28 +167,15 @@ def hotspots_cmd(
             rejects=rej,
         ).frame
     try:
-        text = run_hotspots(
-            frame,
-            period=period,
-            start=start,
-            end=end,
-            top=top,
-            history_weeks=history_weeks,
-            alpha=alpha,
-            min_count=min_count,
-            memory_mb=memory_mb,
-            jobs=jobs,
-            model=m,
-            embedder=embedder,
-            semantic_weight=semantic_weight,
-            state_dir=state_dir,
-            fmt=format.value,
-            output=output,
-        )
+        text = run_hotspots(frame, **common)
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
     except OSError as e:  # a full disk while writing --output: earlier output kept
         fail(f"cannot write {output}: {e.strerror or e}")
+    _emit(text, output)
+
+
+def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:

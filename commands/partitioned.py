@@ -100,8 +100,30 @@ def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: b
     return s
 
 
+def hotspot_alert(input: str, columns, encoding, scheduler, settings: dict) -> str:
+    """The weekly alert over partitions: every per-partition step runs on the
+    executor (``topics.alert_engine``); the client gets small results only."""
+    from hotline_nlp.bulletin.hotspot_report import run_hotspots
+    from hotline_nlp.corpus.executor import open_executor
+    from hotline_nlp.corpus.partitions import LoadOptions, list_partitions, rejects_summary
+
+    def warn(rejects) -> None:
+        typer.secho(f"warning: {rejects_summary(rejects)}", err=True, fg=typer.colors.YELLOW)
+
+    try:
+        files = list_partitions(input)
+        with open_executor(scheduler) as ex:
+            return run_hotspots(
+                None, sources=files, executor=ex, on_rejects=warn,
+                options=LoadOptions(columns, encoding, require=("created_at",)), **settings,
+            )  # fmt: skip
+    except _errors() as e:
+        fail(str(e))
+
+
 def load_hotspot_input(input: str, columns, encoding, scheduler):
-    """All partitions' accepted rows as one frame (loaded on the workers)."""
+    """All partitions' accepted rows as one frame (loaded on the workers): the
+    range report (``--start/--end``) still runs in the client."""
     import pandas as pd
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions

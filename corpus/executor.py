@@ -109,6 +109,17 @@ class LocalExecutor:
         for i, item in enumerate(items):
             yield i, fn(item, **kwargs)
 
+    def keep(self, fn: Callable, items: list, name: str = "task", **kwargs) -> list:
+        """``fn`` over ``items``, results kept where they were computed (here: the values)."""
+        return [fn(item, **kwargs) for item in items]
+
+    def share(self, obj):
+        """``obj`` made available to every task (here: itself)."""
+        return obj
+
+    def release(self, handles) -> None:
+        """Forget kept results (here: nothing to do; the caller drops its references)."""
+
     def ship_directory(self, key: str, path: str | Path) -> None:
         """Nothing to ship: the work runs where the directory is."""
 
@@ -145,6 +156,28 @@ class DaskExecutor:
         finally:
             for f in futures:
                 f.cancel()
+
+    def keep(self, fn: Callable, items: list, name: str = "task", **kwargs) -> list:
+        """``fn`` over ``items`` as tasks whose results stay on the workers (futures).
+
+        A kept result passed to ``map``/``keep`` (also inside a list or tuple) is
+        resolved on the worker that runs the task; the client never holds it. A
+        lost worker's kept results are recomputed by Dask from their inputs."""
+        from uuid import uuid4
+
+        run = uuid4().hex[:12]
+        return [
+            self.client.submit(fn, item, **kwargs, key=f"{name}-{i:05d}-{run}", retries=RETRIES, pure=False)
+            for i, item in enumerate(items)
+        ]
+
+    def share(self, obj):
+        """``obj`` sent once to every worker (a future that tasks take as an argument)."""
+        return self.client.scatter(obj, broadcast=True, hash=False)
+
+    def release(self, handles) -> None:
+        for f in handles:
+            f.release()
 
     def ship_directory(self, key: str, path: str | Path) -> None:
         """Copy ``path``'s files to every worker (now and any that joins later)."""

@@ -280,8 +280,8 @@ def test_cli_hotspots_md_json_html(stream, tmp_path):
     body = json.loads(res.stdout)
     assert {"period", "total", "categories", "issues"} <= set(body) and body["period"]["label"] == wk
     assert any(i["emerging"] for i in body["issues"]) and body["settings"]["min_count"] == 3
-    # --min-count raises the bar for every alert; --memory-mb 0 keeps all vectors on disk and
-    # --jobs 1 matches on one thread: the same issues and counts
+    # --min-count raises the bar for every alert; --jobs 1 matches on one thread: the same
+    # issues and counts (--memory-mb, no longer needed, is accepted and ignored)
     res = runner.invoke(
         app,
         [

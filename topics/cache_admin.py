@@ -1,18 +1,47 @@
 """The on-disk cache as a whole: what it holds, and cleaning it.
 
-The cache has two parts: sentence vectors by embedder version (one SQLite file,
-``corpus.embedding_cache``) and the folders hotspot runs spill vectors into
-(``topics.vector_store``). Both are always safe to delete: vectors are recomputed.
+The cache holds sentence vectors by embedder version (one SQLite file,
+``corpus.embedding_cache``), always safe to delete: vectors are recomputed.
+Hotspot runs before issue 14 also spilled vectors into ``spill/vectors-*``
+folders (the home-made out-of-core store Dask replaced); those a run left
+behind are listed and removed here.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from pathlib import Path
 
 from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.embedding_cache import FILENAME, EmbeddingCache
 from hotline_nlp.paths import cache_dir
-from hotline_nlp.topics.vector_store import stale_spill_dirs
+
+OWNER_FILE = "owner.pid"  # the process an old spill folder belonged to
+
+
+def stale_spill_dirs(root: Path) -> list[Path]:
+    """Spill folders under ``root`` whose process is gone (left by a killed run of
+    an earlier version); ``hotline-nlp cache clean`` removes them."""
+    stale = []
+    for d in sorted(Path(root).glob("vectors-*")) if Path(root).is_dir() else []:
+        try:
+            pid = int((d / OWNER_FILE).read_text("ascii"))
+        except (OSError, ValueError):
+            pid = None  # no owner recorded
+        alive = pid is None and time.time() - d.stat().st_mtime < 3600
+        if pid is not None:
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:  # someone else's live process
+                alive = True
+        if not alive:
+            stale.append(d)
+    return stale
 
 
 def summary() -> dict:

@@ -219,14 +219,13 @@ def assign(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best centroid per row (-1 when its cosine is below ``threshold``) and that cosine.
 
-    ``x`` is anything indexable like a CSR matrix (``topics.vector_store.BlockedRows``
-    included); it is read ``chunk`` rows at a time, so a window larger than memory
-    streams through. ``rows``: only these rows (results in their order).
+    ``x`` is anything indexable like a CSR matrix; it is read ``chunk`` rows at a
+    time. ``rows``: only these rows (results in their order).
 
     This product is most of a weekly alert's time at scale (two passes over the
     window), so chunks are multiplied on ``n_jobs`` threads (default: every core
     available): scipy's sparse product releases the GIL, 1.9x on 2 cores. Rows
-    are read in this thread only (``BlockedRows`` is not thread-safe), at most
+    are read in this thread only, at most
     ``n_jobs + 1`` chunks in flight."""
     rows = np.arange(x.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
     n = rows.size
@@ -292,7 +291,7 @@ def discover(
     (centroids, issue index per row, -1 = none).
 
     Only the sample (``sample_rows``) is materialised; the final assignment
-    streams through ``x`` in chunks, so ``x`` may be a ``BlockedRows``."""
+    streams through ``x`` in chunks."""
     n = x.shape[0]
     idx = sample_rows(n, cfg)
     xs = x[idx]

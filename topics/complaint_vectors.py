@@ -116,11 +116,22 @@ class Representation:
     CSR matrix (n, embedder.dim + 2**20) of unit rows. ``embedder`` is a name for
     ``load_embedder`` (``None`` = bundled default), an embedder object, or ``"none"``.
 
-    The work is split in two so that large windows can be processed block by
-    block (``topics.vector_store``): ``raw(texts)`` gives what does not depend on the
-    fit (n-gram counts, semantic vectors), ``fit_raw`` learns from accumulated
-    document frequencies, and ``weigh(counts, semantic)`` turns raw into unit rows.
+    The work is split in two so that large windows can be processed partition
+    by partition (``topics.alert_engine``): ``raw(texts)`` gives what does not
+    depend on the fit (n-gram counts, semantic vectors), ``fit_raw`` learns from
+    accumulated document frequencies, and ``weigh(counts, semantic)`` turns raw
+    into unit rows. Pickled (sent to a Dask worker), a representation whose
+    embedder is a name leaves the loaded embedder behind and loads it there.
     """
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if state.get("embedder_") is not None and (
+            self.embedder is None or isinstance(self.embedder, (str, Path))
+        ):
+            for k in ("embedder_", "weight_", "embedder_version_", "semantic_dim_"):
+                state.pop(k, None)  # ``prepare`` sets them again on the worker
+        return state
 
     def __init__(
         self,
@@ -197,6 +208,7 @@ class Representation:
 
     def weigh(self, counts: sparse.csr_matrix, sem: np.ndarray | None) -> sparse.csr_matrix:
         """Unit rows from raw counts (sublinear tf x idf) and semantic vectors (centred)."""
+        self.prepare()
         x = sparse.csr_matrix(counts, dtype=np.float32, copy=True)
         x.data = np.log1p(x.data)  # sublinear tf: one phrase repeated is not many topics
         x.data *= self.idf_[x.indices]

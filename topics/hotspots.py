@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.category_stats import as_period, category_table
 from hotline_nlp.topics.emergence import decay_weights, heat_index, score_week
 from hotline_nlp.topics.issue_records import describe_issues, issue_record
@@ -51,6 +52,12 @@ def _categories(frame: pd.DataFrame, period: Period, notes: list[str]) -> list[d
     return category_table(frame, period)
 
 
+def _first_col(totals: np.ndarray) -> int:
+    """Index of the first week column with complaints (earlier columns are unknown, not zeros)."""
+    nz = np.flatnonzero(np.asarray(totals) > 0)
+    return int(nz[0]) if nz.size else len(totals)
+
+
 def _first_data_col(win: Window) -> int:
     """Index of the first week column the data covers (earlier columns are not zeros, they are unknown)."""
     have = set(win.rows["week"])
@@ -60,8 +67,8 @@ def _first_data_col(win: Window) -> int:
     return len(win.week_labels)
 
 
-def _score_at(win: Window, counts: np.ndarray, totals: np.ndarray, col: int, cfg: HotspotConfig) -> dict:
-    lo = min(_first_data_col(win), col)
+def _score_at(first: int, counts: np.ndarray, totals: np.ndarray, col: int, cfg: HotspotConfig) -> dict:
+    lo = min(first, col)
     return score_week(counts[:, lo : col + 1], totals[lo : col + 1], cfg.emergence)
 
 
@@ -80,9 +87,40 @@ def weekly_alert(
     """The alert for one ISO week: categories, and the week's issues scored
     against their own history (earlier rows of ``frame``, ``history_weeks`` back).
 
-    ``state_dir``: keep issue ids across runs (the tracker is saved there and
-    continued next week). Raises ``HotspotError`` for unusable input.
+    ``state_dir``: keep issue ids and weekly counts across runs (``alert_state``).
+    Runs ``weekly_alert_parts`` on the local executor with ``frame`` as its one
+    partition. Raises ``HotspotError`` for unusable input.
     """
+    from hotline_nlp.corpus.executor import LocalExecutor
+
+    return weekly_alert_parts(
+        [check_frame(frame)], period, history_weeks, embedder, model, state_dir=state_dir,
+        alpha=alpha, config=config, top=top, executor=LocalExecutor(),
+    )  # fmt: skip
+
+
+def weekly_alert_parts(
+    sources: list,
+    period,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    embedder=None,
+    model=None,
+    *,
+    state_dir: str | Path | None = None,
+    alpha: float | None = None,
+    config: HotspotConfig | None = None,
+    top: int | None = None,
+    executor=None,
+    options=None,
+    on_rejects=None,
+) -> dict:
+    """``weekly_alert`` over input partitions (paths loaded with ``options``, or
+    frames) on ``executor`` (``corpus.executor``; None: this process). The steps
+    are those of ``topics.alert_engine``; ``on_rejects(frame)`` gets the rows the
+    partitions' validation rejected."""
+    from hotline_nlp.corpus.executor import LocalExecutor
+    from hotline_nlp.topics.alert_engine import AlertRun
+
     cfg = _config(config, alpha)
     period = as_period(period)
     if period.kind != "week":
@@ -91,26 +129,22 @@ def weekly_alert(
         )
     if history_weeks < 0:
         raise HotspotError(f"history_weeks must be >= 0, got {history_weeks}")
-    data = check_frame(frame)
-    current = data.loc[period.contains(data["created_at"])]
-    if current.empty:
-        raise HotspotError(
-            f"no complaints in {period.label} ({period.start.date()}..{period.last_day.date()}); "
-            f"the data covers {data_span(data)}"
-        )
-    data, notes = _tag(data, model)
     hist_start = period.start - pd.Timedelta(weeks=history_weeks)
-    win = Window(data, hist_start, period.end, embedder=embedder, config=cfg, state_dir=state_dir)
-    win.bootstrap(period.start)
-    win.run_until(period.label)
-    win.save()
-    labels = win.count_labels(period.label)
-    dup_of = win.repeats(labels)
-    issue_ids = sorted({int(v) for v in labels[labels >= 0]})
-    counts, totals = win.counts(labels, dup_of, issue_ids), win.totals()
-    col = win.week_labels.index(period.label)
-    s = _score_at(win, counts, totals, col, cfg)
-    n_hist = int(totals[_first_data_col(win) : col].sum()) if col else 0
+    run = AlertRun(
+        executor or LocalExecutor(), sources, period, hist_start, cfg, embedder, state_dir, options
+    )
+    data = run.run()
+    if on_rejects is not None and data.rejects:
+        on_rejects(pd.concat(data.rejects, ignore_index=True))
+    cat_rows, notes = _tag(data.category_rows, model)
+    table = data.table
+    present = table.loc[table["members"] > 0]
+    issue_ids = sorted({int(v) for v in present["issue"]})
+    counts, totals = wc.matrix(table, issue_ids, data.week_labels), data.totals
+    col = data.week_labels.index(period.label)
+    first = _first_col(totals)
+    s = _score_at(first, counts, totals, col, cfg)
+    n_hist = int(totals[first:col].sum()) if col else 0
     if n_hist == 0:
         notes.append("本周之前没有历史数据：问题仅列出，无法判断是否新出现或显著上升")
         s["emerging"] = np.zeros_like(s["emerging"])
@@ -122,13 +156,17 @@ def weekly_alert(
     limit = top or cfg.max_issues
     chosen = [i for i in order if s["emerging"][i]] + [i for i in order if not s["emerging"][i]]
     chosen = chosen[: max(limit, int(s["emerging"].sum()))]
-    in_week = (win.rows["week"] == period.label).to_numpy()
+    labels, dup_of = data.labels, data.dup_of
+    in_week = (data.rows["week"] == period.label).to_numpy()
     desc = describe_issues(
-        win, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of
+        data, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of
     )
+    seen = present.groupby("issue").agg(first=("first_at", "min"), last=("last_at", "max"))
     issues = []
     for i in chosen:
-        rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=in_week, config=cfg)
+        rec = issue_record(data, labels, dup_of, issue_ids[i], desc, focus=in_week, config=cfg)
+        rec["first_seen"] = seen.loc[issue_ids[i], "first"].date().isoformat()
+        rec["last_seen"] = seen.loc[issue_ids[i], "last"].date().isoformat()
         prev = int(counts[i, col - 1]) if col else 0
         rec.update(
             {
@@ -140,7 +178,7 @@ def weekly_alert(
                 "score": round(float(s["score"][i]), 3),
                 "emerging": bool(s["emerging"][i]),
                 "status": _status(
-                    win,
+                    data,
                     issue_ids[i],
                     period,
                     bool(s["emerging"][i]),
@@ -151,7 +189,7 @@ def weekly_alert(
                 "weekly": [
                     {"week": w, "count": int(c)}
                     for w, c in zip(
-                        win.week_labels[max(0, col - 11) : col + 1], counts[i, max(0, col - 11) : col + 1]
+                        data.week_labels[max(0, col - 11) : col + 1], counts[i, max(0, col - 11) : col + 1]
                     )
                 ],
             }
@@ -160,15 +198,15 @@ def weekly_alert(
     return {
         "kind": "weekly_alert",
         "period": period.to_json(),
-        "total": int(len(current)),
+        "total": int(totals[col]),
         "history": {"start": hist_start.date().isoformat(), "weeks": history_weeks, "complaints": n_hist},
-        "categories": _categories(data, period, notes),
+        "categories": _categories(cat_rows, period, notes),
         "issues": issues,
         "settings": {
             "alpha": cfg.emergence.alpha,
             "min_count": cfg.emergence.min_count,
             "dispersion": round(float(s["dispersion"]), 4),
-            "embedder": win.rep.embedder_version_,
+            "embedder": data.rep.embedder_version_,
             "state_dir": str(state_dir) if state_dir else None,
         },
         "notes": notes,
@@ -176,7 +214,7 @@ def weekly_alert(
 
 
 def _status(
-    win: Window, issue_id: int, period: Period, emerging: bool, now: int, prev: int, first_seen: str | None
+    win, issue_id: int, period: Period, emerging: bool, now: int, prev: int, first_seen: str | None
 ) -> str:
     iss = win.tracker.issue(issue_id)
     if is_new(iss.origin, iss.born, period, first_seen):
@@ -311,7 +349,7 @@ def replay(
         first = _first_data_col(win)
         rec = {"week": wk.label, "total": int(totals[col]), "flagged": {}, "scores": {}}
         if col > first and totals[first:col].sum() > 0:  # something to compare with
-            s = _score_at(win, counts, totals, col, cfg)
+            s = _score_at(first, counts, totals, col, cfg)
             rec["flagged"] = {ids[i]: int(counts[i, col]) for i in np.flatnonzero(s["emerging"])}
             rec["scores"] = {ids[i]: round(float(s["score"][i]), 3) for i in np.flatnonzero(counts[:, col])}
         out.append(rec)

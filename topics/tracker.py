@@ -128,7 +128,6 @@ class IssueTracker:
     def bootstrap(self, ids: list[str], weeks: list[str], x) -> IssueTracker:
         """Cluster a history (rows = complaints, ``weeks`` their ISO week labels)
         and record every row's issue by the centroid rule."""
-        self._init()
         cfg = self.config.cluster
         ids = [str(i) for i in ids]
         c, labels = (
@@ -136,24 +135,44 @@ class IssueTracker:
             if len(ids)
             else (None, np.zeros(0, dtype=np.int64))
         )
-        first_week = min(weeks) if weeks else ""
-        if c is not None:
-            for k in range(c.shape[0]):
-                members = np.flatnonzero(labels == k)
-                born = min(weeks[m] for m in members) if members.size else first_week
-                self._new_issue(c[k], born, "history", members.size)
-        self._reindex()
+        self.start(c, labels, weeks, weeks)
         issue_ids = np.array([self.issues_[k].id if k >= 0 else -1 for k in labels], dtype=np.int64)
-        for w in sorted(set(weeks)):
+        for w in self.weeks_:
             self.assignments_[w] = {}
         for i, w, k in zip(ids, weeks, issue_ids):
             self.assignments_[w][i] = int(k)
-        self.weeks_ = sorted(set(weeks))
         if self.weeks_:
-            recent = set(self.weeks_[-self.config.pool_weeks :])
+            recent = set(self.pool_span(self.weeks_))
             keep = [j for j, (w, k) in enumerate(zip(weeks, issue_ids)) if k < 0 and w in recent]
             self._set_pool([ids[j] for j in keep], [weeks[j] for j in keep], x[keep] if keep else None)
         return self
+
+    def start(
+        self, centroids, labels: np.ndarray, weeks: list[str], history_weeks, scale: float = 1.0
+    ) -> IssueTracker:
+        """Begin from issues found elsewhere (``bootstrap``, or the distributed alert's
+        sample): ``centroids`` (k rows) and the cluster index of rows whose ISO
+        ``weeks`` are given; an issue is born in its earliest member's week, its
+        size is its members times ``scale`` (the history/sample ratio). No
+        assignments and no pool yet (``set_pool``)."""
+        self._init()
+        first_week = min(weeks) if len(weeks) else ""
+        if centroids is not None:
+            for k in range(centroids.shape[0]):
+                members = np.flatnonzero(labels == k)
+                born = min(weeks[m] for m in members) if members.size else first_week
+                self._new_issue(centroids[k], born, "history", int(round(members.size * scale)))
+        self._reindex()
+        self.weeks_ = sorted(set(history_weeks))
+        return self
+
+    def pool_span(self, weeks: list[str]) -> list[str]:
+        """The weeks whose unassigned complaints stay in the pool (the last ``pool_weeks``)."""
+        return list(weeks[-self.config.pool_weeks :])
+
+    def set_pool(self, ids, weeks, x) -> None:
+        """The pool of recent unassigned complaints (after ``start``)."""
+        self._set_pool([str(i) for i in ids], weeks, x)
 
     def _set_pool(self, ids, weeks, x) -> None:
         self.pool_ids_, self.pool_weeks_ = list(ids), list(weeks)

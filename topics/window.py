@@ -1,21 +1,21 @@
-"""The shared machinery of the hotspot reports: one window of complaints,
-embedded once, replayed week by week through an ``IssueTracker``.
+"""The hotspot settings and input checks, and ``Window``: the range reports'
+machinery (one window of complaints, vectorised once, replayed week by week
+through an ``IssueTracker``).
 
-``weekly_alert``, ``emerging_issues`` and the benchmark all do the same thing:
-take the complaints of [history start, period end), vectorise them once, cluster
-the history once, then step through the weeks to report. ``Window`` holds that
-state so none of them re-embeds or re-clusters.
+``hot_issues``, ``replay`` and ``emerging_issues`` take the complaints of a
+range, vectorise them once (in memory), cluster the history once, then step
+through the weeks. The weekly alert does not use ``Window``: it runs as
+map / groupby / sample steps over partitions (``topics.alert_engine``), so a
+history larger than one machine's memory is counted where it is loaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from hotline_nlp.corpus.atomic import atomic_dir
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup
 from hotline_nlp.topics.clustering import ClusterConfig
@@ -23,7 +23,6 @@ from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, SEMANTIC_WEIGHT, R
 from hotline_nlp.topics.emergence import EmergenceConfig
 from hotline_nlp.topics.periods import week_labels, weeks_between
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
-from hotline_nlp.topics.vector_store import BlockedRows, BlockStore, week_bounds
 
 
 class HotspotError(ValueError):
@@ -49,7 +48,6 @@ class HotspotConfig:
     examples: int = 3
     max_issues: int = 20
     keyword_sample: int = 150
-    memory_mb: float = 1024  # raw vector blocks held in memory; the rest go to disk (topics.vector_store)
     n_jobs: int | None = None  # threads matching complaints to issues (None: every core available)
     # what finds issues: anything with fit_predict (or fit + labels_), e.g. sklearn's
     # AgglomerativeClustering; None is HDBSCAN set from tracker.cluster (clustering.default_clusterer)
@@ -109,39 +107,17 @@ class Window:
         *,
         embedder=None,
         config: HotspotConfig | None = None,
-        state_dir: str | Path | None = None,
     ):
         self.config = config or HotspotConfig()
         self.rows = frame.loc[(frame["created_at"] >= start) & (frame["created_at"] < end)]
         self.start, self.end = start, end
         self.week_labels = [p.label for p in weeks_between(start, end)]
-        self.state_dir = Path(state_dir) if state_dir else None
-        loaded = bool(self.state_dir and (self.state_dir / "tracker.json").is_file())
-        if loaded:
-            self.rep = Representation.load(self.state_dir / "representation", embedder=embedder)
-            self.tracker = IssueTracker.load(
-                self.state_dir, n_jobs=self.config.n_jobs, clusterer=self.config.clusterer
-            )
-        else:
-            weight = semantic_weight_for(self.config, embedder)
-            self.rep = Representation(
-                embedder=embedder if weight > 0 else NO_EMBEDDER, semantic_weight=weight
-            )
-            self.tracker = None
-        store = BlockStore(
-            self.state_dir / "vectors" if self.state_dir else None,
-            budget_bytes=int(self.config.memory_mb * 2**20),
-        )
-        # rows are sorted by time (check_frame), so each week is one contiguous block
-        self.x = BlockedRows.build(
-            self.rep,
-            self.rows["text"].tolist(),
-            self.rows["key"].tolist(),
-            week_bounds(self.rows["week"].to_numpy()),
-            store,
-        )
-        if not loaded:
-            self.rep.fit_raw(self.x.df_, self.x.n_docs_, self.x.semantic_mean_)
+        weight = semantic_weight_for(self.config, embedder)
+        self.rep = Representation(embedder=embedder if weight > 0 else NO_EMBEDDER, semantic_weight=weight)
+        self.tracker = None
+        texts = self.rows["text"].tolist()
+        self.x = self.rep.fit_transform(texts)
+        self.keys = dedup.keys_of_texts(texts)
         self._pos = {k: i for i, k in enumerate(self.rows["key"].tolist())}
 
     # -- replay ------------------------------------------------------------
@@ -149,15 +125,13 @@ class Window:
         return np.flatnonzero((self.rows["week"] == label).to_numpy())
 
     def bootstrap(self, before: pd.Timestamp) -> None:
-        """Cluster every row before ``before`` (unless a saved tracker was loaded)."""
-        if self.tracker is not None:
-            return
+        """Cluster every row before ``before``."""
         n = int((self.rows["created_at"] < before).sum())  # a prefix: rows are sorted by time
         self.tracker = IssueTracker(
             self.config.tracker, n_jobs=self.config.n_jobs, clusterer=self.config.clusterer
         )
         sub = self.rows.iloc[:n]
-        self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x.view(0, n) if n else None)
+        self.tracker.bootstrap(sub["key"].tolist(), sub["week"].tolist(), self.x[:n] if n else None)
 
     def step(self, label: str) -> bool:
         """Process one week; False when the tracker already holds it (a saved state)."""
@@ -174,18 +148,6 @@ class Window:
                 break
             if not self.tracker.weeks_ or w > self.tracker.weeks_[-1]:
                 self.step(w)
-
-    def save(self) -> None:
-        """Write the tracker and representation to ``state_dir`` atomically.
-
-        The stored vector blocks (``vectors/``, a cache keyed by content) are
-        moved into the new state, and those this window did not use are pruned."""
-        if not self.state_dir:
-            return
-        with atomic_dir(self.state_dir, carry=("vectors",), prefix=".hotspot-state-") as tmp:
-            self.tracker.save(tmp)
-            self.rep.save(tmp / "representation")
-        self.x.store.prune(set(self.x.names))
 
     # -- results -----------------------------------------------------------
     def labels(self) -> np.ndarray:
@@ -233,7 +195,7 @@ class Window:
                 self.config.dedup_window_days,
                 self.config.dup_cos,
                 self.config.caller_cos,
-                text_keys=self.x.keys(),
+                text_keys=self.keys,
             )
         return self._dup
 

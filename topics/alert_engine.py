@@ -1,0 +1,370 @@
+"""The weekly alert as map / groupby / sample steps over input partitions.
+
+One code path for one machine and a cluster: every per-partition step is a
+function of ``topics.alert_pieces`` / ``topics.weekly_counts`` run through the
+executor seam (``corpus.executor``): in this process with the local executor,
+on Dask workers with ``--scheduler``. The client holds only small things.
+
+Cold run (no state), for ISO week W and its history weeks:
+
+1. map   ``load_piece``: each input partition's rows of the window, cut by week
+         (kept where loaded);
+2. map   ``scan_week``: document frequencies per week -> the IDF (client sums);
+3. sample ``sample_week``: the rows with the smallest id hash, at most
+         ``ClusterConfig.max_points`` (all of them in a small history) -> HDBSCAN
+         in the client (``clustering.discover``), the tracker's first issues;
+4. map   ``pool_week`` over the last ``pool_weeks`` history weeks: their
+         unmatched complaints form the tracker's pool (skipped when the sample
+         is the whole history: the client has them already);
+5. the week W (and the two look-back weeks of its repeat check) comes to the
+   client: the tracker steps through it as before (sequential, small);
+6. map   ``count_block`` over the history weeks: each complaint matched to
+         today's active issues, repeats found, reduced to a count table per
+         week (the groupby); W is counted in the client from the tracker's
+         assignment with the same ``count_rows``;
+7. emergence is scored on the (issues x weeks) count table (``hotspots``).
+
+Warm run (``--state-dir`` with a tracker): steps 2-4 are skipped (IDF and
+issues are stored), files holding none of the needed weeks are not read, and
+only weeks missing from the stored count table are counted (``alert_state``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from hotline_nlp.topics import alert_pieces as ap
+from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics import weekly_counts as wc
+from hotline_nlp.topics.alert_state import AlertState, file_identity
+from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
+from hotline_nlp.topics.periods import Period, weeks_between
+from hotline_nlp.topics.tracker import IssueTracker
+from hotline_nlp.topics.window import HotspotError, semantic_weight_for
+from scipy import sparse
+
+_log = logging.getLogger("hotline_nlp.alert")
+BLOCK_WEEKS = 4  # history weeks counted per task (each task also reads its look-back weeks)
+ALL = np.iinfo(np.uint64).max
+
+
+@dataclass
+class AlertData:
+    """What the report needs: the recent rows (look-back + stepped weeks + W)
+    with vectors, labels and repeats, the tracker, and the window's count table."""
+
+    rows: pd.DataFrame
+    x: sparse.csr_matrix
+    tracker: IssueTracker
+    rep: Representation
+    labels: np.ndarray
+    dup_of: np.ndarray
+    table: pd.DataFrame  # resolved issue ids, window weeks only
+    totals: np.ndarray  # rows per window week
+    week_labels: list[str]
+    category_rows: pd.DataFrame
+    rejects: list = field(default_factory=list)
+
+
+# -- task wrappers (one argument per item, so they map) --------------------------
+def _scan(pieces, rep):
+    return ap.scan_week(pieces, rep)
+
+
+def _rows_raw(pieces, rep):
+    return ap.rows_and_raw(pieces, rep)
+
+
+def _sample(pieces, rep, threshold):
+    return ap.sample_week(pieces, rep, threshold)
+
+
+def _pool(pieces, rep, centroids, threshold, sampled):
+    return ap.pool_week(pieces, rep, centroids, threshold, sampled)
+
+
+def _count(item, rep, centroids, issue_ids, config, window_start):
+    pieces, weeks = item
+    return wc.count_block(pieces, weeks, rep, centroids, issue_ids, config, window_start)
+
+
+def _stack(raws) -> tuple:
+    counts = [r[0] for r in raws]
+    sems = [r[1] for r in raws]
+    c = sparse.vstack(counts, format="csr") if counts else sparse.csr_matrix((0, 1))
+    s = None if not sems or sems[0] is None else np.concatenate(sems)
+    return c, s
+
+
+class AlertRun:
+    """One weekly alert over ``sources`` (paths or frames) on executor ``ex``."""
+
+    def __init__(self, ex, sources, period: Period, hist_start, config, embedder, state_dir, options=None):
+        self.ex, self.sources, self.period, self.cfg = ex, list(sources), period, config
+        self.embedder, self.options = embedder, options
+        self.start = hist_start
+        self.weeks = [p.label for p in weeks_between(hist_start, period.end)]
+        self.state = AlertState(state_dir).load(embedder, config.n_jobs, config.clusterer)
+        self.ctx = pd.Timedelta(days=wc.context_days(config))
+
+    # -- which weeks -------------------------------------------------------
+    def _weeks_in(self, lo, hi) -> list[str]:
+        """Window weeks overlapping [lo, hi) (lo no earlier than the window start)."""
+        return [p.label for p in weeks_between(max(lo, self.start), hi) if p.label in self.weeks]
+
+    def _plan(self) -> None:
+        W = self.period.label
+        tr = self.state.tracker
+        if tr is not None and tr.weeks_ and W < tr.weeks_[-1] and W not in tr.assignments_:
+            raise HotspotError(
+                f"the state directory holds weeks up to {tr.weeks_[-1]}; an alert for the earlier week {W} "
+                "needs another --state-dir (or none)"
+            )
+        self.step_weeks = (
+            [W] if tr is None else [w for w in self.weeks if w <= W and (not tr.weeks_ or w > tr.weeks_[-1])]
+        )
+        first = min(self.step_weeks or [W])  # ISO week labels sort in time order
+        self.recent = self._weeks_in(_bounds(first)[0] - self.ctx, self.period.end)
+        stored = set(self.state.totals) if tr is not None else set()
+        self.count_weeks = [w for w in self.weeks if w < W and w not in stored]
+        self.blocks = [
+            self.count_weeks[i : i + BLOCK_WEEKS] for i in range(0, len(self.count_weeks), BLOCK_WEEKS)
+        ]
+        self.block_reads = [
+            self._weeks_in(_bounds(b[0])[0] - self.ctx, _bounds(b[-1])[1]) for b in self.blocks
+        ]
+        self.cat_weeks = [W, self.period.previous().label, self.period.last_year().label]
+        needed = set(self.recent) | set(self.cat_weeks) | {w for r in self.block_reads for w in r}
+        if tr is None:
+            needed |= set(self.weeks)
+        self.needed = needed
+
+    # -- steps -------------------------------------------------------------
+    def _load(self) -> None:
+        ex, keep, ids = self.ex, [], []
+        for s in self.sources:
+            ident = None if isinstance(s, pd.DataFrame) else file_identity(s)
+            if ident is not None and self.state.warm and self.state.skippable(ident, self.needed):
+                continue
+            keep.append(s if isinstance(s, pd.DataFrame) else str(s))
+            ids.append(ident)
+        handles = ex.keep(
+            ap.load_piece, keep, name="alert-load", options=self.options, weeks=frozenset(self.needed)
+        )
+        metas = dict(ex.map(ap.meta_of, handles, name="alert-meta"))
+        self.metas = [metas[i] for i in range(len(handles))]
+        self.rejects = [m["rejects"] for m in self.metas if m["rejects"] is not None and len(m["rejects"])]
+        self.read_parts = {i: m["all_weeks"] for i, m in zip(ids, self.metas) if i is not None}
+        pairs = [(h, w) for h, m in zip(handles, self.metas) for w in sorted(m["per_week"])]
+        picked = ex.keep(ap.week_of, pairs, name="alert-week")
+        self.pieces: dict[str, list] = {}
+        for (_, w), p in zip(pairs, picked):
+            self.pieces.setdefault(w, []).append(p)
+        ex.release(handles)
+        self.per_week = {}
+        for m in self.metas:
+            for w, n in m["per_week"].items():
+                self.per_week[w] = self.per_week.get(w, 0) + n
+
+    def _check(self) -> None:
+        if not self.metas or all(m["rows"] == 0 for m in self.metas) and not self.state.warm:
+            raise HotspotError("no complaints: the input is empty")
+        dated = [m for m in self.metas if m["dated"]]
+        if not dated and not self.state.warm:
+            raise HotspotError(
+                "no complaint has a usable date (created_at is empty or unparseable in every row)"
+            )
+        if not self.per_week.get(self.period.label):
+            span = (
+                f"{min(m['first'] for m in dated).date()}..{max(m['last'] for m in dated).date()}"
+                if dated
+                else "no dated rows"
+            )
+            raise HotspotError(
+                f"no complaints in {self.period.label} ({self.period.start.date()}..{self.period.last_day.date()}); "
+                f"the data covers {span}"
+            )
+
+    def _of(self, weeks) -> list:
+        return [p for w in weeks for p in self.pieces.get(w, [])]
+
+    def _fit(self):
+        weight = semantic_weight_for(self.cfg, self.embedder)
+        rep = Representation(embedder=self.embedder if weight > 0 else NO_EMBEDDER, semantic_weight=weight)
+        rep.prepare()
+        shared = self.ex.share(rep)
+        scans = [s for w in self.weeks if w in self.pieces for s in [w]]
+        got = dict(self.ex.map(_scan, [self._of([w]) for w in scans], name="alert-scan", rep=shared))
+        df, n, sem = ap.df_total(got[i] for i in range(len(scans)))
+        rep.fit_raw(df, n, sem / n if sem is not None and n else None)
+        hist = [i for i, w in enumerate(scans) if w < self.period.label]
+        prio = np.concatenate([got[i]["prio"] for i in hist]) if hist else np.zeros(0, np.uint64)
+        self.hist_weeks = [scans[i] for i in hist if got[i]["n"]]
+        self.n_hist = int(prio.size)
+        m = self.cfg.tracker.cluster.max_points
+        self.threshold = ALL if prio.size <= m else int(np.partition(prio, m - 1)[m - 1])
+        return rep
+
+    def _bootstrap(self, rep, shared) -> IssueTracker:
+        cfg = self.cfg
+        tr = IssueTracker(cfg.tracker, n_jobs=cfg.n_jobs, clusterer=cfg.clusterer)
+        if not self.hist_weeks:
+            return tr.start(None, np.zeros(0, np.int64), [], [])
+        got = dict(
+            self.ex.map(
+                _sample,
+                [self._of([w]) for w in self.hist_weeks],
+                name="alert-sample",
+                rep=shared,
+                threshold=self.threshold,
+            )
+        )
+        meta = pd.concat([got[i][0] for i in range(len(got))], ignore_index=True)
+        xs = rep.weigh(*_stack([got[i][1] for i in range(len(got))]))
+        c, best = cl.discover(xs, cfg.tracker.cluster, cfg.n_jobs, cfg.clusterer)
+        weeks = meta["week"].tolist()
+        tr.start(c, best, weeks, self.hist_weeks, scale=self.n_hist / max(len(meta), 1))
+        pool_weeks = tr.pool_span(self.hist_weeks)
+        if self.threshold == ALL or c is None or not c.shape[0]:
+            keep = np.flatnonzero((best < 0) & meta["week"].isin(pool_weeks).to_numpy())
+            tr.set_pool(
+                meta["key"].iloc[keep].tolist(), [weeks[k] for k in keep], xs[keep] if keep.size else None
+            )
+            return tr
+        sampled = dict(zip(meta["key"], best.tolist()))
+        got = dict(
+            self.ex.map(
+                _pool, [self._of([w]) for w in pool_weeks], name="alert-pool", rep=shared, centroids=c,
+                threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled,
+            )
+        )  # fmt: skip
+        parts = [got[i] for i in range(len(pool_weeks))]
+        pm = pd.concat([p[0] for p in parts], ignore_index=True)
+        px = rep.weigh(*_stack([p[1] for p in parts])) if len(pm) else None
+        tr.set_pool(pm["key"].tolist(), pm["week"].tolist(), px)
+        return tr
+
+    def run(self) -> AlertData:
+        self._plan()
+        with _timed("load partitions"):
+            self._load()
+        self._check()
+        if self.state.warm:
+            rep, tr = self.state.rep, self.state.tracker
+            shared = self.ex.share(rep)
+        else:
+            with _timed("scan (IDF)"):
+                rep = self._fit()
+            shared = self.ex.share(rep)
+            with _timed("sample, cluster, pool"):
+                tr = self._bootstrap(rep, shared)
+        with _timed("recent weeks to the client"):
+            rows, x, keys = self._recent(shared, rep)
+        week_of_row = rows["week"].to_numpy()
+        with _timed("tracker steps"):
+            for w in self.step_weeks:
+                idx = np.flatnonzero(week_of_row == w)
+                tr.step(w, rows["key"].iloc[idx].tolist(), x[idx])
+        labels, dup_of, week_table = self._count_week(rows, x, keys, tr)
+        act = tr.active_
+        centroids = tr.centroids_[act] if act else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)
+        act_ids = [tr.issues_[a].id for a in act]
+        with _timed(f"count {len(self.count_weeks)} history weeks"):
+            tables, totals = self._count_history(shared, centroids, act_ids)
+        tables.append(week_table)
+        totals[self.period.label] = int((week_of_row == self.period.label).sum())
+        window, all_totals = self._save(tr, rep, tables, totals)
+        before = np.flatnonzero(week_of_row < self.period.label)
+        if before.size and act:  # the look-back rows, for describing issues
+            best, _ = cl.assign(
+                x[before], centroids, self.cfg.tracker.cluster.assign_threshold, n_jobs=self.cfg.n_jobs
+            )
+            ids = np.asarray(act_ids, np.int64)
+            labels[before] = np.where(best >= 0, ids[np.maximum(best, 0)], -1)
+        cat = dict(self.ex.map(ap.rows_of, [self._of([w]) for w in self.cat_weeks], name="alert-categories"))
+        return AlertData(
+            rows=rows, x=x, tracker=tr, rep=rep, labels=labels, dup_of=dup_of,
+            table=wc.resolved(window, tr.resolve),
+            totals=np.array([int(all_totals.get(w, 0)) for w in self.weeks], dtype=np.int64),
+            week_labels=self.weeks,
+            category_rows=ap.rows_of([cat[i] for i in range(len(cat))]).drop_duplicates("key"),
+            rejects=self.rejects,
+        )  # fmt: skip
+
+    def _recent(self, shared, rep):
+        """The recent weeks' rows, vectors and text keys, in the client."""
+        got = dict(
+            self.ex.map(_rows_raw, [self._of([w]) for w in self.recent], name="alert-recent", rep=shared)
+        )
+        parts = [got[i] for i in range(len(self.recent))]
+        rows = ap.rows_of([p[0] for p in parts])
+        keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
+        return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
+
+    def _save(self, tr, rep, tables, totals):
+        """The window's count table (stored weeks + those counted now); saved with the state."""
+        stored = self.state.table
+        new = pd.concat([t for t in tables if len(t)] or [wc.empty_table()], ignore_index=True)
+        old = stored.loc[~stored["week"].isin(set(new["week"]) | set(totals))] if len(stored) else stored
+        full = pd.concat([t for t in (old, new) if len(t)] or [wc.empty_table()], ignore_index=True)
+        all_totals = {**self.state.totals, **totals}
+        window = full.loc[full["week"].isin(self.weeks)]
+        self.state.save(
+            tr, rep, window, {w: n for w, n in sorted(all_totals.items()) if w in self.weeks},
+            {**self.state.partitions, **self.read_parts},
+        )  # fmt: skip
+        return window, all_totals
+
+    def _count_week(self, rows, x, keys, tr):
+        """Labels and repeats of the recent rows; the week W's count table."""
+        W = self.period.label
+        labels = np.full(len(rows), -1, dtype=np.int64)
+        dup_of = np.full(len(rows), -1, dtype=np.int64)
+        assigned = tr.assignments_.get(W, {})
+        times = rows["created_at"].to_numpy()
+        lo = max(self.period.start - self.ctx, self.start)
+        a, s, b = np.searchsorted(
+            times, np.array([lo, self.period.start, self.period.end], dtype="datetime64[ns]")
+        )
+        own = np.array([assigned.get(k, -1) for k in rows["key"].iloc[s:b]], dtype=np.int64)
+        labels[s:b] = [tr.resolve(int(k)) if k >= 0 else -1 for k in own]
+        table, d = wc.count_rows(rows.iloc[a:b], x[a:b], keys[a:b], s - a, labels[s:b], W, self.cfg)
+        dup_of[a:b] = np.where(d >= 0, d + a, -1)
+        if self.state.warm and W in self.state.totals:  # a stored week: its counts as stored
+            table = self.state.table.loc[self.state.table["week"] == W]
+        return labels, dup_of, table
+
+    def _count_history(self, shared, centroids, act_ids) -> tuple[list, dict]:
+        items = [(self._of(r), b) for r, b in zip(self.block_reads, self.blocks)]
+        got = dict(
+            self.ex.map(
+                _count, items, name="alert-count", rep=shared, centroids=centroids, issue_ids=act_ids,
+                config=self.cfg, window_start=self.start,
+            )
+        )  # fmt: skip
+        tables, totals = [], {}
+        for i in range(len(items)):
+            for w, t, n in got[i]:
+                tables.append(t)
+                totals[w] = n
+        return tables, totals
+
+
+@contextmanager
+def _timed(stage: str):
+    """Log how long a step took (``hotline_nlp.alert`` at INFO; the benchmark shows it)."""
+    t = time.perf_counter()
+    yield
+    _log.info("%s: %.1f s", stage, time.perf_counter() - t)
+
+
+def _bounds(week: str):
+    from hotline_nlp.topics.periods import parse_period
+
+    p = parse_period(week)
+    return p.start, p.end

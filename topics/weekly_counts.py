@@ -1,0 +1,134 @@
+"""Weekly counts per issue: the groupby behind the emergence test.
+
+A week's rows are matched to the active issues (nearest centroid over the
+threshold, ``clustering.assign``), their repeats found (``dedup``), and the
+per-row result (issue, week, is-original) is reduced to one small table per
+week: ``issue, originals, members, first_at, last_at``. The whole history's
+rows never meet in one process; only these tables do.
+
+Repeats are time-windowed: a complaint's original lies at most
+``dedup_window_days`` before it. Each week is checked together with the
+``context_days(cfg)`` (two windows) before it, so a week's repeats do not
+depend on how the input is partitioned or which run (cold, warm) counts it.
+Only a chain of repeats longer than that look-back (a near copy of a near copy
+... reaching back more than two windows) can differ from a check over the
+whole history at once (``dedup.find_repeats`` on every row, the engine before
+issue 14).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics import dedup
+from hotline_nlp.topics.alert_pieces import raw_of, rows_of
+from hotline_nlp.topics.periods import parse_period
+
+COLUMNS = ["week", "issue", "originals", "members", "first_at", "last_at"]
+
+
+def context_days(config) -> float:
+    """How far back a week's repeat check looks (two repeat windows)."""
+    return 2.0 * float(config.dedup_window_days)
+
+
+def empty_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype="datetime64[ns]" if c.endswith("_at") else "int64") for c in COLUMNS}
+    ).astype({"week": object})
+
+
+def count_rows(rows: pd.DataFrame, x, keys: np.ndarray, n_ctx: int, labels: np.ndarray, week: str, config):
+    """Count one week: ``rows`` are the look-back rows (the first ``n_ctx``) then the
+    week's rows, in time order; ``labels`` the issue per week row (-1 none).
+
+    Returns ``(table, dup_of)``: the week's table (``COLUMNS``) and each row's
+    original (position in ``rows``; -1 = original)."""
+    dup_of = dedup.find_repeats(
+        rows["created_at"],
+        None,
+        x,
+        rows["caller"].tolist() if "caller" in rows else None,
+        config.dedup_window_days,
+        config.dup_cos,
+        config.caller_cos,
+        text_keys=keys,
+    )
+    own = rows.iloc[n_ctx:]
+    per = pd.DataFrame(
+        {
+            "issue": np.asarray(labels, np.int64),
+            "original": dup_of[n_ctx:] < 0,
+            "at": own["created_at"].to_numpy(),
+        }
+    )
+    per = per.loc[per["issue"] >= 0]
+    g = per.groupby("issue", sort=True)
+    table = pd.DataFrame(
+        {
+            "originals": g["original"].sum().astype(np.int64),
+            "members": g.size().astype(np.int64),
+            "first_at": g["at"].min(),
+            "last_at": g["at"].max(),
+        }
+    ).reset_index()
+    table.insert(0, "week", week)
+    return table[COLUMNS], dup_of
+
+
+def count_block(pieces, weeks: list[str], rep, centroids, issue_ids, config, window_start, n_jobs=1) -> list:
+    """Count ``weeks`` (consecutive) from ``pieces`` (their rows and the look-back
+    before the first). Returns ``[(week, table, total rows)]``."""
+    rows = rows_of(pieces)
+    counts, sem, keys = raw_of(rows, rep)
+    x = rep.weigh(counts, sem)
+    best, _ = cl.assign(x, centroids, config.tracker.cluster.assign_threshold, n_jobs=n_jobs)
+    ids = np.asarray(issue_ids, np.int64)
+    labels = np.where(best >= 0, ids[np.maximum(best, 0)] if len(ids) else -1, -1)
+    times = rows["created_at"].to_numpy()
+    out = []
+    for w in weeks:
+        p = parse_period(w)
+        lo = max(p.start - pd.Timedelta(days=context_days(config)), window_start)
+        a, s, b = np.searchsorted(times, np.array([lo, p.start, p.end], dtype="datetime64[ns]"))
+        if b == s:
+            out.append((w, empty_table(), 0))
+            continue
+        table, _ = count_rows(rows.iloc[a:b], x[a:b], keys[a:b], s - a, labels[s:b], w, config)
+        out.append((w, table, int(b - s)))
+    return out
+
+
+def matrix(
+    table: pd.DataFrame, issue_ids: list[int], weeks: list[str], column: str = "originals"
+) -> np.ndarray:
+    """(issues x weeks) of ``column``, rows = ``issue_ids``, columns = ``weeks``."""
+    m = np.zeros((len(issue_ids), len(weeks)), dtype=np.int64)
+    if not issue_ids or not len(table):
+        return m
+    row = {k: i for i, k in enumerate(issue_ids)}
+    col = {w: j for j, w in enumerate(weeks)}
+    r = table["issue"].map(row)
+    c = table["week"].map(col)
+    ok = r.notna() & c.notna()
+    np.add.at(
+        m, (r[ok].astype(np.int64).to_numpy(), c[ok].astype(np.int64).to_numpy()), table.loc[ok, column]
+    )
+    return m
+
+
+def resolved(table: pd.DataFrame, resolve) -> pd.DataFrame:
+    """``table`` with issue ids followed through merges and summed per (week, issue)."""
+    if not len(table):
+        return table
+    t = table.assign(issue=table["issue"].map(lambda k: int(resolve(int(k)))))
+    g = t.groupby(["week", "issue"], sort=True)
+    return pd.DataFrame(
+        {
+            "originals": g["originals"].sum(),
+            "members": g["members"].sum(),
+            "first_at": g["first_at"].min(),
+            "last_at": g["last_at"].max(),
+        }
+    ).reset_index()[COLUMNS]
