@@ -135,13 +135,19 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             return None
         if word_lattice() is None:
             return None
-        if sum(map(len, texts)) < _PARALLEL_CHARS:
-            return [self._word_tfidf(segment_words(texts)), self._char_tfidf(texts)]
-        # a batch: the character block in a second thread (numpy releases the GIL
-        # in its long loops), so both cores work
-        chars = _pool().submit(self._char_tfidf, texts)
-        words = self._word_tfidf(segment_words(texts))
-        return [words, chars.result()]
+        sizes = np.cumsum([len(t) for t in texts])
+        if len(texts) < 2 or sizes[-1] < _PARALLEL_CHARS:
+            return self._blocks(texts)
+        # a batch: its second half (by characters) in a second thread (numpy
+        # releases the GIL in its long loops), so both cores work; rows are
+        # independent, so the halves stack into the same matrices
+        half = min(int(np.searchsorted(sizes, sizes[-1] / 2)) + 1, len(texts) - 1)
+        theirs = _pool().submit(self._blocks, texts[half:])
+        mine = self._blocks(texts[:half])
+        return [sp.vstack([a, b], format="csr") for a, b in zip(mine, theirs.result())]
+
+    def _blocks(self, texts: list[str]):
+        return [self._word_tfidf(segment_words(texts)), self._char_tfidf(texts)]
 
     def _sparse_blocks_plain(self, texts: list[str]):
         """The blocks by scikit-learn's vectorizers over the tokenizer's words."""
