@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier.ngrams import CharNgramCounter, tfidf_matrix
+from hotline_nlp.corpus.lattice import char_chunks
 from hotline_nlp.corpus.text import normalise, normalise_many, segment_many, segment_words, word_lattice
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -151,7 +152,15 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return [sp.vstack([a, b], format="csr") for a, b in zip(mine, theirs.result())]
 
     def _blocks(self, texts: list[str]):
-        return [self._word_tfidf(segment_words(texts)), self._char_tfidf(texts)]
+        """Both blocks, a bounded number of characters at a time (memory stays flat
+        on long texts)."""
+        parts = []
+        for a, b in char_chunks(texts):
+            part = texts[a:b]
+            parts.append([self._word_tfidf(segment_words(part)), self._char_tfidf(part)])
+        if len(parts) == 1:
+            return parts[0]
+        return [sp.vstack(blocks, format="csr") for blocks in zip(*parts)]
 
     def _sparse_blocks_plain(self, texts: list[str]):
         """The blocks by scikit-learn's vectorizers over the tokenizer's words."""
