@@ -14,6 +14,7 @@ is JSON and ``.npy`` files, never a pickle.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,9 +39,10 @@ def _pool() -> ThreadPoolExecutor:
     a batch's second half and its sentence vectors run beside the first half."""
     global _pool_
     with _pool_lock:
-        if _pool_ is None:
-            _pool_ = ThreadPoolExecutor(max_workers=2, thread_name_prefix="features")
-    return _pool_
+        # a forked child inherits the executor but not its threads: it needs its own
+        if _pool_ is None or _pool_[0] != os.getpid():
+            _pool_ = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="features"))
+    return _pool_[1]
 
 
 def _identity(x):
