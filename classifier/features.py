@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier.ngrams import CharNgramCounter, tfidf_matrix
 from hotline_nlp.corpus.lattice import char_chunks
+from hotline_nlp.corpus.resources import task_threads
 from hotline_nlp.corpus.text import normalise, normalise_many, segment_many, segment_words, word_lattice
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -36,7 +37,8 @@ _pool_ = None
 
 def _pool() -> ThreadPoolExecutor:
     """Worker threads for the whole process (starting threads per call costs ~0.3 ms):
-    a batch's second half and its sentence vectors run beside the first half."""
+    a batch's second half and its sentence vectors run beside the first half.
+    Not used where ``task_threads()`` is 1 (one core, or a one-thread Dask worker)."""
     global _pool_
     with _pool_lock:
         # a forked child inherits the executor but not its threads: it needs its own
@@ -125,7 +127,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "word_")
         texts = normalise_many(texts)
         dense = None
-        if self.embedder_ is not None and sum(map(len, texts)) >= _PARALLEL_CHARS:
+        if self.embedder_ is not None and sum(map(len, texts)) >= _PARALLEL_CHARS and task_threads() > 1:
             dense = _pool().submit(self.embedder_.encode, texts, show_progress=False)  # beside the rest
         blocks = self._sparse_blocks(texts) or self._sparse_blocks_plain(texts)
         if self.embedder_ is not None:
@@ -143,7 +145,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         if word_lattice() is None:
             return None
         sizes = np.cumsum([len(t) for t in texts])
-        if len(texts) < 2 or sizes[-1] < _PARALLEL_CHARS:
+        if len(texts) < 2 or sizes[-1] < _PARALLEL_CHARS or task_threads() < 2:
             return self._blocks(texts)
         # a batch: its second half (by characters) in a second thread (numpy
         # releases the GIL in its long loops), so both cores work; rows are
@@ -168,6 +170,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         """The blocks by scikit-learn's vectorizers over the tokenizer's words."""
         # Segmentation runs in Rust without the GIL: overlap it with the
         # character n-grams, so both cores work.
+        if task_threads() < 2:
+            words = segment_many(texts, normalised=True, plain=True)
+            return [self.word_.transform(words), self.char_.transform(texts)]
         with ThreadPoolExecutor(max_workers=1) as pool:
             words = pool.submit(segment_many, texts, normalised=True, plain=True)
             chars = self.char_.transform(texts)
