@@ -14,6 +14,7 @@ is JSON and ``.npy`` files, never a pickle.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier.ngrams import CharNgramCounter, tfidf_matrix
+from hotline_nlp.corpus.lattice import char_chunks
 from hotline_nlp.corpus.resources import task_threads
 from hotline_nlp.corpus.text import normalise, normalise_many, segment_many, segment_words, word_lattice
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -39,9 +41,10 @@ def _pool() -> ThreadPoolExecutor:
     Not used where ``task_threads()`` is 1 (one core, or a one-thread Dask worker)."""
     global _pool_
     with _pool_lock:
-        if _pool_ is None:
-            _pool_ = ThreadPoolExecutor(max_workers=2, thread_name_prefix="features")
-    return _pool_
+        # a forked child inherits the executor but not its threads: it needs its own
+        if _pool_ is None or _pool_[0] != os.getpid():
+            _pool_ = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="features"))
+    return _pool_[1]
 
 
 def _identity(x):
@@ -153,7 +156,15 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return [sp.vstack([a, b], format="csr") for a, b in zip(mine, theirs.result())]
 
     def _blocks(self, texts: list[str]):
-        return [self._word_tfidf(segment_words(texts)), self._char_tfidf(texts)]
+        """Both blocks, a bounded number of characters at a time (memory stays flat
+        on long texts)."""
+        parts = []
+        for a, b in char_chunks(texts):
+            part = texts[a:b]
+            parts.append([self._word_tfidf(segment_words(part)), self._char_tfidf(part)])
+        if len(parts) == 1:
+            return parts[0]
+        return [sp.vstack(blocks, format="csr") for blocks in zip(*parts)]
 
     def _sparse_blocks_plain(self, texts: list[str]):
         """The blocks by scikit-learn's vectorizers over the tokenizer's words."""

@@ -33,6 +33,7 @@ UNK_PENALTY = 10.0  # tokenizers: an unknown character scores the lowest piece s
 _P = np.uint64(0x100000001B3)  # n-grams longer than 3: a rolling hash, hits checked exactly
 _N_CODES = 0x110001
 FORMAT = "lattice-1"  # bump when the saved arrays change
+CHUNK_CHARS = 1 << 19  # characters searched in one numpy pass (~50 MB of arrays)
 
 
 def text_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +42,20 @@ def text_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in texts], out=starts[1:])
     return cps, starts
+
+
+def char_chunks(texts: list[str]) -> list[tuple[int, int]]:
+    """Index ranges of ``texts`` holding at most ``CHUNK_CHARS`` characters (at
+    least one text each): the search's arrays take ~100 bytes per character, so a
+    batch of long texts is searched a chunk at a time."""
+    sizes = np.cumsum([len(t) for t in texts])
+    out, start = [], 0
+    while start < len(texts):
+        before = int(sizes[start - 1]) if start else 0
+        end = max(int(np.searchsorted(sizes, before + CHUNK_CHARS, side="right")), start + 1)
+        out.append((start, end))
+        start = end
+    return out or [(0, 0)]
 
 
 def _after(x: np.ndarray, fill, keep: bool = False) -> np.ndarray:
@@ -256,6 +271,19 @@ class LatticeSegmenter:
 
     def words(self, texts: list[str]) -> Words:
         """Words of already-prepared texts (see ``prepare``)."""
+        parts = char_chunks(texts)
+        if len(parts) == 1:
+            return self._words(texts)
+        docs, pieces, special, n_words = [], [], {}, 0
+        for a, b in parts:
+            w = self._words(texts[a:b])
+            docs.append(w.doc + a)
+            pieces.append(w.piece)
+            special.update({i + n_words: s for i, s in w.special.items()})
+            n_words += len(w.doc)
+        return Words(len(texts), np.concatenate(docs), np.concatenate(pieces), special)
+
+    def _words(self, texts: list[str]) -> Words:
         cps, doc, piece_at, len_at = self._tokens(texts)
         if len(cps) == 0:
             e = np.zeros(0, dtype=np.int64)
@@ -265,6 +293,12 @@ class LatticeSegmenter:
     def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The tokenizer's ids of already-prepared texts, all texts' concatenated,
         and each text's number of tokens (what ``Tokenizer.encode_batch`` gives)."""
+        parts = [self._token_ids(texts[a:b]) for a, b in char_chunks(texts)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         cps, doc, piece_at, len_at = self._tokens(texts)
         start = np.flatnonzero(piece_at > -2)
         piece, tdoc = piece_at[start], doc[start]

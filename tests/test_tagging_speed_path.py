@@ -91,3 +91,18 @@ def test_fast_path_gives_the_same_tags(trained_model, demo_texts, monkeypatch):
     monkeypatch.setattr(feats, "_sparse_blocks", lambda texts: None)  # the straightforward path
     plain = trained_model.predict(texts, top_k=3)
     assert fast == plain
+
+
+def test_long_batches_are_searched_in_chunks_with_the_same_result(demo_texts, monkeypatch):
+    import hotline_nlp.corpus.lattice as lattice
+
+    texts = demo_texts[:400]
+    lat = word_lattice()
+    prepared, _ = lat.prepare(texts)
+    whole_words = lat.word_lists(lat.words(prepared))
+    whole_ids = lat.token_ids(prepared)
+    monkeypatch.setattr(lattice, "CHUNK_CHARS", 3000)
+    assert len(lattice.char_chunks(prepared)) > 10
+    assert lat.word_lists(lat.words(prepared)) == whole_words
+    ids, counts = lat.token_ids(prepared)
+    assert (ids == whole_ids[0]).all() and (counts == whole_ids[1]).all()
