@@ -49,7 +49,7 @@ from hotline_nlp.topics.window import HotspotError, semantic_weight_for
 from scipy import sparse
 
 _log = logging.getLogger("hotline_nlp.alert")
-BLOCK_WEEKS = 4  # history weeks counted per task (each task also reads its look-back weeks)
+BLOCK_WEEKS = 2  # history weeks counted per task (each task also reads its two look-back weeks)
 ALL = np.iinfo(np.uint64).max
 
 
