@@ -116,6 +116,7 @@ def main(argv=None) -> None:
     ap.add_argument("--model", help="a tagging model directory (default: train one on the demo corpus)")
     a = ap.parse_args(argv)
     data, model = make_data(a.rows, a.parts), model_dir(a.model)
+    load0 = round(os.getloadavg()[0], 1)
     runs = []
     for _ in range(a.repeat):
         for sched in ("local:1", "local:2"):
@@ -150,7 +151,7 @@ def main(argv=None) -> None:
             f"Command: `nice -n 10 python benchmarks/bench_dask.py --rows {a.rows} --parts {a.parts}"
             f"{' --repeat ' + str(a.repeat) if a.repeat > 1 else ''}{' --model M' if a.model else ''} --write`; "
             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} cores, shared with 6 other engineers' work (load column: 1-minute load average "
+            f"{os.cpu_count()} cores, 1-minute load average {load0} at the start (load column: "
             "after each run).\n\n" + (__doc__ or "").split("\n\n", 2)[2].strip() + "\n\n"
         )
         path = ROOT / "benchmarks" / "results" / "dask.md"

@@ -13,11 +13,15 @@ with 95 % bootstrap intervals, in one run:
 * today's tagger defaults (what ``train --fast`` builds);
 * the ``train`` procedure (model selection by inner CV on the development part;
   its nested-CV score on the development part is shown beside it);
-* the same with each unlabelled file of the same city given as ``--unlabeled``
-  (the chosen setting kept, so the column shows what the text itself adds);
+* the same with each unlabelled file of the same city given as ``--unlabeled``,
+  all three together, and the same texts as rows with an empty label inside
+  the export itself (read back by ``corpus.unlabeled.rows_without_label``, the
+  path ``train`` takes by default), the chosen setting kept, so the rows show
+  what the text itself adds;
 * training time, tagging throughput (batch, single) and model size of the
   ``--fast`` model and the selected one, measured alternately in one sitting.
-Writes benchmarks/results/classifier_split.md and prints it.
+Adds a dated section at the top of benchmarks/results/classifier_split.md
+(earlier runs are kept below it) and prints it.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from hotline_nlp.classifier.hierarchical import HierarchicalTagger
+from hotline_nlp.classifier.model import load_model
 from hotline_nlp.classifier.training import train
 from hotline_nlp.classifier.trust import bootstrap_interval
 from hotline_nlp.corpus.loaders import LoadResult, load_complaints
-from hotline_nlp.models.store import load_model
+from hotline_nlp.corpus.unlabeled import rows_without_label
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.svm import LinearSVC
@@ -48,6 +53,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT.parent / "shared" / "data" / "zhwz2020"
 UNLABELED = ("unlabeled_stream.csv", "hotspot_messages.csv", "replies.csv")
 TEST_SHARE = 25  # percent
+
+
+EARLIER = "### Earlier runs (kept for comparison)"
 
 
 def is_test(ids) -> np.ndarray:
@@ -79,6 +87,16 @@ def subset(data: LoadResult, rows) -> LoadResult:
         path=data.path,
         notes=[],
     )
+
+
+def same_export(dev: LoadResult, texts_of: dict, tmp: str) -> list[str]:
+    """The dev rows plus the unlabelled files' messages as rows with an empty label,
+    written as one export and read back the way ``train`` does by default."""
+    rows = [(i, t, y) for i, t, y in zip(dev.frame["id"], dev.frame["text"], dev.frame["level1"])]
+    rows += [(f"U{k}", t, "") for k, t in enumerate(sum(texts_of.values(), []))]
+    path = Path(tmp) / "export.csv"
+    pd.DataFrame(rows, columns=["留言编号", "留言详情", "一级分类"]).to_csv(path, index=False)
+    return rows_without_label(path)
 
 
 def speed(model, texts) -> tuple[float, float]:
@@ -156,15 +174,16 @@ def main() -> None:
         )
         chosen = sel.tagger.get_params()
         if not args.skip_unlabeled:
-            for fname in UNLABELED:
-                extra = load_complaints(DATA_DIR / fname).frame["text"].tolist()
+            texts_of = {f: load_complaints(DATA_DIR / f).frame["text"].tolist() for f in UNLABELED}
+            runs = [(f"`--unlabeled {f}`", texts_of[f]) for f in UNLABELED]
+            runs.append(("all three files", sum(texts_of.values(), [])))
+            runs.append(
+                ("same export: the three files as rows with an empty label", same_export(dev, texts_of, tmp))
+            )
+            for what, extra in runs:
                 t = time.perf_counter()
                 m = HierarchicalTagger(**chosen).fit(tr_texts, y_tr, unlabeled=extra)
-                record(
-                    f"  + `--unlabeled {fname}` ({len(extra)} texts, idf)",
-                    m.predict(te_texts),
-                    time.perf_counter() - t,
-                )
+                record(f"  + {what} ({len(extra)} texts, idf)", m.predict(te_texts), time.perf_counter() - t)
         # speed, alternating the two models twice, on all labelled texts
         all_texts = frame["text"].tolist()
         sp_rows = {"fast": [], "sel": []}
@@ -205,13 +224,16 @@ def main() -> None:
         f"| model size on disk | {sizes['fast']:,.0f} KiB | {sizes['sel']:,.0f} KiB |",
         "",
         f"Command: `nice -n 10 .venv/bin/python benchmarks/bench_tagging_split.py`. Machine: {os.cpu_count()} cores, "
-        f"{platform.machine()}, Python {platform.python_version()}, shared by 7 engineers (load average "
+        f"{platform.machine()}, Python {platform.python_version()}, shared with other engineers' jobs (load average "
         f"{load0:.1f} at start, {load1:.1f} at end: times are inflated, compare only within a column pair). "
         f"Date: {date.today().isoformat()}.",
     ]
-    text = "\n".join(lines) + "\n"
+    text = f"### Run of {date.today().isoformat()}, {time.strftime('%H:%M UTC', time.gmtime())}\n\n"
+    text += "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    earlier = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    earlier = earlier.replace(EARLIER + "\n\n", "")  # one marker, below the newest run
+    args.out.write_text(text + ("\n" + EARLIER + "\n\n" + earlier if earlier else ""), encoding="utf-8")
     print(text)
 
 

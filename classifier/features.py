@@ -14,17 +14,37 @@ is JSON and ``.npy`` files, never a pickle.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from hotline_nlp.classifier.ngrams import CharNgramCounter
-from hotline_nlp.corpus.text import normalise, segment_many
+from hotline_nlp.classifier.ngrams import CharNgramCounter, tfidf_matrix
+from hotline_nlp.corpus.lattice import char_chunks
+from hotline_nlp.corpus.resources import task_threads
+from hotline_nlp.corpus.text import normalise, normalise_many, segment_many, segment_words, word_lattice
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
+
+_PARALLEL_CHARS = 20_000  # below this many characters a second thread costs more than it saves
+_pool_lock = threading.Lock()
+_pool_ = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Worker threads for the whole process (starting threads per call costs ~0.3 ms):
+    a batch's second half and its sentence vectors run beside the first half.
+    Not used where ``task_threads()`` is 1 (one core, or a one-thread Dask worker)."""
+    global _pool_
+    with _pool_lock:
+        # a forked child inherits the executor but not its threads: it needs its own
+        if _pool_ is None or _pool_[0] != os.getpid():
+            _pool_ = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="features"))
+    return _pool_[1]
 
 
 def _identity(x):
@@ -105,17 +125,77 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, texts):
         check_is_fitted(self, "word_")
-        texts = [normalise(t) for t in texts]
-        # Segmentation runs in Rust without the GIL: overlap it with the
-        # character n-grams, which are Python, so both cores work.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            words = pool.submit(segment_many, texts, normalised=True)
-            chars = self._char_tfidf(texts)
-            blocks = [self.word_.transform(words.result()), chars]
+        texts = normalise_many(texts)
+        dense = None
+        if self.embedder_ is not None and sum(map(len, texts)) >= _PARALLEL_CHARS and task_threads() > 1:
+            dense = _pool().submit(self.embedder_.encode, texts, show_progress=False)  # beside the rest
+        blocks = self._sparse_blocks(texts) or self._sparse_blocks_plain(texts)
         if self.embedder_ is not None:
-            dense = self.embedder_.encode(texts, show_progress=False)
+            dense = dense.result() if dense is not None else self.embedder_.encode(texts, show_progress=False)
             blocks.append(sp.csr_matrix(self.embedding_weight * dense.astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _sparse_blocks(self, texts: list[str]):
+        """Word and character TF-IDF, both counted in numpy: the words by the
+        segmenter's numpy search (``corpus.lattice``), mapped to columns by piece
+        id. None where that does not apply (then ``_sparse_blocks_plain``, the
+        same matrices; ``tests/test_tagging_speed_path.py`` checks they agree)."""
+        if self.char_ngram_max > 3:
+            return None
+        if word_lattice() is None:
+            return None
+        sizes = np.cumsum([len(t) for t in texts])
+        if len(texts) < 2 or sizes[-1] < _PARALLEL_CHARS or task_threads() < 2:
+            return self._blocks(texts)
+        # a batch: its second half (by characters) in a second thread (numpy
+        # releases the GIL in its long loops), so both cores work; rows are
+        # independent, so the halves stack into the same matrices
+        half = min(int(np.searchsorted(sizes, sizes[-1] / 2)) + 1, len(texts) - 1)
+        theirs = _pool().submit(self._blocks, texts[half:])
+        mine = self._blocks(texts[:half])
+        return [sp.vstack([a, b], format="csr") for a, b in zip(mine, theirs.result())]
+
+    def _blocks(self, texts: list[str]):
+        """Both blocks, a bounded number of characters at a time (memory stays flat
+        on long texts)."""
+        parts = []
+        for a, b in char_chunks(texts):
+            part = texts[a:b]
+            parts.append([self._word_tfidf(segment_words(part)), self._char_tfidf(part)])
+        if len(parts) == 1:
+            return parts[0]
+        return [sp.vstack(blocks, format="csr") for blocks in zip(*parts)]
+
+    def _sparse_blocks_plain(self, texts: list[str]):
+        """The blocks by scikit-learn's vectorizers over the tokenizer's words."""
+        # Segmentation runs in Rust without the GIL: overlap it with the
+        # character n-grams, so both cores work.
+        if task_threads() < 2:
+            words = segment_many(texts, normalised=True, plain=True)
+            return [self.word_.transform(words), self.char_.transform(texts)]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            words = pool.submit(segment_many, texts, normalised=True, plain=True)
+            chars = self.char_.transform(texts)
+            return [self.word_.transform(words.result()), chars]
+
+    def _word_tfidf(self, words):
+        vocab = self.word_.vocabulary_
+        n, lut = getattr(self, "_word_columns", (None, None))
+        if n != len(vocab):
+            lat = word_lattice()
+            ids = lat.piece_ids()
+            lut = np.full(len(lat.pieces), -1, dtype=np.int64)
+            for term, col in vocab.items():
+                pid = ids.get(term)
+                if pid is not None:
+                    lut[pid] = col
+            self._word_columns = (len(vocab), lut)  # one attribute: threads may tag at once
+        cols = lut[np.maximum(words.piece, 0)]
+        cols[words.piece < 0] = -1
+        for i, s in words.special.items():
+            cols[i] = vocab.get(s, -1)
+        hit = cols >= 0
+        return tfidf_matrix(words.doc[hit], cols[hit], words.n_texts, self.word_.idf_)
 
     def _char_tfidf(self, texts: list[str]):
         """The character block: the numpy counter (``classifier.ngrams``, same

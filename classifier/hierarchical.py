@@ -50,6 +50,8 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         nested cross-validation on the user's own data (``classifier.selection``).
     nb_weight : weight of a complement naive Bayes model blended into each
         linear level (0: the SVM alone); see ``LinearLevel``.
+    nbsvm_weight : weight of an NB-SVM averaged into each linear level (0: the
+        SVM alone, 1: NB-SVM alone); see ``classifier.nbsvm``.
     review_precision : accepted tags must be right at least this often on
         out-of-fold data; lower-confidence tags get ``needs_review``.
     cv : folds of the internal cross-validation (reduced for tiny classes).
@@ -68,6 +70,7 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         embedder: str | None = "zh-static-v1",
         embedding_weight: float = 0.5,
         nb_weight: float = 0.0,
+        nbsvm_weight: float = 0.0,
         review_precision: float = 0.95,
         cv: int = 5,
         random_state: int = 0,
@@ -80,6 +83,7 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
         self.embedder = embedder
         self.embedding_weight = embedding_weight
         self.nb_weight = nb_weight
+        self.nbsvm_weight = nbsvm_weight
         self.review_precision = review_precision
         self.cv = cv
         self.random_state = random_state
@@ -166,6 +170,7 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
             "class_weight": self.class_weight,
             "random_state": self.random_state,
             "nb_weight": self.nb_weight,
+            "nbsvm_weight": self.nbsvm_weight,
             "dense_dim": dense_dim,
         }
 
@@ -298,7 +303,8 @@ class HierarchicalTagger(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, directory: Path) -> HierarchicalTagger:
         state = json.loads((directory / "tagger.json").read_text(encoding="utf-8"))
-        self = cls(**state["params"])
+        # models saved before a parameter existed were fitted without it
+        self = cls(**{"nbsvm_weight": 0.0, **state["params"]})
         self.n_levels_ = state["n_levels"]
         self.features_ = TextFeatures.load(directory / "features")
         self.level1_ = LinearLevel.load(directory / "level1", self.C)

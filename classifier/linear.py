@@ -11,6 +11,11 @@ short texts and rare classes); its log-likelihoods are linear in the features
 too, so the blend is still one coefficient matrix, and prediction speed and the
 saved format do not change. Whether it helps is decided per export by the
 model selection (``classifier.selection``).
+
+Optionally (``nbsvm_weight`` > 0) an NB-SVM (``classifier.nbsvm``) is fitted
+on the same columns and averaged with the SVM, each side's scores scaled to
+unit spread on the training rows first (an average of two linear models is
+one linear model: again one coefficient matrix).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from hotline_nlp.classifier.nbsvm import nbsvm_coef
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
@@ -33,8 +39,10 @@ class LinearLevel:
         random_state: int | None = 0,
         nb_weight: float = 0.0,
         dense_dim: int = 0,
+        nbsvm_weight: float = 0.0,
     ):
         self.C = C
+        self.nbsvm_weight = nbsvm_weight
         self.class_weight = class_weight
         self.nb_weight = nb_weight
         # the last ``dense_dim`` columns are sentence vectors (signed): NB reads only the rest
@@ -61,12 +69,33 @@ class LinearLevel:
         if len(svc.classes_) == 2:  # sklearn keeps one row for two classes
             coef = np.vstack([-coef[0], coef[0]])
             intercept = np.array([-intercept[0], intercept[0]])
+        if self.nbsvm_weight:
+            coef, intercept = self._with_nbsvm(X, y, svc.classes_, coef, intercept)
         if self.nb_weight:
             coef = coef + self._nb_coef(X, y, X @ coef.T)
         self.classes_ = svc.classes_.astype(str)
         self.coef_ = np.ascontiguousarray(coef, dtype=np.float32)
         self.intercept_ = intercept.astype(np.float32)
         return self
+
+    def _with_nbsvm(self, X, y, classes, coef, intercept):
+        """(1 - w) * SVM + w * NB-SVM, each scaled to unit score spread on ``X``."""
+        nb_coef, nb_intercept = nbsvm_coef(
+            X,
+            y,
+            classes,
+            C=self.C,
+            class_weight=self.class_weight,
+            dense_dim=self.dense_dim,
+            random_state=self.random_state,
+        )
+        w = self.nbsvm_weight
+        spread_svm = float(np.std(np.asarray(X @ coef.T) + intercept)) or 1.0
+        spread_nb = float(np.std(np.asarray(X @ nb_coef.T) + nb_intercept)) or 1.0
+        return (
+            (1 - w) / spread_svm * coef + w / spread_nb * nb_coef,
+            (1 - w) / spread_svm * intercept + w / spread_nb * nb_intercept,
+        )
 
     def _nb_coef(self, X, y, svm_scores) -> np.ndarray:
         """Complement-NB log-likelihood weights, centred over classes (a per-row

@@ -41,10 +41,11 @@ FAMILY: tuple[tuple[str, dict], ...] = (
     ("embedding x2", {"embedding_weight": 1.0}),
     ("char 1-3-grams", {"char_ngram_max": 3}),
     ("+ naive Bayes blend", {"nb_weight": 0.25}),
+    ("+ NB-SVM average", {"nbsvm_weight": 0.5}),
 )
 INNER_FOLDS = 3
 OUTER_FOLDS = 3
-SELECTED = ("C", "class_weight", "char_ngram_max", "embedding_weight", "nb_weight")
+SELECTED = ("C", "class_weight", "char_ngram_max", "embedding_weight", "nb_weight", "nbsvm_weight")
 
 
 @dataclass
@@ -107,6 +108,7 @@ def _level_params(p: dict, dense_dim: int) -> dict:
         "class_weight": p["class_weight"],
         "random_state": p["random_state"],
         "nb_weight": p["nb_weight"],
+        "nbsvm_weight": p["nbsvm_weight"],
         "dense_dim": dense_dim,
     }
 

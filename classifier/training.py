@@ -105,13 +105,15 @@ def train(
     units: str | Path | None = None,
     fast: bool = False,
     unlabeled=None,
+    unlabeled_sources: dict[str, int] | None = None,
     family=None,
     holdout: Holdout | None = None,
 ) -> TrainReport:
     """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
     defaults are used); ``unlabeled``: texts of the same city without labels
-    (they inform the idf statistics); ``family``: the candidates to choose
-    among (default ``selection.FAMILY``)."""
+    (they inform the idf statistics); ``unlabeled_sources``: where those texts
+    came from (source -> count; recorded in the manifest and the notes);
+    ``family``: the candidates to choose among (default ``selection.FAMILY``)."""
     check_name(name)  # before the training, not after it
     frame = data.frame
     if "level1" not in frame:
@@ -167,6 +169,8 @@ def train(
         "columns": data.column_map.source_for,
         "n_unlabeled": len(unlabeled) if unlabeled else 0,
     }
+    if unlabeled_sources:
+        training["unlabeled_sources"] = dict(unlabeled_sources)
 
     store = ModelStore(models_dir)
     current = store.current_version(name)
@@ -236,4 +240,8 @@ def train(
     except OSError as e:  # the disk filled up during the run: one line, earlier versions intact
         raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
     notes = list(data.notes) + dispatch_notes
+    notes += [
+        f"{n} unlabelled texts from {source} used in the idf statistics"
+        for source, n in (unlabeled_sources or {}).items()
+    ]
     return TrainReport(name, version, path, promote, metrics, previous, reason, notes, sel)

@@ -1,4 +1,4 @@
-"""Service commands: ``serve`` and ``store import/export``."""
+"""Service commands: ``serve`` and ``store import/export/dispatch-accuracy``."""
 
 from __future__ import annotations
 
@@ -254,3 +254,53 @@ def store_export(
     except _service_errors() as e:
         fail(str(e))
     typer.echo(f"{output}: {n} complaints written")
+
+
+@store_app.command("dispatch-accuracy")
+def store_dispatch_accuracy(
+    db: DbOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Complaints created at or after (YYYY-MM-DD[THH:MM]).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Complaints created before.")] = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="Table as text or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """First-dispatch accuracy (智能派单): the share of stored complaints whose recommended unit
+    is the unit they were assigned (or a reviewer's correction), overall, per unit and per ISO
+    week. The same figures as GET /v1/dispatch/accuracy.
+
+    Example:
+
+      hotline-nlp store dispatch-accuracy --since 2024-01-01 --format json
+    """
+    from hotline_nlp.service.schemas import parse_local_datetime
+    from hotline_nlp.service.settings import db_url_from
+    from hotline_nlp.service.store.db import open_store
+    from hotline_nlp.service.store.dispatch_stats import first_dispatch_accuracy
+
+    try:
+        bounds = [
+            parse_local_datetime(v, name) if v else None
+            for v, name in ((since, "--since"), (until, "--until"))
+        ]
+    except ValueError as e:
+        fail(str(e))
+    try:
+        acc = first_dispatch_accuracy(open_store(db_url_from(db)), *bounds)
+    except _service_errors() as e:
+        fail(str(e))
+    if format == OutputFormat.json:
+        emit_json(acc)
+        return
+    if not acc["n"]:
+        typer.echo("no stored complaint has both a recommended and an assigned unit in this period")
+        return
+    typer.echo(f"first dispatch right: {acc['top1']:.1%} (top-3 {acc['top3']:.1%}) of {acc['n']} complaints")
+    typer.echo("per ISO week:")
+    for week, r in acc["per_week"].items():
+        typer.echo(f"  {week}  {r['top1']:6.1%}  n={r['n']}")
+    typer.echo("per assigned unit (worst first):")
+    for unit, r in sorted(acc["per_unit"].items(), key=lambda kv: (kv[1]["top1"], -kv[1]["n"])):
+        typer.echo(f"  {r['top1']:6.1%}  n={r['n']:<5} {unit}")

@@ -87,6 +87,14 @@ def train(
             help="More of the city's text without labels (same formats); it informs the idf weights.",
         ),
     ] = None,
+    unlabeled_rows: Annotated[
+        bool,
+        typer.Option(
+            "--unlabeled-rows/--no-unlabeled-rows",
+            help="Use the export's own rows with an empty label as unlabelled text (like --unlabeled); "
+            "they are still listed as rejects for training.",
+        ),
+    ] = True,
     columns: ColumnsOpt = None,
     unit_col: UnitColOpt = None,
     units: Annotated[
@@ -161,16 +169,37 @@ def train(
             fail(str(e))
     if rejects:
         loaded.write_rejects(rejects)
-    extra = None
+    extra, sources = [], {}
     if unlabeled:
-        extra = load_or_fail(unlabeled, columns=columns, encoding=encoding).frame["text"].tolist()
+        more = load_or_fail(unlabeled, columns=columns, encoding=encoding).frame["text"].tolist()
+        extra += more
+        sources[Path(unlabeled).name] = len(more)
+    unlabelled_rejects = (
+        loaded.rejects["problem"].str.match(r"(empty|missing) label") if len(loaded.rejects) else []
+    )
+    if unlabeled_rows and any(unlabelled_rejects):
+        from hotline_nlp.corpus.unlabeled import rows_without_label
+        from hotline_nlp.corpus.validate import Limits
+
+        same = rows_without_label(
+            loaded.path,
+            columns=columns,
+            encoding=encoding,
+            label_cols=label_col or None,
+            sheet=sheet,
+            limits=Limits(dayfirst=dayfirst),
+        )
+        if same:
+            extra += same
+            sources[f"rows of {loaded.path.name} without a label"] = len(same)
     with progress_steps("training") as bar:
         task = bar.add_task("training", total=None)
         try:
             report = run_train(
                 loaded,
                 fast=fast,
-                unlabeled=extra,
+                unlabeled=extra or None,
+                unlabeled_sources=sources,
                 name=name,
                 models_dir=models_dir,
                 force=force,

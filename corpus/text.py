@@ -25,6 +25,8 @@ _lock = threading.Lock()
 # Bump when the segmenter's construction changes, so cached builds are not reused.
 SEGMENTER_FORMAT = "segmenter-2: jieba dict + domain dict, lowercase"
 _tokenizer = None
+_lattice = None  # the numpy search (False: it cannot reproduce this tokenizer)
+_lattice_lock = threading.Lock()
 
 
 def clean(text: object) -> str:
@@ -40,6 +42,30 @@ def normalise(text: object) -> str:
     """What models read: ``clean`` plus NFKC, which folds full-width letters,
     digits and punctuation (Ａ１，-> A1,) so that 16度 and １６度 are one token."""
     return clean(unicodedata.normalize("NFKC", clean(text)))
+
+
+def normalise_many(texts: Iterable[object]) -> list[str]:
+    """``normalise`` of each text, faster on a batch. Full-width ASCII forms and
+    the ideographic space (the compatibility characters of Chinese text, 。
+    aside) are mapped in one numpy step over the whole batch; NFKC then runs
+    only on texts that still need it. The same result: each of those characters
+    decomposes to exactly the character it is mapped to, so NFKC of the mapped
+    text is NFKC of the text."""
+    import numpy as np
+
+    cleaned = [clean(t) for t in texts]
+    codes = np.frombuffer("".join(cleaned).encode("utf-32-le"), dtype=np.uint32).copy()
+    wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
+    codes[wide] -= 0xFEE0
+    codes[codes == 0x3000] = 0x20
+    joined = codes.tobytes().decode("utf-32-le")
+    out, at = [], 0
+    for t in cleaned:
+        t, at = joined[at : at + len(t)], at + len(t)
+        if not unicodedata.is_normalized("NFKC", t):
+            t = unicodedata.normalize("NFKC", t)
+        out.append(clean(t))
+    return out
 
 
 def join_title_body(title: object, body: object) -> str:
@@ -76,17 +102,21 @@ def segmenter():
     return _tokenizer
 
 
-def _load_or_build_segmenter():
+def _segmenter_key() -> str:
     import hashlib
-
-    from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer
-    from hotline_nlp.paths import cache_dir
-    from tokenizers import Tokenizer, normalizers
 
     h = hashlib.sha256(SEGMENTER_FORMAT.encode())
     for p in _segmenter_sources():
         h.update(open(p, "rb").read())
-    path = cache_dir() / f"segmenter-{h.hexdigest()[:16]}.json"
+    return h.hexdigest()[:16]
+
+
+def _load_or_build_segmenter():
+    from hotline_nlp.corpus.fast_segmenter import build_project_tokenizer
+    from hotline_nlp.paths import cache_dir
+    from tokenizers import Tokenizer, normalizers
+
+    path = cache_dir() / f"segmenter-{_segmenter_key()}.json"
     if path.is_file():
         try:
             return Tokenizer.from_file(str(path))
@@ -104,6 +134,24 @@ def _load_or_build_segmenter():
     except OSError:
         pass  # a read-only cache only costs the rebuild next time
     return tok
+
+
+def word_lattice():
+    """The segmenter's search run in numpy over whole batches (``corpus.lattice``):
+    the same words, several times less CPU than the tokenizer on long texts.
+    Built once per process and cached on disk beside the tokenizer; None when
+    it cannot reproduce the tokenizer (then the tokenizer itself segments)."""
+    global _lattice
+    with _lattice_lock:
+        if _lattice is None:
+            _lattice = _load_or_build_lattice() or False
+    return _lattice or None
+
+
+def _load_or_build_lattice():
+    from hotline_nlp.corpus.lattice import LatticeSegmenter
+
+    return LatticeSegmenter.cached(segmenter, f"segmenter-{_segmenter_key()}", _PUNCT)
 
 
 @lru_cache(maxsize=1)
@@ -144,11 +192,30 @@ def segment(text: str) -> list[str]:
     return _words(segmenter().encode(normalise(text), add_special_tokens=False))
 
 
-def segment_many(texts: Iterable[str], *, normalised: bool = False) -> list[list[str]]:
-    """Words of many texts, segmented in parallel (in Rust, without the GIL).
-    Pass ``normalised=True`` when the texts already went through ``normalise``."""
+def segment_many(texts: Iterable[str], *, normalised: bool = False, plain: bool = False) -> list[list[str]]:
+    """Words of many texts (the same as ``segment`` of each, faster).
+    Pass ``normalised=True`` when the texts already went through ``normalise``;
+    ``plain=True`` segments with the tokenizer itself (the reference)."""
     batch = list(texts) if normalised else [normalise(t) for t in texts]
-    return [_words(e) for e in segmenter().encode_batch(batch, add_special_tokens=False)]
+    lat = None if plain else word_lattice()
+    if lat is None:
+        return [_words(e) for e in segmenter().encode_batch(batch, add_special_tokens=False)]
+    return lat.word_lists(segment_words(batch, lat))
+
+
+def segment_words(texts: list[str], lat=None):
+    """Words of normalised texts as ``corpus.lattice.Words`` (piece ids, for
+    callers that map words to columns without making strings); None when the
+    numpy search is unavailable."""
+    lat = lat or word_lattice()
+    if lat is None:
+        return None
+    prepared, other = lat.prepare(texts)
+    words = lat.words(prepared)
+    if other:
+        encodings = segmenter().encode_batch([texts[i] for i in other], add_special_tokens=False)
+        words = words.with_lists({i: _words(e) for i, e in zip(other, encodings)})
+    return words
 
 
 @lru_cache(maxsize=1)

@@ -112,6 +112,14 @@ class ComplaintTextIn(_Strict):
             description="The complaint text (or give title and body).",
         ),
     ]
+    district: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=META_MAX,
+            description="所属区县, if known: helps the unit recommendation (智能派单) place the complaint.",
+        ),
+    ]
 
     @field_validator("id")
     @classmethod
@@ -148,7 +156,6 @@ class ComplaintIn(ComplaintTextIn):
         ..., description="The work order's id (诉求编号); a repeat with the same content is a no-op."
     )
     created_at: datetime = Field(..., description="Acceptance time (受理时间), ISO 8601; naive = UTC+8.")
-    district: Meta = None
     unit: Meta = None
     unit_type: Meta = None
     base_unit: Meta = None

@@ -199,3 +199,15 @@ def test_worker_killed_mid_run_every_row_exactly_once(parts, cluster, trained_mo
     deadline = time.time() + 60
     while len(ex.client.scheduler_info()["workers"]) < 2 and time.time() < deadline:
         time.sleep(0.5)  # the nanny restarts the killed worker
+
+
+@pytest.mark.slow
+def test_a_one_thread_worker_tags_on_one_thread(cluster):
+    """Tagging splits a large batch over two threads on a 2-core machine, but a Dask
+    worker is sized to its share of the cores: inside one, tagging uses the worker's
+    own thread count (1 here), so N workers use N cores, not 2N."""
+    from hotline_nlp.corpus.resources import available_cores, task_threads
+
+    ex, _ = cluster
+    assert ex.client.submit(task_threads, pure=False).result() == 1
+    assert task_threads() == available_cores()

@@ -234,3 +234,50 @@ def test_every_limit_is_a_documented_serve_option():
         option = "--" + name.replace("_", "-")
         assert f"`{option}`" in readme, option
         assert option in help_text, option
+
+
+@pytest.mark.slow
+def test_every_connection_busy_new_one_gets_503(tmp_path, service_models_dir):
+    """At the connection cap with no idle connection to close (each holds a request
+    whose body is still coming), a new connection is answered 503 + Retry-After at
+    once; once the holders go, the server serves again."""
+    srv = serve(
+        tmp_path,
+        service_models_dir,
+        *("--max-connections", "8", "--header-timeout", "30", "--body-timeout", "30"),
+    )
+    try:
+        holders = []
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(SLOW_BODY + b"{")
+            holders.append(s)
+        time.sleep(0.5)
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            s.settimeout(5)
+            # the answer comes on accept, before any request: sending one first would race
+            # the server's close and turn it into a reset
+            got = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+        assert got.startswith(b"HTTP/1.1 503"), got[:200]
+        assert b"retry-after: 1" in got.lower() and b"too many open connections" in got
+        for s in holders:
+            s.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(srv.url + "/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert timed_healthz(srv.url) < 2.0
+        assert "all busy: new connection refused (503)" in (tmp_path / "server.log").read_text(
+            errors="replace"
+        )
+    finally:
+        srv.stop()

@@ -147,3 +147,70 @@ def test_fast_char_ngrams_equal_sklearn(small):
         want = feats.char_.transform(texts)
         assert got.shape == want.shape
         np.testing.assert_allclose(got.toarray(), want.toarray(), atol=1e-6)
+
+
+def test_nbsvm_log_count_ratios_and_linear_form():
+    import scipy.sparse as sp
+    from hotline_nlp.classifier import nbsvm
+    from hotline_nlp.classifier.linear import LinearLevel
+    from sklearn.svm import LinearSVC
+
+    # 4 rows, 3 term columns + 1 dense column; classes a, b
+    X = sp.csr_matrix(
+        np.array([[1, 0, 1, 0.5], [2, 0, 0, -0.5], [0, 1, 1, 0.2], [0, 3, 0, 0.1]], dtype=float)
+    )
+    y = np.array(["a", "a", "b", "b"])
+    r = nbsvm.log_count_ratios(X, y, np.array(["a", "b"]), dense_dim=1)
+    # class a: rows containing each term p = 1 + [2, 0, 1], rest q = 1 + [0, 2, 1]
+    p, q = np.array([3.0, 1, 2]), np.array([1.0, 3, 2])
+    np.testing.assert_allclose(r[0, :3], np.log(p / p.sum()) - np.log(q / q.sum()))
+    np.testing.assert_allclose(r[1, :3], -r[0, :3])
+    assert r[0, 3] == r[1, 3] == 1.0  # dense columns are not scaled
+    # coef is w * r: scoring unscaled rows equals the SVM on the scaled rows
+    coef, intercept = nbsvm.nbsvm_coef(X, y, np.array(["a", "b"]), C=1.0, dense_dim=1)
+    svc = LinearSVC(C=1.0, class_weight="balanced", max_iter=5000, random_state=0)
+    svc.fit(X.multiply(r[0]).tocsr(), y == "a")
+    np.testing.assert_allclose(X @ coef[0] + intercept[0], svc.decision_function(X.multiply(r[0]).tocsr()))
+    # blended into a level it is still one coefficient matrix, and it separates the rows
+    level = LinearLevel(C=1.0, nbsvm_weight=0.5, dense_dim=1).fit(X, y)
+    assert level.coef_.shape == (2, 4)
+    assert list(level.classes_[level.decision_function(X).argmax(1)]) == list(y)
+
+
+def test_nbsvm_candidate_learns_and_round_trips(tmp_path, small):
+    texts, y = small["text"].tolist(), small["level1"]
+    tagger = HierarchicalTagger(embedder=None, cv=2, n_jobs=1, nbsvm_weight=0.5).fit(texts, y)
+    assert tagger.cv_metrics_["level1"]["macro_f1"] > 0.5
+    tagger.save(tmp_path / "t")
+    again = HierarchicalTagger.load(tmp_path / "t")
+    assert again.get_params()["nbsvm_weight"] == 0.5
+    np.testing.assert_allclose(again.predict_proba(texts[:20]), tagger.predict_proba(texts[:20]), atol=1e-6)
+
+
+def test_cli_train_uses_the_exports_unlabelled_rows(tmp_path, small):
+    import pandas as pd
+    from hotline_nlp.cli import app
+    from typer.testing import CliRunner
+
+    labels = small["level1"].copy()
+    labels.iloc[:40] = ""  # 40 rows nobody tagged yet
+    pd.DataFrame({"留言详情": small["text"], "一级分类": labels}).to_csv(tmp_path / "l.csv", index=False)
+    pd.DataFrame({"留言详情": small["text"].str[::-1][:25]}).to_csv(tmp_path / "u.csv", index=False)
+    base = ["train", "--data", str(tmp_path / "l.csv"), "--fast", "--embedder", "none", "--format", "json"]
+    runs = {
+        "same": [],
+        "both": ["--unlabeled", str(tmp_path / "u.csv")],
+        "off": ["--no-unlabeled-rows"],
+    }
+    for key, extra in runs.items():
+        res = CliRunner().invoke(app, base + extra + ["--models-dir", str(tmp_path / key)])
+        assert res.exit_code == 0, res.output
+        runs[key] = json.loads(
+            (tmp_path / key / "default" / "v1" / "manifest.json").read_text(encoding="utf-8")
+        )["training_data"]
+    assert runs["same"]["n_rows"] == len(small) - 40  # the unlabelled rows do not train as labels
+    assert runs["same"]["n_unlabeled"] == 40
+    assert runs["same"]["unlabeled_sources"] == {"rows of l.csv without a label": 40}
+    assert runs["both"]["n_unlabeled"] == 65
+    assert runs["both"]["unlabeled_sources"] == {"u.csv": 25, "rows of l.csv without a label": 40}
+    assert runs["off"]["n_unlabeled"] == 0 and "unlabeled_sources" not in runs["off"]

@@ -45,7 +45,8 @@ def classify(
     ``{"items": [...]}`` for a batch; the answer has the same shape."""
     items, is_batch = batch_items(payload, ClassifyBatchIn, settings)
     texts = texts_of(items, settings, is_batch)
-    preds = model.predict(texts, top_k=top_k or settings.top_k)
+    districts = [item.district or "" for item in items]
+    preds = model.predict(texts, top_k=top_k or settings.top_k, districts=districts)
     out = [{"id": item.id, **tag_out(p, model)} for item, p in zip(items, preds)]
     if not is_batch:
         return out[0]

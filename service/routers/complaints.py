@@ -129,13 +129,8 @@ def ingest(
     now = now_local()
     records = [rec.from_api(item, now) for item in items]
     unique = _dedupe(records, is_batch)
-    top_k = settings.top_k
-
-    def tagger(texts: list[str]) -> list[dict]:
-        return [rec.tag_columns(p, model) for p in model.predict(texts, top_k=top_k)]
-
     try:
-        result = repo.ingest(engine, unique, tagger, now)
+        result = repo.ingest(engine, unique, rec.model_tagger(model, settings.top_k), now)
     except repo.ConflictError as e:
         pos = {r["id"]: i for i, r in enumerate(records)}
         errors = [

@@ -3,8 +3,9 @@
 Why: platforms report dispatch accuracy as their headline figure, and a wrong
 first dispatch costs days (退单/改派). The store keeps the dispatcher's
 recommendation (``rec_unit``, migration 0005) beside the unit the complaint was
-given (``unit``, or the console's correction ``label_unit`` when a reviewer set one), so the figure can be read per unit and per ISO week for any
-period, without re-running the model.
+given (``unit``, or the console's correction ``label_unit`` when a reviewer set
+one: the correction is the truth), so the figure can be read per unit and per
+ISO week for any period, without re-running the model.
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ def first_dispatch_accuracy(
         conds.append(TABLE.c.created_at >= since)
     if until is not None:
         conds.append(TABLE.c.created_at < until)
-    query = select(TABLE.c.created_at, TABLE.c.unit, TABLE.c.rec_unit, TABLE.c.rec_unit_top_k).where(
-        and_(*conds)
-    )
+    query = select(TABLE.c.created_at, truth, TABLE.c.rec_unit, TABLE.c.rec_unit_top_k).where(and_(*conds))
     n = ok = ok3 = 0
     per_unit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_week: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -134,6 +134,24 @@ def from_api(item, received_at: datetime) -> dict:
     )
 
 
+def model_tagger(model, top_k: int, on_batch=None):
+    """The store's tagger: rows (dicts with ``text`` and, optionally, ``district``)
+    -> their ``tag_*``/``rec_unit*`` columns. The district (所属区县) goes to the
+    dispatcher as ``classify`` passes an export's column, so a complaint stored over
+    the API gets the same unit recommendation as the same row tagged in a batch.
+    ``on_batch(n)`` is told each batch's size (an import counts what it tagged)."""
+
+    def tag(rows: list[dict]) -> list[dict]:
+        if on_batch is not None:
+            on_batch(len(rows))
+        preds = model.predict(
+            [r["text"] for r in rows], top_k=top_k, districts=[r.get("district") or "" for r in rows]
+        )
+        return [tag_columns(p, model) for p in preds]
+
+    return tag
+
+
 def tag_columns(pred: dict, model) -> dict:
     """One ``TaggingModel.predict`` result -> the ``tag_*`` columns."""
     return {

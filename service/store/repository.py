@@ -38,7 +38,7 @@ _CHUNK = 500  # ids per IN (...) query: far below every backend's parameter limi
 _RETRIES = 5
 
 # Taggers turn texts into tag columns (see records.tag_columns); None = store untagged.
-Tagger = Callable[[list[str]], list[dict]]
+Tagger = Callable[[list[dict]], list[dict]]  # rows (text, district ...) -> tag columns
 
 
 class ConflictError(Exception):
@@ -125,7 +125,7 @@ def ingest(
         changes = {cid: {**c, "updated_at": stamp} for cid, c in changes.items()}
         untagged = [r for r in new if not r.get("tag_level1")]  # an import may bring its tags
         if untagged and tagger is not None:
-            for row, tags in zip(untagged, tagger([r["text"] for r in untagged])):
+            for row, tags in zip(untagged, tagger(untagged)):
                 row.update(tags)
         new = [_effective(r) for r in new]
         if new or changes:

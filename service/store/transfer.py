@@ -111,9 +111,10 @@ def import_file(
     tagger = None
     if model is not None:
 
-        def tagger(texts: list[str]) -> list[dict]:
-            report.tagged += len(texts)
-            return [rec.tag_columns(p, model) for p in model.predict(texts, top_k=top_k)]
+        def count(n: int) -> None:
+            report.tagged += n
+
+        tagger = rec.model_tagger(model, top_k, on_batch=count)
 
     for i in range(0, len(records), CHUNK):
         chunk = records[i : i + CHUNK]
