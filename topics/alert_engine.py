@@ -69,6 +69,8 @@ class AlertData:
     week_labels: list[str]
     category_rows: pd.DataFrame
     rejects: list = field(default_factory=list)
+    # issues born in a warm run: the first week their counts are known from (``_backfill``)
+    known_from: dict = field(default_factory=dict)
 
 
 # -- task wrappers (one argument per item, so they map) --------------------------
@@ -278,7 +280,8 @@ class AlertRun:
             tables, totals = self._count_history(shared, centroids, act_ids)
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        window, all_totals = self._save(tr, rep, tables, totals)
+        backfill, known_from = self._backfill(tr)
+        window, all_totals = self._save(tr, rep, tables, totals, backfill)
         before = np.flatnonzero(week_of_row < self.period.label)
         if before.size and act:  # the look-back rows, for describing issues
             best, _ = cl.assign(
@@ -294,6 +297,7 @@ class AlertRun:
             week_labels=self.weeks,
             category_rows=ap.rows_of([cat[i] for i in range(len(cat))]).drop_duplicates("key"),
             rejects=self.rejects,
+            known_from=known_from,
         )  # fmt: skip
 
     def _recent(self, shared, rep):
@@ -306,12 +310,39 @@ class AlertRun:
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
         return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
 
-    def _save(self, tr, rep, tables, totals):
-        """The window's count table (stored weeks + those counted now); saved with the state."""
+    def _backfill(self, tr) -> tuple[pd.DataFrame, dict]:
+        """Warm runs: an issue born now out of the pool also has members in stored
+        weeks (complaints that waited unassigned, ``tracker.assignments_``); they
+        are added to those weeks' counts (as originals, dated to the week's
+        Monday: the stored weeks keep no rows). Older stored weeks were counted
+        before the issue existed, so it is scored from its pool weeks on
+        (``known_from``), where a cold run would re-match the whole history."""
+        W = self.period.label
+        recounted = set(self.count_weeks) | {W}
+        stored = [w for w in self.weeks if w < W and w in self.state.totals and w not in recounted]
+        born = {
+            i.id
+            for i in tr.issues_
+            if i.origin == "new" and i.born in self.step_weeks and i.merged_into is None
+        }
+        if not self.state.warm or not stored or not born:
+            return wc.empty_table(), {}
+        recs = []
+        for w in stored:
+            n = pd.Series([k for k in tr.assignments_.get(w, {}).values() if k in born]).value_counts()
+            at = _bounds(w)[0]
+            recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
+        table = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
+        first = tr.pool_span(tr.weeks_)[0]
+        return table, {i: first for i in born}
+
+    def _save(self, tr, rep, tables, totals, backfill):
+        """The window's count table (stored weeks + those counted now + the
+        backfill of issues born now); saved with the state."""
         stored = self.state.table
         new = pd.concat([t for t in tables if len(t)] or [wc.empty_table()], ignore_index=True)
         old = stored.loc[~stored["week"].isin(set(new["week"]) | set(totals))] if len(stored) else stored
-        full = pd.concat([t for t in (old, new) if len(t)] or [wc.empty_table()], ignore_index=True)
+        full = pd.concat([t for t in (old, new, backfill) if len(t)] or [wc.empty_table()], ignore_index=True)
         all_totals = {**self.state.totals, **totals}
         window = full.loc[full["week"].isin(self.weeks)]
         self.state.save(
