@@ -86,13 +86,13 @@ def _sample(pieces, rep, threshold):
     return ap.sample_week(pieces, rep, threshold)
 
 
-def _pool(pieces, rep, centroids, threshold, sampled):
-    return ap.pool_week(pieces, rep, centroids, threshold, sampled)
+def _pool(pieces, rep, centroids, threshold, sampled, n_jobs):
+    return ap.pool_week(pieces, rep, centroids, threshold, sampled, n_jobs)
 
 
-def _count(item, rep, centroids, issue_ids, config, window_start):
+def _count(item, rep, centroids, issue_ids, config, window_start, n_jobs):
     pieces, weeks = item
-    return wc.count_block(pieces, weeks, rep, centroids, issue_ids, config, window_start)
+    return wc.count_block(pieces, weeks, rep, centroids, issue_ids, config, window_start, n_jobs)
 
 
 def _stack(raws) -> tuple:
@@ -113,6 +113,8 @@ class AlertRun:
         self.weeks = [p.label for p in weeks_between(hist_start, period.end)]
         self.state = AlertState(state_dir).load(embedder, config.n_jobs, config.clusterer)
         self.ctx = pd.Timedelta(days=wc.context_days(config))
+        # threads for matching inside a task: the run's setting here, one on a worker (one thread each)
+        self.task_jobs = config.n_jobs if getattr(ex, "client", None) is None else 1
 
     # -- which weeks -------------------------------------------------------
     def _weeks_in(self, lo, hi) -> list[str]:
@@ -174,10 +176,10 @@ class AlertRun:
                 self.per_week[w] = self.per_week.get(w, 0) + n
 
     def _check(self) -> None:
-        if not self.metas or all(m["rows"] == 0 for m in self.metas) and not self.state.warm:
-            raise HotspotError("no complaints: the input is empty")
         dated = [m for m in self.metas if m["dated"]]
-        if not dated and not self.state.warm:
+        if not self.state.warm and all(m["rows"] == 0 for m in self.metas):
+            raise HotspotError("no complaints: the input is empty")
+        if not self.state.warm and not dated:
             raise HotspotError(
                 "no complaint has a usable date (created_at is empty or unparseable in every row)"
             )
@@ -185,7 +187,7 @@ class AlertRun:
             span = (
                 f"{min(m['first'] for m in dated).date()}..{max(m['last'] for m in dated).date()}"
                 if dated
-                else "no dated rows"
+                else "none of the partitions read"
             )
             raise HotspotError(
                 f"no complaints in {self.period.label} ({self.period.start.date()}..{self.period.last_day.date()}); "
@@ -242,7 +244,7 @@ class AlertRun:
         got = dict(
             self.ex.map(
                 _pool, [self._of([w]) for w in pool_weeks], name="alert-pool", rep=shared, centroids=c,
-                threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled,
+                threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled, n_jobs=self.task_jobs,
             )
         )  # fmt: skip
         parts = [got[i] for i in range(len(pool_weeks))]
@@ -375,7 +377,7 @@ class AlertRun:
         got = dict(
             self.ex.map(
                 _count, items, name="alert-count", rep=shared, centroids=centroids, issue_ids=act_ids,
-                config=self.cfg, window_start=self.start,
+                config=self.cfg, window_start=self.start, n_jobs=self.task_jobs,
             )
         )  # fmt: skip
         tables, totals = [], {}
