@@ -39,6 +39,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _imports() -> None:
     import hotline_nlp.topics.alert_engine  # noqa: F401
     import hotline_nlp.topics.weekly_counts  # noqa: F401
@@ -56,7 +61,8 @@ def one(data: str, period: str, scheduler: str, state: str | None, history_weeks
         if ex.client is not None:
             ex.client.wait_for_workers(ex.n_workers)
             ex.client.run(_imports)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), cpu_s()
+        w1 = sum(ex.client.run(cpu_s).values()) if ex.client is not None else 0.0
         r = weekly_alert_parts(
             files,
             period,
@@ -65,7 +71,8 @@ def one(data: str, period: str, scheduler: str, state: str | None, history_weeks
             state_dir=state,
             executor=ex,
         )
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), cpu_s()
+        w2 = sum(ex.client.run(cpu_s).values()) if ex.client is not None else 0.0
         workers = (
             sorted(round(v) for v in ex.client.run(peak_rss_mb).values()) if ex.client is not None else []
         )
@@ -74,6 +81,7 @@ def one(data: str, period: str, scheduler: str, state: str | None, history_weeks
         "scheduler": scheduler,
         "start_s": round(t1 - t0, 1),
         "wall_s": round(t2 - t1, 1),
+        "cpu_s": round(c2 - c1 + w2 - w1, 1),
         "client_mb": round(peak_rss_mb()),
         "workers_mb": workers,
         "week": r["total"],
@@ -122,13 +130,13 @@ def main(argv=None) -> None:
         runs.append(_run([*common, "--period", a.period]))
         print(runs[-1], flush=True)
     lines = [
-        "| run | week | `--scheduler` | complaints in window | wall s | cluster start s | client peak MiB "
+        "| run | week | `--scheduler` | complaints in window | wall s | CPU s (client + workers) | cluster start s | client peak MiB "
         "| worker peaks MiB | issues (emerging) | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r, what in zip(runs, ["cold, new --state-dir", "warm, from that state", "cold, no state"]):
         lines.append(
-            f"| {what} | {r['period']} | {r['scheduler']} | {r['history'] + r['week']:,} | {r['wall_s']} "
+            f"| {what} | {r['period']} | {r['scheduler']} | {r['history'] + r['week']:,} | {r['wall_s']} | {r.get('cpu_s', '')} "
             f"| {r['start_s']} | {r['client_mb']} | {', '.join(map(str, r['workers_mb']))} "
             f"| {r['issues']} ({r['emerging']}) | {r['load']} |"
         )

@@ -49,7 +49,7 @@ from hotline_nlp.topics.window import HotspotError, semantic_weight_for
 from scipy import sparse
 
 _log = logging.getLogger("hotline_nlp.alert")
-BLOCK_WEEKS = 4  # history weeks counted per task (each task also reads its look-back weeks)
+BLOCK_WEEKS = 2  # history weeks counted per task (each task also reads its two look-back weeks)
 ALL = np.iinfo(np.uint64).max
 
 
@@ -69,6 +69,8 @@ class AlertData:
     week_labels: list[str]
     category_rows: pd.DataFrame
     rejects: list = field(default_factory=list)
+    # issues born in a warm run: the first week their counts are known from (``_backfill``)
+    known_from: dict = field(default_factory=dict)
 
 
 # -- task wrappers (one argument per item, so they map) --------------------------
@@ -84,13 +86,13 @@ def _sample(pieces, rep, threshold):
     return ap.sample_week(pieces, rep, threshold)
 
 
-def _pool(pieces, rep, centroids, threshold, sampled):
-    return ap.pool_week(pieces, rep, centroids, threshold, sampled)
+def _pool(pieces, rep, centroids, threshold, sampled, n_jobs):
+    return ap.pool_week(pieces, rep, centroids, threshold, sampled, n_jobs)
 
 
-def _count(item, rep, centroids, issue_ids, config, window_start):
+def _count(item, rep, centroids, issue_ids, config, window_start, n_jobs):
     pieces, weeks = item
-    return wc.count_block(pieces, weeks, rep, centroids, issue_ids, config, window_start)
+    return wc.count_block(pieces, weeks, rep, centroids, issue_ids, config, window_start, n_jobs)
 
 
 def _stack(raws) -> tuple:
@@ -111,6 +113,8 @@ class AlertRun:
         self.weeks = [p.label for p in weeks_between(hist_start, period.end)]
         self.state = AlertState(state_dir).load(embedder, config.n_jobs, config.clusterer)
         self.ctx = pd.Timedelta(days=wc.context_days(config))
+        # threads for matching inside a task: the run's setting here, one on a worker (one thread each)
+        self.task_jobs = config.n_jobs if getattr(ex, "client", None) is None else 1
 
     # -- which weeks -------------------------------------------------------
     def _weeks_in(self, lo, hi) -> list[str]:
@@ -172,10 +176,10 @@ class AlertRun:
                 self.per_week[w] = self.per_week.get(w, 0) + n
 
     def _check(self) -> None:
-        if not self.metas or all(m["rows"] == 0 for m in self.metas) and not self.state.warm:
-            raise HotspotError("no complaints: the input is empty")
         dated = [m for m in self.metas if m["dated"]]
-        if not dated and not self.state.warm:
+        if not self.state.warm and all(m["rows"] == 0 for m in self.metas):
+            raise HotspotError("no complaints: the input is empty")
+        if not self.state.warm and not dated:
             raise HotspotError(
                 "no complaint has a usable date (created_at is empty or unparseable in every row)"
             )
@@ -183,7 +187,7 @@ class AlertRun:
             span = (
                 f"{min(m['first'] for m in dated).date()}..{max(m['last'] for m in dated).date()}"
                 if dated
-                else "no dated rows"
+                else "none of the partitions read"
             )
             raise HotspotError(
                 f"no complaints in {self.period.label} ({self.period.start.date()}..{self.period.last_day.date()}); "
@@ -240,7 +244,7 @@ class AlertRun:
         got = dict(
             self.ex.map(
                 _pool, [self._of([w]) for w in pool_weeks], name="alert-pool", rep=shared, centroids=c,
-                threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled,
+                threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled, n_jobs=self.task_jobs,
             )
         )  # fmt: skip
         parts = [got[i] for i in range(len(pool_weeks))]
@@ -278,7 +282,8 @@ class AlertRun:
             tables, totals = self._count_history(shared, centroids, act_ids)
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        window, all_totals = self._save(tr, rep, tables, totals)
+        backfill, known_from = self._backfill(tr)
+        window, all_totals = self._save(tr, rep, tables, totals, backfill)
         before = np.flatnonzero(week_of_row < self.period.label)
         if before.size and act:  # the look-back rows, for describing issues
             best, _ = cl.assign(
@@ -294,6 +299,7 @@ class AlertRun:
             week_labels=self.weeks,
             category_rows=ap.rows_of([cat[i] for i in range(len(cat))]).drop_duplicates("key"),
             rejects=self.rejects,
+            known_from=known_from,
         )  # fmt: skip
 
     def _recent(self, shared, rep):
@@ -306,12 +312,39 @@ class AlertRun:
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
         return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
 
-    def _save(self, tr, rep, tables, totals):
-        """The window's count table (stored weeks + those counted now); saved with the state."""
+    def _backfill(self, tr) -> tuple[pd.DataFrame, dict]:
+        """Warm runs: an issue born now out of the pool also has members in stored
+        weeks (complaints that waited unassigned, ``tracker.assignments_``); they
+        are added to those weeks' counts (as originals, dated to the week's
+        Monday: the stored weeks keep no rows). Older stored weeks were counted
+        before the issue existed, so it is scored from its pool weeks on
+        (``known_from``), where a cold run would re-match the whole history."""
+        W = self.period.label
+        recounted = set(self.count_weeks) | {W}
+        stored = [w for w in self.weeks if w < W and w in self.state.totals and w not in recounted]
+        born = {
+            i.id
+            for i in tr.issues_
+            if i.origin == "new" and i.born in self.step_weeks and i.merged_into is None
+        }
+        if not self.state.warm or not stored or not born:
+            return wc.empty_table(), {}
+        recs = []
+        for w in stored:
+            n = pd.Series([k for k in tr.assignments_.get(w, {}).values() if k in born]).value_counts()
+            at = _bounds(w)[0]
+            recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
+        table = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
+        first = tr.pool_span(tr.weeks_)[0]
+        return table, {i: first for i in born}
+
+    def _save(self, tr, rep, tables, totals, backfill):
+        """The window's count table (stored weeks + those counted now + the
+        backfill of issues born now); saved with the state."""
         stored = self.state.table
         new = pd.concat([t for t in tables if len(t)] or [wc.empty_table()], ignore_index=True)
         old = stored.loc[~stored["week"].isin(set(new["week"]) | set(totals))] if len(stored) else stored
-        full = pd.concat([t for t in (old, new) if len(t)] or [wc.empty_table()], ignore_index=True)
+        full = pd.concat([t for t in (old, new, backfill) if len(t)] or [wc.empty_table()], ignore_index=True)
         all_totals = {**self.state.totals, **totals}
         window = full.loc[full["week"].isin(self.weeks)]
         self.state.save(
@@ -344,7 +377,7 @@ class AlertRun:
         got = dict(
             self.ex.map(
                 _count, items, name="alert-count", rep=shared, centroids=centroids, issue_ids=act_ids,
-                config=self.cfg, window_start=self.start,
+                config=self.cfg, window_start=self.start, n_jobs=self.task_jobs,
             )
         )  # fmt: skip
         tables, totals = [], {}

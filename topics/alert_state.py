@@ -15,12 +15,22 @@ Stored (JSON, ``.npz``/``.npy`` and Parquet; no pickle):
 * ``partitions.json``: each input file read (path, size, mtime) and the ISO weeks
   it holds, so a warm run skips files that hold no week it needs.
 
-A warm run recomputes only the weeks not stored yet (usually the new week, with
-the two look-back weeks of the repeat check read but not recounted). Stored
-weeks keep the counts of their time: complaints were matched to the issues as
-they were then, so an issue born this week has no baseline in stored weeks,
-where a cold run would re-match the whole history to it. Delete
-``counts.parquet`` (keep the rest) to recount a window against today's issues.
+What a warm run recomputes: the weeks not stored yet (usually the new week; the
+two look-back weeks of its repeat check are read but not recounted), the
+tracker's step through them, and the report. It does not re-read, re-vectorise
+or re-match the stored weeks: they keep the counts of their time (complaints
+matched to the issues as they were then). What differs from a cold run:
+
+* the IDF and the first issues are those of the cold run that made the state;
+* an issue born in a warm run gets, in the stored weeks, only the complaints
+  that waited in the pool and joined it (counted as originals, dated to their
+  week's Monday), and is scored from its first pool week on; a cold run
+  re-matches the whole history to it (larger baselines, fewer alerts when
+  patterns recur: on the synthetic 1M stream, 329 warm alerts against 3 cold);
+* issue ids follow the tracker's history (as before issue 14).
+
+Delete ``counts.parquet`` and ``weeks.parquet`` (keep the rest) to recount the
+window against today's issues (reads every partition of the window).
 """
 
 from __future__ import annotations

@@ -202,10 +202,18 @@ def merge_close(c: sparse.csr_matrix, threshold: float) -> np.ndarray:
 
 
 def similarities(x, c: sparse.csr_matrix) -> np.ndarray:
-    """Dense (n, k) cosine matrix of unit rows ``x`` against unit centroids ``c``."""
+    """Dense (n, k) cosine matrix of unit rows ``x`` against unit centroids ``c``.
+
+    A few rows against many centroids (a new pool cluster against every issue)
+    is computed as ``(c @ x.T).T``: scipy converts the right operand to CSR, and
+    converting one row is cheap where converting every centroid (``c.T``,
+    millions of weights) per call made a week with many births quadratic."""
     if c.shape[0] == 0:
         return np.zeros((x.shape[0], 0), dtype=np.float32)
-    s = x @ c.T
+    if sparse.issparse(x) and sparse.issparse(c) and x.shape[0] < c.shape[0]:
+        s = (sparse.csr_matrix(c) @ sparse.csr_matrix(x).T).T
+    else:
+        s = x @ c.T
     return np.asarray(s.toarray() if sparse.issparse(s) else s, dtype=np.float32)
 
 

@@ -144,6 +144,7 @@ def weekly_alert_parts(
     col = data.week_labels.index(period.label)
     first = _first_col(totals)
     s = _score_at(first, counts, totals, col, cfg)
+    _rescore_warm_born(s, data.known_from, issue_ids, data.week_labels, counts, totals, col, cfg)
     n_hist = int(totals[first:col].sum()) if col else 0
     if n_hist == 0:
         notes.append("本周之前没有历史数据：问题仅列出，无法判断是否新出现或显著上升")
@@ -211,6 +212,22 @@ def weekly_alert_parts(
         },
         "notes": notes,
     }
+
+
+def _rescore_warm_born(s, known_from, issue_ids, weeks, counts, totals, col, cfg) -> None:
+    """Issues born in a warm run are scored from the week their counts are known
+    from (``alert_engine.AlertRun._backfill``), with the window's dispersion."""
+    pos = {k: i for i, k in enumerate(issue_ids)}
+    rows = [pos[k] for k in known_from if k in pos]
+    if not rows:
+        return
+    lo = min(
+        weeks.index(known_from[issue_ids[rows[0]]]) if known_from[issue_ids[rows[0]]] in weeks else 0, col
+    )
+    em = replace(cfg.emergence, dispersion=float(s["dispersion"]))
+    sub = score_week(counts[rows, lo : col + 1], totals[lo : col + 1], em)
+    for key in ("expected", "p_value", "score", "emerging"):
+        s[key][rows] = sub[key]
 
 
 def _status(

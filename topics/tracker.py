@@ -106,12 +106,12 @@ class IssueTracker:
     def _reindex(self) -> None:
         self._index = {iss.id: i for i, iss in enumerate(self.issues_)}
 
-    def _new_issue(self, vec, week: str, origin: str, size: int) -> Issue:
+    def _new_issue(self, vec, week: str, origin: str, size: int, sims: np.ndarray | None = None) -> Issue:
         iss = Issue(id=self.next_id_, born=week, origin=origin, born_size=int(size), weight=float(size))
         self.next_id_ += 1
         act = self.active_
         if act and origin == "new":
-            sims = cl.similarities(vec, self.centroids_[act])[0]
+            sims = cl.similarities(vec, self.centroids_[act])[0] if sims is None else sims
             j = int(sims.argmax())
             iss.parent, iss.parent_similarity = self.issues_[act[j]].id, round(float(sims[j]), 4)
         iss.lineage.append(
@@ -216,6 +216,7 @@ class IssueTracker:
                     cl.cluster_labels(pool_x, cfg.cluster, allow_single_cluster=True, priority=is_now),
                     strict,
                 )
+            found = []  # (members, centroid) of each pool cluster with enough of this week
             for k in sorted(set(labels[labels >= 0].tolist())):
                 members = np.flatnonzero(labels == k)
                 if int(is_now[members].sum()) < cfg.min_new_in_week:
@@ -223,17 +224,20 @@ class IssueTracker:
                 vec = cl.centroid(pool_x, members, cfg.cluster.centroid_nnz)
                 # members are those the centroid rule accepts, as for every other week
                 members = members[cl.similarities(pool_x[members], vec)[:, 0] >= cfg.cluster.assign_threshold]
-                if int(is_now[members].sum()) < cfg.min_new_in_week:
-                    continue
-                iss = self._absorber(vec)
+                if int(is_now[members].sum()) >= cfg.min_new_in_week:
+                    found.append((members, vec))
+            sims = _ClusterSims(self, [v for _, v in found])
+            for j, (members, vec) in enumerate(found):
+                iss = self._absorber(sims.row(j))
                 if iss is not None:  # a known issue's outskirts, not a new issue: it grows instead
                     iss.lineage.append({"week": week, "event": "absorbed_pool", "size": int(members.size)})
                     rows_now = [m for m in members if pool_weeks[m] == week]
-                    self._move_centroids(
-                        pool_x[rows_now], np.full(len(rows_now), iss.id)
-                    ) if rows_now else None
+                    if rows_now:
+                        self._move_centroids(pool_x[rows_now], np.full(len(rows_now), iss.id))
+                        sims.update(self._pos(iss.id))
                 else:
-                    iss = self._new_issue(vec, week, "new", members.size)
+                    iss = self._new_issue(vec, week, "new", members.size, sims=sims.row(j))
+                    sims.update(self._pos(iss.id))
                 born_members.update(members.tolist())
                 for m in members:
                     if pool_weeks[m] == week:
@@ -250,12 +254,12 @@ class IssueTracker:
         self.weeks_.append(week)
         return result
 
-    def _absorber(self, vec) -> Issue | None:
-        """The active issue a pool cluster belongs to (centroid cosine >= absorb_threshold), if any."""
+    def _absorber(self, sims: np.ndarray) -> Issue | None:
+        """The active issue a pool cluster belongs to (centroid cosine >= absorb_threshold), if any;
+        ``sims``: the cluster's cosines with the active issues (``_ClusterSims.row``)."""
         act = self.active_
         if not act:
             return None
-        sims = cl.similarities(vec, self.centroids_[act])[0]
         j = int(sims.argmax())
         return self.issues_[act[j]] if sims[j] >= self.config.absorb_threshold else None
 
@@ -267,13 +271,12 @@ class IssueTracker:
             p = self._pos(int(issue_id))
             rows = np.flatnonzero(assigned == issue_id)
             iss = self.issues_[p]
-            old = self.centroids_[p].toarray().ravel() * min(iss.weight, mem)
-            new = np.asarray(x[rows].sum(axis=0)).ravel()
-            updates[p] = cl.centroid(sparse.csr_matrix(old + new), [0], nnz)
+            old = self.centroids_[p] * np.float32(min(iss.weight, mem))
+            new = sparse.csr_matrix(np.ones((1, rows.size), dtype=np.float32)) @ x[rows]  # stays sparse
+            updates[p] = cl.centroid(sparse.csr_matrix(old + new, dtype=np.float32), [0], nnz)
             iss.weight = min(iss.weight + rows.size, mem)
         if updates:
-            c = self.centroids_
-            self.centroids_ = sparse.vstack([updates.get(p, c[p]) for p in range(c.shape[0])], format="csr")
+            self.centroids_ = _replace_rows(self.centroids_, updates)
 
     def _merge(self, week: str) -> None:
         act = self.active_
@@ -323,9 +326,9 @@ class IssueTracker:
         }
         (directory / "tracker.json").write_text(json.dumps(state, ensure_ascii=False, indent=1), "utf-8")
         c = self.centroids_ if self.centroids_ is not None else sparse.csr_matrix((0, 1), dtype=np.float32)
-        sparse.save_npz(directory / "centroids.npz", sparse.csr_matrix(c))
+        sparse.save_npz(directory / "centroids.npz", sparse.csr_matrix(c), compressed=False)
         if self.pool_x_ is not None:
-            sparse.save_npz(directory / "pool.npz", self.pool_x_)
+            sparse.save_npz(directory / "pool.npz", self.pool_x_, compressed=False)
         for w, a in self.assignments_.items():
             (directory / "assignments" / f"{w}.json").write_text(json.dumps(a), "utf-8")
 
@@ -360,6 +363,56 @@ class IssueTracker:
             tr.assignments_[f.stem] = {k: int(v) for k, v in json.loads(f.read_text("utf-8")).items()}
         tr._reindex()
         return tr
+
+
+def _replace_rows(c: sparse.csr_matrix, updates: dict) -> sparse.csr_matrix:
+    """``c`` with the rows in ``updates`` (position -> 1-row CSR) replaced, built
+    from slices of its arrays (indexing ~2,000 rows one by one was most of a
+    week's step at a large city's volume)."""
+    data, idx, lens = [], [], []
+    for p in range(c.shape[0]):
+        r = updates.get(p)
+        if r is None:
+            a, b = c.indptr[p], c.indptr[p + 1]
+            data.append(c.data[a:b])
+            idx.append(c.indices[a:b])
+            lens.append(b - a)
+        else:
+            data.append(r.data)
+            idx.append(r.indices)
+            lens.append(r.nnz)
+    indptr = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+    out = sparse.csr_matrix(
+        (np.concatenate(data).astype(np.float32), np.concatenate(idx), indptr), shape=c.shape
+    )
+    return out
+
+
+class _ClusterSims:
+    """Cosines of one week's pool clusters with the active issues, kept current
+    while issues move (absorbing a cluster) or are born: one product for all
+    clusters, then one column per change, instead of a product against every
+    centroid per cluster (the same numbers, in the same order as ``active_``)."""
+
+    def __init__(self, tracker: IssueTracker, vecs: list):
+        self.tr, self.act = tracker, list(tracker.active_)
+        self.v = sparse.vstack(vecs, format="csr") if vecs else None
+        if self.v is None or not self.act:
+            self.s = np.zeros((len(vecs), 0), np.float32)
+        else:
+            self.s = cl.similarities(self.v, tracker.centroids_[self.act])
+
+    def row(self, j: int) -> np.ndarray:
+        return self.s[j]
+
+    def update(self, pos: int) -> None:
+        """The centroid at row ``pos`` moved or was just born."""
+        col = cl.similarities(self.v, self.tr.centroids_[pos])[:, 0]
+        if pos in self.act:
+            self.s[:, self.act.index(pos)] = col
+        else:
+            self.act.append(pos)
+            self.s = np.column_stack([self.s, col])
 
 
 def _config_json(cfg: TrackerConfig) -> dict:

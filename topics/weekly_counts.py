@@ -83,6 +83,7 @@ def count_block(pieces, weeks: list[str], rep, centroids, issue_ids, config, win
     rows = rows_of(pieces)
     counts, sem, keys = raw_of(rows, rep)
     x = rep.weigh(counts, sem)
+    del counts, sem  # a task's peak memory is a few copies of its rows' vectors
     best, _ = cl.assign(x, centroids, config.tracker.cluster.assign_threshold, n_jobs=n_jobs)
     ids = np.asarray(issue_ids, np.int64)
     labels = np.where(best >= 0, ids[np.maximum(best, 0)] if len(ids) else -1, -1)

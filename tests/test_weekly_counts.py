@@ -1,0 +1,63 @@
+"""The per-week counts of the weekly alert (topics.weekly_counts, topics.alert_pieces):
+they do not depend on how the input is cut into partitions, and a week's repeats
+are those of the repeat check over the week and its look-back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hotline_nlp.topics import alert_pieces as ap
+from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics import weekly_counts as wc
+from hotline_nlp.topics.complaint_vectors import Representation
+from hotline_nlp.topics.dedup import find_repeats
+from hotline_nlp.topics.periods import parse_period
+from hotline_nlp.topics.window import HotspotConfig, check_frame
+from test_topics_hotspots import make_stream
+
+
+def _pieces(frames, weeks):
+    out = []
+    for f in frames:
+        piece = ap.load_piece(f, weeks=frozenset(weeks))
+        out += [ap.week_of((piece, w)) for w in weeks]
+    return out
+
+
+def test_counts_do_not_depend_on_the_partitioning():
+    stream = make_stream(weeks=8, planted_from=4)
+    # second calls from the same caller a few days later: repeats across week boundaries
+    again = stream.sample(30, random_state=1).assign(
+        id=lambda f: "r" + f["id"], created_at=lambda f: f["created_at"] + pd.Timedelta(days=3)
+    )
+    stream = pd.concat([stream, again], ignore_index=True)
+    data = check_frame(stream)
+    cfg = HotspotConfig()
+    weeks = sorted(set(data["week"]))
+    rep = Representation(embedder="none").fit(data["text"].tolist())
+    x = rep.transform(data["text"].tolist())
+    c, _ = cl.centroids_of(x, (np.arange(len(data)) % 5), 300)
+    ids = [11, 12, 13, 14, 15]
+    start = parse_period(weeks[0]).start
+    target = weeks[3:6]
+    whole = wc.count_block(_pieces([data], weeks), target, rep, c, ids, cfg, start)
+    part = np.random.default_rng(0).integers(0, 3, len(data))  # rows dealt at random to 3 partitions
+    cut = [data.iloc[np.flatnonzero(part == k)] for k in range(3)]
+    split = wc.count_block(_pieces(cut, weeks), target, rep, c, ids, cfg, start)
+    assert [(w, n) for w, _, n in whole] == [(w, n) for w, _, n in split]
+    for (_, a, _), (_, b, _) in zip(whole, split):
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+    assert sum(t["members"].sum() - t["originals"].sum() for _, t, _ in whole) > 0  # repeats found
+
+    # a week's originals are those of the repeat check over [week - two windows, week end)
+    w = target[1]
+    p = parse_period(w)
+    rows = data.loc[(data["created_at"] >= p.start - pd.Timedelta(days=14)) & (data["created_at"] < p.end)]
+    dup = find_repeats(rows["created_at"], rows["text"].tolist(), rep.transform(rows["text"].tolist()),
+                       rows["caller"].tolist(), cfg.dedup_window_days, cfg.dup_cos, cfg.caller_cos)  # fmt: skip
+    in_week = (rows["created_at"] >= p.start).to_numpy()
+    table = dict(zip([t[0] for t in whole], [t[1] for t in whole]))[w]
+    assert int(table["members"].sum()) <= int(in_week.sum())
+    best, _ = cl.assign(rep.transform(rows["text"].tolist()), c, cfg.tracker.cluster.assign_threshold)
+    want = int(((best >= 0) & in_week & (dup < 0)).sum())
+    assert int(table["originals"].sum()) == want
