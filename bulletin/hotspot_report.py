@@ -13,8 +13,8 @@ import pandas as pd
 from hotline_nlp.bulletin import renderers
 from hotline_nlp.bulletin.hotspot_document import hotspot_document
 from hotline_nlp.corpus.atomic import write_text
-from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues, weekly_alert, weekly_alert_parts
-from hotline_nlp.topics.window import HotspotConfig
+from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues, weekly_alert_parts
+from hotline_nlp.topics.window import HotspotConfig, check_frame
 
 FORMATS = ("md", "html", "docx", "json")
 
@@ -54,9 +54,10 @@ def run_hotspots(
         if min_count < 1:
             raise ValueError(f"min_count must be at least 1, got {min_count}")
         cfg = replace(cfg, emergence=replace(cfg.emergence, min_count=int(min_count)))
-    if period is not None and sources is not None:
+    if period is not None:
+        # one frame is one partition: ``weekly_alert`` is exactly this call over it
         result = weekly_alert_parts(
-            sources,
+            sources if sources is not None else [check_frame(frame)],
             period,
             history_weeks=DEFAULT_HISTORY_WEEKS if history_weeks is None else history_weeks,
             embedder=embedder,
@@ -68,18 +69,6 @@ def run_hotspots(
             executor=executor,
             options=options,
             on_rejects=on_rejects,
-        )
-    elif period is not None:
-        result = weekly_alert(
-            frame,
-            period,
-            history_weeks=DEFAULT_HISTORY_WEEKS if history_weeks is None else history_weeks,
-            embedder=embedder,
-            model=model,
-            state_dir=state_dir,
-            alpha=alpha,
-            config=cfg,
-            top=top,
         )
     else:
         result = hot_issues(frame, (start, end), top=top, embedder=embedder, model=model, config=cfg)
