@@ -13,7 +13,7 @@ import pandas as pd
 from hotline_nlp.bulletin import renderers
 from hotline_nlp.bulletin.hotspot_document import hotspot_document
 from hotline_nlp.corpus.atomic import write_text
-from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues, weekly_alert_parts
+from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues_parts, weekly_alert_parts
 from hotline_nlp.topics.window import HotspotConfig, check_frame
 
 FORMATS = ("md", "html", "docx", "json")
@@ -45,8 +45,8 @@ def run_hotspots(
     return the rendered text; with ``output``, also write it there (atomically;
     a Markdown report gets its chart as ``<output>.png`` beside it).
 
-    ``sources`` (input partitions) instead of ``frame``: the weekly alert runs on
-    ``executor`` (``topics.hotspots.weekly_alert_parts``)."""
+    ``sources`` (input partitions) instead of ``frame``: both reports run on
+    ``executor`` (``topics.hotspots.weekly_alert_parts`` / ``hot_issues_parts``)."""
     cfg = replace(HotspotConfig(), semantic_weight=semantic_weight)  # None: the embedder decides
     if jobs is not None:
         cfg = replace(cfg, n_jobs=int(jobs))
@@ -71,7 +71,18 @@ def run_hotspots(
             on_rejects=on_rejects,
         )
     else:
-        result = hot_issues(frame, (start, end), top=top, embedder=embedder, model=model, config=cfg)
+        # the same engine, over the partitions or over the frame as one partition
+        result = hot_issues_parts(
+            sources if sources is not None else [check_frame(frame)],
+            (start, end),
+            top=top,
+            embedder=embedder,
+            model=model,
+            config=cfg,
+            executor=executor,
+            options=options,
+            on_rejects=on_rejects,
+        )
     return render_result(result, fmt, output)
 
 

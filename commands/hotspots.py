@@ -149,23 +149,22 @@ def hotspots_cmd(
         min_count=min_count, jobs=jobs, model=m, embedder=embedder, semantic_weight=semantic_weight,
         state_dir=state_dir, fmt=format.value, output=output,
     )  # fmt: skip
-    if period is not None and partitioned.wants_partitions(input, scheduler):
-        # the weekly alert runs its steps on the partitions where they are loaded
-        text = partitioned.hotspot_alert(str(resolve_input(input)), columns, encoding, scheduler, common)
+    if partitioned.wants_partitions(input, scheduler):
+        # both reports run their steps on the partitions where they are loaded
+        text = partitioned.hotspots_over_parts(
+            str(resolve_input(input)), columns, encoding, scheduler, common
+        )
         _emit(text, output)
         return
-    if partitioned.wants_partitions(input, scheduler):
-        frame = partitioned.load_hotspot_input(str(resolve_input(input)), columns, encoding, scheduler)
-    else:
-        frame = load_or_fail(
-            input,
-            columns=columns,
-            encoding=encoding,
-            require=("created_at",),
-            sheet=sheet,
-            dayfirst=dayfirst,
-            rejects=rej,
-        ).frame
+    frame = load_or_fail(
+        input,
+        columns=columns,
+        encoding=encoding,
+        require=("created_at",),
+        sheet=sheet,
+        dayfirst=dayfirst,
+        rejects=rej,
+    ).frame
     try:
         text = run_hotspots(frame, **common)
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem

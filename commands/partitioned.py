@@ -100,9 +100,10 @@ def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: b
     return s
 
 
-def hotspot_alert(input: str, columns, encoding, scheduler, settings: dict) -> str:
-    """The weekly alert over partitions: every per-partition step runs on the
-    executor (``topics.alert_engine``); the client gets small results only."""
+def hotspots_over_parts(input: str, columns, encoding, scheduler, settings: dict) -> str:
+    """The weekly alert or the range report over partitions: every per-partition
+    step runs on the executor (``topics.alert_engine``, ``topics.range_engine``);
+    the client gets small results only."""
     from hotline_nlp.bulletin.hotspot_report import run_hotspots
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions, rejects_summary
@@ -119,36 +120,3 @@ def hotspot_alert(input: str, columns, encoding, scheduler, settings: dict) -> s
             )  # fmt: skip
     except _errors() as e:
         fail(str(e))
-
-
-def load_hotspot_input(input: str, columns, encoding, scheduler):
-    """All partitions' accepted rows as one frame (loaded on the workers): the
-    range report (``--start/--end``) still runs in the client."""
-    import pandas as pd
-    from hotline_nlp.corpus.executor import open_executor
-    from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
-
-    opts = LoadOptions(columns, encoding, require=("created_at",))
-    try:
-        files = list_partitions(input)
-        with open_executor(scheduler) as ex:
-            got = dict(ex.map(_frame_and_rejects, [str(f) for f in files], name="load", options=opts))
-    except _errors() as e:
-        fail(str(e))
-    frames = [got[i][0] for i in sorted(got)]
-    rejects = pd.concat([got[i][1] for i in sorted(got)], ignore_index=True)
-    if len(rejects):
-        from hotline_nlp.corpus.partitions import rejects_summary
-
-        typer.secho(f"warning: {rejects_summary(rejects)}", err=True, fg=typer.colors.YELLOW)
-    frame = pd.concat(frames, ignore_index=True)
-    if not len(frame):
-        fail(f"{input}: no usable rows in {len(files)} partition(s)")
-    return frame
-
-
-def _frame_and_rejects(path: str, options):
-    from hotline_nlp.corpus.partitions import load_partition
-
-    res = load_partition(path, options)
-    return res.frame, res.rejects

@@ -15,15 +15,23 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.category_stats import as_period, category_table
-from hotline_nlp.topics.emergence import decay_weights, heat_index, score_week
+from hotline_nlp.topics.emergence import heat_index, score_week
 from hotline_nlp.topics.issue_records import describe_issues, issue_record
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
-from hotline_nlp.topics.window import HotspotConfig, HotspotError, Window, check_frame, data_span
+from hotline_nlp.topics.window import HotspotConfig, HotspotError, Window, check_frame
 
 # A year and a month: the same weeks last year (+-2) are in the baseline (seasonality).
 DEFAULT_HISTORY_WEEKS = 56
 
-__all__ = ["weekly_alert", "hot_issues", "emerging_issues", "replay", "HotspotConfig", "HotspotError"]
+__all__ = [
+    "weekly_alert",
+    "hot_issues",
+    "hot_issues_parts",
+    "emerging_issues",
+    "replay",
+    "HotspotConfig",
+    "HotspotError",
+]
 
 
 def _config(config: HotspotConfig | None, alpha: float | None) -> HotspotConfig:
@@ -269,66 +277,114 @@ def hot_issues(
     half_life_days: float | None = None,
 ) -> dict:
     """The ``top`` hottest issues of a period or ``(start, end)`` range (inclusive
-    dates), ranked by the heat index (``emergence`` module doc)."""
+    dates), ranked by the heat index (``emergence`` module doc).
+
+    Runs ``hot_issues_parts`` on the local executor with ``frame`` as its one
+    partition (one code path; ``topics.range_engine`` says what it does)."""
+    from hotline_nlp.corpus.executor import LocalExecutor
+
+    data, notes = _tag(check_frame(frame), model)
+    return hot_issues_parts(
+        [data], period_or_range, top, embedder, None, config=config, half_life_days=half_life_days,
+        executor=LocalExecutor(), notes=notes,
+    )  # fmt: skip
+
+
+def hot_issues_parts(
+    sources: list,
+    period_or_range,
+    top: int = 10,
+    embedder=None,
+    model=None,
+    *,
+    config: HotspotConfig | None = None,
+    half_life_days: float | None = None,
+    executor=None,
+    options=None,
+    on_rejects=None,
+    notes: list[str] | None = None,
+) -> dict:
+    """``hot_issues`` over input partitions (paths loaded with ``options``, or
+    frames) on ``executor`` (None: this process): the map / groupby / sample
+    steps of ``topics.range_engine``; no process holds the range's rows.
+    ``model``: tag the categories on the workers (a loaded model or its directory)."""
+    from hotline_nlp.corpus.executor import LocalExecutor
+    from hotline_nlp.topics.range_engine import RangeRun
+
     cfg = config or HotspotConfig()
     period = _as_range(period_or_range)
-    data = check_frame(frame)
-    rows = data.loc[period.contains(data["created_at"])]
-    if rows.empty:
-        raise HotspotError(f"no complaints in {period.label}; the data covers {data_span(data)}")
-    data, notes = _tag(data, model)
-    win = Window(data, period.start, period.end, embedder=embedder, config=cfg)
-    win.bootstrap(period.end)  # the whole range is "history": cluster it once
-    labels = win.labels()
-    dup_of = win.repeats(labels)
-    issue_ids = sorted({int(v) for v in labels[labels >= 0]})
+    notes = list(notes or [])
+    if model is not None:
+        from hotline_nlp.classifier.model import load_model
+
+        model = load_model(model) if isinstance(model, (str, Path)) else model
+        notes.append(f"诉求分类由模型 {getattr(model, 'name', model)} 自动标注")
     half = half_life_days or max(7.0, (period.end - period.start).days / 4)
-    ages = ((period.end - win.rows["created_at"]).dt.total_seconds() / 86400).to_numpy()
-    w = decay_weights(ages, half) * (dup_of < 0)
-    likes = (
-        pd.to_numeric(win.rows["likes"], errors="coerce").fillna(0).to_numpy()
-        if "likes" in win.rows
-        else None
-    )
-    callers = win.rows["caller"].fillna("").astype(str).to_numpy() if "caller" in win.rows else None
-    vol, dist, lk = [], [], []
-    for k in issue_ids:
-        m = labels == k
-        vol.append(w[m].sum())
-        if callers is not None:
-            c = callers[m]
-            dist.append(len(set(c[c != ""])) + int((c == "").sum()))
-        else:
-            dist.append(int((m & (dup_of < 0)).sum()))
-        lk.append(likes[m].sum() if likes is not None else 0)
-    heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if likes is not None else None)
+    run = RangeRun(executor or LocalExecutor(), sources, period, cfg, embedder, half, options, model)
+    data = run.run()
+    if on_rejects is not None and data.rejects:
+        on_rejects(pd.concat(data.rejects, ignore_index=True))
+    table = data.table
+    present = table.loc[table["members"] > 0]
+    issue_ids = sorted({int(v) for v in present["issue"]})
+    g = present.groupby("issue")
+    originals = g["originals"].sum()
+    members = g["members"].sum()
+    vol = [data.volume.get(k, 0.0) for k in issue_ids]
+    dist = [data.callers.get(k, 0) if data.callers is not None else int(originals[k]) for k in issue_ids]
+    lk = [data.likes.get(k, 0.0) if data.likes is not None else 0 for k in issue_ids]
+    heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if data.likes is not None else None)
     order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))[:top]
     chosen = [issue_ids[i] for i in order]
-    desc = describe_issues(win, labels, chosen, focus=None, config=cfg, dup_of=dup_of)
-    weeks = win.week_labels
-    counts = win.counts(labels, dup_of, chosen)
+    desc, fetched = run.describe(data, chosen)
+    counts = wc.matrix(table, chosen, data.week_labels)
+    first, last = g["first_at"].min(), g["last_at"].max()
     issues = []
     for rank, i in enumerate(order, start=1):
-        rec = issue_record(win, labels, dup_of, issue_ids[i], desc, focus=None, config=cfg)
+        k = issue_ids[i]
+        rec = _range_record(data, k, desc, fetched, cfg)
+        rec.update(
+            {
+                "first_seen": first[k].date().isoformat(),
+                "last_seen": last[k].date().isoformat(),
+                "repeats": int(members[k] - originals[k]),
+                "complaint_ids": fetched["ids"][k],
+            }
+        )
         rec.update(
             {
                 "rank": rank,
                 "heat": round(float(heat[i]), 2),
                 "distinct_callers": int(dist[i]),
-                "likes": int(lk[i]) if likes is not None else None,
-                "weekly": [{"week": wk, "count": int(c)} for wk, c in zip(weeks, counts[rank - 1])],
+                "likes": int(lk[i]) if data.likes is not None else None,
+                "weekly": [
+                    {"week": wk, "count": int(c)} for wk, c in zip(data.week_labels, counts[rank - 1])
+                ],
             }
         )
         issues.append(rec)
     return {
         "kind": "hot_issues",
         "period": period.to_json(),
-        "total": int(len(rows)),
-        "categories": _categories(data, period, notes),
+        "total": data.total,
+        "categories": _categories(data.category_rows, period, notes),
         "issues": issues,
-        "settings": {"half_life_days": half, "embedder": win.rep.embedder_version_},
+        "settings": {"half_life_days": half, "embedder": data.rep.embedder_version_},
         "notes": notes,
     }
+
+
+def _range_record(data, issue_id: int, desc: dict, fetched: dict, cfg: HotspotConfig) -> dict:
+    """``issue_record`` over the issue's fetched central complaints (its examples
+    and headline); the caller sets the counted fields from the whole range."""
+    from types import SimpleNamespace
+
+    rows = fetched["examples"][issue_id].reset_index(drop=True)
+    win = SimpleNamespace(rows=rows, tracker=data.tracker)
+    labels = np.full(len(rows), issue_id, dtype=np.int64)
+    d = dict(desc.get(issue_id) or {})
+    d["example_rows"] = np.arange(len(rows))
+    return issue_record(win, labels, np.full(len(rows), -1, np.int64), issue_id, {issue_id: d}, None, cfg)
 
 
 def replay(
