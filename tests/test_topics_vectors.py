@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from hotline_nlp.corpus.text import normalise
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics.complaint_vectors import Representation, hash_char_ngrams
+from hotline_nlp.topics import complaint_vectors as cv
+from hotline_nlp.topics.complaint_vectors import Representation, hash_char_ngrams, l2_rows
 from hotline_nlp.topics.dedup import find_repeats
 from hotline_nlp.topics.window import check_frame
 from test_topics_hotspots import make_stream
@@ -24,6 +25,20 @@ def _ngram_cosine(a: str, b: str) -> float:
     )
     dot = sum(v * cb[k] for k, v in ca.items())
     return dot / np.sqrt(sum(v * v for v in ca.values()) * sum(v * v for v in cb.values()))
+
+
+def test_hashing_in_chunks_and_in_place_scaling_change_nothing(monkeypatch):
+    texts = ["阳光小区暖气不热", "", "WiFi信号差wifi", "好", "公交车甩站", "阳光小区暖气不热，室温十二度"] * 3
+    whole = hash_char_ngrams(texts)
+    monkeypatch.setattr(cv, "HASH_CHUNK", 4)  # 18 texts in 5 chunks
+    chunked = hash_char_ngrams(texts)
+    assert chunked.shape == whole.shape and (chunked != whole).nnz == 0
+    # unit rows as the plain formula gives them, the input untouched, empty rows stay empty
+    ref = whole.toarray() / np.maximum(np.linalg.norm(whole.toarray(), axis=1, keepdims=True), 1e-30)
+    before = whole.copy()
+    unit = l2_rows(whole)
+    assert np.allclose(unit.toarray(), ref, atol=1e-6) and (whole != before).nnz == 0
+    assert unit[1].nnz == 0 and unit[3].nnz == 0
 
 
 def test_hashed_ngrams_count_the_character_ngrams():

@@ -44,10 +44,15 @@ def test_counts_do_not_depend_on_the_partitioning():
     part = np.random.default_rng(0).integers(0, 3, len(data))  # rows dealt at random to 3 partitions
     cut = [data.iloc[np.flatnonzero(part == k)] for k in range(3)]
     split = wc.count_block(_pieces(cut, weeks), target, rep, c, ids, cfg, start)
-    assert [(w, n) for w, _, n in whole] == [(w, n) for w, _, n in split]
-    for (_, a, _), (_, b, _) in zip(whole, split):
+    assert [(w, n) for w, _, n, _ in whole] == [(w, n) for w, _, n, _ in split]
+    for (_, a, _, sa), (_, b, _, sb) in zip(whole, split):
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
-    assert sum(t["members"].sum() - t["originals"].sum() for _, t, _ in whole) > 0  # repeats found
+        # the stored sample (week_samples) is the same rows, flags and cosines too
+        order = ["key"]
+        pd.testing.assert_frame_equal(
+            sa.sort_values(order).reset_index(drop=True), sb.sort_values(order).reset_index(drop=True)
+        )
+    assert sum(t["members"].sum() - t["originals"].sum() for _, t, _, _ in whole) > 0  # repeats found
 
     # a week's originals are those of the repeat check over [week - two windows, week end)
     w = target[1]

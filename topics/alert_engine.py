@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.alert_state import AlertState, file_identity
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
@@ -95,6 +96,10 @@ def _count(item, rep, centroids, issue_ids, config, window_start, n_jobs):
     return wc.count_block(pieces, weeks, rep, centroids, issue_ids, config, window_start, n_jobs)
 
 
+def _estimate(item, rep, centroids, issue_ids, threshold):
+    return ws.estimate(item, rep, centroids, issue_ids, threshold)
+
+
 def _stack(raws) -> tuple:
     counts = [r[0] for r in raws]
     sems = [r[1] for r in raws]
@@ -115,6 +120,7 @@ class AlertRun:
         self.ctx = pd.Timedelta(days=wc.context_days(config))
         # threads for matching inside a task: the run's setting here, one on a worker (one thread each)
         self.task_jobs = config.n_jobs if getattr(ex, "client", None) is None else 1
+        self.samples: dict[str, pd.DataFrame | None] = {}  # week -> sample counted in this run
 
     # -- which weeks -------------------------------------------------------
     def _weeks_in(self, lo, hi) -> list[str]:
@@ -282,7 +288,7 @@ class AlertRun:
             tables, totals = self._count_history(shared, centroids, act_ids)
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        backfill, known_from = self._backfill(tr)
+        backfill, known_from = self._backfill(tr, shared)
         window, all_totals = self._save(tr, rep, tables, totals, backfill)
         before = np.flatnonzero(week_of_row < self.period.label)
         if before.size and act:  # the look-back rows, for describing issues
@@ -312,30 +318,47 @@ class AlertRun:
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
         return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
 
-    def _backfill(self, tr) -> tuple[pd.DataFrame, dict]:
-        """Warm runs: an issue born now out of the pool also has members in stored
-        weeks (complaints that waited unassigned, ``tracker.assignments_``); they
-        are added to those weeks' counts (as originals, dated to the week's
-        Monday: the stored weeks keep no rows). Older stored weeks were counted
-        before the issue existed, so it is scored from its pool weeks on
-        (``known_from``), where a cold run would re-match the whole history."""
+    def _backfill(self, tr, shared) -> tuple[pd.DataFrame, dict]:
+        """Warm runs: an issue born now out of the pool has no counts in the
+        stored weeks (they were counted before it existed). Each stored week
+        gets, per such issue, the larger of its exact members there (complaints
+        that waited unassigned and joined it, ``tracker.assignments_``; counted
+        as originals, dated to the week's Monday) and the estimate from the
+        week's stored sample (``week_samples.estimate``, a map). A stored week
+        without a sample (a state from before samples) has only the exact part,
+        so such issues are scored from after it, or from their first pool week
+        (``known_from``)."""
         W = self.period.label
         recounted = set(self.count_weeks) | {W}
         stored = [w for w in self.weeks if w < W and w in self.state.totals and w not in recounted]
-        born = {
+        born = [
             i.id
             for i in tr.issues_
             if i.origin == "new" and i.born in self.step_weeks and i.merged_into is None
-        }
+        ]
         if not self.state.warm or not stored or not born:
             return wc.empty_table(), {}
         recs = []
         for w in stored:
-            n = pd.Series([k for k in tr.assignments_.get(w, {}).values() if k in born]).value_counts()
+            n = pd.Series([k for k in tr.assignments_.get(w, {}).values() if k in set(born)]).value_counts()
             at = _bounds(w)[0]
             recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
-        table = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
+        exact = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
+        have = [w for w in stored if w in self.state.sample_weeks]
+        got = dict(
+            self.ex.map(
+                _estimate, [(w, self.state.sample(w)) for w in have], name="alert-estimate", rep=shared,
+                centroids=tr.centroids_of(born), issue_ids=born,
+                threshold=self.cfg.tracker.cluster.assign_threshold,
+            )
+        )  # fmt: skip
+        table = ws.combine(exact, pd.concat([got[i] for i in range(len(have))] or [wc.empty_table()]))
+        missing = [w for w in stored if w not in self.state.sample_weeks]
+        if not missing:
+            return table, {}
         first = tr.pool_span(tr.weeks_)[0]
+        after = [w for w in self.weeks if w > max(missing)]
+        first = min(first, after[0]) if after else first
         return table, {i: first for i in born}
 
     def _save(self, tr, rep, tables, totals, backfill):
@@ -349,7 +372,7 @@ class AlertRun:
         window = full.loc[full["week"].isin(self.weeks)]
         self.state.save(
             tr, rep, window, {w: n for w, n in sorted(all_totals.items()) if w in self.weeks},
-            {**self.state.partitions, **self.read_parts},
+            {**self.state.partitions, **self.read_parts}, self.samples,
         )  # fmt: skip
         return window, all_totals
 
@@ -370,7 +393,26 @@ class AlertRun:
         dup_of[a:b] = np.where(d >= 0, d + a, -1)
         if self.state.warm and W in self.state.totals:  # a stored week: its counts as stored
             table = self.state.table.loc[self.state.table["week"] == W]
+        else:
+            self.samples[W] = self._week_sample(rows.iloc[s:b], x[s:b], d[s - a :] < 0, tr)
         return labels, dup_of, table
+
+    def _week_sample(self, rows, x, original, tr) -> pd.DataFrame:
+        """The week's stored sample (``week_samples``), with each sampled row's best
+        cosine to the issues active after the tracker's step."""
+        m, scale = ws.chosen(rows["key"])
+        act = tr.active_
+        idx = np.flatnonzero(m)
+        sim = np.zeros(idx.size, np.float32)
+        if act and idx.size:
+            _, sim = cl.assign(
+                x,
+                tr.centroids_[act],
+                self.cfg.tracker.cluster.assign_threshold,
+                rows=idx,
+                n_jobs=self.cfg.n_jobs,
+            )
+        return ws.frame(rows.iloc[idx], original[idx], sim, scale)
 
     def _count_history(self, shared, centroids, act_ids) -> tuple[list, dict]:
         items = [(self._of(r), b) for r, b in zip(self.block_reads, self.blocks)]
@@ -382,9 +424,10 @@ class AlertRun:
         )  # fmt: skip
         tables, totals = [], {}
         for i in range(len(items)):
-            for w, t, n in got[i]:
+            for w, t, n, sample in got[i]:
                 tables.append(t)
                 totals[w] = n
+                self.samples[w] = sample
         return tables, totals
 
 

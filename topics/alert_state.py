@@ -13,7 +13,9 @@ Stored (JSON, ``.npz``/``.npy`` and Parquet; no pickle):
   repeats), first and last complaint time (``weekly_counts``); ``weeks.parquet``:
   rows per counted week;
 * ``partitions.json``: each input file read (path, size, mtime) and the ISO weeks
-  it holds, so a warm run skips files that hold no week it needs.
+  it holds, so a warm run skips files that hold no week it needs;
+* ``samples/<week>.parquet``: a fixed id-hash sample of each counted week (text,
+  time, original flag, best cosine then; ``week_samples``), at most 2,048 rows.
 
 What a warm run recomputes: the weeks not stored yet (usually the new week; the
 two look-back weeks of its repeat check are read but not recounted), the
@@ -22,11 +24,14 @@ or re-match the stored weeks: they keep the counts of their time (complaints
 matched to the issues as they were then). What differs from a cold run:
 
 * the IDF and the first issues are those of the cold run that made the state;
-* an issue born in a warm run gets, in the stored weeks, only the complaints
-  that waited in the pool and joined it (counted as originals, dated to their
-  week's Monday), and is scored from its first pool week on; a cold run
-  re-matches the whole history to it (larger baselines, fewer alerts when
-  patterns recur: on the synthetic 1M stream, 329 warm alerts against 3 cold);
+* an issue born in a warm run gets, in each stored week, the larger of the
+  complaints that waited in the pool and joined it and an estimate from the
+  week's stored sample (``week_samples``): the sampled complaints now closer to
+  it than to what they matched then, times the sample's scale. A cold run
+  re-matches every complaint instead; the estimate has sampling noise, and a
+  complaint it moves to the new issue is not taken off its old issue's count;
+* a state written before samples were kept (or weeks without one) falls back
+  to scoring such an issue from its first pool week on;
 * issue ids follow the tracker's history (as before issue 14).
 
 Delete ``counts.parquet`` and ``weeks.parquet`` (keep the rest) to recount the
@@ -36,14 +41,15 @@ window against today's issues (reads every partition of the window).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 from hotline_nlp.corpus.atomic import atomic_dir
+from hotline_nlp.topics.count_table import COLUMNS, empty_table
 from hotline_nlp.topics.tracker import IssueTracker
-from hotline_nlp.topics.weekly_counts import COLUMNS, empty_table
 
-COUNTS, WEEKS, PARTS = "counts.parquet", "weeks.parquet", "partitions.json"
+COUNTS, WEEKS, PARTS, SAMPLES = "counts.parquet", "weeks.parquet", "partitions.json", "samples"
 
 
 def file_identity(path) -> str:
@@ -63,6 +69,7 @@ class AlertState:
         self.table = empty_table()
         self.totals: dict[str, int] = {}
         self.partitions: dict[str, list[str]] = {}
+        self.sample_weeks: set[str] = set()  # weeks with a stored sample (read on demand)
 
     @property
     def warm(self) -> bool:
@@ -82,18 +89,37 @@ class AlertState:
             self.totals = {str(k): int(v) for k, v in zip(w["week"], w["rows"])}
         if (d / PARTS).is_file():
             self.partitions = json.loads((d / PARTS).read_text("utf-8"))
+        if (d / SAMPLES).is_dir():
+            self.sample_weeks = {f.stem for f in (d / SAMPLES).glob("*.parquet")}
         return self
+
+    def sample(self, week: str) -> pd.DataFrame | None:
+        """The stored sample of ``week`` (None when there is none)."""
+        if week not in self.sample_weeks:
+            return None
+        return pd.read_parquet(self.directory / SAMPLES / f"{week}.parquet")
 
     def skippable(self, identity: str, needed: set[str]) -> bool:
         """A file read before, unchanged, holding none of the ``needed`` weeks."""
         weeks = self.partitions.get(identity)
         return weeks is not None and not (set(weeks) & needed)
 
-    def save(self, tracker, rep, table: pd.DataFrame, totals: dict[str, int], partitions: dict) -> None:
-        """Write the whole state atomically (a failed run leaves the old one)."""
+    def save(
+        self, tracker, rep, table: pd.DataFrame, totals: dict[str, int], partitions: dict, samples: dict
+    ) -> None:
+        """Write the whole state atomically (a failed run leaves the old one).
+        ``samples``: week -> sample counted now; the stored samples of the other
+        weeks in ``totals`` are kept (hard links, not copies, where the disk allows)."""
         if self.directory is None:
             return
         with atomic_dir(self.directory, prefix=".hotspot-state-") as tmp:
+            (tmp / SAMPLES).mkdir()
+            for w, sample in samples.items():
+                if w in totals and sample is not None:
+                    sample.to_parquet(tmp / SAMPLES / f"{w}.parquet", index=False)
+            for w in self.sample_weeks:
+                if w in totals and w not in samples:
+                    _link_or_copy(self.directory / SAMPLES / f"{w}.parquet", tmp / SAMPLES / f"{w}.parquet")
             tracker.save(tmp)
             rep.save(tmp / "representation")
             table[COLUMNS].reset_index(drop=True).to_parquet(tmp / COUNTS, index=False)
@@ -101,3 +127,12 @@ class AlertState:
                 tmp / WEEKS, index=False
             )
             (tmp / PARTS).write_text(json.dumps(partitions, ensure_ascii=False, indent=0), "utf-8")
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        import shutil
+
+        shutil.copy2(src, dst)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics.alert_pieces import priorities
 from scipy import sparse
 
 FORMAT = 1
@@ -39,6 +40,9 @@ FORMAT = 1
 class TrackerConfig:
     cluster: cl.ClusterConfig = field(default_factory=cl.ClusterConfig)
     pool_weeks: int = 6
+    # at most this many pool complaints are kept (those with the smallest id hash):
+    # a 19k-a-week stream keeps ~46k, a Beijing-size week alone would bring ~100k+
+    pool_max: int = 50_000
     min_new_in_week: int = 2
     centroid_memory: int = 200
     birth_coherence: float = 0.35  # median member-to-centroid cosine a new issue needs
@@ -102,6 +106,10 @@ class IssueTracker:
 
     def _pos(self, issue_id: int) -> int:
         return self._index[issue_id]
+
+    def centroids_of(self, issue_ids) -> sparse.csr_matrix:
+        """The centroids of these issues (rows in that order)."""
+        return self.centroids_[[self._pos(int(k)) for k in issue_ids]]
 
     def _reindex(self) -> None:
         self._index = {iss.id: i for i, iss in enumerate(self.issues_)}
@@ -175,7 +183,12 @@ class IssueTracker:
         self._set_pool([str(i) for i in ids], weeks, x)
 
     def _set_pool(self, ids, weeks, x) -> None:
-        self.pool_ids_, self.pool_weeks_ = list(ids), list(weeks)
+        ids, weeks = list(ids), list(weeks)
+        if len(ids) > self.config.pool_max:  # a fixed id-hash sample, whatever the order
+            keep = np.sort(np.argsort(priorities(ids), kind="stable")[: self.config.pool_max])
+            ids, weeks = [ids[j] for j in keep], [weeks[j] for j in keep]
+            x = sparse.csr_matrix(x)[keep]
+        self.pool_ids_, self.pool_weeks_ = ids, weeks
         self.pool_x_ = sparse.csr_matrix(x) if x is not None and len(ids) else None
 
     # -- one week ----------------------------------------------------------

@@ -1,0 +1,44 @@
+"""The weekly count table: one row per (week, issue) with ``originals`` (repeats
+collapsed), ``members`` (with repeats), ``first_at`` and ``last_at``.
+
+It is what the weekly alert's map steps send back instead of rows
+(``weekly_counts``, ``week_samples``), what ``--state-dir`` stores, and what
+emergence is scored on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["week", "issue", "originals", "members", "first_at", "last_at"]
+
+
+def empty_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype="datetime64[ns]" if c.endswith("_at") else "int64") for c in COLUMNS}
+    ).astype({"week": object})
+
+
+def reduce_rows(issue, original, at, week: str, weight=1) -> pd.DataFrame:
+    """Per-row results of one week -> its table. ``issue`` < 0 rows are dropped;
+    ``weight``: what each row stands for (1, or a sample's scale)."""
+    per = pd.DataFrame(
+        {"issue": np.asarray(issue, np.int64), "original": np.asarray(original, bool), "at": at}
+    )
+    per["members"] = np.broadcast_to(np.asarray(weight, np.int64), len(per))
+    per["originals"] = per["members"] * per["original"]
+    per = per.loc[per["issue"] >= 0]
+    if not len(per):
+        return empty_table()
+    g = per.groupby("issue", sort=True)
+    table = pd.DataFrame(
+        {
+            "originals": g["originals"].sum().astype(np.int64),
+            "members": g["members"].sum().astype(np.int64),
+            "first_at": g["at"].min(),
+            "last_at": g["at"].max(),
+        }
+    ).reset_index()
+    table.insert(0, "week", week)
+    return table[COLUMNS]
