@@ -68,14 +68,13 @@ def category_rows(pieces, model_ref=None) -> pd.DataFrame:
     return rows[[c for c in CAT_COLUMNS if c in rows]]
 
 
-def _own_sims(x, idx: np.ndarray, ct, rows: np.ndarray) -> np.ndarray:
-    """Cosine of each row in ``rows`` to its own issue's centroid (column ``idx``),
-    computed as ``issue_records.example_rows`` does (row block @ centroids.T)."""
+def _own_sims(x, rows: np.ndarray, cols: np.ndarray, ct) -> np.ndarray:
+    """Cosine of each row in ``rows`` to its own issue's centroid (column ``cols``
+    of ``ct``), computed as ``issue_records.example_rows`` does (rows @ centroids.T)."""
     out = np.zeros(rows.size, np.float32)
     for s in range(0, rows.size, 8192):
-        r = rows[s : s + 8192]
-        m = (x[r] @ ct).toarray()
-        out[s : s + 8192] = m[np.arange(r.size), idx[r]]
+        m = (x[rows[s : s + 8192]] @ ct).toarray()
+        out[s : s + 8192] = m[np.arange(m.shape[0]), cols[s : s + 8192]]
     return out
 
 
@@ -89,31 +88,37 @@ def match_block(
 
     rows = range_rows(pieces, start, end)
     counts, sem, keys = ap.raw_of(rows, rep)
-    x = rep.weigh(counts, sem)
-    del counts, sem
-    best, _ = cl.assign(x, centroids, config.tracker.cluster.assign_threshold, n_jobs=n_jobs)
-    own = rows["key"].map(sampled) if len(rows) else pd.Series([], dtype=float)
+    x = rep.weigh(counts, sem, copy=False)
+    del counts, sem  # a task's peak memory is its rows' vectors and the repeat check
+    times = rows["created_at"].to_numpy()
+    first, last = parse_period(weeks[0]), parse_period(weeks[-1])
+    s0, b0 = (
+        int(v) for v in np.searchsorted(times, np.array([first.start, last.end], dtype="datetime64[ns]"))
+    )
+    # only the block's own rows are matched; the look-back rows serve the repeat check alone
+    best, _ = cl.assign(
+        x, centroids, config.tracker.cluster.assign_threshold, rows=np.arange(s0, b0), n_jobs=n_jobs
+    )
+    own = rows["key"].iloc[s0:b0].map(sampled)
     idx = np.where(own.notna().to_numpy(), own.fillna(-1).to_numpy(np.int64), best)
     ids = np.asarray(issue_ids, np.int64)
-    labels = np.where(idx >= 0, ids[np.maximum(idx, 0)] if len(ids) else -1, -1)
-    times = rows["created_at"].to_numpy()
+    lab = np.where(idx >= 0, ids[np.maximum(idx, 0)] if len(ids) else -1, -1)
     tables, original = [], np.zeros(0, bool)
-    s0 = b0 = None
     for w in weeks:
         p = parse_period(w)
         lo = max(p.start - pd.Timedelta(days=wc.context_days(config)), start)
         a, s, b = np.searchsorted(times, np.array([lo, p.start, p.end], dtype="datetime64[ns]"))
-        s0 = s if s0 is None else s0
-        b0 = b
         if b == s:
             continue
-        table, dup = wc.count_rows(rows.iloc[a:b], x[a:b], keys[a:b], s - a, labels[s:b], w, config)
+        table, dup = wc.count_rows(rows.iloc[a:b], x[a:b], keys[a:b], s - a, lab[s - s0 : b - s0], w, config)
         tables.append(table)
         original = np.concatenate([original, dup[s - a :] < 0])
-    s0, b0 = int(s0 or 0), int(b0 or 0)
-    lab = labels[s0:b0]
     mem = np.flatnonzero((lab >= 0) & original)
-    sims = _own_sims(x, idx, sims_ct, mem + s0) if mem.size and sims_ct.shape[1] else np.zeros(0, np.float32)
+    sims = (
+        _own_sims(x, mem + s0, idx[mem], sims_ct)
+        if mem.size and sims_ct.shape[1]
+        else np.zeros(0, np.float32)
+    )
     summary = reduce_block(rows.iloc[s0:b0], lab, original, tables, mem, sims, config, end, half)
     return {"summary": summary, "span": (s0, b0), "labels": lab}
 
