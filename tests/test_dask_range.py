@@ -107,3 +107,25 @@ def test_cli_range_over_a_folder_on_the_cluster(weekly_files, cluster, tmp_path)
     assert got == json.loads(_json(here)) and got["kind"] == "hot_issues" and got["issues"]
     bad = CliRunner().invoke(app, [*args[:3], "--start", "2030-01-01", "--end", "2030-01-31"])
     assert bad.exit_code != 0 and "no complaints in" in bad.output
+
+
+def test_model_tags_categories_on_the_workers(stream, weekly_files, cluster, trained_model, tmp_path):
+    """--model on partitions: the model directory is shipped to the workers and
+    the category table equals tagging the same rows in this process."""
+    from hotline_nlp.classifier.tagging import tag_frame
+    from hotline_nlp.topics.category_stats import category_table
+    from hotline_nlp.topics.periods import date_range
+
+    ex, _ = cluster
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for f in weekly_files:
+        pd.read_parquet(f).drop(columns=["level1", "level2"]).to_parquet(bare / f.name, index=False)
+    span = ("2024-03-04", "2024-03-17")  # two weeks: the comparison periods are read too
+    r = hot_issues_parts(
+        sorted(bare.glob("*.parquet")), span, top=3, model=trained_model, options=OPTS, executor=ex
+    )
+    frame = tag_frame(stream.drop(columns=["level1", "level2"]), trained_model)
+    want = category_table(frame, date_range(*span))
+    assert r["categories"] and r["categories"] == want
+    assert any("自动标注" in n for n in r["notes"])

@@ -27,7 +27,14 @@ What can differ from the in-memory engine before issue 14 (``topics.window``):
   (``weekly_counts``), so a chain of near copies longer than that can differ;
 - distinct callers are counted by a 64-bit hash of the caller;
 - the decayed volume is summed per block: heats can differ in the last bits.
-On the test data and the real 2019 stream the report is the same.
+On the test data and the real 2019 stream (4,326 complaints) the whole report
+is the same JSON as the in-memory engine's.
+
+What the client does hold: the issues' centroids and the sample, per-issue
+reductions (caller hash sets: one 8-byte hash per distinct caller of an issue),
+the top issues' describing rows and member ids, and the category table's rows
+without text (its ``complaint_ids`` lists, part of the JSON contract, name
+every complaint of the range).
 """
 
 from __future__ import annotations
@@ -198,7 +205,7 @@ class RangeRun:
         cats = dict(
             self.ex.map(
                 rp.category_rows, [self._of([w]) for w in self.cat_weeks], name="range-categories",
-                model_ref=self._model_ref(),
+                tagger=self._model_ref(),
             )
         )  # fmt: skip
         data.category_rows = ap.rows_of([cats[i] for i in range(len(cats))])
@@ -210,8 +217,9 @@ class RangeRun:
         return [w for w in self.used if w <= block[-1] and parse_period(w).end > lo]
 
     def _model_ref(self):
-        if self.model is None:
-            return None
+        """The categories' tagger: the model itself here, its shipped directory on a cluster."""
+        if self.model is None or getattr(self.ex, "client", None) is None:
+            return self.model
         from hotline_nlp.classifier.partitioned import ModelRef
 
         ref = ModelRef.of(self.model.path)

@@ -56,15 +56,16 @@ def sample(pieces, rep, threshold: int, start, end):
     return ap.sample_week([range_rows(pieces, start, end)], rep, threshold)
 
 
-def category_rows(pieces, model_ref=None) -> pd.DataFrame:
-    """The pieces' rows without their text (tagged first with ``model_ref``):
-    what the category table counts."""
+def category_rows(pieces, tagger=None) -> pd.DataFrame:
+    """The pieces' rows without their text (tagged first with ``tagger``: a model,
+    or a ``classifier.partitioned.ModelRef`` loaded once per worker): what the
+    category table counts."""
     rows = ap.rows_of(pieces)
-    if model_ref is not None and len(rows):
-        from hotline_nlp.classifier.partitioned import model_of
+    if tagger is not None and len(rows):
+        from hotline_nlp.classifier.partitioned import ModelRef, model_of
         from hotline_nlp.classifier.tagging import tag_frame
 
-        rows = tag_frame(rows, model_of(model_ref))
+        rows = tag_frame(rows, model_of(tagger) if isinstance(tagger, ModelRef) else tagger)
     return rows[[c for c in CAT_COLUMNS if c in rows]]
 
 

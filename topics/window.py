@@ -1,12 +1,13 @@
-"""The hotspot settings and input checks, and ``Window``: the range reports'
-machinery (one window of complaints, vectorised once, replayed week by week
-through an ``IssueTracker``).
+"""The hotspot settings and input checks, and ``Window``: the machinery of
+``replay`` and ``emerging_issues`` (one window of complaints, vectorised once,
+replayed week by week through an ``IssueTracker``).
 
-``hot_issues``, ``replay`` and ``emerging_issues`` take the complaints of a
-range, vectorise them once (in memory), cluster the history once, then step
-through the weeks. The weekly alert does not use ``Window``: it runs as
-map / groupby / sample steps over partitions (``topics.alert_engine``), so a
-history larger than one machine's memory is counted where it is loaded.
+``replay`` and ``emerging_issues`` take the complaints of a range, vectorise
+them once (in memory), cluster the history once, then step through the weeks.
+The weekly alert and the hot issues of a range do not use ``Window``: they run
+as map / groupby / sample steps over partitions (``topics.alert_engine``,
+``topics.range_engine``), so data larger than one machine's memory is counted
+where it is loaded.
 """
 
 from __future__ import annotations
