@@ -47,7 +47,7 @@ from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import range_pieces as rp
 from hotline_nlp.topics import weekly_counts as wc
-from hotline_nlp.topics.alert_engine import BLOCK_WEEKS, _stack, _timed
+from hotline_nlp.topics.alert_engine import _stack, _timed
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
 from hotline_nlp.topics.periods import Period, parse_period, weeks_between
 from hotline_nlp.topics.tracker import IssueTracker
@@ -55,6 +55,9 @@ from hotline_nlp.topics.window import HotspotError, semantic_weight_for
 from scipy import sparse
 
 ALL = np.iinfo(np.uint64).max
+# Rows a match task counts (its look-back weeks come on top): more weeks per task
+# means fewer look-back reads (a 2-week block reads 4 weeks); at least one week.
+ROWS_PER_TASK = 60_000
 
 
 @dataclass
@@ -183,7 +186,7 @@ class RangeRun:
         sims_ct = sparse.csr_matrix(
             (tr.centroids_ if ids else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)).T
         )
-        blocks = [self.used[i : i + BLOCK_WEEKS] for i in range(0, len(self.used), BLOCK_WEEKS)]
+        blocks = _blocks(self.used, self.in_range, ROWS_PER_TASK)
         reads = [self._reads(b) for b in blocks]
         p = self.period
         with _timed(f"range: match {len(self.used)} weeks"):
@@ -295,6 +298,21 @@ class RangeRun:
             fetched["examples"][kk] = sel.drop(columns=["block", "pos"], errors="ignore")
         self.ex.release(data.blocks)
         return desc, fetched
+
+
+def _blocks(weeks: list[str], rows: dict[str, int], budget: int) -> list[list[str]]:
+    """Consecutive weeks cut into blocks of at most ``budget`` rows (a week over
+    budget is a block of its own). The report does not depend on the cut."""
+    out: list[list[str]] = []
+    size = 0
+    for w in weeks:
+        if out and size + rows[w] <= budget:
+            out[-1].append(w)
+            size += rows[w]
+        else:
+            out.append([w])
+            size = rows[w]
+    return out
 
 
 def _match(item, **kw):
