@@ -24,9 +24,14 @@ Cold run (no state), for ISO week W and its history weeks:
          assignment with the same ``count_rows``;
 7. emergence is scored on the (issues x weeks) count table (``hotspots``).
 
+Each counted week also leaves a fixed id-hash sample (``week_samples``), kept
+by ``--state-dir``.
+
 Warm run (``--state-dir`` with a tracker): steps 2-4 are skipped (IDF and
 issues are stored), files holding none of the needed weeks are not read, and
 only weeks missing from the stored count table are counted (``alert_state``).
+Issues born in the warm week get their counts in the stored weeks estimated
+from those samples (map ``week_samples.estimate``, ``_backfill``).
 """
 
 from __future__ import annotations
@@ -288,7 +293,8 @@ class AlertRun:
             tables, totals = self._count_history(shared, centroids, act_ids)
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        backfill, known_from = self._backfill(tr, shared)
+        with _timed("history of issues born now (samples)"):
+            backfill, known_from = self._backfill(tr, shared)
         window, all_totals = self._save(tr, rep, tables, totals, backfill)
         before = np.flatnonzero(week_of_row < self.period.label)
         if before.size and act:  # the look-back rows, for describing issues
@@ -322,8 +328,9 @@ class AlertRun:
         """Warm runs: an issue born now out of the pool has no counts in the
         stored weeks (they were counted before it existed). Each stored week
         gets, per such issue, the larger of its exact members there (complaints
-        that waited unassigned and joined it, ``tracker.assignments_``; counted
-        as originals, dated to the week's Monday) and the estimate from the
+        that waited unassigned and joined it, ``tracker.assignments_``, and those
+        still in the pool that the centroid rule gives it, ``_pool_members``;
+        counted as originals, dated to the week's Monday) and the estimate from the
         week's stored sample (``week_samples.estimate``, a map). A stored week
         without a sample (a state from before samples) has only the exact part,
         so such issues are scored from after it, or from their first pool week
@@ -344,6 +351,7 @@ class AlertRun:
             at = _bounds(w)[0]
             recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
         exact = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
+        exact = _add(exact, self._pool_members(tr, born, set(stored)))
         have = [w for w in stored if w in self.state.sample_weeks]
         got = dict(
             self.ex.map(
@@ -360,6 +368,32 @@ class AlertRun:
         after = [w for w in self.weeks if w > max(missing)]
         first = min(first, after[0]) if after else first
         return table, {i: first for i in born}
+
+    def _pool_members(self, tr, born, stored: set) -> pd.DataFrame:
+        """The complaints still in the pool (unassigned in their week) that the
+        centroid rule gives to an issue born now: exact counts for the pool's
+        weeks, as a re-match of those weeks would find them (as originals, dated
+        to the week's Monday)."""
+        if tr.pool_x_ is None or not born:
+            return wc.empty_table()
+        weeks = np.asarray(tr.pool_weeks_, dtype=object)
+        rows = np.flatnonzero(np.isin(weeks, list(stored)))
+        if not rows.size:
+            return wc.empty_table()
+        best, _ = cl.assign(
+            tr.pool_x_, tr.centroids_of(born), self.cfg.tracker.cluster.assign_threshold,
+            rows=rows, n_jobs=self.cfg.n_jobs,
+        )  # fmt: skip
+        hit = best >= 0
+        if not hit.any():
+            return wc.empty_table()
+        ids, wk = np.asarray(born, np.int64)[best[hit]], weeks[rows[hit]]
+        parts = []
+        for w in sorted(set(wk)):
+            m = wk == w
+            at = np.full(int(m.sum()), _bounds(w)[0], dtype="datetime64[ns]")
+            parts.append(wc.reduce_rows(ids[m], np.ones(int(m.sum()), bool), at, w))
+        return pd.concat(parts, ignore_index=True)
 
     def _save(self, tr, rep, tables, totals, backfill):
         """The window's count table (stored weeks + those counted now + the
@@ -431,12 +465,24 @@ class AlertRun:
         return tables, totals
 
 
+def _add(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two count tables of disjoint complaints, summed per (week, issue)."""
+    parts = [t for t in (a, b) if len(t)]
+    if len(parts) < 2:
+        return parts[0] if parts else wc.empty_table()
+    return wc.resolved(pd.concat(parts, ignore_index=True), lambda k: k)
+
+
 @contextmanager
 def _timed(stage: str):
-    """Log how long a step took (``hotline_nlp.alert`` at INFO; the benchmark shows it)."""
+    """Log how long a step took and this process's peak memory so far
+    (``hotline_nlp.alert`` at INFO; the benchmark shows it)."""
+    import resource
+
     t = time.perf_counter()
     yield
-    _log.info("%s: %.1f s", stage, time.perf_counter() - t)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _log.info("%s: %.1f s (peak so far %.0f MiB)", stage, time.perf_counter() - t, peak)
 
 
 def _bounds(week: str):
