@@ -266,22 +266,22 @@ class AlertRun:
 
     def run(self) -> AlertData:
         self._plan()
-        with _timed("load partitions"):
+        with timed("load partitions"):
             self._load()
         self._check()
         if self.state.warm:
             rep, tr = self.state.rep, self.state.tracker
             shared = self.ex.share(rep)
         else:
-            with _timed("scan (IDF)"):
+            with timed("scan (IDF)"):
                 rep = self._fit()
             shared = self.ex.share(rep)
-            with _timed("sample, cluster, pool"):
+            with timed("sample, cluster, pool"):
                 tr = self._bootstrap(rep, shared)
-        with _timed("recent weeks to the client"):
+        with timed("recent weeks to the client"):
             rows, x, keys = self._recent(shared, rep)
         week_of_row = rows["week"].to_numpy()
-        with _timed("tracker steps"):
+        with timed("tracker steps"):
             for w in self.step_weeks:
                 idx = np.flatnonzero(week_of_row == w)
                 tr.step(w, rows["key"].iloc[idx].tolist(), x[idx])
@@ -289,21 +289,19 @@ class AlertRun:
         act = tr.active_
         centroids = tr.centroids_[act] if act else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)
         act_ids = [tr.issues_[a].id for a in act]
-        with _timed(f"count {len(self.count_weeks)} history weeks"):
+        with timed(f"count {len(self.count_weeks)} history weeks"):
             tables, totals = self._count_history(shared, centroids, act_ids)
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        with _timed("history of issues born now (samples)"):
+        with timed("history of issues born now (samples)"):
             backfill, known_from = self._backfill(tr, shared)
-        window, all_totals = self._save(tr, rep, tables, totals, backfill)
-        before = np.flatnonzero(week_of_row < self.period.label)
-        if before.size and act:  # the look-back rows, for describing issues
-            best, _ = cl.assign(
-                x[before], centroids, self.cfg.tracker.cluster.assign_threshold, n_jobs=self.cfg.n_jobs
+        with timed("save the state"):
+            window, all_totals = self._save(tr, rep, tables, totals, backfill)
+        with timed("look-back labels, category rows"):
+            self._lookback_labels(rows, x, tr, labels, centroids, act_ids)
+            cat = dict(
+                self.ex.map(ap.rows_of, [self._of([w]) for w in self.cat_weeks], name="alert-categories")
             )
-            ids = np.asarray(act_ids, np.int64)
-            labels[before] = np.where(best >= 0, ids[np.maximum(best, 0)], -1)
-        cat = dict(self.ex.map(ap.rows_of, [self._of([w]) for w in self.cat_weeks], name="alert-categories"))
         return AlertData(
             rows=rows, x=x, tracker=tr, rep=rep, labels=labels, dup_of=dup_of,
             table=wc.resolved(window, tr.resolve),
@@ -313,6 +311,27 @@ class AlertRun:
             rejects=self.rejects,
             known_from=known_from,
         )  # fmt: skip
+
+    def _lookback_labels(self, rows, x, tr, labels, centroids, act_ids) -> None:
+        """Issues of the look-back rows (they describe issues: keyword documents,
+        background): a week the tracker stepped keeps the issue it gave each
+        complaint then (through merges); the others are matched to today's issues."""
+        week_of_row = rows["week"].to_numpy()
+        before = np.flatnonzero(week_of_row < self.period.label)
+        stepped = np.array([w in tr.assignments_ for w in week_of_row[before]], dtype=bool)
+        for w in sorted(set(week_of_row[before[stepped]])):
+            idx = before[week_of_row[before] == w]
+            got = tr.assignments_[w]
+            labels[idx] = [
+                tr.resolve(k) if (k := got.get(str(c), -1)) >= 0 else -1 for c in rows["key"].iloc[idx]
+            ]
+        rest = before[~stepped]
+        if rest.size and act_ids:
+            best, _ = cl.assign(
+                x, centroids, self.cfg.tracker.cluster.assign_threshold, rows=rest, n_jobs=self.cfg.n_jobs
+            )
+            ids = np.asarray(act_ids, np.int64)
+            labels[rest] = np.where(best >= 0, ids[np.maximum(best, 0)], -1)
 
     def _recent(self, shared, rep):
         """The recent weeks' rows, vectors and text keys, in the client."""
@@ -474,7 +493,7 @@ def _add(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextmanager
-def _timed(stage: str):
+def timed(stage: str):
     """Log how long a step took and this process's peak memory so far
     (``hotline_nlp.alert`` at INFO; the benchmark shows it)."""
     import resource
