@@ -105,6 +105,10 @@ def _estimate(item, rep, centroids, issue_ids, threshold):
     return ws.estimate(item, rep, centroids, issue_ids, threshold)
 
 
+def _same(result):
+    return result
+
+
 def _stack(raws) -> tuple:
     counts = [r[0] for r in raws]
     sems = [r[1] for r in raws]
@@ -285,7 +289,9 @@ class AlertRun:
             for w in self.step_weeks:
                 idx = np.flatnonzero(week_of_row == w)
                 tr.step(w, rows["key"].iloc[idx].tolist(), x[idx])
-        labels, dup_of, week_table = self._count_week(rows, x, keys, tr)
+        started = self._start_estimates(tr, shared)  # on the workers while the client counts the week
+        with timed("the week's repeats and counts"):
+            labels, dup_of, week_table = self._count_week(rows, x, keys, tr)
         act = tr.active_
         centroids = tr.centroids_[act] if act else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)
         act_ids = [tr.issues_[a].id for a in act]
@@ -294,7 +300,7 @@ class AlertRun:
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
         with timed("history of issues born now (samples)"):
-            backfill, known_from = self._backfill(tr, shared)
+            backfill, known_from = self._backfill(tr, started)
         with timed("save the state"):
             window, all_totals = self._save(tr, rep, tables, totals, backfill)
         with timed("look-back labels, category rows"):
@@ -343,17 +349,8 @@ class AlertRun:
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
         return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
 
-    def _backfill(self, tr, shared) -> tuple[pd.DataFrame, dict]:
-        """Warm runs: an issue born now out of the pool has no counts in the
-        stored weeks (they were counted before it existed). Each stored week
-        gets, per such issue, the larger of its exact members there (complaints
-        that waited unassigned and joined it, ``tracker.assignments_``, and those
-        still in the pool that the centroid rule gives it, ``_pool_members``;
-        counted as originals, dated to the week's Monday) and the estimate from the
-        week's stored sample (``week_samples.estimate``, a map). A stored week
-        without a sample (a state from before samples) has only the exact part,
-        so such issues are scored from after it, or from their first pool week
-        (``known_from``)."""
+    def _born_now(self, tr) -> tuple[list[str], list[int]]:
+        """The stored weeks not recounted now, and the issues born in this run."""
         W = self.period.label
         recounted = set(self.count_weeks) | {W}
         stored = [w for w in self.weeks if w < W and w in self.state.totals and w not in recounted]
@@ -363,6 +360,35 @@ class AlertRun:
             if i.origin == "new" and i.born in self.step_weeks and i.merged_into is None
         ]
         if not self.state.warm or not stored or not born:
+            return [], []
+        return stored, born
+
+    def _start_estimates(self, tr, shared) -> list:
+        """Submit the sample estimates of the issues born now (``_backfill``);
+        kept where computed until ``_backfill`` gathers them."""
+        stored, born = self._born_now(tr)
+        have = [w for w in stored if w in self.state.sample_weeks]
+        if not have:
+            return []
+        return self.ex.keep(
+            _estimate, [(w, self.state.sample(w)) for w in have], name="alert-estimate", rep=shared,
+            centroids=tr.centroids_of(born), issue_ids=born,
+            threshold=self.cfg.tracker.cluster.assign_threshold,
+        )  # fmt: skip
+
+    def _backfill(self, tr, started: list) -> tuple[pd.DataFrame, dict]:
+        """Warm runs: an issue born now out of the pool has no counts in the
+        stored weeks (they were counted before it existed). Each stored week
+        gets, per such issue, the larger of its exact members there (complaints
+        that waited unassigned and joined it, ``tracker.assignments_``, and those
+        still in the pool that the centroid rule gives it, ``_pool_members``;
+        counted as originals, dated to the week's Monday) and the estimate from the
+        week's stored sample (``week_samples.estimate``, a map started by
+        ``_start_estimates``). A stored week without a sample (a state from
+        before samples) has only the exact part, so such issues are scored from
+        after it, or from their first pool week (``known_from``)."""
+        stored, born = self._born_now(tr)
+        if not born:
             return wc.empty_table(), {}
         recs = []
         for w in stored:
@@ -371,15 +397,9 @@ class AlertRun:
             recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
         exact = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
         exact = _add(exact, self._pool_members(tr, born, set(stored)))
-        have = [w for w in stored if w in self.state.sample_weeks]
-        got = dict(
-            self.ex.map(
-                _estimate, [(w, self.state.sample(w)) for w in have], name="alert-estimate", rep=shared,
-                centroids=tr.centroids_of(born), issue_ids=born,
-                threshold=self.cfg.tracker.cluster.assign_threshold,
-            )
-        )  # fmt: skip
-        table = ws.combine(exact, pd.concat([got[i] for i in range(len(have))] or [wc.empty_table()]))
+        got = dict(self.ex.map(_same, started, name="alert-estimate-get"))
+        self.ex.release(started)
+        table = ws.combine(exact, pd.concat([got[i] for i in range(len(started))] or [wc.empty_table()]))
         missing = [w for w in stored if w not in self.state.sample_weeks]
         if not missing:
             return table, {}
