@@ -49,12 +49,24 @@ def _imports() -> None:
     import hotline_nlp.topics.weekly_counts  # noqa: F401
 
 
-def one(data: str, period: str, scheduler: str, state: str | None, history_weeks: int) -> dict:
+def one(
+    data: str, period: str, scheduler: str, state: str | None, history_weeks: int, keep: str | None = None
+) -> dict:
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
     from hotline_nlp.topics.hotspots import weekly_alert_parts
 
     files = list_partitions(data)
+    was_warm = bool(state) and Path(state, "tracker.json").is_file()
+    if keep:  # the engine's step timings and the client's peak memory after each step
+        import logging
+
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        log = logging.getLogger("hotline_nlp.alert")
+        log.setLevel(logging.INFO)
+        handler = logging.FileHandler(Path(keep, f"{period}-{'warm' if was_warm else 'cold'}.log"), "w")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
     _imports()
     t0 = time.perf_counter()
     with open_executor(scheduler) as ex:
@@ -76,6 +88,10 @@ def one(data: str, period: str, scheduler: str, state: str | None, history_weeks
         workers = (
             sorted(round(v) for v in ex.client.run(peak_rss_mb).values()) if ex.client is not None else []
         )
+    if keep:  # the whole alert, to compare warm and cold answers afterwards
+        name = f"{period}-{'warm' if was_warm else 'cold'}.json"
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        Path(keep, name).write_text(json.dumps(r, ensure_ascii=False, default=str), "utf-8")
     return {
         "period": period,
         "scheduler": scheduler,
@@ -109,11 +125,12 @@ def main(argv=None) -> None:
     ap.add_argument("--scheduler", default="local:2")
     ap.add_argument("--state")
     ap.add_argument("--cold-too", action="store_true")
+    ap.add_argument("--keep", help="write each run's alert JSON into this folder")
     ap.add_argument("--write", action="store_true", help="put the table into benchmarks/results/dask.md")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.one:
-        print(json.dumps(one(a.data, a.period, a.scheduler, a.state, a.history_weeks)))
+        print(json.dumps(one(a.data, a.period, a.scheduler, a.state, a.history_weeks, a.keep)))
         return
     import pandas as pd
     from hotline_nlp.topics.periods import parse_period, week_period
@@ -122,8 +139,12 @@ def main(argv=None) -> None:
     state = Path(a.state or "/tmp/hotline-bench-alert-state")
     shutil.rmtree(state, ignore_errors=True)
     common = ["--data", a.data, "--history-weeks", str(a.history_weeks), "--scheduler", a.scheduler]
+    common += ["--keep", a.keep] if a.keep else []
     runs = [_run([*common, "--period", before, "--state", str(state)])]
     print(runs[-1], flush=True)
+    if a.keep:  # the cold state, to rerun the warm step from it
+        shutil.rmtree(Path(a.keep, "state-cold"), ignore_errors=True)
+        shutil.copytree(state, Path(a.keep, "state-cold"))
     runs.append(_run([*common, "--period", a.period, "--state", str(state)]))
     print(runs[-1], flush=True)
     if a.cold_too:

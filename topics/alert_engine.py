@@ -24,9 +24,14 @@ Cold run (no state), for ISO week W and its history weeks:
          assignment with the same ``count_rows``;
 7. emergence is scored on the (issues x weeks) count table (``hotspots``).
 
+Each counted week also leaves a fixed id-hash sample (``week_samples``), kept
+by ``--state-dir``.
+
 Warm run (``--state-dir`` with a tracker): steps 2-4 are skipped (IDF and
 issues are stored), files holding none of the needed weeks are not read, and
 only weeks missing from the stored count table are counted (``alert_state``).
+Issues born in the warm week get their counts in the stored weeks estimated
+from those samples (map ``week_samples.estimate``, ``_backfill``).
 """
 
 from __future__ import annotations
@@ -98,6 +103,10 @@ def _count(item, rep, centroids, issue_ids, config, window_start, n_jobs):
 
 def _estimate(item, rep, centroids, issue_ids, threshold):
     return ws.estimate(item, rep, centroids, issue_ids, threshold)
+
+
+def _same(result):
+    return result
 
 
 def _stack(raws) -> tuple:
@@ -261,43 +270,44 @@ class AlertRun:
 
     def run(self) -> AlertData:
         self._plan()
-        with _timed("load partitions"):
+        with timed("load partitions"):
             self._load()
         self._check()
         if self.state.warm:
             rep, tr = self.state.rep, self.state.tracker
             shared = self.ex.share(rep)
         else:
-            with _timed("scan (IDF)"):
+            with timed("scan (IDF)"):
                 rep = self._fit()
             shared = self.ex.share(rep)
-            with _timed("sample, cluster, pool"):
+            with timed("sample, cluster, pool"):
                 tr = self._bootstrap(rep, shared)
-        with _timed("recent weeks to the client"):
+        with timed("recent weeks to the client"):
             rows, x, keys = self._recent(shared, rep)
         week_of_row = rows["week"].to_numpy()
-        with _timed("tracker steps"):
+        with timed("tracker steps"):
             for w in self.step_weeks:
                 idx = np.flatnonzero(week_of_row == w)
                 tr.step(w, rows["key"].iloc[idx].tolist(), x[idx])
-        labels, dup_of, week_table = self._count_week(rows, x, keys, tr)
+        started = self._start_estimates(tr, shared)  # on the workers while the client counts the week
+        with timed("the week's repeats and counts"):
+            labels, dup_of, week_table = self._count_week(rows, x, keys, tr)
         act = tr.active_
         centroids = tr.centroids_[act] if act else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)
         act_ids = [tr.issues_[a].id for a in act]
-        with _timed(f"count {len(self.count_weeks)} history weeks"):
+        with timed(f"count {len(self.count_weeks)} history weeks"):
             tables, totals = self._count_history(shared, centroids, act_ids)
         tables.append(week_table)
         totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        backfill, known_from = self._backfill(tr, shared)
-        window, all_totals = self._save(tr, rep, tables, totals, backfill)
-        before = np.flatnonzero(week_of_row < self.period.label)
-        if before.size and act:  # the look-back rows, for describing issues
-            best, _ = cl.assign(
-                x[before], centroids, self.cfg.tracker.cluster.assign_threshold, n_jobs=self.cfg.n_jobs
+        with timed("history of issues born now (samples)"):
+            backfill, known_from = self._backfill(tr, started)
+        with timed("save the state"):
+            window, all_totals = self._save(tr, rep, tables, totals, backfill)
+        with timed("look-back labels, category rows"):
+            self._lookback_labels(rows, x, tr, labels, centroids, act_ids)
+            cat = dict(
+                self.ex.map(ap.rows_of, [self._of([w]) for w in self.cat_weeks], name="alert-categories")
             )
-            ids = np.asarray(act_ids, np.int64)
-            labels[before] = np.where(best >= 0, ids[np.maximum(best, 0)], -1)
-        cat = dict(self.ex.map(ap.rows_of, [self._of([w]) for w in self.cat_weeks], name="alert-categories"))
         return AlertData(
             rows=rows, x=x, tracker=tr, rep=rep, labels=labels, dup_of=dup_of,
             table=wc.resolved(window, tr.resolve),
@@ -307,6 +317,27 @@ class AlertRun:
             rejects=self.rejects,
             known_from=known_from,
         )  # fmt: skip
+
+    def _lookback_labels(self, rows, x, tr, labels, centroids, act_ids) -> None:
+        """Issues of the look-back rows (they describe issues: keyword documents,
+        background): a week the tracker stepped keeps the issue it gave each
+        complaint then (through merges); the others are matched to today's issues."""
+        week_of_row = rows["week"].to_numpy()
+        before = np.flatnonzero(week_of_row < self.period.label)
+        stepped = np.array([w in tr.assignments_ for w in week_of_row[before]], dtype=bool)
+        for w in sorted(set(week_of_row[before[stepped]])):
+            idx = before[week_of_row[before] == w]
+            got = tr.assignments_[w]
+            labels[idx] = [
+                tr.resolve(k) if (k := got.get(str(c), -1)) >= 0 else -1 for c in rows["key"].iloc[idx]
+            ]
+        rest = before[~stepped]
+        if rest.size and act_ids:
+            best, _ = cl.assign(
+                x, centroids, self.cfg.tracker.cluster.assign_threshold, rows=rest, n_jobs=self.cfg.n_jobs
+            )
+            ids = np.asarray(act_ids, np.int64)
+            labels[rest] = np.where(best >= 0, ids[np.maximum(best, 0)], -1)
 
     def _recent(self, shared, rep):
         """The recent weeks' rows, vectors and text keys, in the client."""
@@ -318,16 +349,8 @@ class AlertRun:
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
         return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
 
-    def _backfill(self, tr, shared) -> tuple[pd.DataFrame, dict]:
-        """Warm runs: an issue born now out of the pool has no counts in the
-        stored weeks (they were counted before it existed). Each stored week
-        gets, per such issue, the larger of its exact members there (complaints
-        that waited unassigned and joined it, ``tracker.assignments_``; counted
-        as originals, dated to the week's Monday) and the estimate from the
-        week's stored sample (``week_samples.estimate``, a map). A stored week
-        without a sample (a state from before samples) has only the exact part,
-        so such issues are scored from after it, or from their first pool week
-        (``known_from``)."""
+    def _born_now(self, tr) -> tuple[list[str], list[int]]:
+        """The stored weeks not recounted now, and the issues born in this run."""
         W = self.period.label
         recounted = set(self.count_weeks) | {W}
         stored = [w for w in self.weeks if w < W and w in self.state.totals and w not in recounted]
@@ -337,6 +360,35 @@ class AlertRun:
             if i.origin == "new" and i.born in self.step_weeks and i.merged_into is None
         ]
         if not self.state.warm or not stored or not born:
+            return [], []
+        return stored, born
+
+    def _start_estimates(self, tr, shared) -> list:
+        """Submit the sample estimates of the issues born now (``_backfill``);
+        kept where computed until ``_backfill`` gathers them."""
+        stored, born = self._born_now(tr)
+        have = [w for w in stored if w in self.state.sample_weeks]
+        if not have:
+            return []
+        return self.ex.keep(
+            _estimate, [(w, self.state.sample(w)) for w in have], name="alert-estimate", rep=shared,
+            centroids=tr.centroids_of(born), issue_ids=born,
+            threshold=self.cfg.tracker.cluster.assign_threshold,
+        )  # fmt: skip
+
+    def _backfill(self, tr, started: list) -> tuple[pd.DataFrame, dict]:
+        """Warm runs: an issue born now out of the pool has no counts in the
+        stored weeks (they were counted before it existed). Each stored week
+        gets, per such issue, the larger of its exact members there (complaints
+        that waited unassigned and joined it, ``tracker.assignments_``, and those
+        still in the pool that the centroid rule gives it, ``_pool_members``;
+        counted as originals, dated to the week's Monday) and the estimate from the
+        week's stored sample (``week_samples.estimate``, a map started by
+        ``_start_estimates``). A stored week without a sample (a state from
+        before samples) has only the exact part, so such issues are scored from
+        after it, or from their first pool week (``known_from``)."""
+        stored, born = self._born_now(tr)
+        if not born:
             return wc.empty_table(), {}
         recs = []
         for w in stored:
@@ -344,15 +396,10 @@ class AlertRun:
             at = _bounds(w)[0]
             recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
         exact = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
-        have = [w for w in stored if w in self.state.sample_weeks]
-        got = dict(
-            self.ex.map(
-                _estimate, [(w, self.state.sample(w)) for w in have], name="alert-estimate", rep=shared,
-                centroids=tr.centroids_of(born), issue_ids=born,
-                threshold=self.cfg.tracker.cluster.assign_threshold,
-            )
-        )  # fmt: skip
-        table = ws.combine(exact, pd.concat([got[i] for i in range(len(have))] or [wc.empty_table()]))
+        exact = _add(exact, self._pool_members(tr, born, set(stored)))
+        got = dict(self.ex.map(_same, started, name="alert-estimate-get"))
+        self.ex.release(started)
+        table = ws.combine(exact, pd.concat([got[i] for i in range(len(started))] or [wc.empty_table()]))
         missing = [w for w in stored if w not in self.state.sample_weeks]
         if not missing:
             return table, {}
@@ -360,6 +407,32 @@ class AlertRun:
         after = [w for w in self.weeks if w > max(missing)]
         first = min(first, after[0]) if after else first
         return table, {i: first for i in born}
+
+    def _pool_members(self, tr, born, stored: set) -> pd.DataFrame:
+        """The complaints still in the pool (unassigned in their week) that the
+        centroid rule gives to an issue born now: exact counts for the pool's
+        weeks, as a re-match of those weeks would find them (as originals, dated
+        to the week's Monday)."""
+        if tr.pool_x_ is None or not born:
+            return wc.empty_table()
+        weeks = np.asarray(tr.pool_weeks_, dtype=object)
+        rows = np.flatnonzero(np.isin(weeks, list(stored)))
+        if not rows.size:
+            return wc.empty_table()
+        best, _ = cl.assign(
+            tr.pool_x_, tr.centroids_of(born), self.cfg.tracker.cluster.assign_threshold,
+            rows=rows, n_jobs=self.cfg.n_jobs,
+        )  # fmt: skip
+        hit = best >= 0
+        if not hit.any():
+            return wc.empty_table()
+        ids, wk = np.asarray(born, np.int64)[best[hit]], weeks[rows[hit]]
+        parts = []
+        for w in sorted(set(wk)):
+            m = wk == w
+            at = np.full(int(m.sum()), _bounds(w)[0], dtype="datetime64[ns]")
+            parts.append(wc.reduce_rows(ids[m], np.ones(int(m.sum()), bool), at, w))
+        return pd.concat(parts, ignore_index=True)
 
     def _save(self, tr, rep, tables, totals, backfill):
         """The window's count table (stored weeks + those counted now + the
@@ -431,12 +504,24 @@ class AlertRun:
         return tables, totals
 
 
+def _add(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two count tables of disjoint complaints, summed per (week, issue)."""
+    parts = [t for t in (a, b) if len(t)]
+    if len(parts) < 2:
+        return parts[0] if parts else wc.empty_table()
+    return wc.resolved(pd.concat(parts, ignore_index=True), lambda k: k)
+
+
 @contextmanager
-def _timed(stage: str):
-    """Log how long a step took (``hotline_nlp.alert`` at INFO; the benchmark shows it)."""
+def timed(stage: str):
+    """Log how long a step took and this process's peak memory so far
+    (``hotline_nlp.alert`` at INFO; the benchmark shows it)."""
+    import resource
+
     t = time.perf_counter()
     yield
-    _log.info("%s: %.1f s", stage, time.perf_counter() - t)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _log.info("%s: %.1f s (peak so far %.0f MiB)", stage, time.perf_counter() - t, peak)
 
 
 def _bounds(week: str):

@@ -127,7 +127,7 @@ def weekly_alert_parts(
     are those of ``topics.alert_engine``; ``on_rejects(frame)`` gets the rows the
     partitions' validation rejected."""
     from hotline_nlp.corpus.executor import LocalExecutor
-    from hotline_nlp.topics.alert_engine import AlertRun
+    from hotline_nlp.topics.alert_engine import AlertRun, timed
 
     cfg = _config(config, alpha)
     period = as_period(period)
@@ -167,9 +167,10 @@ def weekly_alert_parts(
     chosen = chosen[: max(limit, int(s["emerging"].sum()))]
     labels, dup_of = data.labels, data.dup_of
     in_week = (data.rows["week"] == period.label).to_numpy()
-    desc = describe_issues(
-        data, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of
-    )
+    with timed("describe the issues shown"):
+        desc = describe_issues(
+            data, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of
+        )
     seen = present.groupby("issue").agg(first=("first_at", "min"), last=("last_at", "max"))
     issues = []
     for i in chosen:

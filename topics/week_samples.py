@@ -9,7 +9,7 @@ time (on the synthetic 1M stream: 329 warm alerts against 3 cold). A cold run
 re-matches the whole history to it. The sample is the middle way: when a week
 is counted, the rows whose id hash falls below ``2**64 / 2**k`` are kept
 (``k`` the smallest shift giving at most ``SAMPLE_CAP`` rows, so the scale
-``2**k`` is a whole number and the counts stay integers), with their text,
+``2**k`` is a whole number and the counts stay integers), with their normalised text,
 time, whether each was an original (not a repeat) and its best cosine to the
 issues of that time. An issue born in a warm run is credited, in each stored
 week, with ``scale`` x the sampled rows that are closer to it than to what
@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hotline_nlp.corpus.text import normalise
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics.alert_pieces import priorities, raw_of
+from hotline_nlp.topics.alert_pieces import priorities
 from hotline_nlp.topics.count_table import COLUMNS, empty_table, reduce_rows
 
 SAMPLE_CAP = 2048  # rows kept per counted week at most (19k-row weeks keep 1/16, ~1,200 rows)
@@ -57,7 +58,7 @@ def frame(rows: pd.DataFrame, original: np.ndarray, sim: np.ndarray, scale: int)
     return pd.DataFrame(
         {
             "key": rows["key"].to_numpy().astype(str),
-            "text": rows["text"].to_numpy().astype(str),
+            "text": [normalise(t) for t in rows["text"].astype(str)],  # as vectorised (idempotent)
             "created_at": rows["created_at"].to_numpy(),
             "original": np.asarray(original, bool),
             "sim": np.asarray(sim, np.float32),
@@ -74,8 +75,8 @@ def estimate(item, rep, centroids, issue_ids, threshold: float) -> pd.DataFrame:
     week, sample = item
     if sample is None or not len(sample) or not len(issue_ids):
         return empty_table()
-    counts, sem, _ = raw_of(sample, rep)
-    best, sim = cl.assign(rep.weigh(counts, sem), centroids, threshold, n_jobs=1)
+    counts, sem = rep.raw(sample["text"].tolist())  # stored normalised
+    best, sim = cl.assign(rep.weigh(counts, sem, copy=False), centroids, threshold, n_jobs=1)
     hit = (best >= 0) & (sim > sample["sim"].to_numpy(np.float32))
     if not hit.any():
         return empty_table()
