@@ -47,7 +47,7 @@ from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import range_pieces as rp
 from hotline_nlp.topics import weekly_counts as wc
-from hotline_nlp.topics.alert_engine import _stack, _timed
+from hotline_nlp.topics.alert_engine import _stack, timed
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
 from hotline_nlp.topics.periods import Period, parse_period, weeks_between
 from hotline_nlp.topics.tracker import IssueTracker
@@ -173,14 +173,14 @@ class RangeRun:
         return tr, c, pd.Series(best, index=meta["key"].to_numpy(), dtype=np.int64)
 
     def run(self) -> RangeData:
-        with _timed("range: load partitions"):
+        with timed("range: load partitions"):
             self._load()
         self._check()
         self.used = [w for w in self.weeks if self.in_range.get(w)]
-        with _timed("range: scan (IDF)"):
+        with timed("range: scan (IDF)"):
             rep = self._fit()
         shared = self.ex.share(rep)
-        with _timed("range: sample, cluster"):
+        with timed("range: sample, cluster"):
             tr, c, sampled = self._issues(rep, shared)
         ids = [tr.issues_[k].id for k in range(c.shape[0])]
         sims_ct = sparse.csr_matrix(
@@ -189,7 +189,7 @@ class RangeRun:
         blocks = _blocks(self.used, self.in_range, ROWS_PER_TASK)
         reads = [self._reads(b) for b in blocks]
         p = self.period
-        with _timed(f"range: match {len(self.used)} weeks"):
+        with timed(f"range: match {len(self.used)} weeks"):
             kept = self.ex.keep(
                 _match, list(zip([self._of(r) for r in reads], blocks)), name="range-match", rep=shared,
                 centroids=self.ex.share(c), sims_ct=self.ex.share(sims_ct), issue_ids=ids,
