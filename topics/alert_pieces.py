@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hotline_nlp.corpus.text import normalise
+from hotline_nlp.corpus.text import normalise_many
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.complaint_vectors import N_FEATURES
 from hotline_nlp.topics.dedup import keys_of_texts
@@ -90,7 +90,7 @@ def rows_of(pieces) -> pd.DataFrame:
 
 def raw_of(rows: pd.DataFrame, rep):
     """Raw n-gram counts, raw semantic vectors and text keys of ``rows``."""
-    norm = [normalise(t) for t in rows["text"].tolist()]
+    norm = normalise_many(rows["text"].tolist())
     counts, sem = rep.raw(norm)
     return counts, sem, keys_of_texts(norm, normalised=True)
 

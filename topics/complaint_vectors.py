@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from hotline_nlp.corpus.text import normalise
+from hotline_nlp.corpus.text import normalise_many
 from scipy import sparse
 
 N_FEATURES = 2**20
@@ -214,7 +214,7 @@ class Representation:
 
     def fit_transform(self, texts: list[str], show_progress: bool = False) -> sparse.csr_matrix:
         """Learn the IDF and the semantic centre from ``texts`` and return their vectors."""
-        counts, sem = self.raw([normalise(t) for t in texts], show_progress)
+        counts, sem = self.raw(normalise_many(texts), show_progress)
         df = np.bincount(counts.indices, minlength=N_FEATURES)
         self.fit_raw(df, counts.shape[0], sem.mean(axis=0) if sem is not None and len(sem) else None)
         return self.weigh(counts, sem)
@@ -224,7 +224,7 @@ class Representation:
             raise RuntimeError("Representation is not fitted; call fit(texts) first")
         if not len(texts):
             return sparse.csr_matrix((0, self.dim_), dtype=np.float32)
-        return self.weigh(*self.raw([normalise(t) for t in texts], show_progress))
+        return self.weigh(*self.raw(normalise_many(texts), show_progress))
 
     def weigh(
         self, counts: sparse.csr_matrix, sem: np.ndarray | None, copy: bool = True

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hotline_nlp.corpus.text import normalise
+from hotline_nlp.corpus.text import normalise_many
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.alert_pieces import priorities
 from hotline_nlp.topics.count_table import COLUMNS, empty_table, reduce_rows
@@ -58,7 +58,7 @@ def frame(rows: pd.DataFrame, original: np.ndarray, sim: np.ndarray, scale: int)
     return pd.DataFrame(
         {
             "key": rows["key"].to_numpy().astype(str),
-            "text": [normalise(t) for t in rows["text"].astype(str)],  # as vectorised (idempotent)
+            "text": normalise_many(rows["text"].astype(str).tolist()),  # as vectorised (idempotent)
             "created_at": rows["created_at"].to_numpy(),
             "original": np.asarray(original, bool),
             "sim": np.asarray(sim, np.float32),
