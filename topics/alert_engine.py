@@ -109,7 +109,8 @@ def _same(result):
     return result
 
 
-def _stack(raws) -> tuple:
+def stack_raw(raws) -> tuple:
+    """``[(counts, sem), ...]`` from map tasks -> one counts matrix and one semantic array."""
     counts = [r[0] for r in raws]
     sems = [r[1] for r in raws]
     c = sparse.vstack(counts, format="csr") if counts else sparse.csr_matrix((0, 1))
@@ -244,7 +245,7 @@ class AlertRun:
             )
         )
         meta = pd.concat([got[i][0] for i in range(len(got))], ignore_index=True)
-        xs = rep.weigh(*_stack([got[i][1] for i in range(len(got))]))
+        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]))
         c, best = cl.discover(xs, cfg.tracker.cluster, cfg.n_jobs, cfg.clusterer)
         weeks = meta["week"].tolist()
         tr.start(c, best, weeks, self.hist_weeks, scale=self.n_hist / max(len(meta), 1))
@@ -264,7 +265,7 @@ class AlertRun:
         )  # fmt: skip
         parts = [got[i] for i in range(len(pool_weeks))]
         pm = pd.concat([p[0] for p in parts], ignore_index=True)
-        px = rep.weigh(*_stack([p[1] for p in parts])) if len(pm) else None
+        px = rep.weigh(*stack_raw([p[1] for p in parts])) if len(pm) else None
         tr.set_pool(pm["key"].tolist(), pm["week"].tolist(), px)
         return tr
 
@@ -347,7 +348,7 @@ class AlertRun:
         parts = [got[i] for i in range(len(self.recent))]
         rows = ap.rows_of([p[0] for p in parts])
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
-        return rows, rep.weigh(*_stack([p[1][:2] for p in parts])), keys
+        return rows, rep.weigh(*stack_raw([p[1][:2] for p in parts])), keys
 
     def _born_now(self, tr) -> tuple[list[str], list[int]]:
         """The stored weeks not recounted now, and the issues born in this run."""

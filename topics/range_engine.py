@@ -47,7 +47,7 @@ from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import range_pieces as rp
 from hotline_nlp.topics import weekly_counts as wc
-from hotline_nlp.topics.alert_engine import _stack, timed
+from hotline_nlp.topics.alert_engine import stack_raw, timed
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
 from hotline_nlp.topics.periods import Period, parse_period, weeks_between
 from hotline_nlp.topics.tracker import IssueTracker
@@ -163,7 +163,7 @@ class RangeRun:
             )
         )  # fmt: skip
         meta = pd.concat([got[i][0] for i in range(len(got))], ignore_index=True)
-        xs = rep.weigh(*_stack([got[i][1] for i in range(len(got))]))
+        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]))
         c, best = cl.discover(xs, cfg.tracker.cluster, cfg.n_jobs, cfg.clusterer)
         weeks = meta["week"].tolist()
         tr.start(c, best, weeks, weeks, scale=self.n_rows / max(len(meta), 1))
