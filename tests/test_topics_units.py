@@ -353,3 +353,28 @@ def test_issue_headline_drops_openers():
         == "在理发店付了定金50元，商家没按时交货"
     )
     assert _headline({"title": "市民反映：停水", "text": ""}) == "市民反映：停水"  # too little would be left
+
+
+def test_tied_places_rank_the_same_in_every_process():
+    """Reports from two processes (a Dask worker and the client, two CLI runs)
+    must list tied places in the same order: not by set iteration, which
+    depends on PYTHONHASHSEED."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from hotline_nlp.topics.places import summarise; "
+        "print(json.dumps(summarise(['阳光小区和平街道业主学生反映', '和平街道阳光小区学生业主反映'] * 2)))"
+    )
+    got = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                env={**os.environ, "PYTHONHASHSEED": seed},
+            ).stdout
+        )
+        for seed in ("1", "2", "3")
+    ]  # fmt: skip
+    assert got[0] == got[1] == got[2] and len(got[0]["places"]) >= 2 and len(got[0]["groups"]) == 2

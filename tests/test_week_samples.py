@@ -118,3 +118,19 @@ def test_the_pool_is_capped_by_id_hash():
     assert set(rev.pool_ids_) == set(tr.pool_ids_)
     j = ids.index(tr.pool_ids_[7])
     assert (tr.pool_x_[7] != x[j]).nnz == 0
+
+
+def test_sampled_estimates_are_spread_flat_and_keep_their_totals():
+    monday = lambda w: parse_period(w).start  # noqa: E731
+    weeks = [f"2024-W{i:02d}" for i in range(1, 11)]
+    at = monday(weeks[3])
+    est = pd.DataFrame(
+        [(weeks[3], 7, 16, 16, at, at), (weeks[8], 7, 32, 48, at, at), (weeks[0], 9, 2, 3, at, at)],
+        columns=["week", "issue", "originals", "members", "first_at", "last_at"],
+    )
+    out = ws.spread(est, weeks, {weeks[0]}, monday)
+    seven = out.loc[out["issue"] == 7]
+    assert seven["originals"].sum() == 48 and seven["members"].sum() == 64  # totals kept
+    assert seven["members"].max() - seven["members"].min() <= 1 and len(seven) == 9  # flat, week 1 is whole
+    nine = out.loc[out["issue"] == 9]
+    assert nine[["week", "originals", "members"]].values.tolist() == [[weeks[0], 2, 3]]  # scale 1: as counted

@@ -131,6 +131,8 @@ class AlertRun:
         # threads for matching inside a task: the run's setting here, one on a worker (one thread each)
         self.task_jobs = config.n_jobs if getattr(ex, "client", None) is None else 1
         self.samples: dict[str, pd.DataFrame | None] = {}  # week -> sample counted in this run
+        self.est_weeks: list[str] = []  # stored weeks whose samples estimate issues born now
+        self.whole_weeks: dict = {}  # those sampled whole (scale 1: exact)
 
     # -- which weeks -------------------------------------------------------
     def _weeks_in(self, lo, hi) -> list[str]:
@@ -245,7 +247,7 @@ class AlertRun:
             )
         )
         meta = pd.concat([got[i][0] for i in range(len(got))], ignore_index=True)
-        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]))
+        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]), copy=False)
         c, best = cl.discover(xs, cfg.tracker.cluster, cfg.n_jobs, cfg.clusterer)
         weeks = meta["week"].tolist()
         tr.start(c, best, weeks, self.hist_weeks, scale=self.n_hist / max(len(meta), 1))
@@ -265,7 +267,7 @@ class AlertRun:
         )  # fmt: skip
         parts = [got[i] for i in range(len(pool_weeks))]
         pm = pd.concat([p[0] for p in parts], ignore_index=True)
-        px = rep.weigh(*stack_raw([p[1] for p in parts])) if len(pm) else None
+        px = rep.weigh(*stack_raw([p[1] for p in parts]), copy=False) if len(pm) else None
         tr.set_pool(pm["key"].tolist(), pm["week"].tolist(), px)
         return tr
 
@@ -348,7 +350,7 @@ class AlertRun:
         parts = [got[i] for i in range(len(self.recent))]
         rows = ap.rows_of([p[0] for p in parts])
         keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
-        return rows, rep.weigh(*stack_raw([p[1][:2] for p in parts])), keys
+        return rows, rep.weigh(*stack_raw([p[1][:2] for p in parts]), copy=False), keys
 
     def _born_now(self, tr) -> tuple[list[str], list[int]]:
         """The stored weeks not recounted now, and the issues born in this run."""
@@ -368,11 +370,14 @@ class AlertRun:
         """Submit the sample estimates of the issues born now (``_backfill``);
         kept where computed until ``_backfill`` gathers them."""
         stored, born = self._born_now(tr)
-        have = [w for w in stored if w in self.state.sample_weeks]
-        if not have:
+        pool = set(tr.pool_span(tr.weeks_))  # counted exactly from the pool (_pool_members)
+        self.est_weeks = [w for w in stored if w in self.state.sample_weeks and w not in pool]
+        if not self.est_weeks:
             return []
+        samples = [(w, self.state.sample(w)) for w in self.est_weeks]
+        self.whole_weeks = {w: s for w, s in samples if len(s) and int(s["scale"].iloc[0]) == 1}
         return self.ex.keep(
-            _estimate, [(w, self.state.sample(w)) for w in have], name="alert-estimate", rep=shared,
+            _estimate, samples, name="alert-estimate", rep=shared,
             centroids=tr.centroids_of(born), issue_ids=born,
             threshold=self.cfg.tracker.cluster.assign_threshold,
         )  # fmt: skip
@@ -383,11 +388,13 @@ class AlertRun:
         gets, per such issue, the larger of its exact members there (complaints
         that waited unassigned and joined it, ``tracker.assignments_``, and those
         still in the pool that the centroid rule gives it, ``_pool_members``;
-        counted as originals, dated to the week's Monday) and the estimate from the
-        week's stored sample (``week_samples.estimate``, a map started by
-        ``_start_estimates``). A stored week without a sample (a state from
-        before samples) has only the exact part, so such issues are scored from
-        after it, or from their first pool week (``known_from``)."""
+        counted as originals, dated to the week's Monday): exact in the pool's
+        weeks. Older weeks get the estimate from their stored samples
+        (``week_samples.estimate``, a map started by ``_start_estimates``),
+        spread evenly over them (``week_samples.spread``). A stored week without
+        a sample (a state from before samples) has only the exact part, so such
+        issues are scored from after it, or from their first pool week
+        (``known_from``)."""
         stored, born = self._born_now(tr)
         if not born:
             return wc.empty_table(), {}
@@ -400,7 +407,9 @@ class AlertRun:
         exact = _add(exact, self._pool_members(tr, born, set(stored)))
         got = dict(self.ex.map(_same, started, name="alert-estimate-get"))
         self.ex.release(started)
-        table = ws.combine(exact, pd.concat([got[i] for i in range(len(started))] or [wc.empty_table()]))
+        estimated = pd.concat([got[i] for i in range(len(started))] or [wc.empty_table()], ignore_index=True)
+        estimated = ws.spread(estimated, self.est_weeks, set(self.whole_weeks), lambda w: _bounds(w)[0])
+        table = ws.combine(exact, estimated)
         missing = [w for w in stored if w not in self.state.sample_weeks]
         if not missing:
             return table, {}
@@ -411,20 +420,24 @@ class AlertRun:
 
     def _pool_members(self, tr, born, stored: set) -> pd.DataFrame:
         """The complaints still in the pool (unassigned in their week) that the
-        centroid rule gives to an issue born now: exact counts for the pool's
-        weeks, as a re-match of those weeks would find them (as originals, dated
-        to the week's Monday)."""
+        centroid rule gives to an issue born now, unless an older active issue
+        is nearer: exact counts for the pool's weeks, as a re-match of those
+        weeks would find them (as originals, dated to the week's Monday)."""
         if tr.pool_x_ is None or not born:
             return wc.empty_table()
         weeks = np.asarray(tr.pool_weeks_, dtype=object)
         rows = np.flatnonzero(np.isin(weeks, list(stored)))
         if not rows.size:
             return wc.empty_table()
-        best, _ = cl.assign(
-            tr.pool_x_, tr.centroids_of(born), self.cfg.tracker.cluster.assign_threshold,
-            rows=rows, n_jobs=self.cfg.n_jobs,
-        )  # fmt: skip
+        thr = self.cfg.tracker.cluster.assign_threshold
+        best, sim = cl.assign(tr.pool_x_, tr.centroids_of(born), thr, rows=rows, n_jobs=self.cfg.n_jobs)
         hit = best >= 0
+        older = [k for k in (tr.issues_[a].id for a in tr.active_) if k not in set(born)]
+        if hit.any() and older:  # issues born since the complaint waited may be nearer (as in a re-match)
+            _, other = cl.assign(
+                tr.pool_x_, tr.centroids_of(older), thr, rows=rows[hit], n_jobs=self.cfg.n_jobs
+            )
+            hit[np.flatnonzero(hit)] = sim[hit] >= other
         if not hit.any():
             return wc.empty_table()
         ids, wk = np.asarray(born, np.int64)[best[hit]], weeks[rows[hit]]

@@ -24,12 +24,15 @@ or re-match the stored weeks: they keep the counts of their time (complaints
 matched to the issues as they were then). What differs from a cold run:
 
 * the IDF and the first issues are those of the cold run that made the state;
-* an issue born in a warm run gets, in each stored week, the larger of the
-  complaints that waited in the pool and joined it and an estimate from the
-  week's stored sample (``week_samples``): the sampled complaints now closer to
-  it than to what they matched then, times the sample's scale. A cold run
-  re-matches every complaint instead; the estimate has sampling noise, and a
-  complaint it moves to the new issue is not taken off its old issue's count;
+* an issue born in a warm run gets counts in the stored weeks as a re-match
+  would give them: in the pool's weeks, exactly (the complaints that waited in
+  the pool and joined it, and those still in the pool that are nearer to it
+  than to any older issue); in older weeks, estimated from each week's stored
+  sample (``week_samples``: the sampled complaints now nearer to it than to what
+  they matched then, times the sample's scale) and spread evenly over those
+  weeks (the total is what a 1/16 sample estimates well). Sampling noise
+  remains, and a complaint it moves to the new issue is not taken off its old
+  issue's count;
 * a state written before samples were kept (or weeks without one) falls back
   to scoring such an issue from its first pool week on;
 * issue ids follow the tracker's history (as before issue 14).

@@ -79,9 +79,9 @@ def summarise(texts: list[str], top: int = 5, min_share: float = 0.2) -> dict:
     """
     pc: Counter = Counter()
     gc: Counter = Counter()
-    for t in texts:
-        pc.update(set(extract_places(t)))
-        gc.update(set(extract_groups(t)))
+    for t in texts:  # each text once per name, in text order (ties rank the same in every process)
+        pc.update(list(dict.fromkeys(extract_places(t))))
+        gc.update(list(dict.fromkeys(extract_groups(t))))
     need = max(2, min_share * len(texts)) if len(texts) > 1 else 1
     places = [{"kind": k, "name": n, "count": c} for (k, n), c in pc.most_common() if c >= need][:top]
     groups = [{"name": n, "count": c} for n, c in gc.most_common() if c >= need][:top]

@@ -163,7 +163,7 @@ class RangeRun:
             )
         )  # fmt: skip
         meta = pd.concat([got[i][0] for i in range(len(got))], ignore_index=True)
-        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]))
+        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]), copy=False)
         c, best = cl.discover(xs, cfg.tracker.cluster, cfg.n_jobs, cfg.clusterer)
         weeks = meta["week"].tolist()
         tr.start(c, best, weeks, weeks, scale=self.n_rows / max(len(meta), 1))

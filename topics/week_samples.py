@@ -71,7 +71,9 @@ def estimate(item, rep, centroids, issue_ids, threshold: float) -> pd.DataFrame:
     """``(week, sample)`` -> estimated counts (``count_table.COLUMNS``) of the
     issues ``issue_ids`` (rows of ``centroids``) in that week: a sampled row
     counts for the nearest of them when that cosine reaches ``threshold`` and
-    beats the row's stored best cosine (what it matched when the week was counted)."""
+    beats the row's stored best cosine (what it matched when the week was
+    counted). That is the re-match a cold run does (``emergence``: every earlier
+    complaint matched afresh to today's issues), on the sample."""
     week, sample = item
     if sample is None or not len(sample) or not len(issue_ids):
         return empty_table()
@@ -88,6 +90,34 @@ def estimate(item, rep, centroids, issue_ids, threshold: float) -> pd.DataFrame:
         week,
         weight=sample["scale"].to_numpy()[hit],
     )
+
+
+def spread(estimated: pd.DataFrame, weeks: list[str], whole: set, monday) -> pd.DataFrame:
+    """Each issue's estimated total over ``weeks`` spread evenly over them, in
+    whole complaints (week i gets ``floor((i+1)T/n) - floor(iT/n)``), dated to
+    each week's Monday (``monday(week)``). Weeks in ``whole`` (sampled whole,
+    scale 1: their estimate is an exact count) keep their own counts.
+
+    Why: a sampled week's estimate moves in steps of its scale (16 complaints
+    for a 19k-a-week stream), so an issue with 3 complaints a week shows 0,
+    0, 16, 0 ... and the trend test reads the 16s as bursts. The total over many
+    weeks is what the sample estimates well; spread, it is a flat baseline with
+    the right mean."""
+    if not len(estimated):
+        return empty_table()
+    kept = estimated["week"].isin(whole)
+    rough_weeks = [w for w in weeks if w not in whole]
+    n = len(rough_weeks)
+    recs = []
+    for k, g in estimated.loc[~kept].groupby("issue", sort=True):
+        o_tot, m_tot = int(g["originals"].sum()), int(g["members"].sum())
+        for i, w in enumerate(rough_weeks):
+            o = (i + 1) * o_tot // n - i * o_tot // n
+            m = (i + 1) * m_tot // n - i * m_tot // n
+            if m:
+                recs.append((w, int(k), o, m, monday(w), monday(w)))
+    parts = [t for t in (estimated.loc[kept], pd.DataFrame(recs, columns=COLUMNS)) if len(t)]
+    return pd.concat(parts, ignore_index=True)[COLUMNS] if parts else empty_table()
 
 
 def combine(exact: pd.DataFrame, estimated: pd.DataFrame) -> pd.DataFrame:
