@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics import count_table as ct
 from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.alert_state import AlertState, file_identity
@@ -397,17 +398,17 @@ class AlertRun:
         (``known_from``)."""
         stored, born = self._born_now(tr)
         if not born:
-            return wc.empty_table(), {}
+            return ct.empty_table(), {}
         recs = []
         for w in stored:
             n = pd.Series([k for k in tr.assignments_.get(w, {}).values() if k in set(born)]).value_counts()
             at = _bounds(w)[0]
             recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
-        exact = pd.DataFrame(recs, columns=wc.COLUMNS) if recs else wc.empty_table()
+        exact = pd.DataFrame(recs, columns=ct.COLUMNS) if recs else ct.empty_table()
         exact = _add(exact, self._pool_members(tr, born, set(stored)))
         got = dict(self.ex.map(_same, started, name="alert-estimate-get"))
         self.ex.release(started)
-        estimated = pd.concat([got[i] for i in range(len(started))] or [wc.empty_table()], ignore_index=True)
+        estimated = pd.concat([got[i] for i in range(len(started))] or [ct.empty_table()], ignore_index=True)
         estimated = ws.spread(estimated, self.est_weeks, set(self.whole_weeks), lambda w: _bounds(w)[0])
         table = ws.combine(exact, estimated)
         missing = [w for w in stored if w not in self.state.sample_weeks]
@@ -424,11 +425,11 @@ class AlertRun:
         is nearer: exact counts for the pool's weeks, as a re-match of those
         weeks would find them (as originals, dated to the week's Monday)."""
         if tr.pool_x_ is None or not born:
-            return wc.empty_table()
+            return ct.empty_table()
         weeks = np.asarray(tr.pool_weeks_, dtype=object)
         rows = np.flatnonzero(np.isin(weeks, list(stored)))
         if not rows.size:
-            return wc.empty_table()
+            return ct.empty_table()
         thr = self.cfg.tracker.cluster.assign_threshold
         best, sim = cl.assign(tr.pool_x_, tr.centroids_of(born), thr, rows=rows, n_jobs=self.cfg.n_jobs)
         hit = best >= 0
@@ -439,22 +440,22 @@ class AlertRun:
             )
             hit[np.flatnonzero(hit)] = sim[hit] >= other
         if not hit.any():
-            return wc.empty_table()
+            return ct.empty_table()
         ids, wk = np.asarray(born, np.int64)[best[hit]], weeks[rows[hit]]
         parts = []
         for w in sorted(set(wk)):
             m = wk == w
             at = np.full(int(m.sum()), _bounds(w)[0], dtype="datetime64[ns]")
-            parts.append(wc.reduce_rows(ids[m], np.ones(int(m.sum()), bool), at, w))
+            parts.append(ct.reduce_rows(ids[m], np.ones(int(m.sum()), bool), at, w))
         return pd.concat(parts, ignore_index=True)
 
     def _save(self, tr, rep, tables, totals, backfill):
         """The window's count table (stored weeks + those counted now + the
         backfill of issues born now); saved with the state."""
         stored = self.state.table
-        new = pd.concat([t for t in tables if len(t)] or [wc.empty_table()], ignore_index=True)
+        new = pd.concat([t for t in tables if len(t)] or [ct.empty_table()], ignore_index=True)
         old = stored.loc[~stored["week"].isin(set(new["week"]) | set(totals))] if len(stored) else stored
-        full = pd.concat([t for t in (old, new, backfill) if len(t)] or [wc.empty_table()], ignore_index=True)
+        full = pd.concat([t for t in (old, new, backfill) if len(t)] or [ct.empty_table()], ignore_index=True)
         all_totals = {**self.state.totals, **totals}
         window = full.loc[full["week"].isin(self.weeks)]
         self.state.save(
@@ -522,8 +523,8 @@ def _add(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Two count tables of disjoint complaints, summed per (week, issue)."""
     parts = [t for t in (a, b) if len(t)]
     if len(parts) < 2:
-        return parts[0] if parts else wc.empty_table()
-    return wc.resolved(pd.concat(parts, ignore_index=True), lambda k: k)
+        return parts[0] if parts else ct.empty_table()
+    return ct.per_week_issue(pd.concat(parts, ignore_index=True), "sum")
 
 
 @contextmanager

@@ -42,3 +42,18 @@ def reduce_rows(issue, original, at, week: str, weight=1) -> pd.DataFrame:
     ).reset_index()
     table.insert(0, "week", week)
     return table[COLUMNS]
+
+
+def per_week_issue(table: pd.DataFrame, how: str) -> pd.DataFrame:
+    """One row per (week, issue): counts combined by ``how`` ("sum": disjoint
+    complaints, e.g. after following merges; "max": two estimates of the same
+    complaints), first/last times widened."""
+    g = table.groupby(["week", "issue"], sort=True)
+    return pd.DataFrame(
+        {
+            "originals": g["originals"].agg(how),
+            "members": g["members"].agg(how),
+            "first_at": g["first_at"].min(),
+            "last_at": g["last_at"].max(),
+        }
+    ).reset_index()[COLUMNS]

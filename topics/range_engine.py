@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics import count_table as ct
 from hotline_nlp.topics import range_pieces as rp
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.alert_engine import stack_raw, timed
@@ -68,7 +69,7 @@ class RangeData:
     rep: Representation
     total: int
     week_labels: list[str]
-    table: pd.DataFrame  # weekly_counts.COLUMNS over the range's weeks
+    table: pd.DataFrame  # count_table.COLUMNS over the range's weeks
     volume: dict
     callers: dict | None  # issue -> distinct callers (None: the data has no caller column)
     likes: dict | None
@@ -200,7 +201,7 @@ class RangeRun:
         summaries = [got[i] for i in range(len(kept))]
         data = RangeData(
             tracker=tr, rep=rep, total=int(sum(self.in_range.values())), week_labels=self.weeks,
-            table=pd.concat([s["table"] for s in summaries] or [wc.empty_table()], ignore_index=True),
+            table=pd.concat([s["table"] for s in summaries] or [ct.empty_table()], ignore_index=True),
             volume=_sum_series(s["volume"] for s in summaries),
             callers=_callers(summaries), likes=_likes(summaries), rejects=self.rejects,
         )  # fmt: skip

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from hotline_nlp.topics import alert_pieces as ap
+from hotline_nlp.topics import count_table as ct
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.emergence import decay_weights
 from hotline_nlp.topics.periods import parse_period
@@ -134,7 +135,7 @@ def reduce_block(own: pd.DataFrame, lab, original, tables, mem, sims, config, en
     m = lab >= 0
     f = pd.DataFrame({"issue": lab[m], "w": w[m]})
     out = {
-        "table": pd.concat(tables, ignore_index=True) if tables else wc.empty_table(),
+        "table": pd.concat(tables, ignore_index=True) if tables else ct.empty_table(),
         "volume": f.groupby("issue")["w"].sum(),
         "noise": int((~m).sum()),
         "has_caller": "caller" in own,

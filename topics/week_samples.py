@@ -28,7 +28,7 @@ import pandas as pd
 from hotline_nlp.corpus.text import normalise_many
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.alert_pieces import priorities
-from hotline_nlp.topics.count_table import COLUMNS, empty_table, reduce_rows
+from hotline_nlp.topics.count_table import COLUMNS, empty_table, per_week_issue, reduce_rows
 
 SAMPLE_CAP = 2048  # rows kept per counted week at most (19k-row weeks keep 1/16, ~1,200 rows)
 FIELDS = ["key", "text", "created_at", "original", "sim", "scale"]
@@ -126,13 +126,4 @@ def combine(exact: pd.DataFrame, estimated: pd.DataFrame) -> pd.DataFrame:
     parts = [t for t in (exact, estimated) if len(t)]
     if not parts:
         return empty_table()
-    t = pd.concat(parts, ignore_index=True)
-    g = t.groupby(["week", "issue"], sort=True)
-    return pd.DataFrame(
-        {
-            "originals": g["originals"].max(),
-            "members": g["members"].max(),
-            "first_at": g["first_at"].min(),
-            "last_at": g["last_at"].max(),
-        }
-    ).reset_index()[COLUMNS]
+    return per_week_issue(pd.concat(parts, ignore_index=True), "max")

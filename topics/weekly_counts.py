@@ -23,7 +23,7 @@ import pandas as pd
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import dedup, week_samples
 from hotline_nlp.topics.alert_pieces import raw_of, rows_of
-from hotline_nlp.topics.count_table import COLUMNS, empty_table, reduce_rows
+from hotline_nlp.topics.count_table import empty_table, per_week_issue, reduce_rows
 from hotline_nlp.topics.periods import parse_period
 
 
@@ -112,12 +112,4 @@ def resolved(table: pd.DataFrame, resolve) -> pd.DataFrame:
     if not len(table):
         return table
     t = table.assign(issue=table["issue"].map(lambda k: int(resolve(int(k)))))
-    g = t.groupby(["week", "issue"], sort=True)
-    return pd.DataFrame(
-        {
-            "originals": g["originals"].sum(),
-            "members": g["members"].sum(),
-            "first_at": g["first_at"].min(),
-            "last_at": g["last_at"].max(),
-        }
-    ).reset_index()[COLUMNS]
+    return per_week_issue(t, "sum")
