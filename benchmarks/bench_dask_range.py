@@ -35,6 +35,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from results_block import put_block  # benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 MARK_A, MARK_B = "<!-- range -->", "<!-- /range -->"
 OLD_REF = "7848a86"  # main before the range engine
@@ -170,19 +172,12 @@ def main(argv=None) -> None:
             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, shared with the other engineers' work (load column).\n\n"
         )
-        path = ROOT / "benchmarks" / "results" / "dask.md"
-        body = path.read_text("utf-8")
-        block = f"{MARK_A}\n{head}{text}\n{MARK_B}"
-        if MARK_A in body and MARK_B in body:
-            body = body.split(MARK_A)[0] + block + body.split(MARK_B, 1)[1]
-        else:
-            body = (
-                body.rstrip()
-                + "\n\n### The range report (hot issues) over partitions (measured)\n\n"
-                + block
-                + "\n"
-            )
-        path.write_text(body, "utf-8")
+        put_block(
+            ROOT / "benchmarks" / "results" / "dask.md",
+            (MARK_A, MARK_B),
+            head + text,
+            "The range report (hot issues) over partitions (measured)",
+        )
 
 
 if __name__ == "__main__":
