@@ -134,3 +134,18 @@ def test_sampled_estimates_are_spread_flat_and_keep_their_totals():
     assert seven["members"].max() - seven["members"].min() <= 1 and len(seven) == 9  # flat, week 1 is whole
     nine = out.loc[out["issue"] == 9]
     assert nine[["week", "originals", "members"]].values.tolist() == [[weeks[0], 2, 3]]  # scale 1: as counted
+
+
+def test_a_corrupt_stored_sample_is_named(runs, tmp_path):
+    import shutil
+
+    from hotline_nlp.topics.alert_state import AlertState
+
+    _, weeks, state, *_ = runs
+    copy = tmp_path / "state"
+    shutil.copytree(state, copy)
+    (copy / "samples" / f"{weeks[2]}.parquet").write_bytes(b"not parquet")
+    st = AlertState(copy).load(None, 1, None)
+    with pytest.raises(ValueError, match=f"{weeks[2]}.parquet cannot be read"):
+        st.sample(weeks[2])
+    assert len(st.sample(weeks[3]))  # the others still read

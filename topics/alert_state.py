@@ -100,7 +100,14 @@ class AlertState:
         """The stored sample of ``week`` (None when there is none)."""
         if week not in self.sample_weeks:
             return None
-        return pd.read_parquet(self.directory / SAMPLES / f"{week}.parquet")
+        path = self.directory / SAMPLES / f"{week}.parquet"
+        try:
+            return pd.read_parquet(path)
+        except Exception as e:  # a truncated or foreign file: name it, say what to do
+            raise ValueError(
+                f"{path} cannot be read ({type(e).__name__}: {e}); delete it and the week's new issues "
+                "are scored from the weeks after it"
+            ) from None
 
     def skippable(self, identity: str, needed: set[str]) -> bool:
         """A file read before, unchanged, holding none of the ``needed`` weeks."""
