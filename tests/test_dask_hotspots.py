@@ -9,11 +9,20 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from hotline_nlp.corpus import executor as exe
 from hotline_nlp.corpus.partitions import LoadOptions
-from hotline_nlp.topics.hotspots import weekly_alert, weekly_alert_parts
+from hotline_nlp.topics import week_pieces as wp
+from hotline_nlp.topics.hotspots import (
+    emerging_issues,
+    emerging_issues_parts,
+    replay,
+    replay_parts,
+    weekly_alert,
+    weekly_alert_parts,
+)
 from hotline_nlp.topics.periods import week_labels
 from test_topics_hotspots import make_stream, week_label
 
@@ -111,3 +120,56 @@ def test_warm_run_reads_only_the_new_weeks_and_matches_a_recount(weekly_files, c
     # the next warm run continues from the state the warm run saved
     again = weekly_alert_parts(files, W, options=OPTS, state_dir=state, executor=cluster)
     assert _core(again) == _core(warm)
+
+
+def _json(r) -> str:
+    return json.dumps(r, default=str, sort_keys=True, ensure_ascii=False)
+
+
+@pytest.fixture(scope="module")
+def dealt_files(stream, tmp_path_factory):
+    """The same rows dealt at random into three Parquet files (each spans every week)."""
+    d = tmp_path_factory.mktemp("dealt")
+    part = np.random.default_rng(7).integers(0, 3, len(stream))
+    for i in range(3):
+        stream.loc[part == i].sample(frac=1.0, random_state=i).to_parquet(d / f"part{i}.parquet", index=False)
+    return sorted(d.glob("*.parquet"))
+
+
+def test_new_week_in_day_blocks_does_not_depend_on_the_cut(weekly_files, dealt_files, cluster, monkeypatch):
+    """The new week is matched and counted on the workers, one task per block of
+    days; a block per day, over files that each hold every week in random order,
+    gives the report of whole weeks over weekly files."""
+    here = weekly_alert_parts(weekly_files, W, options=OPTS, executor=exe.LocalExecutor())
+    monkeypatch.setattr(wp, "ROWS_PER_TASK", 1)  # every day a block of its own
+    spans = wp.day_blocks({"2024-06-24": 3, "2024-06-25": 2, "2024-06-27": 4}, wp.ROWS_PER_TASK)
+    assert [(str(a.date()), str(b.date())) for a, b in spans] == [
+        ("2024-06-24", "2024-06-25"),
+        ("2024-06-25", "2024-06-26"),
+        ("2024-06-27", "2024-06-28"),
+    ]
+    there = weekly_alert_parts(dealt_files, W, options=OPTS, executor=cluster)
+    assert _json(there) == _json(here)
+
+
+def test_emerging_and_replay_on_cluster_equal_this_process(stream, weekly_files, cluster):
+    period = (
+        str((pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=20)).date()),
+        str((pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=30) - pd.Timedelta(days=1)).date()),
+    )
+    here = emerging_issues_parts(weekly_files, period, options=OPTS, executor=exe.LocalExecutor())
+    there = emerging_issues_parts(weekly_files, period, options=OPTS, executor=cluster)
+    assert here and _json(there) == _json(here)
+    planted = set(stream.loc[stream.topic == "planted", "id"])
+    assert len(set(here[0]["complaint_ids"]) & planted) > len(here[0]["complaint_ids"]) / 2
+
+    # the in-memory frame (one partition) flags the same issues in the same weeks
+    def core(found):
+        return [(i["id"], i["count"], i["weeks_flagged"]) for i in found]
+
+    assert core(emerging_issues(stream, period)) == core(here)
+    run, weeks = replay_parts(weekly_files, period, options=OPTS, executor=cluster)
+    run.close()
+    run, alone = replay(stream, period)
+    run.close()
+    assert _json(weeks) == _json(alone) and any(w["flagged"] for w in weeks)

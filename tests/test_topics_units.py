@@ -13,7 +13,7 @@ from hotline_nlp.topics.dedup import find_repeats
 from hotline_nlp.topics.emergence import EmergenceConfig, heat_index, score_week
 from hotline_nlp.topics.keywords import ctfidf_keywords, label_for
 from hotline_nlp.topics.places import extract_groups, extract_places
-from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
+from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig, pool_cut
 
 
 def test_places_and_groups():
@@ -120,8 +120,8 @@ class _FitOnly:
 def test_the_clusterer_is_pluggable():
     """HDBSCAN is the default; any ``fit_predict`` (or ``fit`` + ``labels_``)
     object given in the config is used instead (cloned when it is an estimator)."""
+    from hotline_nlp.topics.hotspot_config import semantic_weight_for
     from hotline_nlp.topics.hotspots import HotspotConfig
-    from hotline_nlp.topics.window import semantic_weight_for
     from sklearn.cluster import AgglomerativeClustering
 
     texts, truth = _groups(np.random.default_rng(0))
@@ -157,7 +157,7 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
         TrackerConfig(cluster=cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25))
     )
     tr.bootstrap([f"h{i}" for i in range(len(texts))], weeks, x)
-    first_ids = {tr.assignments_["2024-W01"][f"h{i}"] for i in np.flatnonzero(truth == 0)}
+    first_ids = {int(tr.history_labels_[i]) for i in np.flatnonzero(truth == 0)}
     assert len(first_ids) == 1 and -1 not in first_ids
     heat_id = first_ids.pop()
     # week 2: more heating complaints, and a new issue nobody has seen
@@ -187,6 +187,42 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
     assert tr2.step("2024-W03", ["m0"], rep2.transform(more))["m0"] == new_id
     with pytest.raises(ValueError, match="not after"):
         tr2.step("2024-W02", [], rep2.transform([]))
+
+
+def test_pool_cut_keeps_the_same_complaints_however_the_week_is_split():
+    """A week matched in blocks on several workers lets the same complaints into
+    the pool as the week matched whole: the ``cap`` smallest id hashes."""
+    from hotline_nlp.topics.alert_pieces import priorities
+
+    ids = [f"c{i}" for i in range(500)]
+    prio = priorities(ids)
+    cut = pool_cut(prio, 40)
+    keep = {i for i, p in zip(ids, prio) if p <= cut}
+    assert keep == {ids[j] for j in np.argsort(prio)[:40]}
+    perm = np.random.default_rng(3).permutation(500)
+    blocks = np.array_split(perm, 7)  # each block keeps what is under the week's cut
+    assert {ids[j] for b in blocks for j in b if prio[j] <= pool_cut(prio[perm], 40)} == keep
+    assert pool_cut(prio[:10], 40) == np.iinfo(np.uint64).max  # under the cap: everyone
+
+
+def test_tracker_match_then_step_matched_is_step():
+    """``match`` (the map part, on workers in a distributed run) and
+    ``step_matched`` (the tracker, in the client) give what ``step`` gives."""
+    rng = np.random.default_rng(2)
+    texts, _ = _groups(rng)
+    rep = Representation(embedder="none")
+    x = rep.fit_transform(texts)
+    cfg = TrackerConfig(cluster=cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25))
+    half = len(texts) // 2
+    a, b = IssueTracker(cfg), IssueTracker(cfg)
+    for tr in (a, b):
+        tr.bootstrap([f"h{i}" for i in range(half)], ["2024-W01"] * half, x[:half])
+    ids = [f"n{i}" for i in range(len(texts) - half)]
+    whole = a.step("2024-W02", ids, x[half:])
+    m = b.match(ids, x[half:])
+    placed = b.step_matched("2024-W02", m)
+    assert {**m.matched, **placed} == whole and b.pool_ids_ == a.pool_ids_
+    assert [vars(i) for i in b.issues_] == [vars(i) for i in a.issues_]
 
 
 def test_new_issue_is_found_in_a_pool_larger_than_the_sample():

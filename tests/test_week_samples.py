@@ -10,10 +10,10 @@ import pytest
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics.complaint_vectors import Representation
+from hotline_nlp.topics.hotspot_config import HotspotConfig, check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
 from hotline_nlp.topics.periods import parse_period
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
-from hotline_nlp.topics.window import HotspotConfig, check_frame
 from test_topics_hotspots import make_stream
 
 

@@ -11,8 +11,8 @@ from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.dedup import find_repeats
+from hotline_nlp.topics.hotspot_config import HotspotConfig, check_frame
 from hotline_nlp.topics.periods import parse_period
-from hotline_nlp.topics.window import HotspotConfig, check_frame
 from test_topics_hotspots import make_stream
 
 

@@ -1,9 +1,12 @@
 """The weekly alert as map / groupby / sample steps over input partitions.
 
 One code path for one machine and a cluster: every per-partition step is a
-function of ``topics.alert_pieces`` / ``topics.weekly_counts`` run through the
-executor seam (``corpus.executor``): in this process with the local executor,
-on Dask workers with ``--scheduler``. The client holds only small things.
+function of ``topics.alert_pieces`` / ``topics.week_pieces`` /
+``topics.weekly_counts`` run through the executor seam (``corpus.executor``):
+in this process with the local executor, on Dask workers with
+``--scheduler``. The client holds small things only: the issues' centroids,
+the tracker's pool (capped), per-issue sums and counts, count tables, samples
+and the few rows that describe the issues shown.
 
 Cold run (no state), for ISO week W and its history weeks:
 
@@ -16,22 +19,31 @@ Cold run (no state), for ISO week W and its history weeks:
 4. map   ``pool_week`` over the last ``pool_weeks`` history weeks: their
          unmatched complaints form the tracker's pool (skipped when the sample
          is the whole history: the client has them already);
-5. the week W (and the two look-back weeks of its repeat check) comes to the
-   client: the tracker steps through it as before (sequential, small);
+5. the week W (``advance``), in blocks of days (``week_pieces``):
+         map ``match_block`` (match to the issues, repeats with the look-back;
+         per-issue vector sums back), map ``free_rows`` (the pool's new
+         complaints), the tracker's step in the client (``step_matched``), map
+         ``finish_block`` (each complaint's issue, the week's count table and
+         sample; the blocks stay for describing);
 6. map   ``count_block`` over the history weeks: each complaint matched to
          today's active issues, repeats found, reduced to a count table per
-         week (the groupby); W is counted in the client from the tracker's
-         assignment with the same ``count_rows``;
-7. emergence is scored on the (issues x weeks) count table (``hotspots``).
-
-Each counted week also leaves a fixed id-hash sample (``week_samples``), kept
-by ``--state-dir``.
+         week (the groupby), with each week's sample;
+7. emergence is scored on the (issues x weeks) count table (``hotspots``);
+8. the issues shown are described from the kept blocks (``issue_blocks``):
+         W's blocks and its look-back weeks' (``label_block``, matched to
+         today's issues).
 
 Warm run (``--state-dir`` with a tracker): steps 2-4 are skipped (IDF and
-issues are stored), files holding none of the needed weeks are not read, and
-only weeks missing from the stored count table are counted (``alert_state``).
-Issues born in the warm week get their counts in the stored weeks estimated
-from those samples (map ``week_samples.estimate``, ``_backfill``).
+issues are stored), files holding none of the needed weeks are not read,
+every week after the tracker's last one up to W is advanced in turn (step 5,
+each counted from the tracker's assignment, as the weekly runs would have),
+and only stored-table gaps are counted by step 6. An issue born in a warm
+week gets its counts in the earlier weeks from the pool (exactly) and from
+those weeks' stored samples (estimated; ``_backfill``).
+
+``replay`` (``hotspots.replay`` / ``emerging_issues``) is a cold run for a
+period's first week followed by ``advance`` through the rest, in one run
+(``advance_to``): what a weekly alert run each week would have said.
 """
 
 from __future__ import annotations
@@ -46,13 +58,15 @@ import pandas as pd
 from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import count_table as ct
+from hotline_nlp.topics import issue_blocks as ib
+from hotline_nlp.topics import week_pieces as wp
 from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.alert_state import AlertState, file_identity
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
-from hotline_nlp.topics.periods import Period, weeks_between
-from hotline_nlp.topics.tracker import IssueTracker
-from hotline_nlp.topics.window import HotspotError, semantic_weight_for
+from hotline_nlp.topics.hotspot_config import HotspotError, semantic_weight_for
+from hotline_nlp.topics.periods import Period, parse_period, weeks_between
+from hotline_nlp.topics.tracker import IssueTracker, WeekMatch, pool_cut
 from scipy import sparse
 
 _log = logging.getLogger("hotline_nlp.alert")
@@ -62,15 +76,11 @@ ALL = np.iinfo(np.uint64).max
 
 @dataclass
 class AlertData:
-    """What the report needs: the recent rows (look-back + stepped weeks + W)
-    with vectors, labels and repeats, the tracker, and the window's count table."""
+    """What the report needs: the tracker, the window's count table and totals,
+    the category rows, and ``describe`` (the issues shown, from kept blocks)."""
 
-    rows: pd.DataFrame
-    x: sparse.csr_matrix
     tracker: IssueTracker
     rep: Representation
-    labels: np.ndarray
-    dup_of: np.ndarray
     table: pd.DataFrame  # resolved issue ids, window weeks only
     totals: np.ndarray  # rows per window week
     week_labels: list[str]
@@ -83,10 +93,6 @@ class AlertData:
 # -- task wrappers (one argument per item, so they map) --------------------------
 def _scan(pieces, rep):
     return ap.scan_week(pieces, rep)
-
-
-def _rows_raw(pieces, rep):
-    return ap.rows_and_raw(pieces, rep)
 
 
 def _sample(pieces, rep, threshold):
@@ -106,8 +112,12 @@ def _estimate(item, rep, centroids, issue_ids, threshold):
     return ws.estimate(item, rep, centroids, issue_ids, threshold)
 
 
-def _same(result):
-    return result
+def _free(kept, cut):
+    return wp.free_rows(kept, cut)
+
+
+def _finish(kept, **kw):
+    return wp.finish_block(kept, **kw)
 
 
 def stack_raw(raws) -> tuple:
@@ -119,21 +129,38 @@ def stack_raw(raws) -> tuple:
     return c, s
 
 
-class AlertRun:
-    """One weekly alert over ``sources`` (paths or frames) on executor ``ex``."""
+def _ordered(ex, fn, items, name, **kw) -> list:
+    """``ex.map`` results in item order."""
+    got = dict(ex.map(fn, items, name=name, **kw))
+    return [got[i] for i in range(len(items))]
 
-    def __init__(self, ex, sources, period: Period, hist_start, config, embedder, state_dir, options=None):
+
+class AlertRun:
+    """Weekly alerts over ``sources`` (paths or frames) on executor ``ex``: the
+    week ``period`` (``run``), or each week from ``period`` to ``until`` in turn
+    (``open`` then ``advance_to``, as ``replay`` does)."""
+
+    def __init__(
+        self, ex, sources, period: Period, hist_start, config, embedder, state_dir, options=None,
+        model=None, until: Period | None = None,
+    ):  # fmt: skip
         self.ex, self.sources, self.period, self.cfg = ex, list(sources), period, config
-        self.embedder, self.options = embedder, options
+        self.embedder, self.options, self.model = embedder, options, model
+        self.until = until or period
         self.start = hist_start
-        self.weeks = [p.label for p in weeks_between(hist_start, period.end)]
+        self.history = period.start - hist_start
+        self.weeks = [p.label for p in weeks_between(hist_start, self.until.end)]
         self.state = AlertState(state_dir).load(embedder, config.n_jobs, config.clusterer)
         self.ctx = pd.Timedelta(days=wc.context_days(config))
         # threads for matching inside a task: the run's setting here, one on a worker (one thread each)
         self.task_jobs = config.n_jobs if getattr(ex, "client", None) is None else 1
         self.samples: dict[str, pd.DataFrame | None] = {}  # week -> sample counted in this run
-        self.est_weeks: list[str] = []  # stored weeks whose samples estimate issues born now
-        self.whole_weeks: dict = {}  # those sampled whole (scale 1: exact)
+        self.finished: dict[str, list] = {}  # week -> its describing blocks (kept), weeks advanced now
+        self.known_from: dict[int, str] = {}
+
+    @property
+    def tracker(self) -> IssueTracker:
+        return self.tr
 
     # -- which weeks -------------------------------------------------------
     def _weeks_in(self, lo, hi) -> list[str]:
@@ -143,18 +170,21 @@ class AlertRun:
     def _plan(self) -> None:
         W = self.period.label
         tr = self.state.tracker
-        if tr is not None and tr.weeks_ and W < tr.weeks_[-1] and W not in tr.assignments_:
+        if tr is not None and tr.weeks_ and W < tr.weeks_[-1] and W not in tr.weeks_:
             raise HotspotError(
                 f"the state directory holds weeks up to {tr.weeks_[-1]}; an alert for the earlier week {W} "
                 "needs another --state-dir (or none)"
             )
+        last = self.until.label
         self.step_weeks = (
-            [W] if tr is None else [w for w in self.weeks if w <= W and (not tr.weeks_ or w > tr.weeks_[-1])]
+            [w for w in self.weeks if W <= w <= last]
+            if tr is None
+            else [w for w in self.weeks if w <= last and (not tr.weeks_ or w > tr.weeks_[-1])]
         )
         first = min(self.step_weeks or [W])  # ISO week labels sort in time order
-        self.recent = self._weeks_in(_bounds(first)[0] - self.ctx, self.period.end)
+        self.recent = self._weeks_in(_bounds(first)[0] - self.ctx, self.until.end)
         stored = set(self.state.totals) if tr is not None else set()
-        self.count_weeks = [w for w in self.weeks if w < W and w not in stored]
+        self.count_weeks = [w for w in self.weeks if w < first and w not in stored]
         self.blocks = [
             self.count_weeks[i : i + BLOCK_WEEKS] for i in range(0, len(self.count_weeks), BLOCK_WEEKS)
         ]
@@ -189,12 +219,14 @@ class AlertRun:
         for (_, w), p in zip(pairs, picked):
             self.pieces.setdefault(w, []).append(p)
         ex.release(handles)
-        self.per_week = {}
+        self.per_week, self.per_day = {}, {}
         for m in self.metas:
             for w, n in m["per_week"].items():
                 self.per_week[w] = self.per_week.get(w, 0) + n
+            for d, n in m["per_day"].items():
+                self.per_day[d] = self.per_day.get(d, 0) + n
 
-    def _check(self) -> None:
+    def _check(self, require_week: bool = True) -> None:
         dated = [m for m in self.metas if m["dated"]]
         if not self.state.warm and all(m["rows"] == 0 for m in self.metas):
             raise HotspotError("no complaints: the input is empty")
@@ -202,7 +234,7 @@ class AlertRun:
             raise HotspotError(
                 "no complaint has a usable date (created_at is empty or unparseable in every row)"
             )
-        if not self.per_week.get(self.period.label):
+        if require_week and not self.per_week.get(self.period.label):
             span = (
                 f"{min(m['first'] for m in dated).date()}..{max(m['last'] for m in dated).date()}"
                 if dated
@@ -221,9 +253,9 @@ class AlertRun:
         rep = Representation(embedder=self.embedder if weight > 0 else NO_EMBEDDER, semantic_weight=weight)
         rep.prepare()
         shared = self.ex.share(rep)
-        scans = [s for w in self.weeks if w in self.pieces for s in [w]]
-        got = dict(self.ex.map(_scan, [self._of([w]) for w in scans], name="alert-scan", rep=shared))
-        df, n, sem = ap.df_total(got[i] for i in range(len(scans)))
+        scans = [w for w in self.weeks if w in self.pieces]
+        got = _ordered(self.ex, _scan, [self._of([w]) for w in scans], "alert-scan", rep=shared)
+        df, n, sem = ap.df_total(got)
         rep.fit_raw(df, n, sem / n if sem is not None and n else None)
         hist = [i for i, w in enumerate(scans) if w < self.period.label]
         prio = np.concatenate([got[i]["prio"] for i in hist]) if hist else np.zeros(0, np.uint64)
@@ -238,17 +270,12 @@ class AlertRun:
         tr = IssueTracker(cfg.tracker, n_jobs=cfg.n_jobs, clusterer=cfg.clusterer)
         if not self.hist_weeks:
             return tr.start(None, np.zeros(0, np.int64), [], [])
-        got = dict(
-            self.ex.map(
-                _sample,
-                [self._of([w]) for w in self.hist_weeks],
-                name="alert-sample",
-                rep=shared,
-                threshold=self.threshold,
-            )
-        )
-        meta = pd.concat([got[i][0] for i in range(len(got))], ignore_index=True)
-        xs = rep.weigh(*stack_raw([got[i][1] for i in range(len(got))]), copy=False)
+        got = _ordered(
+            self.ex, _sample, [self._of([w]) for w in self.hist_weeks], "alert-sample",
+            rep=shared, threshold=self.threshold,
+        )  # fmt: skip
+        meta = pd.concat([g[0] for g in got], ignore_index=True)
+        xs = rep.weigh(*stack_raw([g[1] for g in got]), copy=False)
         c, best = cl.discover(xs, cfg.tracker.cluster, cfg.n_jobs, cfg.clusterer)
         weeks = meta["week"].tolist()
         tr.start(c, best, weeks, self.hist_weeks, scale=self.n_hist / max(len(meta), 1))
@@ -260,174 +287,235 @@ class AlertRun:
             )
             return tr
         sampled = dict(zip(meta["key"], best.tolist()))
-        got = dict(
-            self.ex.map(
-                _pool, [self._of([w]) for w in pool_weeks], name="alert-pool", rep=shared, centroids=c,
-                threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled, n_jobs=self.task_jobs,
-            )
+        parts = _ordered(
+            self.ex, _pool, [self._of([w]) for w in pool_weeks], "alert-pool", rep=shared, centroids=c,
+            threshold=cfg.tracker.cluster.assign_threshold, sampled=sampled, n_jobs=self.task_jobs,
         )  # fmt: skip
-        parts = [got[i] for i in range(len(pool_weeks))]
         pm = pd.concat([p[0] for p in parts], ignore_index=True)
         px = rep.weigh(*stack_raw([p[1] for p in parts]), copy=False) if len(pm) else None
         tr.set_pool(pm["key"].tolist(), pm["week"].tolist(), px)
         return tr
 
-    def run(self) -> AlertData:
+    def open(self, require_week: bool = True) -> None:
+        """Plan, load, check; a cold run's IDF, first issues and pool."""
         self._plan()
         with timed("load partitions"):
             self._load()
-        self._check()
+        self._check(require_week)
         if self.state.warm:
-            rep, tr = self.state.rep, self.state.tracker
-            shared = self.ex.share(rep)
+            self.rep, self.tr = self.state.rep, self.state.tracker
         else:
             with timed("scan (IDF)"):
-                rep = self._fit()
-            shared = self.ex.share(rep)
+                self.rep = self._fit()
+        self.shared = self.ex.share(self.rep)
+        if not self.state.warm:
             with timed("sample, cluster, pool"):
-                tr = self._bootstrap(rep, shared)
-        with timed("recent weeks to the client"):
-            rows, x, keys = self._recent(shared, rep)
-        week_of_row = rows["week"].to_numpy()
-        with timed("tracker steps"):
-            for w in self.step_weeks:
-                idx = np.flatnonzero(week_of_row == w)
-                tr.step(w, rows["key"].iloc[idx].tolist(), x[idx])
-        started = self._start_estimates(tr, shared)  # on the workers while the client counts the week
-        with timed("the week's repeats and counts"):
-            labels, dup_of, week_table = self._count_week(rows, x, keys, tr)
-        act = tr.active_
-        centroids = tr.centroids_[act] if act else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)
-        act_ids = [tr.issues_[a].id for a in act]
-        with timed(f"count {len(self.count_weeks)} history weeks"):
-            tables, totals = self._count_history(shared, centroids, act_ids)
-        tables.append(week_table)
-        totals[self.period.label] = int((week_of_row == self.period.label).sum())
-        with timed("history of issues born now (samples)"):
-            backfill, known_from = self._backfill(tr, started)
+                self.tr = self._bootstrap(self.rep, self.shared)
+        self.table = self.state.table.copy()  # every known count: stored, then this run's
+        self.totals = dict(self.state.totals)
+        self.frozen = [w for w in self.weeks if w in self.totals]  # counted, not recounted now
+
+    def run(self) -> AlertData:
+        """The alert for ``period`` (a state's later weeks are advanced too)."""
+        self.open()
+        self.advance_to(self.period.label)
         with timed("save the state"):
-            window, all_totals = self._save(tr, rep, tables, totals, backfill)
-        with timed("look-back labels, category rows"):
-            self._lookback_labels(rows, x, tr, labels, centroids, act_ids)
-            cat = dict(
-                self.ex.map(ap.rows_of, [self._of([w]) for w in self.cat_weeks], name="alert-categories")
-            )
+            window = self._save()
+        with timed("category rows"):
+            cat = self._category_rows()
+        return self.data(self.period.label, window, cat)
+
+    def data(self, week: str, window: pd.DataFrame | None = None, cat=None) -> AlertData:
+        """The report's view of the weeks up to ``week`` (its history window)."""
+        p = parse_period(week)
+        labels = [q.label for q in weeks_between(max(p.start - self.history, self.start), p.end)]
+        table = window if window is not None else self.table.loc[self.table["week"].isin(labels)]
         return AlertData(
-            rows=rows, x=x, tracker=tr, rep=rep, labels=labels, dup_of=dup_of,
-            table=wc.resolved(window, tr.resolve),
-            totals=np.array([int(all_totals.get(w, 0)) for w in self.weeks], dtype=np.int64),
-            week_labels=self.weeks,
-            category_rows=ap.rows_of([cat[i] for i in range(len(cat))]).drop_duplicates("key"),
-            rejects=self.rejects,
-            known_from=known_from,
+            tracker=self.tr, rep=self.rep, table=wc.resolved(table, self.tr.resolve),
+            totals=np.array([int(self.totals.get(w, 0)) for w in labels], dtype=np.int64),
+            week_labels=labels,
+            category_rows=cat if cat is not None else pd.DataFrame(columns=["id", "created_at"]),
+            rejects=self.rejects, known_from=dict(self.known_from),
         )  # fmt: skip
 
-    def _lookback_labels(self, rows, x, tr, labels, centroids, act_ids) -> None:
-        """Issues of the look-back rows (they describe issues: keyword documents,
-        background): a week the tracker stepped keeps the issue it gave each
-        complaint then (through merges); the others are matched to today's issues."""
-        week_of_row = rows["week"].to_numpy()
-        before = np.flatnonzero(week_of_row < self.period.label)
-        stepped = np.array([w in tr.assignments_ for w in week_of_row[before]], dtype=bool)
-        for w in sorted(set(week_of_row[before[stepped]])):
-            idx = before[week_of_row[before] == w]
-            got = tr.assignments_[w]
-            labels[idx] = [
-                tr.resolve(k) if (k := got.get(str(c), -1)) >= 0 else -1 for c in rows["key"].iloc[idx]
-            ]
-        rest = before[~stepped]
-        if rest.size and act_ids:
-            best, _ = cl.assign(
-                x, centroids, self.cfg.tracker.cluster.assign_threshold, rows=rest, n_jobs=self.cfg.n_jobs
-            )
-            ids = np.asarray(act_ids, np.int64)
-            labels[rest] = np.where(best >= 0, ids[np.maximum(best, 0)], -1)
+    def advance_to(self, week: str) -> None:
+        """Step the tracker through every step week up to ``week``, counting each
+        from its assignment; then count the gaps of the table (cold: the history)
+        against today's issues."""
+        for w in [w for w in self.step_weeks if w <= week and w not in self.finished]:
+            self._advance(w)
+        if self.count_weeks:
+            with timed(f"count {len(self.count_weeks)} history weeks"):
+                self._count_history()
+            self.count_weeks = []
 
-    def _recent(self, shared, rep):
-        """The recent weeks' rows, vectors and text keys, in the client."""
-        got = dict(
-            self.ex.map(_rows_raw, [self._of([w]) for w in self.recent], name="alert-recent", rep=shared)
-        )
-        parts = [got[i] for i in range(len(self.recent))]
-        rows = ap.rows_of([p[0] for p in parts])
-        keys = np.concatenate([p[1][2] for p in parts]) if parts else np.zeros(0, np.uint64)
-        return rows, rep.weigh(*stack_raw([p[1][:2] for p in parts]), copy=False), keys
+    # -- one week ------------------------------------------------------------
+    def _spans(self, weeks) -> list:
+        """The days of ``weeks`` with complaints, cut into blocks (``week_pieces.day_blocks``)."""
+        wanted = set(weeks)
+        per_day = {d: n for d, n in self.per_day.items() if week_of_day(d) in wanted}
+        return wp.day_blocks(per_day, wp.ROWS_PER_TASK)
 
-    def _born_now(self, tr) -> tuple[list[str], list[int]]:
-        """The stored weeks not recounted now, and the issues born in this run."""
-        W = self.period.label
-        recounted = set(self.count_weeks) | {W}
-        stored = [w for w in self.weeks if w < W and w in self.state.totals and w not in recounted]
-        born = [
-            i.id
-            for i in tr.issues_
-            if i.origin == "new" and i.born in self.step_weeks and i.merged_into is None
-        ]
-        if not self.state.warm or not stored or not born:
-            return [], []
-        return stored, born
+    def _active(self):
+        tr = self.tr
+        act = tr.active_
+        c = tr.centroids_[act] if act else sparse.csr_matrix((0, self.rep.dim_), dtype=np.float32)
+        return c, [tr.issues_[a].id for a in act]
 
-    def _start_estimates(self, tr, shared) -> list:
-        """Submit the sample estimates of the issues born now (``_backfill``);
-        kept where computed until ``_backfill`` gathers them."""
-        stored, born = self._born_now(tr)
-        pool = set(tr.pool_span(tr.weeks_))  # counted exactly from the pool (_pool_members)
-        self.est_weeks = [w for w in stored if w in self.state.sample_weeks and w not in pool]
-        if not self.est_weeks:
-            return []
-        samples = [(w, self.state.sample(w)) for w in self.est_weeks]
-        self.whole_weeks = {w: s for w, s in samples if len(s) and int(s["scale"].iloc[0]) == 1}
-        return self.ex.keep(
-            _estimate, samples, name="alert-estimate", rep=shared,
-            centroids=tr.centroids_of(born), issue_ids=born,
-            threshold=self.cfg.tracker.cluster.assign_threshold,
+    def _advance(self, w: str) -> None:
+        """One week: match (map), the tracker's step (client), finish (map),
+        then the history of the issues born in it (``_backfill``)."""
+        tr, ex, cfg = self.tr, self.ex, self.cfg
+        spans = self._spans([w])
+        wstart = max(_bounds(w)[0] - self.history, self.start)
+        c, ids = self._active()
+        with timed(f"{w}: match {self.per_week.get(w, 0)} complaints"):
+            items = [(self._of(self._weeks_in(a - self.ctx, b)), (a, b)) for a, b in spans]
+            kept = ex.keep(
+                wp.match_block, items, name="alert-match", rep=self.shared, centroids=ex.share(c),
+                issue_ids=ids, config=cfg, window_start=wstart, n_jobs=self.task_jobs,
+            )  # fmt: skip
+            S = _ordered(ex, wp.summary_of, kept, "alert-match-summary")
+        with timed(f"{w}: tracker step"):
+            m = self._week_match(kept, S)
+            placed = tr.step_matched(w, m)
+        n_week = int(sum(s["n"] for s in S))
+        c, ids = self._active()
+        with timed(f"{w}: finish"):
+            done = ex.keep(
+                _finish, kept, name="alert-finish", week=w, surviving=self._surviving(),
+                placed=pd.Series(placed, dtype=np.int64), centroids=ex.share(c), issue_ids=ids,
+                n_week=n_week, config=cfg,
+            )  # fmt: skip
+            parts = _ordered(ex, wp.finished_part, done, "alert-finish-get")
+            ex.release(kept)
+        tables = [t for t, _ in parts if len(t)]
+        table = ct.per_week_issue(pd.concat(tables, ignore_index=True), "sum") if tables else ct.empty_table()
+        samples = [s for _, s in parts if s is not None and len(s)]
+        self.samples[w] = pd.concat(samples, ignore_index=True) if samples else None
+        self.finished[w] = done
+        with timed(f"{w}: history of the issues born in it"):
+            backfill = self._backfill(w)
+        self._put(w, table, n_week)
+        self.table = _concat(self.table, backfill)
+        self.frozen.append(w)
+        for old in [k for k in self.finished if k < w and k not in self._describe_weeks()]:
+            ex.release(self.finished.pop(old))
+
+    def _describe_weeks(self) -> set:
+        """Weeks whose finished blocks a report still needs: all of a replay's, else the alert week's."""
+        return set(self.step_weeks) if self.until.label != self.period.label else {self.period.label}
+
+    def _week_match(self, kept, S) -> WeekMatch:
+        """The per-block sums added up per issue (in block order) and the pool's new
+        complaints: the week's unmatched ones with the ``pool_max`` smallest id hashes."""
+        moved: dict[int, list] = {}
+        for s in S:
+            for j, (k, n) in enumerate(zip(s["issues"], s["counts"])):
+                n0, v0 = moved.get(int(k), (0, None))
+                moved[int(k)] = (n0 + int(n), s["sums"][j] if v0 is None else v0 + s["sums"][j])
+        prio = np.concatenate([s["free_prio"] for s in S]) if S else np.zeros(0, np.uint64)
+        free_ids, free_x = [], None
+        if prio.size:
+            cut = pool_cut(prio, self.tr.config.pool_max)
+            got = _ordered(self.ex, _free, kept, "alert-pool-new", cut=cut)
+            frames = [g for g in got if len(g[0])]
+            if frames:
+                keys = [k for g in frames for k in g[0]]
+                times = np.concatenate([g[1] for g in frames])
+                x = sparse.vstack([g[2] for g in frames], format="csr")
+                order = np.argsort(times, kind="stable")  # time order, as one frame of the week would be
+                free_ids, free_x = [keys[i] for i in order], x[order]
+        return WeekMatch(moved, free_ids, free_x)
+
+    def _surviving(self) -> np.ndarray:
+        """Issue id -> the id it survives as (through merges), for every id given so far."""
+        tr = self.tr
+        surv = np.arange(tr.next_id_, dtype=np.int64)
+        for iss in tr.issues_:
+            surv[iss.id] = tr.resolve(iss.id)
+        return surv
+
+    def _put(self, w: str, table: pd.DataFrame, n: int) -> None:
+        """Week ``w``'s count table and total replace any stored ones."""
+        if len(self.table):
+            self.table = self.table.loc[self.table["week"] != w]
+        self.table = _concat(self.table, table)
+        self.totals[w] = n
+
+    def _count_history(self) -> None:
+        c, act_ids = self._active()
+        items = [(self._of(r), b) for r, b in zip(self.block_reads, self.blocks)]
+        got = _ordered(
+            self.ex, _count, items, "alert-count", rep=self.shared, centroids=self.ex.share(c),
+            issue_ids=act_ids, config=self.cfg, window_start=self.start, n_jobs=self.task_jobs,
         )  # fmt: skip
+        for part in got:
+            for w, t, n, sample in part:
+                self._put(w, t, n)
+                self.samples[w] = sample
+                self.frozen.append(w)
 
-    def _backfill(self, tr, started: list) -> tuple[pd.DataFrame, dict]:
-        """Warm runs: an issue born now out of the pool has no counts in the
-        stored weeks (they were counted before it existed). Each stored week
-        gets, per such issue, the larger of its exact members there (complaints
-        that waited unassigned and joined it, ``tracker.assignments_``, and those
-        still in the pool that the centroid rule gives it, ``_pool_members``;
-        counted as originals, dated to the week's Monday): exact in the pool's
-        weeks. Older weeks get the estimate from their stored samples
-        (``week_samples.estimate``, a map started by ``_start_estimates``),
-        spread evenly over them (``week_samples.spread``). A stored week without
-        a sample (a state from before samples) has only the exact part, so such
-        issues are scored from after it, or from their first pool week
-        (``known_from``)."""
-        stored, born = self._born_now(tr)
-        if not born:
-            return ct.empty_table(), {}
+    # -- issues born in a week ---------------------------------------------
+    def _backfill(self, w: str) -> pd.DataFrame:
+        """An issue born in week ``w`` out of the pool has no counts in the weeks
+        counted before it existed (stored weeks, and weeks advanced earlier).
+        Each such week gets, per such issue, the larger of its exact members
+        there (complaints that waited unassigned and joined it,
+        ``tracker.assignments_``, and those still in the pool that the centroid
+        rule gives it, ``_pool_members``; counted as originals, dated to the
+        week's Monday): exact in the pool's weeks. Older weeks get the estimate
+        from their samples (``week_samples.estimate``, a map), spread evenly over
+        them (``week_samples.spread``). A week without a sample (a state from
+        before samples) has only the exact part, so such issues are scored from
+        after it, or from their first pool week (``known_from``)."""
+        tr = self.tr
+        frozen = [k for k in self.frozen if k < w]
+        born = [i.id for i in tr.issues_ if i.origin == "new" and i.born == w and i.merged_into is None]
+        if not frozen or not born:
+            return ct.empty_table()
         recs = []
-        for w in stored:
-            n = pd.Series([k for k in tr.assignments_.get(w, {}).values() if k in set(born)]).value_counts()
-            at = _bounds(w)[0]
-            recs += [(w, int(k), int(c), int(c), at, at) for k, c in n.items()]
+        for k in frozen:
+            n = pd.Series([v for v in tr.assignments_.get(k, {}).values() if v in set(born)]).value_counts()
+            at = _bounds(k)[0]
+            recs += [(k, int(i), int(c), int(c), at, at) for i, c in n.items()]
         exact = pd.DataFrame(recs, columns=ct.COLUMNS) if recs else ct.empty_table()
-        exact = _add(exact, self._pool_members(tr, born, set(stored)))
-        got = dict(self.ex.map(_same, started, name="alert-estimate-get"))
-        self.ex.release(started)
-        estimated = pd.concat([got[i] for i in range(len(started))] or [ct.empty_table()], ignore_index=True)
-        estimated = ws.spread(estimated, self.est_weeks, set(self.whole_weeks), lambda w: _bounds(w)[0])
+        exact = _add(exact, self._pool_members(born, set(frozen)))
+        pool = set(tr.pool_span(tr.weeks_))  # counted exactly from the pool (_pool_members)
+        est = [(k, self._sample(k)) for k in frozen if k not in pool]
+        est = [(k, s) for k, s in est if s is not None]
+        whole = {k for k, s in est if len(s) and int(s["scale"].iloc[0]) == 1}
+        got = _ordered(
+            self.ex, _estimate, est, "alert-estimate", rep=self.shared, centroids=tr.centroids_of(born),
+            issue_ids=born, threshold=self.cfg.tracker.cluster.assign_threshold,
+        )  # fmt: skip
+        estimated = pd.concat(got or [ct.empty_table()], ignore_index=True)
+        estimated = ws.spread(estimated, [k for k, _ in est], whole, lambda k: _bounds(k)[0])
         table = ws.combine(exact, estimated)
-        missing = [w for w in stored if w not in self.state.sample_weeks]
-        if not missing:
-            return table, {}
-        first = tr.pool_span(tr.weeks_)[0]
-        after = [w for w in self.weeks if w > max(missing)]
-        first = min(first, after[0]) if after else first
-        return table, {i: first for i in born}
+        missing = [k for k in frozen if k not in pool and self._sample(k) is None]
+        if missing:
+            first = tr.pool_span(tr.weeks_)[0]
+            after = [k for k in self.weeks if k > max(missing)]
+            first = min(first, after[0]) if after else first
+            self.known_from.update({i: first for i in born})
+        return table
 
-    def _pool_members(self, tr, born, stored: set) -> pd.DataFrame:
+    def _sample(self, week: str) -> pd.DataFrame | None:
+        """The sample of ``week``: counted in this run, else stored."""
+        if week in self.samples:
+            return self.samples[week]
+        return self.state.sample(week)
+
+    def _pool_members(self, born, weeks: set) -> pd.DataFrame:
         """The complaints still in the pool (unassigned in their week) that the
         centroid rule gives to an issue born now, unless an older active issue
         is nearer: exact counts for the pool's weeks, as a re-match of those
         weeks would find them (as originals, dated to the week's Monday)."""
+        tr = self.tr
         if tr.pool_x_ is None or not born:
             return ct.empty_table()
-        weeks = np.asarray(tr.pool_weeks_, dtype=object)
-        rows = np.flatnonzero(np.isin(weeks, list(stored)))
+        pw = np.asarray(tr.pool_weeks_, dtype=object)
+        rows = np.flatnonzero(np.isin(pw, list(weeks)))
         if not rows.size:
             return ct.empty_table()
         thr = self.cfg.tracker.cluster.assign_threshold
@@ -441,82 +529,106 @@ class AlertRun:
             hit[np.flatnonzero(hit)] = sim[hit] >= other
         if not hit.any():
             return ct.empty_table()
-        ids, wk = np.asarray(born, np.int64)[best[hit]], weeks[rows[hit]]
+        ids, wk = np.asarray(born, np.int64)[best[hit]], pw[rows[hit]]
         parts = []
-        for w in sorted(set(wk)):
-            m = wk == w
-            at = np.full(int(m.sum()), _bounds(w)[0], dtype="datetime64[ns]")
-            parts.append(ct.reduce_rows(ids[m], np.ones(int(m.sum()), bool), at, w))
+        for k in sorted(set(wk)):
+            m = wk == k
+            at = np.full(int(m.sum()), _bounds(k)[0], dtype="datetime64[ns]")
+            parts.append(ct.reduce_rows(ids[m], np.ones(int(m.sum()), bool), at, k))
         return pd.concat(parts, ignore_index=True)
 
-    def _save(self, tr, rep, tables, totals, backfill):
-        """The window's count table (stored weeks + those counted now + the
-        backfill of issues born now); saved with the state."""
-        stored = self.state.table
-        new = pd.concat([t for t in tables if len(t)] or [ct.empty_table()], ignore_index=True)
-        old = stored.loc[~stored["week"].isin(set(new["week"]) | set(totals))] if len(stored) else stored
-        full = pd.concat([t for t in (old, new, backfill) if len(t)] or [ct.empty_table()], ignore_index=True)
-        all_totals = {**self.state.totals, **totals}
-        window = full.loc[full["week"].isin(self.weeks)]
+    # -- state, categories, describing ---------------------------------------
+    def _save(self) -> pd.DataFrame:
+        """The window's count table (saved with the state)."""
+        window = self.table.loc[self.table["week"].isin(self.weeks)]
         self.state.save(
-            tr, rep, window, {w: n for w, n in sorted(all_totals.items()) if w in self.weeks},
+            self.tr, self.rep, window, {w: n for w, n in sorted(self.totals.items()) if w in self.weeks},
             {**self.state.partitions, **self.read_parts}, self.samples,
         )  # fmt: skip
-        return window, all_totals
+        return window
 
-    def _count_week(self, rows, x, keys, tr):
-        """Labels and repeats of the recent rows; the week W's count table."""
-        W = self.period.label
-        labels = np.full(len(rows), -1, dtype=np.int64)
-        dup_of = np.full(len(rows), -1, dtype=np.int64)
-        assigned = tr.assignments_.get(W, {})
-        times = rows["created_at"].to_numpy()
-        lo = max(self.period.start - self.ctx, self.start)
-        a, s, b = np.searchsorted(
-            times, np.array([lo, self.period.start, self.period.end], dtype="datetime64[ns]")
-        )
-        own = np.array([assigned.get(k, -1) for k in rows["key"].iloc[s:b]], dtype=np.int64)
-        labels[s:b] = [tr.resolve(int(k)) if k >= 0 else -1 for k in own]
-        table, d = wc.count_rows(rows.iloc[a:b], x[a:b], keys[a:b], s - a, labels[s:b], W, self.cfg)
-        dup_of[a:b] = np.where(d >= 0, d + a, -1)
-        if self.state.warm and W in self.state.totals:  # a stored week: its counts as stored
-            table = self.state.table.loc[self.state.table["week"] == W]
-        else:
-            self.samples[W] = self._week_sample(rows.iloc[s:b], x[s:b], d[s - a :] < 0, tr)
-        return labels, dup_of, table
-
-    def _week_sample(self, rows, x, original, tr) -> pd.DataFrame:
-        """The week's stored sample (``week_samples``), with each sampled row's best
-        cosine to the issues active after the tracker's step."""
-        m, scale = ws.chosen(rows["key"])
-        act = tr.active_
-        idx = np.flatnonzero(m)
-        sim = np.zeros(idx.size, np.float32)
-        if act and idx.size:
-            _, sim = cl.assign(
-                x,
-                tr.centroids_[act],
-                self.cfg.tracker.cluster.assign_threshold,
-                rows=idx,
-                n_jobs=self.cfg.n_jobs,
-            )
-        return ws.frame(rows.iloc[idx], original[idx], sim, scale)
-
-    def _count_history(self, shared, centroids, act_ids) -> tuple[list, dict]:
-        items = [(self._of(r), b) for r, b in zip(self.block_reads, self.blocks)]
-        got = dict(
-            self.ex.map(
-                _count, items, name="alert-count", rep=shared, centroids=centroids, issue_ids=act_ids,
-                config=self.cfg, window_start=self.start, n_jobs=self.task_jobs,
-            )
+    def _category_rows(self) -> pd.DataFrame:
+        """The rows of the week and its comparison weeks, without text, tagged on
+        the workers when a model is given (``alert_pieces.category_rows``)."""
+        tagger = ap.tagger_ref(self.ex, self.model)
+        got = _ordered(
+            self.ex, ap.category_rows, [self._of([w]) for w in self.cat_weeks], "alert-categories",
+            tagger=tagger,
         )  # fmt: skip
-        tables, totals = [], {}
-        for i in range(len(items)):
-            for w, t, n, sample in got[i]:
-                tables.append(t)
-                totals[w] = n
-                self.samples[w] = sample
-        return tables, totals
+        return ap.rows_of(got).drop_duplicates("key").drop(columns="key", errors="ignore")
+
+    def placements(self, weeks) -> pd.Series:
+        """The tracker's own placements of complaints of ``weeks`` (surviving ids)."""
+        tr = self.tr
+        got = {k: tr.resolve(v) for w in weeks for k, v in tr.assignments_.get(w, {}).items() if v >= 0}
+        return pd.Series(got, dtype=np.int64)
+
+    def describe(self, chosen: list[int], weeks: list[str], focus, lookback: bool = True) -> dict:
+        """Records of the ``chosen`` issues (``issue_blocks``) from the complaints
+        of ``weeks`` (blocks finished in this run, or re-matched to today's
+        issues for a stored week shown again) and, with ``lookback``, of the
+        look-back weeks before them (matched to today's issues); ``focus``: the
+        report's ``(start, end)``."""
+        ex, cfg = self.ex, self.cfg
+        c, ids = self._active()
+        shared_c = ex.share(c)
+        blocks, mine = [], []
+        first = min(weeks)
+        back = [w for w in self._weeks_in(_bounds(first)[0] - self.ctx, _bounds(first)[0]) if w < first]
+        if lookback and back:
+            items = [(self._of(self._weeks_in(a, b)), (a, b)) for a, b in self._spans(back)]
+            got = ex.keep(
+                wp.label_block, items, name="describe-lookback", rep=self.shared, centroids=shared_c,
+                issue_ids=ids, config=cfg, window_start=self.start, placed=self.placements(back),
+            )  # fmt: skip
+            blocks += got
+            mine += got
+        for w in sorted(weeks):
+            if w not in self.per_week:
+                continue
+            if w in self.finished:
+                blocks += self.finished[w]
+                continue
+            wstart = max(_bounds(w)[0] - self.history, self.start)
+            items = [(self._of(self._weeks_in(a - self.ctx, b)), (a, b)) for a, b in self._spans([w])]
+            got = ex.keep(
+                wp.label_block, items, name="describe-week", rep=self.shared, centroids=shared_c,
+                issue_ids=ids, config=cfg, window_start=wstart, placed=self.placements([w]), focus=True,
+            )  # fmt: skip
+            blocks += got
+            mine += got
+        with timed("describe the issues shown"):
+            out = ib.describe(
+                ex,
+                blocks,
+                chosen,
+                self.tr,
+                self.shared,
+                self._surviving(),
+                self.placements(self.weeks),
+                cfg,
+                focus=focus,
+            )
+        ex.release(mine)
+        return out
+
+    def close(self) -> None:
+        """Forget the kept blocks and pieces."""
+        for done in self.finished.values():
+            self.ex.release(done)
+        self.finished = {}
+        self.ex.release([p for ps in getattr(self, "pieces", {}).values() for p in ps])
+
+
+def week_of_day(day: str) -> str:
+    """``YYYY-MM-DD`` -> its ISO week label."""
+    y, n, _ = pd.Timestamp(day).isocalendar()
+    return f"{y}-W{n:02d}"
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    parts = [t for t in (a, b) if len(t)]
+    return pd.concat(parts, ignore_index=True)[ct.COLUMNS] if parts else ct.empty_table()
 
 
 def _add(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -540,7 +652,5 @@ def timed(stage: str):
 
 
 def _bounds(week: str):
-    from hotline_nlp.topics.periods import parse_period
-
     p = parse_period(week)
     return p.start, p.end

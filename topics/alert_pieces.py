@@ -32,7 +32,7 @@ def clean_rows(frame: pd.DataFrame) -> pd.DataFrame:
     usable row; the run as a whole reports that)."""
     if not len(frame) or "created_at" not in frame or "text" not in frame:
         return pd.DataFrame(columns=["id", "key", "created_at", "week", "text"])
-    from hotline_nlp.topics.window import check_frame
+    from hotline_nlp.topics.hotspot_config import check_frame
 
     ts = pd.to_datetime(frame["created_at"], errors="coerce", format="mixed")
     if ts.notna().sum() == 0:
@@ -46,7 +46,8 @@ def load_piece(source, options=None, weeks: frozenset = frozenset()) -> dict:
 
     ``source``: a path (loaded here, with ``corpus.partitions.LoadOptions``) or a
     DataFrame. Returns ``{"weeks": {label: rows}, "meta": {"rows", "dated",
-    "first", "last", "all_weeks", "per_week", "rejects"}}``."""
+    "first", "last", "all_weeks", "per_week", "per_day", "rejects"}}`` (``per_day``:
+    complaints per day of those weeks, ``YYYY-MM-DD``, for cutting a week into blocks)."""
     rejects = None
     if isinstance(source, pd.DataFrame):
         frame = source
@@ -66,6 +67,8 @@ def load_piece(source, options=None, weeks: frozenset = frozenset()) -> dict:
     }
     data = data.loc[data["week"].isin(list(weeks))]
     meta["per_week"] = {str(w): int(n) for w, n in data["week"].value_counts().items()}
+    days = data["created_at"].dt.strftime("%Y-%m-%d")
+    meta["per_day"] = {str(d): int(n) for d, n in days.value_counts().items()}
     return {"weeks": {str(w): g for w, g in data.groupby("week", sort=True)}, "meta": meta}
 
 
@@ -162,3 +165,32 @@ def pool_week(
     out = rows.iloc[free][["key", "week"]].reset_index(drop=True)
     out["pos"] = free
     return out, (counts[free], None if sem is None else sem[free])
+
+
+# -- the category table's rows ------------------------------------------------
+CAT_COLUMNS = ("id", "key", "created_at", "level1", "level2", "handling")
+
+
+def category_rows(pieces, tagger=None) -> pd.DataFrame:
+    """The pieces' rows without their text (tagged first with ``tagger``: a model,
+    or a ``classifier.partitioned.ModelRef`` loaded once per worker): what the
+    category table counts."""
+    rows = rows_of(pieces)
+    if tagger is not None and len(rows):
+        from hotline_nlp.classifier.partitioned import ModelRef, model_of
+        from hotline_nlp.classifier.tagging import tag_frame
+
+        rows = tag_frame(rows, model_of(tagger) if isinstance(tagger, ModelRef) else tagger)
+    return rows[[c for c in CAT_COLUMNS if c in rows]]
+
+
+def tagger_ref(ex, model):
+    """The categories' tagger for ``category_rows`` on executor ``ex``: the model
+    itself here, its directory shipped to the workers (once) on a cluster."""
+    if model is None or getattr(ex, "client", None) is None:
+        return model
+    from hotline_nlp.classifier.partitioned import ModelRef
+
+    ref = ModelRef.of(model.path)
+    ex.ship_directory(ref.key, ref.path)
+    return ref

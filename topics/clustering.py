@@ -272,6 +272,25 @@ def assign(
     return best, sim
 
 
+def member_sums(x, labels: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The labels present (>= 0, ascending) and the sum of their rows of ``x``
+    (one CSR row each, float32): what moving an issue's centroid needs of a
+    week's complaints, so the week can be matched where it is loaded and only
+    these sums travel. One sparse product; each sum adds its rows in row order,
+    as ``ones @ x[rows]`` does."""
+    labels = np.asarray(labels, dtype=np.int64)
+    keys, inverse = np.unique(labels, return_inverse=True)
+    ok = keys >= 0
+    if not ok.any():
+        return np.zeros(0, np.int64), sparse.csr_matrix((0, x.shape[1]), dtype=np.float32)
+    rows = np.flatnonzero(ok[inverse])
+    slot = np.cumsum(ok) - 1  # label position -> row of the result
+    ind = sparse.csr_matrix(
+        (np.ones(rows.size, np.float32), (slot[inverse[rows]], rows)), shape=(int(ok.sum()), x.shape[0])
+    )
+    return keys[ok], sparse.csr_matrix(ind @ sparse.csr_matrix(x), dtype=np.float32)
+
+
 def coherence(x, rows, c: sparse.csr_matrix) -> float:
     """Median cosine of ``x[rows]`` to the centroid ``c`` (1 row)."""
     return float(np.median(similarities(x[rows], c)[:, 0])) if len(rows) else 0.0

@@ -16,9 +16,8 @@ import pandas as pd
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.category_stats import as_period, category_table
 from hotline_nlp.topics.emergence import heat_index, score_week
-from hotline_nlp.topics.issue_records import describe_issues, issue_record
+from hotline_nlp.topics.hotspot_config import HotspotConfig, HotspotError, check_frame
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
-from hotline_nlp.topics.window import HotspotConfig, HotspotError, Window, check_frame
 
 # A year and a month: the same weeks last year (+-2) are in the baseline (seasonality).
 DEFAULT_HISTORY_WEEKS = 56
@@ -28,7 +27,9 @@ __all__ = [
     "hot_issues",
     "hot_issues_parts",
     "emerging_issues",
+    "emerging_issues_parts",
     "replay",
+    "replay_parts",
     "HotspotConfig",
     "HotspotError",
 ]
@@ -43,16 +44,6 @@ def _config(config: HotspotConfig | None, alpha: float | None) -> HotspotConfig:
     return cfg
 
 
-def _tag(frame: pd.DataFrame, model) -> tuple[pd.DataFrame, list[str]]:
-    if model is None:
-        return frame, []
-    from hotline_nlp.classifier.model import load_model
-    from hotline_nlp.classifier.tagging import tag_frame
-
-    m = load_model(model) if isinstance(model, (str, Path)) else model
-    return tag_frame(frame, m), [f"诉求分类由模型 {getattr(m, 'name', model)} 自动标注"]
-
-
 def _categories(frame: pd.DataFrame, period: Period, notes: list[str]) -> list[dict]:
     if "level1" not in frame or frame["level1"].fillna("").astype(str).eq("").all():
         notes.append("数据中没有诉求分类（一级分类），可用 --model 指定模型自动标注")
@@ -64,15 +55,6 @@ def _first_col(totals: np.ndarray) -> int:
     """Index of the first week column with complaints (earlier columns are unknown, not zeros)."""
     nz = np.flatnonzero(np.asarray(totals) > 0)
     return int(nz[0]) if nz.size else len(totals)
-
-
-def _first_data_col(win: Window) -> int:
-    """Index of the first week column the data covers (earlier columns are not zeros, they are unknown)."""
-    have = set(win.rows["week"])
-    for j, w in enumerate(win.week_labels):
-        if w in have:
-            return j
-    return len(win.week_labels)
 
 
 def _score_at(first: int, counts: np.ndarray, totals: np.ndarray, col: int, cfg: HotspotConfig) -> dict:
@@ -125,9 +107,10 @@ def weekly_alert_parts(
     """``weekly_alert`` over input partitions (paths loaded with ``options``, or
     frames) on ``executor`` (``corpus.executor``; None: this process). The steps
     are those of ``topics.alert_engine``; ``on_rejects(frame)`` gets the rows the
-    partitions' validation rejected."""
+    partitions' validation rejected. ``model``: tag the categories (on the
+    workers; a loaded model or its directory)."""
     from hotline_nlp.corpus.executor import LocalExecutor
-    from hotline_nlp.topics.alert_engine import AlertRun, timed
+    from hotline_nlp.topics.alert_engine import AlertRun
 
     cfg = _config(config, alpha)
     period = as_period(period)
@@ -137,44 +120,34 @@ def weekly_alert_parts(
         )
     if history_weeks < 0:
         raise HotspotError(f"history_weeks must be >= 0, got {history_weeks}")
+    model, notes = _model(model)
     hist_start = period.start - pd.Timedelta(weeks=history_weeks)
     run = AlertRun(
-        executor or LocalExecutor(), sources, period, hist_start, cfg, embedder, state_dir, options
+        executor or LocalExecutor(), sources, period, hist_start, cfg, embedder, state_dir, options, model
     )
-    data = run.run()
-    if on_rejects is not None and data.rejects:
-        on_rejects(pd.concat(data.rejects, ignore_index=True))
-    cat_rows, notes = _tag(data.category_rows, model)
-    table = data.table
-    present = table.loc[table["members"] > 0]
-    issue_ids = sorted({int(v) for v in present["issue"]})
-    counts, totals = wc.matrix(table, issue_ids, data.week_labels), data.totals
-    col = data.week_labels.index(period.label)
-    first = _first_col(totals)
-    s = _score_at(first, counts, totals, col, cfg)
-    _rescore_warm_born(s, data.known_from, issue_ids, data.week_labels, counts, totals, col, cfg)
-    n_hist = int(totals[first:col].sum()) if col else 0
-    if n_hist == 0:
-        notes.append("本周之前没有历史数据：问题仅列出，无法判断是否新出现或显著上升")
-        s["emerging"] = np.zeros_like(s["emerging"])
-    now = counts[:, col]
-    order = sorted(
-        (i for i in range(len(issue_ids)) if now[i] > 0),
-        key=lambda i: (-bool(s["emerging"][i]), -s["score"][i], -now[i], issue_ids[i]),
-    )
-    limit = top or cfg.max_issues
-    chosen = [i for i in order if s["emerging"][i]] + [i for i in order if not s["emerging"][i]]
-    chosen = chosen[: max(limit, int(s["emerging"].sum()))]
-    labels, dup_of = data.labels, data.dup_of
-    in_week = (data.rows["week"] == period.label).to_numpy()
-    with timed("describe the issues shown"):
-        desc = describe_issues(
-            data, labels, [issue_ids[i] for i in chosen], focus=in_week, config=cfg, dup_of=dup_of
+    try:
+        data = run.run()
+        if on_rejects is not None and data.rejects:
+            on_rejects(pd.concat(data.rejects, ignore_index=True))
+        sc = _week_scores(data, period.label, cfg)
+        if sc["n_hist"] == 0:
+            notes.append("本周之前没有历史数据：问题仅列出，无法判断是否新出现或显著上升")
+        s, now, issue_ids, counts, col = sc["s"], sc["now"], sc["ids"], sc["counts"], sc["col"]
+        order = sorted(
+            (i for i in range(len(issue_ids)) if now[i] > 0),
+            key=lambda i: (-bool(s["emerging"][i]), -s["score"][i], -now[i], issue_ids[i]),
         )
+        limit = top or cfg.max_issues
+        chosen = [i for i in order if s["emerging"][i]] + [i for i in order if not s["emerging"][i]]
+        chosen = chosen[: max(limit, int(s["emerging"].sum()))]
+        recs = run.describe([issue_ids[i] for i in chosen], [period.label], (period.start, period.end))
+    finally:
+        run.close()
+    present = data.table.loc[data.table["members"] > 0]
     seen = present.groupby("issue").agg(first=("first_at", "min"), last=("last_at", "max"))
     issues = []
     for i in chosen:
-        rec = issue_record(data, labels, dup_of, issue_ids[i], desc, focus=in_week, config=cfg)
+        rec = recs[issue_ids[i]]
         rec["first_seen"] = seen.loc[issue_ids[i], "first"].date().isoformat()
         rec["last_seen"] = seen.loc[issue_ids[i], "last"].date().isoformat()
         prev = int(counts[i, col - 1]) if col else 0
@@ -188,13 +161,7 @@ def weekly_alert_parts(
                 "score": round(float(s["score"][i]), 3),
                 "emerging": bool(s["emerging"][i]),
                 "status": _status(
-                    data,
-                    issue_ids[i],
-                    period,
-                    bool(s["emerging"][i]),
-                    now[i],
-                    prev,
-                    rec.get("first_seen"),
+                    data, issue_ids[i], period, bool(s["emerging"][i]), now[i], prev, rec.get("first_seen")
                 ),
                 "weekly": [
                     {"week": w, "count": int(c)}
@@ -208,9 +175,13 @@ def weekly_alert_parts(
     return {
         "kind": "weekly_alert",
         "period": period.to_json(),
-        "total": int(totals[col]),
-        "history": {"start": hist_start.date().isoformat(), "weeks": history_weeks, "complaints": n_hist},
-        "categories": _categories(cat_rows, period, notes),
+        "total": int(data.totals[col]),
+        "history": {
+            "start": hist_start.date().isoformat(),
+            "weeks": history_weeks,
+            "complaints": sc["n_hist"],
+        },
+        "categories": _categories(data.category_rows, period, notes),
         "issues": issues,
         "settings": {
             "alpha": cfg.emergence.alpha,
@@ -221,6 +192,35 @@ def weekly_alert_parts(
         },
         "notes": notes,
     }
+
+
+def _model(model) -> tuple:
+    """The tagging model (loaded when a directory is given) and the report's note about it."""
+    if model is None:
+        return None, []
+    from hotline_nlp.classifier.model import load_model
+
+    m = load_model(model) if isinstance(model, (str, Path)) else model
+    return m, [f"诉求分类由模型 {getattr(m, 'name', model)} 自动标注"]
+
+
+def _week_scores(data, week: str, cfg: HotspotConfig) -> dict:
+    """Emergence of every issue with complaints in the window of ``data``, scored
+    at ``week`` (``emergence.score_week``): ``ids``, ``counts`` (issues x weeks),
+    ``col`` (the week's column), ``now`` (its counts), ``s`` (the scores; nothing
+    is emerging without history) and ``n_hist`` (complaints before the week)."""
+    table, totals = data.table, data.totals
+    present = table.loc[table["members"] > 0]
+    issue_ids = sorted({int(v) for v in present["issue"]})
+    counts = wc.matrix(table, issue_ids, data.week_labels)
+    col = data.week_labels.index(week)
+    first = _first_col(totals)
+    s = _score_at(first, counts, totals, col, cfg)
+    _rescore_warm_born(s, data.known_from, issue_ids, data.week_labels, counts, totals, col, cfg)
+    n_hist = int(totals[first:col].sum()) if col else 0
+    if n_hist == 0:
+        s["emerging"] = np.zeros_like(s["emerging"])
+    return {"ids": issue_ids, "counts": counts, "col": col, "now": counts[:, col], "s": s, "n_hist": n_hist}
 
 
 def _rescore_warm_born(s, known_from, issue_ids, weeks, counts, totals, col, cfg) -> None:
@@ -284,10 +284,9 @@ def hot_issues(
     partition (one code path; ``topics.range_engine`` says what it does)."""
     from hotline_nlp.corpus.executor import LocalExecutor
 
-    data, notes = _tag(check_frame(frame), model)
     return hot_issues_parts(
-        [data], period_or_range, top, embedder, None, config=config, half_life_days=half_life_days,
-        executor=LocalExecutor(), notes=notes,
+        [check_frame(frame)], period_or_range, top, embedder, model, config=config,
+        half_life_days=half_life_days, executor=LocalExecutor(),
     )  # fmt: skip
 
 
@@ -303,7 +302,6 @@ def hot_issues_parts(
     executor=None,
     options=None,
     on_rejects=None,
-    notes: list[str] | None = None,
 ) -> dict:
     """``hot_issues`` over input partitions (paths loaded with ``options``, or
     frames) on ``executor`` (None: this process): the map / groupby / sample
@@ -314,12 +312,7 @@ def hot_issues_parts(
 
     cfg = config or HotspotConfig()
     period = _as_range(period_or_range)
-    notes = list(notes or [])
-    if model is not None:
-        from hotline_nlp.classifier.model import load_model
-
-        model = load_model(model) if isinstance(model, (str, Path)) else model
-        notes.append(f"诉求分类由模型 {getattr(model, 'name', model)} 自动标注")
+    model, notes = _model(model)
     half = half_life_days or max(7.0, (period.end - period.start).days / 4)
     run = RangeRun(executor or LocalExecutor(), sources, period, cfg, embedder, half, options, model)
     data = run.run()
@@ -337,19 +330,18 @@ def hot_issues_parts(
     heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if data.likes is not None else None)
     order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))[:top]
     chosen = [issue_ids[i] for i in order]
-    desc, fetched = run.describe(data, chosen)
+    recs = run.describe(data, chosen)
     counts = wc.matrix(table, chosen, data.week_labels)
     first, last = g["first_at"].min(), g["last_at"].max()
     issues = []
     for rank, i in enumerate(order, start=1):
         k = issue_ids[i]
-        rec = _range_record(data, k, desc, fetched, cfg)
+        rec = recs[k]
         rec.update(
             {
                 "first_seen": first[k].date().isoformat(),
                 "last_seen": last[k].date().isoformat(),
                 "repeats": int(members[k] - originals[k]),
-                "complaint_ids": fetched["ids"][k],
             }
         )
         rec.update(
@@ -375,19 +367,6 @@ def hot_issues_parts(
     }
 
 
-def _range_record(data, issue_id: int, desc: dict, fetched: dict, cfg: HotspotConfig) -> dict:
-    """``issue_record`` over the issue's fetched central complaints (its examples
-    and headline); the caller sets the counted fields from the whole range."""
-    from types import SimpleNamespace
-
-    rows = fetched["examples"][issue_id].reset_index(drop=True)
-    win = SimpleNamespace(rows=rows, tracker=data.tracker)
-    labels = np.full(len(rows), issue_id, dtype=np.int64)
-    d = dict(desc.get(issue_id) or {})
-    d["example_rows"] = np.arange(len(rows))
-    return issue_record(win, labels, np.full(len(rows), -1, np.int64), issue_id, {issue_id: d}, None, cfg)
-
-
 def replay(
     frame: pd.DataFrame,
     period,
@@ -399,35 +378,56 @@ def replay(
 ):
     """Step the weeks of ``period`` one by one, as weekly runs would.
 
-    Returns ``(window, weeks)`` where ``weeks`` is a list of
-    ``{"week", "total", "flagged": {issue id: count}, "scores": {issue id: score}}``
-    (issue ids as they were that week; see ``window.tracker.resolve`` for merges).
-    The cost is one vectorisation and one history clustering for the whole period.
-    """
+    Returns ``(run, weeks)``: ``run`` is the ``alert_engine.AlertRun`` that
+    stepped them (``run.tracker``; close it with ``run.close()``), ``weeks`` a
+    list of ``{"week", "total", "flagged": {issue id: count}, "scores": {issue
+    id: score}}`` (issue ids as they were that week; ``run.tracker.resolve``
+    follows merges). Runs ``replay_parts`` with ``frame`` as its one partition."""
+    return replay_parts([check_frame(frame)], period, history_weeks, embedder, alpha=alpha, config=config)
+
+
+def replay_parts(
+    sources: list,
+    period,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    embedder=None,
+    *,
+    alpha: float | None = None,
+    config: HotspotConfig | None = None,
+    executor=None,
+    options=None,
+):
+    """``replay`` over input partitions on ``executor`` (None: this process): a
+    cold weekly alert for the period's first week (its history: ``history_weeks``
+    before it), then each later week advanced as a warm weekly run would
+    (``alert_engine``), each scored on its own ``history_weeks``."""
+    from hotline_nlp.corpus.executor import LocalExecutor
+    from hotline_nlp.topics.alert_engine import AlertRun
+
     cfg = _config(config, alpha)
     period = _as_range(period)
-    data = check_frame(frame)
     weeks = weeks_between(period.start, period.end)
-    win = Window(
-        data, weeks[0].start - pd.Timedelta(weeks=history_weeks), weeks[-1].end, embedder=embedder, config=cfg
-    )
-    win.bootstrap(weeks[0].start)
+    run = AlertRun(
+        executor or LocalExecutor(), sources, weeks[0], weeks[0].start - pd.Timedelta(weeks=history_weeks),
+        cfg, embedder, None, options, until=weeks[-1],
+    )  # fmt: skip
     out = []
-    for wk in weeks:
-        win.step(wk.label)
-        labels = win.count_labels(wk.label)
-        dup_of = win.repeats(labels)
-        ids = sorted({int(v) for v in labels[labels >= 0]})
-        counts, totals = win.counts(labels, dup_of, ids), win.totals()
-        col = win.week_labels.index(wk.label)
-        first = _first_data_col(win)
-        rec = {"week": wk.label, "total": int(totals[col]), "flagged": {}, "scores": {}}
-        if col > first and totals[first:col].sum() > 0:  # something to compare with
-            s = _score_at(first, counts, totals, col, cfg)
-            rec["flagged"] = {ids[i]: int(counts[i, col]) for i in np.flatnonzero(s["emerging"])}
-            rec["scores"] = {ids[i]: round(float(s["score"][i]), 3) for i in np.flatnonzero(counts[:, col])}
-        out.append(rec)
-    return win, out
+    try:
+        run.open(require_week=False)
+        for wk in weeks:
+            run.advance_to(wk.label)
+            data = run.data(wk.label)
+            sc = _week_scores(data, wk.label, cfg)
+            s, now, ids = sc["s"], sc["now"], sc["ids"]
+            rec = {"week": wk.label, "total": int(data.totals[sc["col"]]), "flagged": {}, "scores": {}}
+            if sc["n_hist"] > 0:  # something to compare with
+                rec["flagged"] = {ids[i]: int(now[i]) for i in np.flatnonzero(s["emerging"])}
+                rec["scores"] = {ids[i]: round(float(s["score"][i]), 3) for i in np.flatnonzero(now)}
+            out.append(rec)
+    except BaseException:
+        run.close()
+        raise
+    return run, out
 
 
 def emerging_issues(
@@ -439,39 +439,64 @@ def emerging_issues(
     alpha: float | None = None,
     config: HotspotConfig | None = None,
     max_issues: int = 10,
-    **_ignored,
 ) -> list[dict]:
     """Issues flagged emerging in any ISO week of ``period`` (a month, quarter,
     half-year, year or range), most complaints first. Each: ``id``, ``label``,
     ``keywords``, ``places``, ``count`` (originals in the period), ``repeats``,
     ``first_seen``, ``last_seen``, ``weeks_flagged``, ``first_flagged``,
     ``examples``, ``complaint_ids`` (in the period). Empty when the period holds
-    no complaints."""
-    cfg = _config(config, alpha)
+    no complaints. Runs ``emerging_issues_parts`` with ``frame`` as its one partition."""
     period = _as_range(period)
     data = check_frame(frame)
     if data.loc[period.contains(data["created_at"])].empty:
         return []
-    win, weeks = replay(data, period, history_weeks, embedder, config=cfg)
-    flagged: dict[int, list[str]] = {}
-    for rec in weeks:
-        for k in rec["flagged"]:
-            flagged.setdefault(k, []).append(rec["week"])
-    if not flagged:
-        return []
-    labels = win.labels()
-    dup_of = win.repeats(labels)
-    flagged = _follow_merges(win, flagged)
-    in_period = period.contains(win.rows["created_at"]).to_numpy()
-    desc = describe_issues(win, labels, list(flagged), focus=in_period, config=cfg, dup_of=dup_of)
+    return emerging_issues_parts(
+        [data], period, history_weeks, embedder, alpha=alpha, config=config, max_issues=max_issues
+    )
+
+
+def emerging_issues_parts(
+    sources: list,
+    period,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    embedder=None,
+    *,
+    alpha: float | None = None,
+    config: HotspotConfig | None = None,
+    max_issues: int = 10,
+    executor=None,
+    options=None,
+) -> list[dict]:
+    """``emerging_issues`` over input partitions on ``executor`` (None: this
+    process): ``replay_parts``, then the flagged issues (followed through merges)
+    described from the period's complaints, which stayed where they were counted."""
+    cfg = _config(config, alpha)
+    period = _as_range(period)
+    run, weeks = replay_parts(
+        sources, period, history_weeks, embedder, config=cfg, executor=executor, options=options
+    )
+    try:
+        flagged: dict[int, list[str]] = {}
+        for rec in weeks:
+            for k in rec["flagged"]:
+                flagged.setdefault(run.tracker.resolve(k), []).append(rec["week"])
+        if not flagged:
+            return []
+        flagged = {k: sorted(set(v)) for k, v in flagged.items()}
+        # the period's weeks only: keywords, examples, ids and first_seen/last_seen
+        # are the period's (as the bulletin reports them), not the history's
+        recs = run.describe(
+            list(flagged), [w["week"] for w in weeks], (period.start, period.end), lookback=False
+        )
+    finally:
+        run.close()
     out = []
     for k, wks in flagged.items():
-        rec = issue_record(win, labels, dup_of, k, desc, focus=in_period, config=cfg)
-        m = (labels == k) & in_period
+        rec = recs[k]
         rec.update(
             {
-                "count": int((m & (dup_of < 0)).sum()),
-                "weeks_flagged": sorted(wks),
+                "count": len(rec["complaint_ids"]) - rec["repeats"],
+                "weeks_flagged": wks,
                 "first_flagged": min(wks),
                 "emerging": True,
             }
@@ -480,10 +505,3 @@ def emerging_issues(
             out.append(rec)
     out.sort(key=lambda r: (-r["count"], r["id"]))
     return out[:max_issues]
-
-
-def _follow_merges(win: Window, flagged: dict[int, list[str]]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for k, wks in flagged.items():
-        out.setdefault(win.tracker.resolve(k), []).extend(wks)
-    return {k: sorted(set(v)) for k, v in out.items()}

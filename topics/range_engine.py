@@ -14,9 +14,10 @@ No process holds the range's rows; the client holds small things only.
           decayed volume, caller hashes, likes, first/last seen, the best
           example candidates); the labels stay on the workers;
 5. client: heat index and ranking (``hotspots.hot_issues``);
-6. map    ``fetch_block``: only the rows that describe the top issues (their
-          first ``keyword_sample`` members, the keyword background, examples,
-          member ids) -> keywords, places, examples (``issue_records``).
+6. map    the kept match blocks describe the top issues (``issue_blocks``):
+          only their rows that describe them come back (their first
+          ``keyword_sample`` members, the keyword background, the most central
+          examples, member ids) -> keywords, places, examples.
 
 What can differ from the in-memory engine before issue 14 (``topics.window``):
 - the clustering sample: a range over ``max_points`` complaints is clustered
@@ -50,9 +51,9 @@ from hotline_nlp.topics import range_pieces as rp
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.alert_engine import stack_raw, timed
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, Representation
+from hotline_nlp.topics.hotspot_config import HotspotError, semantic_weight_for
 from hotline_nlp.topics.periods import Period, parse_period, weeks_between
 from hotline_nlp.topics.tracker import IssueTracker
-from hotline_nlp.topics.window import HotspotError, semantic_weight_for
 from scipy import sparse
 
 ALL = np.iinfo(np.uint64).max
@@ -184,16 +185,13 @@ class RangeRun:
         with timed("range: sample, cluster"):
             tr, c, sampled = self._issues(rep, shared)
         ids = [tr.issues_[k].id for k in range(c.shape[0])]
-        sims_ct = sparse.csr_matrix(
-            (tr.centroids_ if ids else sparse.csr_matrix((0, rep.dim_), dtype=np.float32)).T
-        )
         blocks = _blocks(self.used, self.in_range, ROWS_PER_TASK)
         reads = [self._reads(b) for b in blocks]
         p = self.period
         with timed(f"range: match {len(self.used)} weeks"):
             kept = self.ex.keep(
                 _match, list(zip([self._of(r) for r in reads], blocks)), name="range-match", rep=shared,
-                centroids=self.ex.share(c), sims_ct=self.ex.share(sims_ct), issue_ids=ids,
+                centroids=self.ex.share(c), issue_ids=ids,
                 sampled=self.ex.share(sampled), config=self.cfg, start=p.start, end=p.end, half=self.half,
                 n_jobs=self.task_jobs,
             )  # fmt: skip
@@ -205,11 +203,12 @@ class RangeRun:
             volume=_sum_series(s["volume"] for s in summaries),
             callers=_callers(summaries), likes=_likes(summaries), rejects=self.rejects,
         )  # fmt: skip
-        data.blocks, data.summaries, data.reads = kept, summaries, [self._of(r) for r in reads]
+        data.blocks, data.summaries = kept, summaries
+        self.shared = shared
         cats = dict(
             self.ex.map(
-                rp.category_rows, [self._of([w]) for w in self.cat_weeks], name="range-categories",
-                tagger=self._model_ref(),
+                ap.category_rows, [self._of([w]) for w in self.cat_weeks], name="range-categories",
+                tagger=ap.tagger_ref(self.ex, self.model),
             )
         )  # fmt: skip
         data.category_rows = ap.rows_of([cats[i] for i in range(len(cats))])
@@ -220,85 +219,26 @@ class RangeRun:
         lo = parse_period(block[0]).start - self.ctx
         return [w for w in self.used if w <= block[-1] and parse_period(w).end > lo]
 
-    def _model_ref(self):
-        """The categories' tagger: the model itself here, its shipped directory on a cluster."""
-        if self.model is None or getattr(self.ex, "client", None) is None:
-            return self.model
-        from hotline_nlp.classifier.partitioned import ModelRef
+    def describe(self, data: RangeData, chosen: list[int]) -> dict:
+        """The records of the ``chosen`` issues from the kept match blocks
+        (``issue_blocks.describe``: every complaint of the range is in focus);
+        the blocks are released."""
+        from hotline_nlp.topics import issue_blocks as ib
 
-        ref = ModelRef.of(self.model.path)
-        self.ex.ship_directory(ref.key, ref.path)
-        return ref
-
-    def describe(self, data: RangeData, chosen: list[int]) -> tuple[dict, dict]:
-        """Keywords, places, label and examples of the ``chosen`` issues, from the
-        few rows ``fetch_block`` brings back. Returns ``(desc, fetched)``."""
-        from hotline_nlp.topics.issue_records import HEADLINE_CANDIDATES
-        from hotline_nlp.topics.keywords import describe
-
-        cfg, S = self.cfg, data.summaries
-        members = [wc.matrix(s["table"], chosen, self.weeks, "members").sum(axis=1) for s in S]
-        reqs = [{"docs": {}, "ids": list(chosen), "noise": [], "examples": []} for _ in S]
-        for j, k in enumerate(chosen):
-            left = cfg.keyword_sample
-            for b in range(len(S)):
-                n = int(min(left, members[b][j]))
-                if n:
-                    reqs[b]["docs"][k] = n
-                    left -= n
-        n_noise = np.array([s["noise"] for s in S], np.int64)
-        total = int(n_noise.sum())
-        rng = np.random.default_rng(0)  # as issue_records.describe_issues draws its background
-        ords = rng.choice(total, 500, replace=False) if total > 500 else np.arange(total)
-        starts = np.concatenate([[0], np.cumsum(n_noise)])
-        where = np.searchsorted(starts, ords, side="right") - 1
-        for b in range(len(S)):
-            reqs[b]["noise"] = (ords[where == b] - starts[b]).tolist()
-        k = max(cfg.examples, HEADLINE_CANDIDATES)
-        cand = pd.concat(
-            [s["candidates"].assign(block=b) for b, s in enumerate(S)] or [pd.DataFrame()], ignore_index=True
-        )
-        if len(cand):
-            cand = cand.loc[cand["issue"].isin(chosen)]
-            cand = cand.iloc[np.lexsort((cand["pos"], cand["block"], -cand["sim"].to_numpy(), cand["issue"]))]
-            cand = cand.groupby("issue", sort=False).head(k)
-            for b, g in cand.groupby("block"):
-                reqs[int(b)]["examples"] = g["pos"].tolist()
-        p = self.period
-        got = dict(
-            self.ex.map(
-                _fetch,
-                list(zip(data.reads, data.blocks, reqs)),
-                name="range-describe",
-                start=p.start,
-                end=p.end,
+        tr = data.tracker
+        with timed("range: describe the issues shown"):
+            out = ib.describe(
+                self.ex,
+                data.blocks,
+                chosen,
+                tr,
+                self.shared,
+                np.arange(tr.next_id_, dtype=np.int64),
+                None,
+                self.cfg,
             )
-        )
-        parts = [got[i] for i in range(len(S))]
-        docs = {k: [t for f in parts for t in f["docs"].get(k, [])] for k in chosen}
-        noise = {}
-        for b, f in enumerate(parts):
-            for o, t in zip(ords[where == b], f["noise"]):
-                noise[int(o)] = t
-        desc = describe(docs, background=[noise[int(o)] for o in ords]) if chosen else {}
-        ex_rows = pd.concat(
-            [f["examples"].assign(block=b) for b, f in enumerate(parts)] or [pd.DataFrame()],
-            ignore_index=True,
-        )
-        fetched = {
-            "ids": {k: [i for f in parts for i in f["ids"].get(k, [])] for k in chosen},
-            "examples": {},
-        }
-        for kk in chosen:
-            order = cand.loc[cand["issue"] == kk, ["block", "pos"]] if len(cand) else pd.DataFrame()
-            sel = (
-                order.merge(ex_rows, on=["block", "pos"], how="left")
-                if len(order)
-                else pd.DataFrame(columns=["id", "text", "created_at"])
-            )
-            fetched["examples"][kk] = sel.drop(columns=["block", "pos"], errors="ignore")
         self.ex.release(data.blocks)
-        return desc, fetched
+        return out
 
 
 def _blocks(weeks: list[str], rows: dict[str, int], budget: int) -> list[list[str]]:
@@ -319,11 +259,6 @@ def _blocks(weeks: list[str], rows: dict[str, int], budget: int) -> list[list[st
 def _match(item, **kw):
     pieces, weeks = item
     return rp.match_block(pieces, weeks, **kw)
-
-
-def _fetch(item, start, end):
-    pieces, kept, request = item
-    return rp.fetch_block(pieces, kept, request, start, end)
 
 
 def _sum_series(parts) -> dict:

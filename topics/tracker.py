@@ -8,7 +8,8 @@ the history once (``bootstrap``), and then each new week (``step``)
    (``ClusterConfig.assign_threshold``) and moves those centroids a little
    (a running mean capped at ``centroid_memory`` complaints, so an issue can
    drift with its wording without jumping);
-2. puts the rest into a pool of recent unassigned complaints (``pool_weeks``)
+2. puts the rest into a pool of recent unassigned complaints (``pool_weeks``;
+   at most ``pool_max`` of the week's, those with the smallest id hash)
    and runs HDBSCAN on the pool; a pool cluster holding at least
    ``min_new_in_week`` complaints of this week joins the known issue whose
    centroid is within ``absorb_threshold`` (the issue's outskirts), or else is
@@ -16,6 +17,19 @@ the history once (``bootstrap``), and then each new week (``step``)
    existing issue;
 3. merges issues whose centroids have come within ``merge_threshold``: the
    younger one is retired with ``merged_into`` (its id is never reused).
+
+Step 1 needs the week's complaints only through a ``WeekMatch``: how many
+went to each issue and the sum of their vectors, and the unmatched ones
+(with vectors) that enter the pool. So the matching of a week of any size is
+a map over its partitions (``week_pieces``) and only those sums and the pool's
+candidates reach the tracker; ``step(week, ids, x)`` is ``match`` then
+``step_matched`` in one process, the same code.
+
+``assignments_`` holds the placements the tracker made itself: the
+complaints of a pool cluster that was born as an issue or absorbed into one
+(in their own week's entry, also for complaints that waited in the pool).
+Every other complaint follows the centroid rule of its week and is counted,
+not listed (``weekly_counts``).
 
 State (``save``/``load``) is a directory of JSON + ``.npz``/``.npy`` (no pickle):
 ``tracker.json`` (config, issues, lineage, pool ids), ``centroids.npz``,
@@ -62,6 +76,38 @@ class Issue:
     merged_into: int | None = None
     weight: float = 0.0  # complaints behind the centroid (capped)
     lineage: list = field(default_factory=list)
+
+
+@dataclass
+class WeekMatch:
+    """One week's complaints matched to the active issues, as ``step_matched`` takes it.
+
+    ``moved``: issue id -> (complaints matched to it, the sum of their vectors as a
+    1-row CSR); ``free_ids`` / ``free_x``: the unmatched complaints that enter the
+    pool (at most ``pool_max``, the smallest id hashes, in time order) and their
+    vectors; ``matched``: complaint id -> issue id (-1 none) of every complaint,
+    when the match was made in this process (``match``), else None."""
+
+    moved: dict
+    free_ids: list
+    free_x: sparse.csr_matrix | None
+    matched: dict | None = None
+
+    @classmethod
+    def of(cls, keys: np.ndarray, sums: sparse.csr_matrix, counts: np.ndarray, free_ids, free_x) -> WeekMatch:
+        """From the per-issue ``sums`` (rows in ``keys`` order) and ``counts``."""
+        moved = {int(k): (int(n), sums[j]) for j, (k, n) in enumerate(zip(keys, counts))}
+        return cls(moved, list(free_ids), free_x)
+
+
+def pool_cut(prio: np.ndarray, cap: int) -> np.uint64:
+    """The largest id hash (``alert_pieces.priorities``) of a week's unmatched
+    complaints that may enter the pool: the ``cap`` smallest are kept, whatever
+    the order or partitioning of the week."""
+    prio = np.asarray(prio, dtype=np.uint64)
+    if prio.size <= cap:
+        return np.uint64(np.iinfo(np.uint64).max)
+    return np.uint64(np.partition(prio, cap - 1)[cap - 1])
 
 
 class IssueTracker:
@@ -134,8 +180,9 @@ class IssueTracker:
 
     # -- bootstrap ---------------------------------------------------------
     def bootstrap(self, ids: list[str], weeks: list[str], x) -> IssueTracker:
-        """Cluster a history (rows = complaints, ``weeks`` their ISO week labels)
-        and record every row's issue by the centroid rule."""
+        """Cluster a history (rows = complaints, ``weeks`` their ISO week labels);
+        the recent unmatched ones form the pool. ``history_labels_``: each row's
+        issue id by the centroid rule (-1 none), in the order given."""
         cfg = self.config.cluster
         ids = [str(i) for i in ids]
         c, labels = (
@@ -145,10 +192,7 @@ class IssueTracker:
         )
         self.start(c, labels, weeks, weeks)
         issue_ids = np.array([self.issues_[k].id if k >= 0 else -1 for k in labels], dtype=np.int64)
-        for w in self.weeks_:
-            self.assignments_[w] = {}
-        for i, w, k in zip(ids, weeks, issue_ids):
-            self.assignments_[w][i] = int(k)
+        self.history_labels_ = issue_ids
         if self.weeks_:
             recent = set(self.pool_span(self.weeks_))
             keep = [j for j, (w, k) in enumerate(zip(weeks, issue_ids)) if k < 0 and w in recent]
@@ -192,25 +236,50 @@ class IssueTracker:
         self.pool_x_ = sparse.csr_matrix(x) if x is not None and len(ids) else None
 
     # -- one week ----------------------------------------------------------
+    def match(self, ids: list[str], x) -> WeekMatch:
+        """A week's complaints matched to the active issues, in this process
+        (``week_pieces.match_block`` does the same on a map's partitions)."""
+        ids = [str(i) for i in ids]
+        if not hasattr(self, "issues_"):
+            self._init()
+            self._reindex()
+        assigned, _ = self._assign_active(x) if len(ids) else (np.zeros(0, dtype=np.int64), None)
+        keys, sums = cl.member_sums(x, assigned) if len(ids) else (np.zeros(0, np.int64), None)
+        counts = np.array([int((assigned == k).sum()) for k in keys], dtype=np.int64)
+        rest = np.flatnonzero(assigned < 0)
+        if rest.size:
+            prio = priorities([ids[j] for j in rest])
+            rest = rest[prio <= pool_cut(prio, self.config.pool_max)]
+        m = WeekMatch.of(keys, sums, counts, [ids[j] for j in rest], x[rest] if rest.size else None)
+        m.matched = {i: int(k) for i, k in zip(ids, assigned)}
+        return m
+
     def step(self, week: str, ids: list[str], x) -> dict[str, int]:
-        """Process one new week; returns {complaint id: issue id or -1}."""
+        """Process one new week; returns {complaint id: issue id or -1} for every
+        complaint of it (``match`` then ``step_matched``)."""
+        m = self.match(ids, x)
+        return {**m.matched, **self.step_matched(week, m)}
+
+    def step_matched(self, week: str, m: WeekMatch) -> dict[str, int]:
+        """Process one new week from its match (``WeekMatch``): move the matched
+        issues' centroids, cluster the pool, births, absorptions, merges.
+        Returns the week's complaints the tracker placed itself (pool births and
+        absorptions): {complaint id: issue id}."""
         if not hasattr(self, "issues_"):
             self._init()
             self._reindex()
         if self.weeks_ and week <= self.weeks_[-1]:
             raise ValueError(f"week {week} is not after the last processed week {self.weeks_[-1]}")
         cfg = self.config
-        ids = [str(i) for i in ids]
-        assigned, _ = self._assign_active(x) if len(ids) else (np.zeros(0, dtype=np.int64), None)
-        self._move_centroids(x, assigned)
+        self._move_by(m.moved)
 
         # new issues from the pool of recent unassigned complaints
-        rest = np.flatnonzero(assigned < 0)
-        pool_ids = self.pool_ids_ + [ids[j] for j in rest]
-        pool_weeks = self.pool_weeks_ + [week] * len(rest)
-        parts = [p for p in (self.pool_x_, x[rest] if rest.size else None) if p is not None]
+        free = [str(i) for i in m.free_ids]
+        pool_ids = self.pool_ids_ + free
+        pool_weeks = self.pool_weeks_ + [week] * len(free)
+        parts = [p for p in (self.pool_x_, m.free_x if free else None) if p is not None]
         pool_x = sparse.vstack(parts, format="csr") if parts else None
-        result = {i: int(k) for i, k in zip(ids, assigned)}
+        result: dict[str, int] = {}
         born_members: set[int] = set()
         if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
             # births are where false alarms come from: a pool cluster must be tighter than a history one
@@ -244,19 +313,20 @@ class IssueTracker:
                 iss = self._absorber(sims.row(j))
                 if iss is not None:  # a known issue's outskirts, not a new issue: it grows instead
                     iss.lineage.append({"week": week, "event": "absorbed_pool", "size": int(members.size)})
-                    rows_now = [m for m in members if pool_weeks[m] == week]
+                    rows_now = [r for r in members if pool_weeks[r] == week]
                     if rows_now:
-                        self._move_centroids(pool_x[rows_now], np.full(len(rows_now), iss.id))
+                        _, sums = cl.member_sums(pool_x[rows_now], np.zeros(len(rows_now), np.int64))
+                        self._move_by({iss.id: (len(rows_now), sums[0])})
                         sims.update(self._pos(iss.id))
                 else:
                     iss = self._new_issue(vec, week, "new", members.size, sims=sims.row(j))
                     sims.update(self._pos(iss.id))
                 born_members.update(members.tolist())
-                for m in members:
-                    if pool_weeks[m] == week:
-                        result[pool_ids[m]] = iss.id
+                for r in members:
+                    if pool_weeks[r] == week:
+                        result[pool_ids[r]] = iss.id
                     else:  # an earlier week's unassigned complaint joins the new issue
-                        self.assignments_.setdefault(pool_weeks[m], {})[pool_ids[m]] = iss.id
+                        self.assignments_.setdefault(pool_weeks[r], {})[pool_ids[r]] = iss.id
         recent = set((self.weeks_ + [week])[-cfg.pool_weeks :])
         keep = [j for j in range(len(pool_ids)) if j not in born_members and pool_weeks[j] in recent]
         self._set_pool(
@@ -276,18 +346,21 @@ class IssueTracker:
         j = int(sims.argmax())
         return self.issues_[act[j]] if sims[j] >= self.config.absorb_threshold else None
 
-    def _move_centroids(self, x, assigned: np.ndarray) -> None:
+    def _move_by(self, moved: dict) -> None:
+        """Move the centroids of ``moved`` (issue id -> (complaints, sum of their
+        vectors)): a running mean over at most ``centroid_memory`` complaints."""
         mem = self.config.centroid_memory
         nnz = self.config.cluster.centroid_nnz
         updates: dict[int, sparse.csr_matrix] = {}
-        for issue_id in np.unique(assigned[assigned >= 0]):
+        for issue_id in sorted(moved):
+            n, total = moved[issue_id]
+            if not n:
+                continue
             p = self._pos(int(issue_id))
-            rows = np.flatnonzero(assigned == issue_id)
             iss = self.issues_[p]
             old = self.centroids_[p] * np.float32(min(iss.weight, mem))
-            new = sparse.csr_matrix(np.ones((1, rows.size), dtype=np.float32)) @ x[rows]  # stays sparse
-            updates[p] = cl.centroid(sparse.csr_matrix(old + new, dtype=np.float32), [0], nnz)
-            iss.weight = min(iss.weight + rows.size, mem)
+            updates[p] = cl.centroid(sparse.csr_matrix(old + total, dtype=np.float32), [0], nnz)
+            iss.weight = min(iss.weight + n, mem)
         if updates:
             self.centroids_ = _replace_rows(self.centroids_, updates)
 

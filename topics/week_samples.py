@@ -43,13 +43,27 @@ def shift_for(n: int, cap: int = SAMPLE_CAP) -> int:
     return k
 
 
+def scale_for(n_week: int) -> int:
+    """How many complaints each sampled one stands for in a week of ``n_week``."""
+    return 1 << shift_for(n_week)
+
+
+def chosen_in(prio: np.ndarray, n_week: int) -> np.ndarray:
+    """Which rows (their id hashes ``prio``, ``alert_pieces.priorities``) of a week
+    of ``n_week`` complaints are in its sample: any part of the week decides
+    alone, so a week counted in several blocks gets one sample."""
+    k = shift_for(n_week)
+    if not k:
+        return np.ones(len(prio), bool)
+    return np.asarray(prio, np.uint64) <= np.uint64(_ALL >> k)
+
+
 def chosen(keys) -> tuple[np.ndarray, int]:
     """Which of a week's rows (their ``keys``, the whole week) are in its sample,
     and the scale (each sampled row stands for ``scale`` rows)."""
-    k = shift_for(len(keys))
-    if not k:
+    if not shift_for(len(keys)):
         return np.ones(len(keys), bool), 1
-    return priorities(keys) <= np.uint64(_ALL >> k), 1 << k
+    return chosen_in(priorities(keys), len(keys)), scale_for(len(keys))
 
 
 def frame(rows: pd.DataFrame, original: np.ndarray, sim: np.ndarray, scale: int) -> pd.DataFrame:

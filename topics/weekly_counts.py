@@ -32,13 +32,10 @@ def context_days(config) -> float:
     return 2.0 * float(config.dedup_window_days)
 
 
-def count_rows(rows: pd.DataFrame, x, keys: np.ndarray, n_ctx: int, labels: np.ndarray, week: str, config):
-    """Count one week: ``rows`` are the look-back rows (the first ``n_ctx``) then the
-    week's rows, in time order; ``labels`` the issue per week row (-1 none).
-
-    Returns ``(table, dup_of)``: the week's table (``COLUMNS``) and each row's
-    original (position in ``rows``; -1 = original)."""
-    dup_of = dedup.find_repeats(
+def repeats(rows: pd.DataFrame, x, keys: np.ndarray, config) -> np.ndarray:
+    """Each row's original (position in ``rows``; -1 = original) by the repeat
+    rules (``dedup``), ``rows`` in time order with their vectors and text keys."""
+    return dedup.find_repeats(
         rows["created_at"],
         None,
         x,
@@ -48,6 +45,15 @@ def count_rows(rows: pd.DataFrame, x, keys: np.ndarray, n_ctx: int, labels: np.n
         config.caller_cos,
         text_keys=keys,
     )
+
+
+def count_rows(rows: pd.DataFrame, x, keys: np.ndarray, n_ctx: int, labels: np.ndarray, week: str, config):
+    """Count one week: ``rows`` are the look-back rows (the first ``n_ctx``) then the
+    week's rows, in time order; ``labels`` the issue per week row (-1 none).
+
+    Returns ``(table, dup_of)``: the week's table (``COLUMNS``) and each row's
+    original (position in ``rows``; -1 = original)."""
+    dup_of = repeats(rows, x, keys, config)
     own = rows.iloc[n_ctx:]
     table = reduce_rows(labels, dup_of[n_ctx:] < 0, own["created_at"].to_numpy(), week)
     return table, dup_of
