@@ -5,8 +5,10 @@ Stored (JSON, ``.npz``/``.npy`` and Parquet; no pickle):
 
 * ``tracker.json``, ``centroids.npz``, ``pool.npz``, ``assignments/<week>.json``:
   the issue tracker (``tracker.IssueTracker``): issues, lineage, the pool of
-  recent unassigned complaints, and the issue of every complaint of each week
-  the tracker stepped (history weeks are not stored row by row);
+  recent unassigned complaints, and, per week it stepped, the complaints the
+  tracker placed itself (pool births, absorptions, late joins); a complaint
+  matched to an issue by the centroid rule is counted, not listed (the match
+  runs on the workers and stays there);
 * ``representation/``: the vectoriser's IDF and semantic centre, learned by the
   cold run and frozen afterwards (new weeks' vectors stay comparable);
 * ``counts.parquet``: per counted week and issue: originals, members (with

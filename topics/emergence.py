@@ -36,7 +36,7 @@ min_count`` and ``p < alpha``; ``alpha`` is the false-alarm rate per issue and
 week (``--alpha``). ``score = -log10(p)``.
 
 Baselines count complaints the way the current week is counted: every earlier
-complaint is matched afresh to today's issues (``window.Window.count_labels``),
+complaint is matched afresh to today's issues (``alert_engine``'s count steps),
 repeats collapsed (``dedup``). A new issue therefore gets the history of
 complaints *like it*, not zeros; when there were none, ``min_expected``
 keeps the test honest. ``min_count`` stays as a plain floor on the count
