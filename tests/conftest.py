@@ -7,7 +7,9 @@ exercise the same files ``hotline-nlp train`` writes.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +20,48 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CSV = REPO / "corpus" / "data" / "demo_complaints.csv"
 ZHWZ = REPO.parent / "shared" / "data" / "zhwz2020"
+
+
+def _tracked_state() -> dict[str, str] | None:
+    """Tracked files that differ from the index, with a hash of their content
+    (None outside a git checkout). Compared before and after the session."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "-z"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    state = {}
+    for entry in filter(None, out.split("\0")):
+        path = REPO / entry[3:]
+        state[entry[3:]] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "gone"
+    return state
+
+
+def pytest_sessionstart(session):
+    # Tests never modify tracked files. Checked where it cannot be a developer
+    # editing during the run: in CI (CI=...) or when asked (HOTLINE_NLP_CHECK_TREE=1).
+    if os.environ.get("CI") or os.environ.get("HOTLINE_NLP_CHECK_TREE"):
+        session.config._tracked_before = _tracked_state()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_tracked_before", None)
+    if before is None:
+        return
+    after = _tracked_state() or {}
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "FAILED: the test run modified tracked files (tests must write to tmp dirs): "
+                + ", ".join(changed),
+                red=True,
+            )
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session", autouse=True)

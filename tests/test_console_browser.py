@@ -2,7 +2,9 @@
 ``chromium-driver``) driven by Selenium against a real uvicorn server on
 loopback. It logs in, reads the week's alert, opens an issue, corrects three
 tags in the review queue and checks the API shows them; screenshots of the main
-pages are written to ``docs/console/``.
+pages are taken (and checked to be pictures) in the session's tmp dir, never in
+the working tree: set ``HOTLINE_NLP_CONSOLE_SHOTS=docs/console`` to refresh the
+README's pictures on purpose.
 
 Skipped, with the reason, only when the browser or its driver is not installed.
 """
@@ -24,7 +26,8 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("HOTLINE_NLP_CHROMIUM", "/usr/bin/chromium")
 DRIVER = os.environ.get("HOTLINE_NLP_CHROMEDRIVER", "/usr/bin/chromedriver")
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "console"
+# where the screenshots go: the session's tmp dir unless asked (tests never modify tracked files)
+SHOTS_ENV = "HOTLINE_NLP_CONSOLE_SHOTS"
 ANALYST = "browser-analyst-key-0001"
 
 
@@ -125,25 +128,34 @@ def _item_id(driver) -> str | None:
     return driver.execute_script("const e = document.getElementById('item'); return e && e.dataset.id")
 
 
-def _shot(driver, name: str, full: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    chosen = os.environ.get(SHOTS_ENV)
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("console-shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot(driver, shots: Path, name: str, full: bool = False) -> None:
     # the page's web font must be in before the picture is taken
     _wait(driver, lambda d: d.execute_script("return document.fonts.status") == "loaded", 60)
     if full:
         h = driver.execute_script("return Math.min(document.body.scrollHeight, 2400)")
         driver.set_window_size(1366, max(768, h))
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    path = shots / f"{name}.png"
+    driver.save_screenshot(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
     driver.set_window_size(1366, 768)
 
 
-def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser):
+def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser, shots):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     d = browser
     d.get(f"{server}/ui/")
     _wait(d, lambda d: "/ui/login" in d.current_url)  # no session: the login page
-    _shot(d, "login")
+    _shot(d, shots, "login")
     d.find_element(By.ID, "key").send_keys(ANALYST)
     d.find_element(By.ID, "login").click()
     _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "p.summary"))  # the alert, once computed
@@ -152,12 +164,12 @@ def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser
     assert issues, "the alert lists no issue"
     # the CJK web font is the one in use
     assert d.execute_script("return document.fonts.check('14px \"Noto Sans CJK SC Web\"', '热线')")
-    _shot(d, "alert", full=True)
+    _shot(d, shots, "alert", full=True)
 
     issues[0].click()
     _wait(d, lambda d: "/ui/issues/" in d.current_url and d.find_elements(By.CSS_SELECTOR, "svg.trend"))
     assert d.find_elements(By.CSS_SELECTOR, "table.grid tbody tr")
-    _shot(d, "issue", full=True)
+    _shot(d, shots, "issue", full=True)
 
     d.get(f"{server}/ui/review")
     decided: dict[str, str | None] = {}
@@ -165,7 +177,7 @@ def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser
         item = _wait(d, lambda d: d.find_element(By.ID, "item"))
         cid, tag = item.get_attribute("data-id"), d.find_element(By.ID, "tag").text
         if n == 0:
-            _shot(d, "review")
+            _shot(d, shots, "review")
             d.find_element(By.ID, "accept").click()  # one click accepts the tag
             decided[cid] = tag
         else:
@@ -186,9 +198,9 @@ def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser
     d.get(f"{server}/ui/complaints?corrected=yes")
     rows = d.find_elements(By.CSS_SELECTOR, "#results tbody tr")
     assert len(rows) == 3
-    _shot(d, "search")
+    _shot(d, shots, "search")
     d.get(f"{server}/ui/metrics")
     assert "已人工审核 3 件" in d.find_element(By.TAG_NAME, "main").text.replace("\n", "")
-    _shot(d, "metrics")
+    _shot(d, shots, "metrics")
     d.get(f"{server}/ui/bulletin")
-    _shot(d, "bulletin")
+    _shot(d, shots, "bulletin")
