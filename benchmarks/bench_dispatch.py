@@ -103,6 +103,7 @@ def demo_part(lines: list[str]) -> None:
             directory=[Unit(u.name, u.jurisdiction, u.function) for u in directory],
             known_districts=known,
             features=tagger.features_,  # as `train` does: the tagger's features, shared
+            dates=tr["created_at"].tolist(),
         )
         t_fit = time.perf_counter() - t0
         systems = {}

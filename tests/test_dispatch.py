@@ -131,9 +131,7 @@ def fitted(history, tmp_path_factory):
     frame = pd.read_csv(history, dtype=str)
     units = read_directory(_directory(tmp_path_factory.mktemp("dir"), FULL), ["东山区", "西河区"])
     cats = [{c: 1.0} for c in frame["一级分类"]]
-    model = Dispatcher(cv=3).fit(
-        frame["诉求内容"].tolist(), frame["承办单位"].tolist(), cats, directory=units
-    )
+    model = Dispatcher().fit(frame["诉求内容"].tolist(), frame["承办单位"].tolist(), cats, directory=units)
     return model
 
 
