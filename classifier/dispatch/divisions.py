@@ -89,10 +89,12 @@ def _cities(national: dict):
                 yield city, districts
 
 
-def detect_city(unit_names, district_names=()) -> CityDivisions | None:
+def detect_city(unit_names, district_names=(), expected=()) -> CityDivisions | None:
     """The city whose districts the unit names (and the export's district column) use
-    most, with its divisions; None when no city's districts appear at least twice
-    (or the package is not installed)."""
+    most, with its divisions; None when no city's districts appear at least twice, when
+    it covers under half of the ``expected`` districts (those the unit names themselves
+    head with: a 东山区 of some other city must not stand for the export's four districts),
+    or when the package is not installed."""
     national = _national()
     if national is None:
         return None
@@ -111,6 +113,10 @@ def detect_city(unit_names, district_names=()) -> CityDivisions | None:
     if best is None:
         return None
     city, districts = best
+    cores = {district_core(d) for d in districts}
+    want = {district_core(e) for e in expected} | given_cores
+    if want and len(want & cores) < 0.5 * len(want):
+        return None
     out = CityDivisions(city)
     for d, towns in districts.items():
         if not isinstance(towns, dict):

@@ -20,16 +20,25 @@ district's sub-centre. Saved as JSON and ``.npy`` files, never a pickle.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier.dispatch import selection as sel
 from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace, make_candidate
-from hotline_nlp.classifier.dispatch.directory import CITY, Unit, city_districts, expand, infer_directory
+from hotline_nlp.classifier.dispatch.directory import (
+    CITY,
+    Unit,
+    city_districts,
+    district_in_name,
+    expand,
+    infer_directory,
+)
 from hotline_nlp.classifier.dispatch.divisions import CityDivisions, align_districts, detect_city
 from hotline_nlp.classifier.dispatch.places import PlaceEvidence
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
+from hotline_nlp.corpus.gazetteer import short_forms
 from scipy.special import softmax
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -68,6 +77,8 @@ class Dispatcher(BaseEstimator):
     expand_units : without a unit directory, also recommend units the history implies
         (``directory.expand``); a directory, when given, is the list.
     divisions : use the administrative-division list (``divisions``) for place evidence.
+    district_weight : log-odds a given 所属区县 adds to the units of that district, whichever
+        candidate is chosen.
     char_ngram_max, min_df : the dispatcher's own text features (when it does not share the tagger's).
     """
 
@@ -80,6 +91,7 @@ class Dispatcher(BaseEstimator):
         n_folds: int = 3,
         expand_units: bool = True,
         divisions: bool = True,
+        district_weight: float = 3.0,
         char_ngram_max: int = 3,
         min_df: int = 2,
         random_state: int = 0,
@@ -91,6 +103,7 @@ class Dispatcher(BaseEstimator):
         self.n_folds = n_folds
         self.expand_units = expand_units
         self.divisions = divisions
+        self.district_weight = district_weight
         self.char_ngram_max = char_ngram_max
         self.min_df = min_df
         self.random_state = random_state
@@ -139,10 +152,17 @@ class Dispatcher(BaseEstimator):
 
         step("dispatch: units and places")
         names_seen = set(y_names) | {u.name for u in directory or ()}
-        divs = detect_city(sorted(names_seen), given) if self.divisions else None
+        heads = Counter(d for u in names_seen if (d := district_in_name(u)))
+        strong_heads = {d for d, n in heads.items() if n >= 2}  # a district has several offices
+        divs = detect_city(sorted(names_seen), given, strong_heads) if self.divisions else None
         all_districts = set(city_districts(given, sorted(names_seen), divs))
         if divs is None:  # without the division list, unit-name heads say which districts there are
             all_districts |= set(known_districts)
+        else:  # with it, heads it lacks still count if they head two units or more
+            cores = {short_forms(d)[-1] for d in all_districts}
+            all_districts |= {
+                d for d in strong_heads if short_forms(d)[-1] not in cores and not any(c in d for c in cores)
+            }
         all_districts |= {u.jurisdiction for u in directory or ()} - {CITY}
         all_districts = sorted(all_districts)
         if divs is not None:
@@ -287,7 +307,7 @@ class Dispatcher(BaseEstimator):
                     [texts[i] for i in tr], y_tr, space.units, space.jurisdictions, divs, _pick(row_d, tr)
                 )
                 batch.ev_j, batch.ev_u = places.evidence(
-                    [texts[i] for i in va], _pick(given, va), _pick(towns, va), _pick(addresses, va)
+                    [texts[i] for i in va], None, _pick(towns, va), _pick(addresses, va)
                 )
             design_tr = self._design(x_tr, _pick(cats, tr))
             scores = {}
@@ -301,7 +321,7 @@ class Dispatcher(BaseEstimator):
                 )
                 s = np.full((len(va), len(self.space_)), FLOOR)
                 s[:, to_global[to_global >= 0]] = cand.scores(batch)[:, to_global >= 0]
-                scores[name] = s
+                scores[name] = self._given_district(s, _pick(given, va))
             out.append(
                 sel.FoldData(va, y[va], scores, len(tr), str(when[tr].max())[:10], str(when[va].min())[:10])
             )
@@ -354,8 +374,19 @@ class Dispatcher(BaseEstimator):
         X = self.features_.transform(texts) if X is None else X
         batch = Batch(self._design(X, categories), X)
         if self.places_ is not None:
-            batch.ev_j, batch.ev_u = self.places_.evidence(texts, districts, towns, addresses)
-        return softmax(self.model_.scores(batch) / self.temperature_, axis=1)
+            batch.ev_j, batch.ev_u = self.places_.evidence(texts, None, towns, addresses)
+        scores = self._given_district(self.model_.scores(batch), districts)
+        return softmax(scores / self.temperature_, axis=1)
+
+    def _given_district(self, scores: np.ndarray, districts) -> np.ndarray:
+        """The export's 所属区县, where given, for every candidate alike: its units get
+        ``district_weight`` more log-odds (city-wide units and other districts' get none)."""
+        if districts is None or not self.district_weight:
+            return scores
+        jx = {j: i for i, j in enumerate(self.space_.jurisdictions)}
+        row = np.array([jx.get(d, 0) if d else 0 for d in districts])
+        hit = (row[:, None] == self.space_.jur_of[None, :]) & (row[:, None] > 0)
+        return scores + self.district_weight * hit
 
     def predict(self, texts, categories=None, districts=None) -> np.ndarray:
         return self.classes_[self.predict_proba(texts, categories, districts).argmax(1)]

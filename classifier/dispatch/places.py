@@ -38,6 +38,24 @@ from hotline_nlp.corpus.text import normalise
 LEARNED_KINDS = ("town", "compound", "road", "school", "bus", "facility")
 
 
+def place_finder(words):
+    """``text -> set of words found`` (leftmost-longest, not overlapping): an Aho-Corasick
+    automaton (pyahocorasick, in C: ~20x the trie regex on 5,000 names), else the regex."""
+    words = [w for w in words if w]
+    try:
+        import ahocorasick
+    except ImportError:
+        pattern = trie_regex(words)
+        return (lambda s: set(pattern.findall(s))) if pattern is not None else (lambda s: set())
+    if not words:
+        return lambda s: set()
+    automaton = ahocorasick.Automaton()
+    for w in words:
+        automaton.add_word(w, w)
+    automaton.make_automaton()
+    return lambda s: {w for _, w in automaton.iter_long(s)}
+
+
 def town_cores(town: str) -> list[str]:
     """The ways a letter names a town: 江川路街道 -> [江川路街道, 江川路, 江川]; 三林镇 -> [三林镇, 三林]."""
     out = [town]
@@ -134,7 +152,7 @@ class PlaceEvidence:
     def _index(self) -> None:
         self._jx = {j: i for i, j in enumerate(self.jurisdictions_)}
         self._ux = {u: i for i, u in enumerate(self.units_)}
-        self._re = trie_regex(set(self.names_) | set(self.districts_) | set(self.towns_))
+        self._find = place_finder(set(self.names_) | set(self.districts_) | set(self.towns_))
         p = np.array([self.district_prior_[d] for d in self.jurisdictions_[1:]])
         self._log_dprior = np.log(p / p.sum()) if len(p) else p
         total = sum(self.town_prior_.values())
@@ -152,7 +170,7 @@ class PlaceEvidence:
             s = normalise(text)
             if addresses is not None and addresses[r]:
                 s = normalise(addresses[r]) + "。" + s
-            found = set(self._re.findall(s)) if self._re is not None else set()
+            found = self._find(s)
             if districts is not None and districts[r] in self._jx:
                 ev_j[r, self._jx[districts[r]]] += self.district_weight
             if towns is not None and towns[r]:
