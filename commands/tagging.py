@@ -435,6 +435,8 @@ def models_list(
         f1 = "  ".join(
             f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")
         )
+        if r.get("dispatch_top1") is not None:
+            f1 = (f1 + "  " if f1 else "") + f"dispatch top-1 {r['dispatch_top1']:.4f}"
         typer.echo(f"{mark} {r['name']}@{r['version']}  {r['created']}  n={r['n_train']}  {f1}")
 
 

@@ -15,7 +15,7 @@ from hotline_nlp.classifier.dispatch.directory import (
     read_directory,
 )
 from hotline_nlp.classifier.dispatch.model import Dispatcher
-from hotline_nlp.corpus.gazetteer import Gazetteer, short_forms
+from hotline_nlp.corpus.gazetteer import short_forms
 
 # A tiny city: two districts, each with its own compounds and schools.
 PLACES = {
@@ -70,17 +70,28 @@ FULL = [
 ]
 
 
-def test_gazetteer_learns_which_district_a_place_is_in():
-    texts = ["翠湖小区停水", "翠湖小区漏水", "柳岸小区噪音", "西河区路灯不亮"]
-    gaz = Gazetteer().fit(texts, ["东山区", "东山区", "西河区", ""])
-    assert gaz.places_["翠湖小区"] == {"东山区": 2}
-    assert gaz.predict(["翠湖小区的电梯坏了", "柳岸小区门口积水"]) == ["东山区", "西河区"]
-    # an explicit district name outweighs a place seen once elsewhere, short forms count
-    assert gaz.predict(["西河区柳岸小区"]) == ["西河区"]
-    assert gaz.explicit("东山那边的翠湖小区") == ["东山区"]
+def test_place_evidence_learns_where_places_are_and_unknown_places_pull_nowhere():
+    from hotline_nlp.classifier.dispatch.directory import Unit
+    from hotline_nlp.classifier.dispatch.places import PlaceEvidence
+
+    units = [
+        Unit("东山区住房和城乡建设局", "东山区", "住建"),
+        Unit("西河区住房和城乡建设局", "西河区", "住建"),
+        Unit("东山区甲镇人民政府", "东山区", "街道/镇", town="甲镇"),
+        Unit("东山区乙镇人民政府", "东山区", "街道/镇", town="乙镇"),
+    ]
+    texts = ["翠湖小区停水", "翠湖小区漏水", "柳岸小区噪音", "金桂花园垃圾", "金桂花园停车"]
+    y = [0, 0, 1, 3, 3]
+    jur = [CITY, "东山区", "西河区"]
+    pe = PlaceEvidence().fit(texts, y, units, jur)
+    ev_j, ev_u = pe.evidence(["翠湖小区的电梯坏了", "柳岸小区门口积水", "星河湾小区停电", "乙镇的路灯坏了"])
+    assert ev_j[0].argmax() == 1 and ev_j[1].argmax() == 2  # learned places
+    assert not ev_j[2].any() and not ev_u[2].any()  # a place never seen says nothing
+    assert ev_u[3].argmax() == 3 and ev_j[3].argmax() == 1  # a town's name: its government and district
+    assert ev_u[0][3] == 0 and ev_u[0].max() == 0  # 翠湖小区 rows were no town's
+    again = PlaceEvidence.from_dict(json.loads(json.dumps(pe.to_dict(), ensure_ascii=False)))
+    assert (again.evidence(texts)[0] == pe.evidence(texts)[0]).all()
     assert short_forms("A3区") == ["A3区"] and short_forms("大洼区") == ["大洼区", "大洼"]
-    again = Gazetteer.from_dict(json.loads(json.dumps(gaz.to_dict(), ensure_ascii=False)))
-    assert (again.log_proba(texts) == gaz.log_proba(texts)).all()
 
 
 def test_unit_names_parse_into_jurisdiction_and_function():

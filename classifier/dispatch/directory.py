@@ -124,13 +124,6 @@ def town_of(name: str, jurisdiction: str) -> str:
     return m.group(1) if m else ""
 
 
-def street_core(name: str, jurisdiction: str) -> str:
-    """The distinctive part of a street or town unit: 兴隆台区振兴街道办事处 -> 振兴."""
-    rest = name.split(jurisdiction, 1)[1] if jurisdiction != CITY and jurisdiction in name else name
-    core = _STREET_TAIL.sub("", rest)
-    return core if len(core) >= 2 and core != rest else ""
-
-
 @dataclass(frozen=True)
 class Unit:
     name: str
