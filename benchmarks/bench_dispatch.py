@@ -103,6 +103,7 @@ def demo_part(lines: list[str]) -> None:
             directory=[Unit(u.name, u.jurisdiction, u.function) for u in directory],
             known_districts=known,
             features=tagger.features_,  # as `train` does: the tagger's features, shared
+            dates=tr["created_at"].tolist(),
         )
         t_fit = time.perf_counter() - t0
         systems = {}
@@ -133,7 +134,7 @@ def demo_part(lines: list[str]) -> None:
                 f"| {name} ({len(directory)} units) | {label} | {len(truth)} | {top1.mean():.4f} | {top3.mean():.4f} | {j:.4f} | {un} |"
             )
         lines.append(
-            f"| {name} | dispatcher fit time (incl. its 5-fold CV) | {len(tr)} rows | {t_fit:.1f} s | | | |"
+            f"| {name} | dispatcher fit time (incl. its time-ordered selection) | {len(tr)} rows | {t_fit:.1f} s | | | |"
         )
     lines.append("")
 
@@ -228,7 +229,9 @@ def scale_part(lines: list[str], rows: int | None = None) -> None:
 
 def assemble() -> None:
     """results/dispatch.md from the parts this script and the silver one wrote."""
-    parts = [RESULTS.with_name(f"dispatch_{p}.part.md") for p in ("demo", "scale", "silver")]
+    parts = [
+        RESULTS.with_name(f"dispatch_{p}.part.md") for p in ("real", "real_dev", "demo", "scale", "silver")
+    ]
     body = [p.read_text(encoding="utf-8").strip() for p in parts if p.exists()]
     text = "\n\n".join(body).replace("# Dispatch (智能派单)\n\n", "")
     RESULTS.write_text("# Dispatch (智能派单)\n\n" + text + "\n", encoding="utf-8")

@@ -45,11 +45,14 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 def review_threshold(confidence: np.ndarray, correct: np.ndarray, target_precision: float) -> float:
     """Smallest confidence t such that predictions with confidence >= t are correct
     at least ``target_precision`` of the time (0 when all of them already are;
-    1 when no threshold reaches it, so everything is sent to review)."""
-    order = np.argsort(-confidence)
+    1 when no threshold reaches it, so everything is sent to review). Tied
+    confidences are accepted or sent to review together, as ``>= t`` does."""
+    order = np.argsort(-confidence, kind="stable")
     conf, ok = confidence[order], correct[order].astype(float)
     precision = np.cumsum(ok) / np.arange(1, len(ok) + 1)
-    good = np.flatnonzero(precision >= target_precision)
+    # only the last of a run of equal confidences is a possible cut
+    ends = np.r_[conf[1:] != conf[:-1], True] if len(conf) else np.zeros(0, dtype=bool)
+    good = np.flatnonzero((precision >= target_precision) & ends)
     if len(good) == 0:
         return 1.0
     last = good[-1]

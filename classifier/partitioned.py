@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from hotline_nlp.classifier.tagging import classify_result, write_table
+from hotline_nlp.classifier.tagging import classify_result, review_count, write_table
 from hotline_nlp.corpus.executor import resolve_shipped, worker_cached
 from hotline_nlp.corpus.partitions import LoadOptions, PartWriter, load_partition
 
@@ -105,4 +105,4 @@ def classify_partitions(
 
 
 def _review(frame: pd.DataFrame) -> int:
-    return int(frame["needs_review"].sum()) if "needs_review" in frame else 0
+    return review_count(frame)

@@ -12,27 +12,50 @@ from hotline_nlp.corpus.safe_cells import write_csv, write_xlsx
 
 PRED_COLUMNS = ["pred_level1", "pred_level2", "pred_path", "confidence", "top_k", "needs_review"]
 # added when the model has a dispatcher (its training export had a unit column)
-UNIT_COLUMNS = ["pred_unit", "unit_confidence", "unit_top_k", "unit_needs_review"]
+UNIT_COLUMNS = [
+    "pred_unit",
+    "unit_confidence",
+    "unit_top_k",
+    "unit_needs_review",
+    "pred_jurisdiction",
+    "jurisdiction_confidence",
+    "pred_function",
+    "function_confidence",
+]
 
 
 def pred_columns(model) -> list[str]:
-    return PRED_COLUMNS + (UNIT_COLUMNS if getattr(model, "dispatcher", None) is not None else [])
+    """The columns ``classify`` adds: the tag's (unless the model only dispatches) and,
+    with a dispatcher, the unit's."""
+    tags = PRED_COLUMNS if getattr(model, "tagger", True) is not None else []
+    return tags + (UNIT_COLUMNS if getattr(model, "dispatcher", None) is not None else [])
+
+
+def review_count(frame: pd.DataFrame) -> int:
+    """Rows sent to review: the tag's flag, or the unit's for a dispatch-only model."""
+    col = "needs_review" if "needs_review" in frame else "unit_needs_review"
+    return int(frame[col].sum()) if col in frame else 0
 
 
 def predict_frame(
-    texts, model, top_k: int = 3, batch_size: int = 2000, progress=None, districts=None
+    texts, model, top_k: int = 3, batch_size: int = 2000, progress=None, districts=None, places=None
 ) -> pd.DataFrame:
     """Prediction columns for ``texts`` (batched so the progress bar moves).
 
-    ``districts`` (an export's 所属区县, optional) helps the dispatcher place a complaint."""
+    ``districts`` (an export's 所属区县) and ``places`` (``{"towns": 所属街道, "addresses":
+    地址}``), optional, help the dispatcher place a complaint."""
     texts = list(texts)
+    places = places or {}
     recs: list[dict] = []
     for start in range(0, len(texts), batch_size):
-        part = districts[start : start + batch_size] if districts is not None else None
-        recs.extend(model.predict(texts[start : start + batch_size], top_k=top_k, districts=part))
+        cut = slice(start, start + batch_size)
+        part = districts[cut] if districts is not None else None
+        more = {k: v[cut] for k, v in places.items() if v is not None}
+        recs.extend(model.predict(texts[cut], top_k=top_k, districts=part, **more))
         if progress:
             progress(min(batch_size, len(texts) - start))
-    out = pd.DataFrame.from_records(recs, columns=pred_columns(model) + ["confidence_level1"])
+    extra = ["confidence_level1"] if getattr(model, "tagger", True) is not None else []
+    out = pd.DataFrame.from_records(recs, columns=pred_columns(model) + extra)
     for col in ("top_k", "unit_top_k"):
         if col in out:
             out[col] = [json.dumps(t, ensure_ascii=False) for t in out[col]]
@@ -42,6 +65,10 @@ def predict_frame(
 def tag_frame(frame: pd.DataFrame, model, top_k: int = 1) -> pd.DataFrame:
     """Fill ``level1``/``level2`` from the model where the data has no labels
     (for period statistics on untagged exports). Rows keep their index."""
+    if getattr(model, "tagger", True) is None:
+        raise ValueError(
+            f"model {model.label_id} only recommends units (trained without categories); it cannot tag"
+        )
     preds = predict_frame(frame["text"], model, top_k=top_k)
     out = frame.copy()
     out["level1"] = preds["pred_level1"].to_numpy()
@@ -92,8 +119,15 @@ def write_table(df: pd.DataFrame, path: str | Path) -> list[str]:
 
 def classify_result(data: LoadResult, model, top_k: int = 3, progress=None) -> pd.DataFrame:
     """The input rows (original columns) plus the prediction columns."""
-    districts = data.frame["district"].tolist() if "district" in data.frame else None
-    preds = predict_frame(data.frame["text"], model, top_k=top_k, progress=progress, districts=districts)
+    f = data.frame
+    districts = f["district"].tolist() if "district" in f else None
+    places = {
+        "towns": f["town"].tolist() if "town" in f else None,
+        "addresses": f["address"].tolist() if "address" in f else None,
+    }
+    preds = predict_frame(
+        f["text"], model, top_k=top_k, progress=progress, districts=districts, places=places
+    )
     preds.index = data.raw.index
     out = data.raw.copy()
     for col in pred_columns(model):

@@ -61,9 +61,16 @@ class TrainReport:
 
 
 def headline(metrics: dict) -> float:
-    """The figure versions are compared on: macro-F1 of the finest level."""
+    """The figure versions are compared on: macro-F1 of the finest level (a
+    dispatch-only model: its out-of-time top-1)."""
+    if "level1" not in metrics:
+        return float(metrics["dispatch"]["top1"])
     level = "level2" if "level2" in metrics else "level1"
     return float(metrics[level]["macro_f1"])
+
+
+def headline_name(metrics: dict) -> str:
+    return "macro-F1" if "level1" in metrics else "dispatch top-1"
 
 
 @dataclass
@@ -94,85 +101,8 @@ def best_path(pred: dict) -> str:
     )
 
 
-def train(
-    data: LoadResult,
-    *,
-    name: str,
-    models_dir: str | Path | None = None,
-    force: bool = False,
-    params: dict | None = None,
-    progress=None,
-    units: str | Path | None = None,
-    fast: bool = False,
-    unlabeled=None,
-    unlabeled_sources: dict[str, int] | None = None,
-    family=None,
-    holdout: Holdout | None = None,
-) -> TrainReport:
-    """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
-    defaults are used); ``unlabeled``: texts of the same city without labels
-    (they inform the idf statistics); ``unlabeled_sources``: where those texts
-    came from (source -> count; recorded in the manifest and the notes);
-    ``family``: the candidates to choose among (default ``selection.FAMILY``)."""
-    check_name(name)  # before the training, not after it
-    frame = data.frame
-    if "level1" not in frame:
-        raise ValueError(f"{data.path}: no label column to train on")
-    try:  # before the fit: a read-only or full directory is an error now, not after it
-        check_writable(ModelStore(models_dir).root)
-    except OSError as e:
-        raise ModelError(e.strerror or str(e)) from None
-    if len(frame) < MIN_ROWS:
-        raise ValueError(
-            f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
-        )
-    level2 = frame["level2"] if "level2" in frame and (frame["level2"] != "").all() else None
-    if level2 is None and len(frame["level1"].unique()) < 2:
-        raise ValueError(
-            f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
-        )
-    read_units(data, units)  # a bad unit directory fails before the long tagger fit
-    unlabeled = list(unlabeled) if unlabeled is not None else None
-    base = HierarchicalTagger(**(params or {}))
-    selection = None
-    if not fast:
-        selection = select(
-            frame["text"].tolist(),
-            frame["level1"],
-            level2,
-            base=base.get_params(),
-            unlabeled=unlabeled,
-            progress=progress,
-            **({"family": family} if family else {}),
-        )
-        base.set_params(**selection.params)
-    tagger = base.fit(frame["text"], frame["level1"], level2, progress=progress, unlabeled=unlabeled)
-    if progress:
-        progress("dispatch")
-    # the dispatcher reads the tagger's features, so tagging featurises each text once
-    dispatcher, dispatch_notes = fit_dispatcher(data, units, features=tagger.features_)
-    metrics = dict(tagger.cv_metrics_)
-    if dispatcher is not None:
-        metrics["dispatch"] = dispatcher.cv_metrics_
-    labels_y = frame["level1"] + (" > " + level2 if level2 is not None else "")
-    labels = {"levels": tagger.n_levels_, "level1": sorted(frame["level1"].unique().tolist())}
-    if level2 is not None:
-        labels["paths"] = sorted(labels_y.unique().tolist())
-    if dispatcher is not None:
-        labels["units"] = [u.name for u in dispatcher.units_]
-        labels["unit_directory"] = "given" if units else "inferred from the history"
-    training = {
-        "file": data.path.name,
-        "sha256": mf.data_fingerprint(frame["text"], labels_y),
-        "n_rows": int(len(frame)),
-        "n_rejected": data.n_rejected_rows,
-        "columns": data.column_map.source_for,
-        "n_unlabeled": len(unlabeled) if unlabeled else 0,
-    }
-    if unlabeled_sources:
-        training["unlabeled_sources"] = dict(unlabeled_sources)
-
-    store = ModelStore(models_dir)
+def _decide(store, name, metrics, force, holdout, tagger):
+    """Whether the new version replaces the current one: ``(promote, reason, previous, metrics)``."""
     current = store.current_version(name)
     previous = None
     promote, reason = True, "first version" if current is None else ""
@@ -202,19 +132,192 @@ def train(
         try:
             prev_model = load_model(store.path_of(name, current))
             prev_metrics = prev_model.manifest.get("metrics", {})
-            previous = {"version": current, "macro_f1": headline(prev_metrics)}
-            if headline(metrics) >= previous["macro_f1"]:
-                reason = f"macro-F1 {headline(metrics):.4f} >= {current}'s {previous['macro_f1']:.4f}"
-            elif force:
-                reason = f"forced (macro-F1 {headline(metrics):.4f} < {current}'s {previous['macro_f1']:.4f})"
+            what, was = headline_name(metrics), headline_name(prev_metrics)
+            key = "macro_f1" if what == "macro-F1" else "dispatch_top1"
+            if what != was:  # a dispatch-only export must not silently replace a tagger (or back)
+                previous = {"version": current, "kind": prev_model.manifest.get("kind")}
+                cmp = f"{current} {'tags categories' if was == 'macro-F1' else 'only dispatches'}, this version "
+                cmp += "tags categories" if what == "macro-F1" else "only dispatches"
+                if force:
+                    reason = f"forced ({cmp})"
+                else:
+                    promote = False
+                    reason = (
+                        f"not promoted: {cmp}; use --force or `hotline-nlp models promote {name} VERSION`"
+                    )
             else:
-                promote = False
-                reason = (
-                    f"not promoted: macro-F1 {headline(metrics):.4f} < {current}'s {previous['macro_f1']:.4f}; "
-                    f"use --force or `hotline-nlp models promote {name} VERSION`"
-                )
-        except ValueError as e:  # the current model is broken: replacing it is an improvement
+                previous = {"version": current, key: headline(prev_metrics)}
+                new, old = headline(metrics), previous[key]
+                if new >= old:
+                    reason = f"{what} {new:.4f} >= {current}'s {old:.4f}"
+                elif force:
+                    reason = f"forced ({what} {new:.4f} < {current}'s {old:.4f})"
+                else:
+                    promote = False
+                    reason = (
+                        f"not promoted: {what} {new:.4f} < {current}'s {old:.4f}; "
+                        f"use --force or `hotline-nlp models promote {name} VERSION`"
+                    )
+        except (ValueError, KeyError) as e:  # the current model is broken: replacing it is an improvement
             reason = f"current version {current} is unusable ({e})"
+
+    return promote, reason, previous, metrics
+
+
+def dispatch_params(params: dict | None) -> dict:
+    """The dispatcher's share of ``train``'s parameters (its auto-route precision)."""
+    params = params or {}
+    return {"route_precision": params["route_precision"]} if "route_precision" in params else {}
+
+
+def train_dispatcher(
+    data: LoadResult,
+    *,
+    name: str,
+    models_dir=None,
+    force: bool = False,
+    params: dict | None = None,
+    progress=None,
+    units=None,
+) -> TrainReport:
+    """A dispatch-only model: the export has a unit column and no categories
+    (``train --unit-col 回复单位``). Saved like a tagging model, without ``tagger/``;
+    ``classify``, ``evaluate`` and ``serve`` then recommend units only."""
+    frame = data.frame
+    read_units(data, units)
+    dispatcher, notes = fit_dispatcher(data, units, params=dispatch_params(params), progress=progress)
+    if dispatcher is None:
+        raise ValueError(f"{data.path}: " + (notes[-1] if notes else "no unit column to train dispatch on"))
+    metrics = {"dispatch": dispatcher.cv_metrics_}
+    labels = {
+        "levels": 0,
+        "units": [u.name for u in dispatcher.units_],
+        "unit_directory": "given" if units else "inferred from the history",
+    }
+    training = {
+        "file": data.path.name,
+        "sha256": mf.data_fingerprint(frame["text"], frame["unit"]),
+        "n_rows": int(len(frame)),
+        "n_rejected": data.n_rejected_rows,
+        "columns": data.column_map.source_for,
+        "n_unlabeled": 0,
+    }
+    store = ModelStore(models_dir)
+    promote, reason, previous, metrics = _decide(store, name, metrics, force, None, None)
+
+    def write(directory: Path) -> None:
+        dispatcher.save(directory / "dispatch")
+        np.save(directory / "training_rows.npy", mf.row_hashes(frame["text"]), allow_pickle=False)
+
+    try:
+        version, path = store.save(
+            name,
+            write,
+            {
+                "kind": "dispatcher",
+                "training": training,
+                "labels": labels,
+                "metrics": metrics,
+                "params": dispatcher.get_params() | {"candidates": list(dispatcher.candidates)},
+                "selection": {"dispatch": dispatcher.selection_},
+            },
+            promote=promote,
+        )
+    except OSError as e:
+        raise ModelError(f"cannot save the model in {store.root}: {e.strerror or e}") from None
+    sel = {"dispatch": dispatcher.selection_}
+    return TrainReport(name, version, path, promote, metrics, previous, reason, list(data.notes) + notes, sel)
+
+
+def train(
+    data: LoadResult,
+    *,
+    name: str,
+    models_dir: str | Path | None = None,
+    force: bool = False,
+    params: dict | None = None,
+    progress=None,
+    units: str | Path | None = None,
+    fast: bool = False,
+    unlabeled=None,
+    unlabeled_sources: dict[str, int] | None = None,
+    family=None,
+    holdout: Holdout | None = None,
+) -> TrainReport:
+    """Fit, evaluate and save a tagger. ``fast`` skips the model selection (the
+    defaults are used); ``unlabeled``: texts of the same city without labels
+    (they inform the idf statistics); ``unlabeled_sources``: where those texts
+    came from (source -> count; recorded in the manifest and the notes);
+    ``family``: the candidates to choose among (default ``selection.FAMILY``)."""
+    check_name(name)  # before the training, not after it
+    frame = data.frame
+    if "level1" not in frame and "unit" not in frame:
+        raise ValueError(
+            f"{data.path}: no label column (一级分类 ...) and no unit column (承办单位 ...) to train on; "
+            "name them with --label-col or --unit-col"
+        )
+    try:  # before the fit: a read-only or full directory is an error now, not after it
+        check_writable(ModelStore(models_dir).root)
+    except OSError as e:
+        raise ModelError(e.strerror or str(e)) from None
+    if "level1" not in frame:
+        return train_dispatcher(
+            data, name=name, models_dir=models_dir, force=force, params=params, progress=progress, units=units
+        )
+    if len(frame) < MIN_ROWS:
+        raise ValueError(
+            f"{data.path}: only {len(frame)} usable labelled rows; at least {MIN_ROWS} are needed"
+        )
+    level2 = frame["level2"] if "level2" in frame and (frame["level2"] != "").all() else None
+    if level2 is None and len(frame["level1"].unique()) < 2:
+        raise ValueError(
+            f"{data.path}: all rows have the same label {frame['level1'].iloc[0]!r}; nothing to learn"
+        )
+    read_units(data, units)  # a bad unit directory fails before the long tagger fit
+    unlabeled = list(unlabeled) if unlabeled is not None else None
+    base = HierarchicalTagger(**{k: v for k, v in (params or {}).items() if k != "route_precision"})
+    selection = None
+    if not fast:
+        selection = select(
+            frame["text"].tolist(),
+            frame["level1"],
+            level2,
+            base=base.get_params(),
+            unlabeled=unlabeled,
+            progress=progress,
+            **({"family": family} if family else {}),
+        )
+        base.set_params(**selection.params)
+    tagger = base.fit(frame["text"], frame["level1"], level2, progress=progress, unlabeled=unlabeled)
+    if progress:
+        progress("dispatch")
+    # the dispatcher reads the tagger's features, so tagging featurises each text once
+    dispatcher, dispatch_notes = fit_dispatcher(
+        data, units, params=dispatch_params(params), features=tagger.features_, progress=progress
+    )
+    metrics = dict(tagger.cv_metrics_)
+    if dispatcher is not None:
+        metrics["dispatch"] = dispatcher.cv_metrics_
+    labels_y = frame["level1"] + (" > " + level2 if level2 is not None else "")
+    labels = {"levels": tagger.n_levels_, "level1": sorted(frame["level1"].unique().tolist())}
+    if level2 is not None:
+        labels["paths"] = sorted(labels_y.unique().tolist())
+    if dispatcher is not None:
+        labels["units"] = [u.name for u in dispatcher.units_]
+        labels["unit_directory"] = "given" if units else "inferred from the history"
+    training = {
+        "file": data.path.name,
+        "sha256": mf.data_fingerprint(frame["text"], labels_y),
+        "n_rows": int(len(frame)),
+        "n_rejected": data.n_rejected_rows,
+        "columns": data.column_map.source_for,
+        "n_unlabeled": len(unlabeled) if unlabeled else 0,
+    }
+    if unlabeled_sources:
+        training["unlabeled_sources"] = dict(unlabeled_sources)
+
+    store = ModelStore(models_dir)
+    promote, reason, previous, metrics = _decide(store, name, metrics, force, holdout, tagger)
 
     def write(directory: Path) -> None:
         tagger.save(directory / "tagger")
@@ -223,6 +326,8 @@ def train(
         np.save(directory / "training_rows.npy", mf.row_hashes(frame["text"]), allow_pickle=False)
 
     sel = selection.to_json() if selection else {"chosen": "defaults (--fast)"}
+    if dispatcher is not None:
+        sel = {**sel, "dispatch": dispatcher.selection_}
     try:
         version, path = store.save(
             name,

@@ -69,6 +69,13 @@ def train(
     review_precision: Annotated[
         float, typer.Option(help="Tags below the confidence that reaches this precision get needs_review.")
     ] = 0.95,
+    route_precision: Annotated[
+        float,
+        typer.Option(
+            help="Dispatch: units whose confidence reaches the threshold at which this share of "
+            "later complaints was routed right are auto-routed; the rest get unit_needs_review.",
+        ),
+    ] = 0.90,
     embedder: Annotated[
         str,
         typer.Option(
@@ -120,7 +127,11 @@ def train(
     scored by an outer cross-validation (nested CV); --fast skips that.
     The new version is promoted (used by `classify` and `serve`) only if its
     cross-validated macro-F1 is not worse than the current one, unless --force.
-    When the export has a unit column (承办单位), a dispatcher is trained too.
+
+    When the export has a unit column (承办单位, or --unit-col), a dispatcher is
+    trained too: flat, factored, nearest-neighbour and blended candidates are
+    scored on later complaints after fitting on earlier ones, and the best is
+    kept. A unit column alone (no categories) trains a dispatch-only model.
 
     Examples:
 
@@ -132,6 +143,8 @@ def train(
 
       hotline-nlp train --data 2024工单.xlsx --unit-col 处置单位 --units 权责清单.csv --name city
 
+      hotline-nlp train --data letters.csv --unit-col 回复单位 --name dispatch
+
       hotline-nlp train --db sqlite:///complaints.db --name city --since 2024-01-01
     """
     from hotline_nlp.classifier.training import train as run_train
@@ -142,6 +155,8 @@ def train(
         "review_precision": review_precision,
         "embedder": None if embedder.lower() == "none" else embedder,
     }
+    if not 0 < route_precision <= 1:
+        fail(f"--route-precision must be in (0, 1], got {route_precision}")
     if db is not None:
         from hotline_nlp.commands.retrain import train_from_db
 
@@ -150,11 +165,12 @@ def train(
 
     columns = with_unit_col(columns, unit_col)
     check_output_or_fail(rejects)
+    params["route_precision"] = route_precision
     loaded = load_or_fail(
         data,
         columns=columns,
         encoding=encoding,
-        require=("labels",),
+        require=("labels_or_unit",),
         label_cols=label_col,
         sheet=sheet,
         dayfirst=dayfirst,
@@ -261,7 +277,7 @@ def classify(
         return partitioned.classify(
             model, str(resolve_input(input)), output, top_k, models_dir, columns, encoding, rejects, scheduler
         )
-    from hotline_nlp.classifier.tagging import check_table_path, classify_result, write_table
+    from hotline_nlp.classifier.tagging import check_table_path, classify_result, review_count, write_table
 
     rej = rejects_beside(output, rejects)
     try:
@@ -282,7 +298,7 @@ def classify(
         fail(f"cannot write {output}: {e.strerror or e}")
     for note in notes:
         typer.secho(f"note: {output.name}: {note}", err=True)
-    n_review = int(out["needs_review"].sum())
+    n_review = review_count(out)
     typer.echo(
         f"tagged {len(out)} rows with {m.label_id} -> {output} ({n_review} need review); "
         f"{loaded.n_rejected_rows} rejected -> {rej}"
@@ -296,26 +312,48 @@ def evaluate(
     models_dir: ModelsDirOpt = None,
     columns: ColumnsOpt = None,
     unit_col: UnitColOpt = None,
+    route_precision: Annotated[
+        float | None,
+        typer.Option(
+            help="Dispatch: report the share auto-routed at the confidence where the model's "
+            "later complaints reached this precision (default: the model's own, 0.90).",
+        ),
+    ] = None,
     encoding: EncodingOpt = None,
     format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
     """Score a saved model on labelled data: accuracy, macro-F1, per class, confusion;
-    with a dispatch model and a unit column, first-dispatch top-1/top-3 per unit.
+    with a dispatch model and a unit column, first-dispatch top-1/3/5, jurisdiction
+    accuracy and the auto-route share (with the precision reached), per unit.
 
     Example:
 
       hotline-nlp evaluate --model demo --data 2024H2_labelled.csv --format json
+
+      hotline-nlp evaluate --model dispatch --data letters_oct.csv --route-precision 0.95
     """
     from hotline_nlp.classifier.evaluation import evaluate as run_evaluate
 
+    if route_precision is not None and not 0 < route_precision <= 1:
+        fail(f"--route-precision must be in (0, 1], got {route_precision}")
     m = load_model_or_fail(model, models_dir)
     columns = with_unit_col(columns, unit_col)
-    loaded = load_or_fail(data, columns=columns, encoding=encoding, require=("labels",), label_cols=label_col)
-    result = run_evaluate(m, loaded)
+    loaded = load_or_fail(
+        data, columns=columns, encoding=encoding, require=("labels_or_unit",), label_cols=label_col
+    )
+    try:
+        result = run_evaluate(m, loaded, route_precision)
+    except ValueError as e:
+        fail(str(e))
     if format == OutputFormat.json:
         emit_json(result)
         return
     typer.echo(f"{m.label_id} on {loaded.path.name}: n={result['n']}")
+    if "level1" not in result:
+        echo_dispatch(result["dispatch"])
+        if "warning" in result:
+            typer.echo(f"  warning: {result['warning']}")
+        return
     if result.get("training_data"):
         typer.secho(
             f"warning: {loaded.path.name} is the data {m.label_id} was trained on: these scores measure "
@@ -335,8 +373,7 @@ def evaluate(
             worst = sorted(r["per_class"].items(), key=lambda kv: kv[1]["f1"])[:3]
             typer.echo("    weakest: " + ", ".join(f"{k} (F1 {v['f1']:.2f})" for k, v in worst))
     if "dispatch" in result:
-        d = result["dispatch"]
-        typer.echo(f"  dispatch: top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  (n={d['n']})")
+        echo_dispatch(result["dispatch"])
     for pair in result["confused_pairs"][:3]:
         typer.echo(
             f"  confused: {pair['true']} -> {pair['predicted']} ({pair['count']}x), e.g. {pair['examples'][0]}"
@@ -352,6 +389,23 @@ def evaluate(
     )
     if "warning" in result:
         typer.echo(f"  warning: {result['warning']}")
+
+
+def echo_dispatch(d: dict) -> None:
+    """The dispatch lines of ``evaluate``'s text output."""
+    typer.echo(
+        f"  dispatch ({d['chosen']}): top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  top-5 {d['top5']:.4f}  "
+        f"(n={d['n']}, {d['n_unknown_units']} with a unit the model does not know)"
+    )
+    typer.echo(
+        f"  jurisdiction accuracy {d['jurisdiction_accuracy']:.4f}  function accuracy {d['function_accuracy']:.4f}"
+    )
+    r = d["auto_route"]
+    reached = f"{r['precision']:.4f}" if r["precision"] is not None else "n/a (none routed)"
+    typer.echo(
+        f"  auto-route at precision {r['target_precision']:.2f}: {r['share']:.1%} of complaints "
+        f"({r['n_routed']}, confidence >= {r['threshold']:.4f}), precision reached {reached}"
+    )
 
 
 models_app = typer.Typer(help="List and promote saved model versions.", no_args_is_help=True)
@@ -381,6 +435,8 @@ def models_list(
         f1 = "  ".join(
             f"{k.replace('_macro_f1', '')} F1 {v:.4f}" for k, v in r.items() if k.endswith("_macro_f1")
         )
+        if r.get("dispatch_top1") is not None:
+            f1 = (f1 + "  " if f1 else "") + f"dispatch top-1 {r['dispatch_top1']:.4f}"
         typer.echo(f"{mark} {r['name']}@{r['version']}  {r['created']}  n={r['n_train']}  {f1}")
 
 

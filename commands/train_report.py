@@ -5,6 +5,25 @@ from __future__ import annotations
 import typer
 
 
+def echo_dispatch_training(d: dict, sel: dict) -> None:
+    """How the dispatcher was chosen, and its out-of-time figures."""
+    if "top1" not in d:
+        typer.echo(f"  dispatch: {d.get('chosen')} ({d['n_units']} units; too few rows to choose or score)")
+        return
+    scores = ", ".join(f"{c['name']} {c['top1']:.3f}" for c in sel.get("candidates", []))
+    typer.echo(
+        f"  dispatch: {d['chosen']} chosen on later complaints (top-1 {scores}); "
+        f"top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  jurisdiction {d['jurisdiction_top1']:.4f}  "
+        f"({d['n_units']} units, n={d['n']})"
+    )
+    r = d["auto_route"]
+    reached = f"{r['precision']:.3f}" if r["precision"] is not None else "n/a"
+    typer.echo(
+        f"  dispatch auto-route at precision {r['target_precision']:.2f}: {r['share']:.1%} "
+        f"(confidence >= {r['threshold']:.3f}, precision reached {reached})"
+    )
+
+
 def echo_train_report(report) -> None:
     typer.echo(f"saved {report.name} {report.version} -> {report.path}")
     for level in ("level1", "level2"):
@@ -16,10 +35,7 @@ def echo_train_report(report) -> None:
             )
     d = report.metrics.get("dispatch")
     if d:
-        typer.echo(
-            f"  dispatch: top-1 {d['top1']:.4f}  top-3 {d['top3']:.4f}  jurisdiction {d['jurisdiction_top1']:.4f}  "
-            f"({d['n_units']} units, CV n={d['n']})"
-        )
+        echo_dispatch_training(d, report.selection.get("dispatch", {}))
     for note in report.notes:
         typer.echo(f"  note: {note}")
     sel = report.selection

@@ -257,7 +257,8 @@ def load_complaints(
 
     ``columns``     overrides, as ``"text=诉求内容,id=工单号"`` or a dict.
     ``require``     canonical columns that must exist (``"created_at"`` for hotspots,
-                    ``"labels"`` for training); ``text`` is always required.
+                    ``"labels"`` for training, ``"labels_or_unit"``: labels, or at least a
+                    unit column for a dispatch-only model); ``text`` is always required.
     ``sheet``       the XLSX sheet to read (default: every sheet holding complaints).
     ``label_cols``  explicit label columns, coarse to fine (``--label-col``); they
                     become ``level1``, ``level2`` ... in the canonical frame.
@@ -287,6 +288,14 @@ def load_complaints(
             f"{', '.join(cols.ALIASES['body'][:6])} (found: {', '.join(df.columns)}); "
             "name it with --columns text=COLUMN"
         )
+    if "labels_or_unit" in require:  # `train`/`evaluate`: categories, or a unit column alone (dispatch)
+        has_labels = bool({"level1", "category"} & set(cmap.source_for))
+        if not has_labels and "unit" not in cmap.source_for:
+            raise DataError(
+                f"{path}: no label column (一级分类/二级分类 or 分类) and no unit column (承办单位/处置单位 ...) "
+                f"(found: {', '.join(df.columns)}); name them with --label-col or --unit-col"
+            )
+        require = tuple(r for r in require if r != "labels_or_unit") + (("labels",) if has_labels else ())
     for need in require:
         if need == "labels":
             if not ({"level1", "category"} & set(cmap.source_for)):

@@ -202,6 +202,8 @@ def validate_rows(
 
     for canon in (
         "district",
+        "town",
+        "address",
         "unit",
         "unit_type",
         "base_unit",

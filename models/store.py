@@ -140,10 +140,13 @@ class ModelStore:
                         "created": man.get("created"),
                         "n_train": man.get("training_data", {}).get("n_rows"),
                     }
+                    row["kind"] = man.get("kind")
                     for level, m in metrics.items():
                         if isinstance(m, dict) and "macro_f1" in m:
                             row[f"{level}_macro_f1"] = m["macro_f1"]
                             row[f"{level}_accuracy"] = m["accuracy"]
+                        elif level == "dispatch" and isinstance(m, dict) and "top1" in m:
+                            row["dispatch_top1"] = m["top1"]  # out of time, see the manifest
                 except (ValueError, OSError) as e:
                     row = {"name": d.name, "version": v, "status": "corrupt", "current": v == current}
                     row["error"] = str(e)

@@ -230,17 +230,28 @@ class DispatchOut(BaseModel):
     unit: str = Field(..., description="Recommended 承办单位.")
     confidence: float = Field(..., description="Calibrated probability that it is the right unit.")
     top_k: list[UnitTopKOut]
-    needs_review: bool = Field(..., description="Unsure: a dispatcher should check it.")
+    needs_review: bool = Field(
+        ...,
+        description="Below the auto-route threshold (the model's route precision): a dispatcher should check it.",
+    )
+    jurisdiction: str | None = Field(
+        None, description="District (or 市直, city-level) the complaint belongs to; answered by classify."
+    )
+    jurisdiction_confidence: float | None = Field(None, description="Probability of that jurisdiction.")
+    function: str | None = Field(
+        None, description="Department function of the unit (住建, 教育, 街道/镇 ...)."
+    )
+    function_confidence: float | None = Field(None, description="Probability of that function.")
 
 
 class TagOut(BaseModel):
-    path: str
-    level1: str
-    level2: str
-    confidence: float
+    path: str | None = Field(None, description="Category path; None from a dispatch-only model.")
+    level1: str | None = None
+    level2: str | None = None
+    confidence: float | None = None
     confidence_level1: float | None = None
-    top_k: list[TopKOut]
-    needs_review: bool
+    top_k: list[TopKOut] = []
+    needs_review: bool | None = None
     model: str
     model_version: str
     dispatch: DispatchOut | None = Field(

@@ -15,7 +15,7 @@ from hotline_nlp.classifier.dispatch.directory import (
     read_directory,
 )
 from hotline_nlp.classifier.dispatch.model import Dispatcher
-from hotline_nlp.corpus.gazetteer import Gazetteer, short_forms
+from hotline_nlp.corpus.gazetteer import short_forms
 
 # A tiny city: two districts, each with its own compounds and schools.
 PLACES = {
@@ -70,17 +70,28 @@ FULL = [
 ]
 
 
-def test_gazetteer_learns_which_district_a_place_is_in():
-    texts = ["翠湖小区停水", "翠湖小区漏水", "柳岸小区噪音", "西河区路灯不亮"]
-    gaz = Gazetteer().fit(texts, ["东山区", "东山区", "西河区", ""])
-    assert gaz.places_["翠湖小区"] == {"东山区": 2}
-    assert gaz.predict(["翠湖小区的电梯坏了", "柳岸小区门口积水"]) == ["东山区", "西河区"]
-    # an explicit district name outweighs a place seen once elsewhere, short forms count
-    assert gaz.predict(["西河区柳岸小区"]) == ["西河区"]
-    assert gaz.explicit("东山那边的翠湖小区") == ["东山区"]
+def test_place_evidence_learns_where_places_are_and_unknown_places_pull_nowhere():
+    from hotline_nlp.classifier.dispatch.directory import Unit
+    from hotline_nlp.classifier.dispatch.places import PlaceEvidence
+
+    units = [
+        Unit("东山区住房和城乡建设局", "东山区", "住建"),
+        Unit("西河区住房和城乡建设局", "西河区", "住建"),
+        Unit("东山区甲镇人民政府", "东山区", "街道/镇", town="甲镇"),
+        Unit("东山区乙镇人民政府", "东山区", "街道/镇", town="乙镇"),
+    ]
+    texts = ["翠湖小区停水", "翠湖小区漏水", "柳岸小区噪音", "金桂花园垃圾", "金桂花园停车"]
+    y = [0, 0, 1, 3, 3]
+    jur = [CITY, "东山区", "西河区"]
+    pe = PlaceEvidence().fit(texts, y, units, jur)
+    ev_j, ev_u = pe.evidence(["翠湖小区的电梯坏了", "柳岸小区门口积水", "星河湾小区停电", "乙镇的路灯坏了"])
+    assert ev_j[0].argmax() == 1 and ev_j[1].argmax() == 2  # learned places
+    assert not ev_j[2].any() and not ev_u[2].any()  # a place never seen says nothing
+    assert ev_u[3].argmax() == 3 and ev_j[3].argmax() == 1  # a town's name: its government and district
+    assert ev_u[0][3] == 0 and ev_u[0].max() == 0  # 翠湖小区 rows were no town's
+    again = PlaceEvidence.from_dict(json.loads(json.dumps(pe.to_dict(), ensure_ascii=False)))
+    assert (again.evidence(texts)[0] == pe.evidence(texts)[0]).all()
     assert short_forms("A3区") == ["A3区"] and short_forms("大洼区") == ["大洼区", "大洼"]
-    again = Gazetteer.from_dict(json.loads(json.dumps(gaz.to_dict(), ensure_ascii=False)))
-    assert (again.log_proba(texts) == gaz.log_proba(texts)).all()
 
 
 def test_unit_names_parse_into_jurisdiction_and_function():
@@ -131,7 +142,9 @@ def fitted(history, tmp_path_factory):
     frame = pd.read_csv(history, dtype=str)
     units = read_directory(_directory(tmp_path_factory.mktemp("dir"), FULL), ["东山区", "西河区"])
     cats = [{c: 1.0} for c in frame["一级分类"]]
-    model = Dispatcher(cv=3).fit(
+    # the factored candidate alone: this history cannot tell the candidates apart (no unit
+    # is new in its later months), and composing office x district is what is tested here
+    model = Dispatcher(candidates=("factored",)).fit(
         frame["诉求内容"].tolist(), frame["承办单位"].tolist(), cats, directory=units
     )
     return model
@@ -139,10 +152,8 @@ def fitted(history, tmp_path_factory):
 
 def test_a_directory_unit_never_seen_in_training_is_recommended(fitted):
     assert "西河区教育局" in fitted.classes_
-    recs = fitted.recommend(["西河二中乱收补课费，家长意见很大。"], [{"教育": 1.0}], top_k=3)
-    # the new district office: its district from the text, its function taught by 东山区's
-    assert recs[0]["pred_unit"] == "西河区教育局"
-    # no district named: 柳岸小区 is placed in 西河区 by the gazetteer (learned from housing rows)
+    # the new district office: its district from a place, its office taught by 东山区's;
+    # no district named: 柳岸小区 is placed in 西河区 by what housing rows taught
     recs = fitted.recommend(["家住柳岸小区，孩子的学校乱收补课费。"], [{"教育": 1.0}])
     assert recs[0]["pred_unit"] == "西河区教育局"
     recs = fitted.recommend(["柳岸小区楼道漏水，墙皮脱落。"], [{"住房建设": 1.0}])
@@ -152,7 +163,8 @@ def test_a_directory_unit_never_seen_in_training_is_recommended(fitted):
 
 def test_dispatcher_round_trips_and_reports_cross_validated_figures(fitted, tmp_path):
     m = fitted.cv_metrics_
-    assert m["n"] == 240 and m["top1"] > 0.8 and m["jurisdiction_top1"] > 0.8
+    assert m["how"].startswith("out-of-time") and m["n"] >= 60  # the rows of the later folds
+    assert m["top1"] > 0.8 and m["jurisdiction_top1"] > 0.8
     fitted.save(tmp_path / "dispatch")
     again = Dispatcher.load(tmp_path / "dispatch")
     texts = ["翠湖小区暖气不热", "东山一中乱收费"]

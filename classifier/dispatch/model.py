@@ -1,36 +1,49 @@
 """The dispatcher (智能派单): recommend the unit that must handle a complaint.
 
-Learned from an export's 承办单位 column in the same ``train`` run as the
-tagger. Three parts, each learned from the history (see ``scoring`` for how
-they combine): a linear *role* classifier over text and category (which
-function, and whether a city-wide unit), the *gazetteer* of places to
-districts (``corpus.gazetteer``), and the share of each unit within its group
-per district. Cross-validation gives out-of-fold scores that calibrate the
-unit confidence (temperature scaling) and set the review threshold, as for the
-tagger. Saved as JSON and ``.npy`` files, never a pickle.
+Learned from an export's unit column, alone (``train --unit-col 回复单位`` on an
+export without categories) or beside the tagger (it then reads the tagger's
+features and predicted categories, so texts are featurised once). It is a small
+family of candidates (``candidates``: flat unit classifier, factored role x
+jurisdiction model with place evidence, nearest past complaints, and a
+calibrated blend) of which ``selection`` keeps the one that routed the city's
+own later complaints best, fitted on earlier ones. The winner's confidence is
+calibrated on those out-of-time predictions (temperature scaling), and the
+auto-route threshold is the lowest confidence at which they reached
+``route_precision``: below it, ``unit_needs_review``.
+
+Beside the unit it returns the jurisdiction (district, or 市直) and the
+department function, each with the probability summed over the units that
+share it, so a complaint whose unit is unsure can still go to the right
+district's sub-centre. Saved as JSON and ``.npy`` files, never a pickle.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from hotline_nlp.classifier import calibration as cal
-from hotline_nlp.classifier.dispatch import scoring
-from hotline_nlp.classifier.dispatch.directory import CITY, Unit, infer_directory, parse_unit, street_core
+from hotline_nlp.classifier.dispatch import selection as sel
+from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace, make_candidate
+from hotline_nlp.classifier.dispatch.directory import (
+    CITY,
+    Unit,
+    city_districts,
+    district_in_name,
+    expand,
+    infer_directory,
+)
+from hotline_nlp.classifier.dispatch.divisions import CityDivisions, align_districts, detect_city
+from hotline_nlp.classifier.dispatch.places import PlaceEvidence
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
-from hotline_nlp.classifier.linear import LinearLevel
-from hotline_nlp.corpus.gazetteer import Gazetteer
+from hotline_nlp.corpus.gazetteer import short_forms
+from scipy.special import softmax
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-
-def role_of(unit: Unit) -> str:
-    return f"{CITY}|{unit.function}" if unit.jurisdiction == CITY else unit.function
+MIN_SELECT_ROWS = 60  # fewer rows with a unit: no time-ordered selection (too few per fold)
 
 
 def category_matrix(categories, vocab: dict[str, int], weight: float) -> sp.csr_matrix:
@@ -45,143 +58,297 @@ def category_matrix(categories, vocab: dict[str, int], weight: float) -> sp.csr_
     return sp.csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)), dtype=np.float32)
 
 
+def _pick(values, rows):
+    return None if values is None else [values[i] for i in rows]
+
+
 class Dispatcher(BaseEstimator):
-    """Recommend a 承办单位 with a calibrated confidence, top-k and a review flag.
+    """Recommend a 承办单位 with a calibrated confidence, top-k, jurisdiction, function and review flag.
 
     Parameters
     ----------
-    C : regularisation of the role classifier.
+    candidates : base candidates to choose among (``candidates.BASE`` names); with
+        two or more, their calibrated ``blend`` is a candidate too.
+    C : regularisation of the flat unit classifier (the factored one's are its own).
     category_weight : scale of the category block beside the unit-norm text blocks.
-    name_boost : weight of a unit (within its group) whose street the text names.
-    review_precision : recommendations below the confidence reaching this out-of-fold
-        precision get ``unit_needs_review``.
-    cv, random_state : folds and seed of the internal cross-validation.
+    route_precision : recommendations whose confidence reaches the threshold at which
+        out-of-time ones were right this often are auto-routed; the rest get ``unit_needs_review``.
+    n_folds : time-ordered folds of the selection.
+    expand_units : without a unit directory, also recommend units the history implies
+        (``directory.expand``); a directory, when given, is the list.
+    divisions : use the administrative-division list (``divisions``) for place evidence.
+    district_weight : log-odds a given 所属区县 adds to the units of that district, whichever
+        candidate is chosen.
+    char_ngram_max, min_df : the dispatcher's own text features (when it does not share the tagger's).
     """
 
     def __init__(
         self,
-        C: float = 0.5,
+        candidates: tuple[str, ...] = ("flat", "factored", "factored-grouped", "neighbours"),
+        C: float = 1.0,
         category_weight: float = 1.0,
-        name_boost: float = 4.0,
-        review_precision: float = 0.9,
-        cv: int = 5,
+        route_precision: float = 0.9,
+        n_folds: int = 3,
+        expand_units: bool = True,
+        divisions: bool = True,
+        district_weight: float = 3.0,
+        char_ngram_max: int = 3,
+        min_df: int = 2,
         random_state: int = 0,
     ):
+        self.candidates = candidates
         self.C = C
         self.category_weight = category_weight
-        self.name_boost = name_boost
-        self.review_precision = review_precision
-        self.cv = cv
+        self.route_precision = route_precision
+        self.n_folds = n_folds
+        self.expand_units = expand_units
+        self.divisions = divisions
+        self.district_weight = district_weight
+        self.char_ngram_max = char_ngram_max
+        self.min_df = min_df
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
     def fit(
-        self, texts, units, categories=None, districts=None, directory=None, known_districts=(), features=None
+        self,
+        texts,
+        units,
+        categories=None,
+        districts=None,
+        directory=None,
+        known_districts=(),
+        features=None,
+        dates=None,
+        towns=None,
+        addresses=None,
+        progress=None,
     ):
-        """``units``: each row's unit (rows with "" are not used); ``categories``: per row a
-        ``{category: weight}`` dict; ``districts``: per row its district or ""; ``directory``:
-        a list of ``Unit`` (None: inferred from ``units``); ``features``: a fitted
-        ``TextFeatures`` to share (the tagger's: texts are then featurised once when
-        tagging), or None for the dispatcher's own sparse features."""
+        """``units``: each row's unit ("" = none: the row is not used); ``categories``: per
+        row a ``{category: weight}`` dict; ``districts``/``towns``/``addresses``: per row its
+        所属区县 / 所属街道 / 地址 or "" (optional); ``directory``: a list of ``Unit`` (None:
+        inferred from ``units``); ``features``: a fitted ``TextFeatures`` to share (the
+        tagger's), or None for the dispatcher's own; ``dates``: per row, for the
+        time-ordered selection (None: the rows' order is taken as time order)."""
+        step = progress or (lambda s: None)
         keep = [i for i, u in enumerate(units) if u]
         if len(keep) < 10:
             raise ValueError(f"only {len(keep)} rows name a unit; at least 10 are needed to learn dispatch")
-        texts = [texts[i] for i in keep]
-        y = [units[i] for i in keep]
-        cats = [categories[i] for i in keep] if categories is not None else None
-        given = [districts[i] for i in keep] if districts is not None else [""] * len(keep)
-        all_districts = sorted(set(known_districts) | {d for d in given if d})
         self.notes_ = []
-        if directory is None:
-            directory = infer_directory(y, all_districts)
-            self.notes_.append(f"no unit directory given: {len(directory)} units inferred from the history")
-        listed = {u.name for u in directory}
-        extra = infer_directory({u for u in y if u not in listed}, all_districts)
-        directory = list(directory) + extra
-        all_districts = sorted(set(all_districts) | {u.jurisdiction for u in directory} - {CITY})
-        self._set_directory(directory, all_districts)
-        uidx = np.array([self.unit_index_[u] for u in y])
+        if dates is None:
+            when = np.arange(len(keep))
+            self.notes_.append(
+                "no date column: the export's row order is taken as time order for the selection"
+            )
+        else:
+            when = np.array([dates[i] for i in keep])
+        order = np.argsort(when, kind="stable")
+        rows = [keep[i] for i in order]
+        texts = [texts[i] for i in rows]
+        y_names = [units[i] for i in rows]
+        when = when[order]
+        cats = _pick(categories, rows)
+        given = _pick(districts, rows) or [""] * len(rows)
+        towns, addresses = _pick(towns, rows), _pick(addresses, rows)
+
+        step("dispatch: units and places")
+        names_seen = set(y_names) | {u.name for u in directory or ()}
+        heads = Counter(d for u in names_seen if (d := district_in_name(u)))
+        strong_heads = {d for d, n in heads.items() if n >= 2}  # a district has several offices
+        divs = detect_city(sorted(names_seen), given, strong_heads) if self.divisions else None
+        all_districts = set(city_districts(given, sorted(names_seen), divs))
+        if divs is None:  # without the division list, unit-name heads say which districts there are
+            all_districts |= set(known_districts)
+        else:  # with it, heads it lacks still count if they head two units or more
+            cores = {short_forms(d)[-1] for d in all_districts}
+            all_districts |= {
+                d for d in strong_heads if short_forms(d)[-1] not in cores and not any(c in d for c in cores)
+            }
+        all_districts |= {u.jurisdiction for u in directory or ()} - {CITY}
+        all_districts = sorted(all_districts)
+        if divs is not None:
+            divs = align_districts(divs, all_districts)
+            self.notes_.append(
+                f"place evidence: {divs.city}'s division list ({sum(map(len, divs.towns.values()))} towns, "
+                f"{len(divs.places)} village/committee places) beside the places the history names"
+            )
+        self.divisions_ = divs
+        base = list(directory) if directory is not None else None
+        if base is None:
+            self.notes_.append(
+                f"no unit directory given: {len(set(y_names))} units inferred from the history"
+            )
+        full = self._directory(base, y_names, all_districts, divs)
+        n_pattern = sum(u.source == "pattern" for u in full)
+        if n_pattern:
+            self.notes_.append(
+                f"{n_pattern} units the history implies but never used can be recommended (an office seen in "
+                "other districts, a town of the division list; source 'pattern' in the manifest)"
+            )
+        self.space_ = UnitSpace(full, all_districts)
+        y = np.array([self.space_.index[u] for u in y_names])
         row_d = [
-            g or (self.units_[k].jurisdiction if self.units_[k].jurisdiction != CITY else "")
-            for g, k in zip(given, uidx)
+            g or (u if (u := self.space_.units[k].jurisdiction) != CITY else "") for g, k in zip(given, y)
         ]
-        roles = np.array([role_of(self.units_[k]) for k in uidx], dtype=object)
         self.cat_vocab_ = {c: i for i, c in enumerate(sorted({c for d in cats or [] for c in d}))}
-
         self.shared_features_ = features is not None
-        spec = TextFeatures(**features.get_params()) if features is not None else TextFeatures(embedder=None)
-        oof_role, folds = self._cross_validate(texts, roles, cats, row_d, uidx, spec)
-        self.roles_ = np.unique(roles).astype(str)
-        ridx = np.searchsorted(self.roles_, roles.astype(str))
-        self.temperature_role_ = cal.fit_temperature(oof_role, ridx)
-        self._index_roles()
-        oof_unit = np.zeros((len(y), len(self.units_)))
-        for te, gaz, shares in folds:
-            oof_unit[te] = self._log_scores(texts, te, oof_role[te], gaz, shares, given)
-        self.temperature_unit_ = cal.fit_temperature(oof_unit, uidx)
-        proba = cal.scaled_softmax(oof_unit, self.temperature_unit_)
-        conf, correct = proba.max(1), proba.argmax(1) == uidx
-        self.threshold_ = cal.review_threshold(conf, correct, self.review_precision)
-        metrics = scoring.top_k_metrics(proba, uidx, [u.jurisdiction for u in self.units_])
-        metrics["ece"] = cal.expected_calibration_error(conf, correct)
-        metrics["review_threshold"] = self.threshold_
-        metrics["review_share"] = float((conf < self.threshold_).mean())
-        metrics["n_units"] = len(self.units_)
-        self.cv_metrics_ = metrics
+        spec = (
+            TextFeatures(**features.get_params())
+            if features is not None
+            else TextFeatures(self.char_ngram_max, self.min_df, None)
+        )
 
+        step("dispatch: time-ordered selection")
+        folds = sel.time_folds(when, self.n_folds) if len(rows) >= MIN_SELECT_ROWS else []
+        if len(folds) >= 2:
+            fold_data = self._score_folds(
+                folds,
+                texts,
+                y_names,
+                y,
+                cats,
+                row_d,
+                given,
+                towns,
+                addresses,
+                base,
+                all_districts,
+                divs,
+                spec,
+                when,
+            )
+            choice = sel.choose(
+                fold_data,
+                list(self.candidates),
+                self.route_precision,
+                len(self.candidates) > 1,
+                self._params,
+                self.space_.jur_of,
+            )
+        else:
+            choice = None
+            self.notes_.append(
+                f"only {len(rows)} rows name a unit: no time-ordered selection (needs {MIN_SELECT_ROWS}); "
+                "the factored candidate is used and every recommendation is marked for review"
+            )
+        self.selection_ = (
+            choice.to_json() if choice else {"chosen": "factored", "note": "too few rows to choose"}
+        )
+        self.chosen_ = choice.chosen if choice else "factored"
+        self.temperature_ = choice.temperature if choice else 1.0
+        self.threshold_ = choice.threshold if choice else 1.0
+        self.oot_ = (
+            (choice.oot_confidence, choice.oot_correct, choice.oot_top_k)
+            if choice
+            else (np.zeros(0, np.float32), np.zeros(0, bool), np.zeros(0, np.int32))
+        )
+
+        step(f"dispatch: fitting the {self.chosen_} candidate on all rows")
         self.features_ = features if features is not None else spec.fit(texts)
-        X = self._design(self.features_.transform(texts), cats)
-        self.role_ = LinearLevel(C=self.C, random_state=self.random_state).fit(X, roles)
-        self.gazetteer_ = Gazetteer().fit(texts, row_d, known=all_districts)
-        self.shares_ = self._shares(uidx, row_d)
+        X_text = self.features_.transform(texts)
+        if self.chosen_ == "blend":
+            self.model_ = make_candidate("blend", choice.blend)
+        else:
+            self.model_ = make_candidate(self.chosen_, self._params(self.chosen_))
+        self.model_.fit(
+            self._design(X_text, cats),
+            y,
+            self.space_,
+            X_text=X_text,
+            row_districts=_district_index(self.space_, row_d),
+        )
+        self.places_ = (
+            PlaceEvidence().fit(texts, y, self.space_.units, self.space_.jurisdictions, divs, row_d)
+            if self._needs_places()
+            else None
+        )
+        self.cv_metrics_ = self._metrics(choice)
         return self
 
-    def _cross_validate(self, texts, roles, cats, row_d, uidx, spec):
-        classes = np.unique(roles).astype(str)
-        _, counts = np.unique(roles, return_counts=True)
-        n_splits = int(max(2, min(self.cv, max(2, counts.min()))))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="The least populated class")
-            splits = list(
-                StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(texts, roles)
-            )
+    def _params(self, name: str) -> dict:
+        return {"C": self.C} if name == "flat" else {}
+
+    def _directory(self, base, y_names, districts, divs) -> list[Unit]:
+        """The given directory (or none), the history's units it lacks, and (without a
+        directory) the units the history implies."""
+        listed = {u.name for u in base or ()}
+        out = list(base or ()) + infer_directory({u for u in y_names if u not in listed}, districts)
+        if base is None and self.expand_units:
+            out += expand(out, districts, divs)
+        return out
+
+    def _score_folds(
+        self,
+        folds,
+        texts,
+        y_names,
+        y,
+        cats,
+        row_d,
+        given,
+        towns,
+        addresses,
+        base,
+        districts,
+        divs,
+        spec,
+        when,
+    ):
         fold_features = FoldFeatures(spec, texts)
-        oof = np.zeros((len(texts), len(classes)), dtype=np.float64)
-        folds = []
-        for tr, te in splits:
-            x_tr, x_te = fold_features.split(tr, te)
-            sub = [cats[i] for i in tr] if cats else None
-            x_tr = self._design(x_tr, sub)
-            x_te = self._design(x_te, [cats[i] for i in te] if cats else None)
-            level = LinearLevel(C=self.C, random_state=self.random_state).fit(x_tr, roles[tr])
-            block = np.full((len(te), len(classes)), -10.0)
-            block[:, np.searchsorted(classes, level.classes_)] = level.decision_function(x_te)
-            oof[te] = block
-            gaz = Gazetteer().fit([texts[i] for i in tr], [row_d[i] for i in tr], known=self.districts_)
-            folds.append((te, gaz, self._shares(uidx[tr], [row_d[i] for i in tr])))
-        return oof, folds
+        out = []
+        for tr, va in folds:
+            units = self._directory(base, [y_names[i] for i in tr], districts, divs)
+            space = UnitSpace(units, districts)
+            to_global = np.array([self.space_.index.get(n, -1) for n in space.names])
+            y_tr = np.array([space.index[y_names[i]] for i in tr])
+            x_tr, x_va = fold_features.split(tr, va)
+            batch = Batch(self._design(x_va, _pick(cats, va)), x_va)
+            if any(c.startswith("factored") for c in self.candidates):
+                places = PlaceEvidence().fit(
+                    [texts[i] for i in tr], y_tr, space.units, space.jurisdictions, divs, _pick(row_d, tr)
+                )
+                batch.ev_j, batch.ev_u = places.evidence(
+                    [texts[i] for i in va], None, _pick(towns, va), _pick(addresses, va)
+                )
+            design_tr = self._design(x_tr, _pick(cats, tr))
+            scores = {}
+            for name in self.candidates:
+                cand = make_candidate(name, self._params(name)).fit(
+                    design_tr,
+                    y_tr,
+                    space,
+                    X_text=x_tr,
+                    row_districts=_district_index(space, _pick(row_d, tr)),
+                )
+                s = np.full((len(va), len(self.space_)), FLOOR)
+                s[:, to_global[to_global >= 0]] = cand.scores(batch)[:, to_global >= 0]
+                scores[name] = self._given_district(s, _pick(given, va))
+            out.append(
+                sel.FoldData(va, y[va], scores, len(tr), str(when[tr].max())[:10], str(when[va].min())[:10])
+            )
+        return out
 
-    def _set_directory(self, directory: list[Unit], districts: list[str]) -> None:
-        self.units_ = sorted(directory, key=lambda u: u.name)
-        self.unit_index_ = {u.name: i for i, u in enumerate(self.units_)}
-        self.districts_ = list(districts)
-        d_index = {d: i for i, d in enumerate(self.districts_)}
-        self.district_of_ = np.array([d_index.get(u.jurisdiction, -1) for u in self.units_])
-        groups: dict[tuple[str, str], int] = {}
-        self.group_of_ = np.array(
-            [groups.setdefault((u.jurisdiction, role_of(u)), len(groups)) for u in self.units_]
-        )
-        self.cores_ = [street_core(u.name, u.jurisdiction) for u in self.units_]
+    def _needs_places(self) -> bool:
+        parts = self.model_.parts if self.chosen_ == "blend" else [self.model_]
+        return any(p.name.startswith("factored") for p in parts)
 
-    def _index_roles(self) -> None:
-        r_index = {r: i for i, r in enumerate(self.roles_)}
-        self.role_of_ = np.array([r_index.get(role_of(u), -1) for u in self.units_])
-
-    def _shares(self, uidx, row_d) -> np.ndarray:
-        d_index = {d: i for i, d in enumerate(self.districts_)}
-        return scoring.share_table(
-            uidx, [d_index.get(d, -1) for d in row_d], self.group_of_, len(self.districts_)
-        )
+    def _metrics(self, choice) -> dict:
+        if choice is None:
+            return {"n_units": len(self.space_), "chosen": self.chosen_}
+        conf, correct, rank = self.oot_
+        chosen = next(c for c in choice.candidates if c["name"] == self.chosen_)
+        route = sel.route_share(conf, correct, self.threshold_, self.route_precision)
+        return {
+            "how": "out-of-time (time-ordered folds)",
+            "chosen": self.chosen_,
+            "n": chosen["n"],
+            "top1": chosen["top1"],
+            "top3": chosen["top3"],
+            "top5": chosen["top5"],
+            "jurisdiction_top1": choice.jurisdiction_top1,
+            "auto_route": route,
+            "n_units": len(self.space_),
+            "review_threshold": round(self.threshold_, 4),
+        }
 
     def _design(self, X, cats):
         if not self.cat_vocab_ or cats is None:
@@ -190,69 +357,96 @@ class Dispatcher(BaseEstimator):
             extra = category_matrix(cats, self.cat_vocab_, self.category_weight)
         return sp.hstack([X, extra], format="csr", dtype=np.float32)
 
-    def _log_scores(self, texts, rows, role_scores, gaz, shares, given) -> np.ndarray:
-        sub = [texts[i] for i in rows]
-        log_role = np.log(np.maximum(cal.scaled_softmax(role_scores, self.temperature_role_), 1e-12))
-        log_d = gaz.log_proba(sub, [given[i] for i in rows] if given is not None else None)
-        boost = scoring.name_boost(sub, self.cores_, self.name_boost)
-        return scoring.unit_log_scores(
-            log_role, log_d, shares, self.role_of_, self.district_of_, self.group_of_, boost
-        )
-
     # ------------------------------------------------------------ predict
     @property
     def classes_(self) -> np.ndarray:
-        return np.array([u.name for u in self.units_], dtype=object)
+        return self.space_.names
 
-    def predict_proba(self, texts, categories=None, districts=None, X=None) -> np.ndarray:
-        """Calibrated probabilities over ``classes_`` (every unit in the directory);
-        ``X``: the texts' features when the caller made them already (shared features)."""
-        check_is_fitted(self, "role_")
+    @property
+    def units_(self) -> list[Unit]:
+        return self.space_.units
+
+    def predict_proba(self, texts, categories=None, districts=None, X=None, towns=None, addresses=None):
+        """Calibrated probabilities over ``classes_``; ``X``: the texts' features when the
+        caller made them already (shared features)."""
+        check_is_fitted(self, "model_")
         texts = list(texts)
-        X = self._design(self.features_.transform(texts) if X is None else X, categories)
-        scores = self.role_.decision_function(X)
-        full = np.full((len(texts), len(self.roles_)), -10.0)
-        full[:, np.searchsorted(self.roles_, self.role_.classes_)] = scores
-        log = self._log_scores(texts, range(len(texts)), full, self.gazetteer_, self.shares_, districts)
-        return cal.scaled_softmax(log, self.temperature_unit_)
+        X = self.features_.transform(texts) if X is None else X
+        batch = Batch(self._design(X, categories), X)
+        if self.places_ is not None:
+            batch.ev_j, batch.ev_u = self.places_.evidence(texts, None, towns, addresses)
+        scores = self._given_district(self.model_.scores(batch), districts)
+        return softmax(scores / self.temperature_, axis=1)
+
+    def _given_district(self, scores: np.ndarray, districts) -> np.ndarray:
+        """The export's 所属区县, where given, for every candidate alike: its units get
+        ``district_weight`` more log-odds (city-wide units and other districts' get none)."""
+        if districts is None or not self.district_weight:
+            return scores
+        jx = {j: i for i, j in enumerate(self.space_.jurisdictions)}
+        row = np.array([jx.get(d, 0) if d else 0 for d in districts])
+        hit = (row[:, None] == self.space_.jur_of[None, :]) & (row[:, None] > 0)
+        return scores + self.district_weight * hit
 
     def predict(self, texts, categories=None, districts=None) -> np.ndarray:
         return self.classes_[self.predict_proba(texts, categories, districts).argmax(1)]
 
-    def recommend(self, texts, categories=None, districts=None, top_k: int = 3, X=None) -> list[dict]:
-        """The columns ``classify`` writes: pred_unit, unit_confidence, unit_top_k, unit_needs_review."""
-        proba = self.predict_proba(texts, categories, districts, X)
-        names = self.classes_
+    def recommend(
+        self, texts, categories=None, districts=None, top_k: int = 3, X=None, towns=None, addresses=None
+    ) -> list[dict]:
+        """The columns ``classify`` writes: pred_unit, unit_confidence, unit_top_k,
+        unit_needs_review, pred_jurisdiction, jurisdiction_confidence, pred_function,
+        function_confidence."""
+        proba = self.predict_proba(texts, categories, districts, X, towns, addresses)
+        space = self.space_
+        names = space.names
         k = max(1, min(top_k, len(names)))
         order = np.argsort(-proba, axis=1)[:, :k]
-        return [
-            {
-                "pred_unit": str(names[best[0]]),
-                "unit_confidence": round(float(row[best[0]]), 4),
-                "unit_top_k": [{"unit": str(names[j]), "confidence": round(float(row[j]), 4)} for j in best],
-                "unit_needs_review": bool(row[best[0]] < self.threshold_),
-            }
-            for row, best in zip(proba, order)
-        ]
+        jur = _marginal(proba, space.jur_of, len(space.jurisdictions))
+        fun = _marginal(proba, space.function_of, len(space.functions))
+        out = []
+        for row, best, pj, pf in zip(proba, order, jur, fun):
+            j, f = int(pj.argmax()), int(pf.argmax())
+            out.append(
+                {
+                    "pred_unit": str(names[best[0]]),
+                    "unit_confidence": round(float(row[best[0]]), 4),
+                    "unit_top_k": [
+                        {"unit": str(names[i]), "confidence": round(float(row[i]), 4)} for i in best
+                    ],
+                    "unit_needs_review": bool(row[best[0]] < self.threshold_),
+                    "pred_jurisdiction": space.jurisdictions[j],
+                    "jurisdiction_confidence": round(float(pj[j]), 4),
+                    "pred_function": space.functions[f],
+                    "function_confidence": round(float(pf[f]), 4),
+                }
+            )
+        return out
 
     # -------------------------------------------------------- persistence
     def save(self, directory: Path) -> None:
-        check_is_fitted(self, "role_")
+        check_is_fitted(self, "model_")
         directory.mkdir(parents=True, exist_ok=True)
         if not self.shared_features_:
             self.features_.save(directory / "features")
-        self.role_.save(directory / "role")
-        np.save(directory / "shares.npy", self.shares_.astype(np.float32), allow_pickle=False)
+        self.model_.save(directory)
+        conf, correct, rank = self.oot_
+        np.save(directory / "oot_confidence.npy", conf.astype(np.float32), allow_pickle=False)
+        np.save(directory / "oot_rank.npy", rank.astype(np.int32), allow_pickle=False)
+        params = self.get_params()
+        params["candidates"] = list(params["candidates"])
         state = {
-            "params": self.get_params(),
-            "units": [[u.name, u.jurisdiction, u.function, u.source] for u in self.units_],
-            "districts": self.districts_,
-            "roles": list(self.roles_),
+            "params": params,
+            "units": [[u.name, u.jurisdiction, u.function, u.source, u.town] for u in self.space_.units],
+            "districts": self.space_.jurisdictions[1:],
             "categories": sorted(self.cat_vocab_, key=self.cat_vocab_.get),
-            "temperature_role": self.temperature_role_,
-            "temperature_unit": self.temperature_unit_,
+            "chosen": self.chosen_,
+            "model_params": self.model_.params(),
+            "temperature": self.temperature_,
             "threshold": self.threshold_,
-            "gazetteer": self.gazetteer_.to_dict(),
+            "selection": self.selection_,
+            "places": self.places_.to_dict() if self.places_ is not None else None,
+            "divisions_city": self.divisions_.city if self.divisions_ is not None else None,
             "metrics": self.cv_metrics_,
             "notes": self.notes_,
             "shared_features": self.shared_features_,
@@ -263,29 +457,41 @@ class Dispatcher(BaseEstimator):
     def load(cls, directory: Path, features=None) -> Dispatcher:
         """``features``: the tagger's ``TextFeatures``, for a dispatcher that shares them."""
         state = json.loads((directory / "dispatch.json").read_text(encoding="utf-8"))
-        self = cls(**state["params"])
-        self._set_directory([Unit(*u) for u in state["units"]], state["districts"])
-        self.roles_ = np.array(state["roles"], dtype=str)
-        self._index_roles()
+        params = dict(state["params"])
+        params["candidates"] = tuple(params["candidates"])
+        self = cls(**params)
+        self.space_ = UnitSpace([Unit(*u) for u in state["units"]], state["districts"])
         self.cat_vocab_ = {c: i for i, c in enumerate(state["categories"])}
-        self.temperature_role_ = state["temperature_role"]
-        self.temperature_unit_ = state["temperature_unit"]
-        self.threshold_ = state["threshold"]
-        self.gazetteer_ = Gazetteer.from_dict(state["gazetteer"])
-        self.cv_metrics_, self.notes_ = state["metrics"], state["notes"]
+        self.chosen_ = state["chosen"]
+        self.temperature_, self.threshold_ = state["temperature"], state["threshold"]
+        self.selection_, self.cv_metrics_, self.notes_ = state["selection"], state["metrics"], state["notes"]
+        self.places_ = PlaceEvidence.from_dict(state["places"]) if state.get("places") else None
+        self.divisions_ = CityDivisions(state["divisions_city"]) if state.get("divisions_city") else None
         self.shared_features_ = bool(state.get("shared_features"))
         if self.shared_features_ and features is None:
             raise ValueError(
                 f"{directory}: this dispatcher shares the tagger's features; load it with the model"
             )
         self.features_ = features if self.shared_features_ else TextFeatures.load(directory / "features")
-        self.role_ = LinearLevel.load(directory / "role", self.C)
-        self.shares_ = np.load(directory / "shares.npy", allow_pickle=False).astype(np.float64)
-        if self.shares_.shape != (len(self.districts_) + 1, len(self.units_)):
-            raise ValueError(f"{directory}: share table does not match the unit directory")
-        if self.role_.coef_.shape[1] != self.features_.n_features_out_ + len(self.cat_vocab_):
-            raise ValueError(f"{directory}: feature count does not match the role classifier")
+        self.model_ = make_candidate(self.chosen_, state["model_params"]).load_state(directory, self.space_)
+        conf = np.load(directory / "oot_confidence.npy", allow_pickle=False)
+        rank = np.load(directory / "oot_rank.npy", allow_pickle=False)
+        self.oot_ = (conf, rank == 0, rank)
+        if self.places_ is not None and self.places_.units_ != list(self.space_.names):
+            raise ValueError(f"{directory}: place evidence does not match the unit directory")
         return self
 
 
-__all__ = ["Dispatcher", "parse_unit"]
+def _district_index(space: UnitSpace, row_d) -> np.ndarray:
+    """Each row's district as an index into ``space.jurisdictions`` (0: unknown)."""
+    jx = {j: i for i, j in enumerate(space.jurisdictions)}
+    return np.array([jx.get(d, 0) if d else 0 for d in row_d], dtype=np.int64)
+
+
+def _marginal(proba: np.ndarray, of: np.ndarray, n: int) -> np.ndarray:
+    """``(rows, n)``: the probability summed over the units of each jurisdiction/function."""
+    onehot = sp.csr_matrix((np.ones(len(of)), (np.arange(len(of)), of)), shape=(len(of), n))
+    return np.asarray(onehot.T.dot(proba.T).T)
+
+
+__all__ = ["Dispatcher", "category_matrix"]

@@ -1,4 +1,4 @@
-"""How the dispatcher's parts become one score per unit (pure array code).
+"""Array helpers of the dispatcher: the within-group share table, per-unit accuracy.
 
 A unit is (jurisdiction, function). Its *role* is what a text classifier can
 learn across districts: the function alone for a district office ("住建": every
@@ -17,11 +17,9 @@ score from its role and district, which other units taught.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import numpy as np
-import scipy.sparse as sp
 
 FLOOR = -1e4  # log-score of a unit whose role the classifier never learned
 
@@ -44,72 +42,6 @@ def share_table(unit_idx, row_district_idx, group_of, n_districts: int, smooth: 
     for g in range(n_groups):
         by_group_d[:, g] = cnt[:, group_of == g].sum(1)
     return (cnt + smooth * marginal) / (by_group_d[:, group_of] + smooth)
-
-
-def unit_log_scores(
-    log_role: np.ndarray,
-    log_district: np.ndarray,
-    shares: np.ndarray,
-    role_of: np.ndarray,
-    district_of: np.ndarray,
-    group_of: np.ndarray,
-    boost: np.ndarray,
-) -> np.ndarray:
-    """``(n, n_units)`` unnormalised log-scores.
-
-    ``log_role`` (n, n_roles) and ``log_district`` (n, n_districts) are log-probabilities;
-    ``shares`` is ``share_table``; ``role_of`` (-1 = unknown role) and ``district_of``
-    (-1 = city-wide) index each unit's role and district; ``boost`` (n, n_units) multiplies
-    the within-group share of units the text names (1 elsewhere).
-    """
-    p_d = np.exp(log_district)
-    share = np.column_stack([p_d, np.zeros(len(p_d))]) @ shares  # (n, units)
-    share = share * boost
-    members = sp.csr_matrix(
-        (np.ones(len(group_of)), (np.arange(len(group_of)), group_of)),
-        shape=(len(group_of), group_of.max() + 1),
-    )
-    sums = np.asarray(members.T.dot(share.T).T)  # (n, groups): one sparse product, no loop over groups
-    share = share / np.maximum(sums[:, group_of], 1e-12)
-    out = np.log(np.maximum(share, 1e-12))
-    known = role_of >= 0
-    out[:, known] += log_role[:, role_of[known]]
-    out[:, ~known] = FLOOR
-    local = district_of >= 0
-    out[:, local] += log_district[:, district_of[local]]
-    return out
-
-
-def name_boost(texts, cores: list[str], factor: float) -> np.ndarray:
-    """``factor`` where a text names a unit's core (its street: 振兴), else 1."""
-    out = np.ones((len(texts), len(cores)))
-    by_core: dict[str, list[int]] = {}
-    for j, c in enumerate(cores):
-        if c:
-            by_core.setdefault(c, []).append(j)
-    if not by_core:
-        return out
-    pattern = re.compile("|".join(map(re.escape, sorted(by_core, key=len, reverse=True))))
-    for i, t in enumerate(texts):
-        for m in set(pattern.findall(t)):  # one scan per text, whatever the number of units
-            out[i, by_core[m]] = factor
-    return out
-
-
-def top_k_metrics(proba: np.ndarray, truth_idx: np.ndarray, jurisdiction_of: list[str]) -> dict:
-    """top-1 / top-3 unit accuracy and jurisdiction accuracy of the top unit."""
-    order = np.argsort(-proba, axis=1)
-    top1 = order[:, 0] == truth_idx
-    top3 = (order[:, :3] == truth_idx[:, None]).any(1)
-    j = np.asarray(jurisdiction_of)
-    return {
-        "n": int(len(truth_idx)),
-        "top1": round(float(top1.mean()), 4) if len(truth_idx) else 0.0,
-        "top3": round(float(top3.mean()), 4) if len(truth_idx) else 0.0,
-        "jurisdiction_top1": round(float((j[order[:, 0]] == j[truth_idx]).mean()), 4)
-        if len(truth_idx)
-        else 0.0,
-    }
 
 
 def per_unit(truth: list[str], pred: list[str]) -> dict:

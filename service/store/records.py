@@ -153,18 +153,19 @@ def model_tagger(model, top_k: int, on_batch=None):
 
 
 def tag_columns(pred: dict, model) -> dict:
-    """One ``TaggingModel.predict`` result -> the ``tag_*`` columns."""
+    """One ``TaggingModel.predict`` result -> the ``tag_*`` columns (None for a
+    dispatch-only model, which recommends a unit and gives no category)."""
     return {
-        "tag_level1": pred["pred_level1"],
+        "tag_level1": pred.get("pred_level1"),
         "tag_level2": pred.get("pred_level2") or None,
-        "tag_confidence": float(pred["confidence"]),
+        "tag_confidence": None if pred.get("confidence") is None else float(pred["confidence"]),
         "tag_confidence_level1": None
         if pred.get("confidence_level1") is None
         else float(pred["confidence_level1"]),
         "tag_top_k": [
             {"path": t["path"], "confidence": float(t["confidence"])} for t in pred.get("top_k", [])
         ],
-        "tag_needs_review": bool(pred["needs_review"]),
+        "tag_needs_review": None if pred.get("needs_review") is None else bool(pred["needs_review"]),
         "model_name": str(model.name),
         "model_version": str(model.version),
         **dispatch_columns(pred),
@@ -203,22 +204,30 @@ def path_of(level1: str | None, level2: str | None) -> str | None:
 
 
 def tag_out(pred: dict, model) -> dict:
-    """``predict`` result -> ``schemas.TagOut`` fields."""
-    cols = tag_columns(pred, model)
-    return _tags_from_row(cols)
+    """``predict`` result -> ``schemas.TagOut`` fields; the dispatch answer also carries
+    the jurisdiction and function (not stored: they follow from the unit)."""
+    out = _tags_from_row(tag_columns(pred, model))
+    if out and out.get("dispatch") and "pred_jurisdiction" in pred:
+        out["dispatch"].update(
+            jurisdiction=pred["pred_jurisdiction"],
+            jurisdiction_confidence=float(pred["jurisdiction_confidence"]),
+            function=pred["pred_function"],
+            function_confidence=float(pred["function_confidence"]),
+        )
+    return out
 
 
 def _tags_from_row(row: dict) -> dict | None:
-    if not row.get("tag_level1"):
+    if not row.get("tag_level1") and not row.get("rec_unit"):
         return None
     return {
         "path": path_of(row["tag_level1"], row["tag_level2"]),
         "level1": row["tag_level1"],
-        "level2": row["tag_level2"] or "",
+        "level2": (row["tag_level2"] or "") if row.get("tag_level1") else None,
         "confidence": row["tag_confidence"],
         "confidence_level1": row["tag_confidence_level1"],
         "top_k": row["tag_top_k"] or [],
-        "needs_review": bool(row["tag_needs_review"]),
+        "needs_review": None if row["tag_needs_review"] is None else bool(row["tag_needs_review"]),
         "model": row["model_name"],
         "model_version": row["model_version"],
         "dispatch": _dispatch_from_row(row),
