@@ -21,7 +21,9 @@ app = typer.Typer(
         "Every command has its own --help with examples."
     ),
     no_args_is_help=True,
-    rich_markup_mode="markdown",
+    # click's plain help, not rich's option table: at 80 columns rich leaves the help
+    # text 17-20 cells and cuts what does not fit with "…"; click wraps it in 46.
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
 

@@ -152,14 +152,16 @@ def progress_bar():
 ColumnsOpt = Annotated[
     str | None,
     typer.Option(
-        "--columns", help="Map fields to your headers, e.g. `text=诉求内容,id=工单号,created_at=受理时间`."
+        "--columns",
+        help="Map fields to your headers: FIELD=HEADER pairs, comma-separated "
+        "(e.g. text=诉求内容, id=工单号, created_at=受理时间).",
     ),
 ]
 UnitColOpt = Annotated[
     str | None,
     typer.Option(
         "--unit-col",
-        help="The handling-unit column dispatch learns from (default: 承办单位/处置单位/责任单位/unit).",
+        help="The handling-unit column dispatch learns from (default: 承办单位, 处置单位, 责任单位 or unit).",
     ),
 ]
 
@@ -179,7 +181,7 @@ ModelsDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--models-dir",
-        help="Where trained models live (default: $HOTLINE_NLP_HOME/models, ~/.hotline-nlp/models).",
+        help="Where trained models live (default: models in $HOTLINE_NLP_HOME, else in ~/.hotline-nlp).",
     ),
 ]
 
@@ -199,14 +201,15 @@ DayFirstOpt = Annotated[
 RejectsOpt = Annotated[
     Path | None,
     typer.Option(
-        "--rejects", help="Write rejected rows here (CSV; default: OUTPUT.rejects.csv beside --output)."
+        "--rejects",
+        help="Write rejected rows here (CSV; default: beside --output, named OUTPUT.rejects.csv).",
     ),
 ]
 LabelColOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--label-col",
-        help="Label column(s), coarse first; repeat for two levels. Default: 一级分类/二级分类 or 分类.",
+        help="Label column(s), coarse first; repeat for two levels. Default: 一级分类 and 二级分类, or 分类.",
     ),
 ]
 
@@ -215,7 +218,7 @@ EmbedderOpt = Annotated[
     str | None,
     typer.Option(
         "--embedder",
-        help="Sentence embedder: default bundled `zh-static-v1`, `use-multilingual`, a sentence-transformers "
-        "model directory, or a model id already in the local Hugging Face cache (never downloaded).",
+        help="Sentence embedder: the bundled `zh-static-v1` (default) or `use-multilingual`, a "
+        "sentence-transformers model directory, or a model id already in the local Hugging Face cache (never downloaded).",
     ),
 ]

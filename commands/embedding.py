@@ -17,14 +17,18 @@ from hotline_nlp.commands.common import (
 )
 from hotline_nlp.commands.partitioned import SchedulerOpt
 
-embedder_app = typer.Typer(help="Build and inspect sentence embedders.", no_args_is_help=True)
+embedder_app = typer.Typer(
+    help="Build and inspect sentence embedders.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @embedder_app.command("build")
 def embedder_build_cmd(
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Model directory to write (default: the bundled models/zh-static-v1)."),
+        typer.Option(
+            "--output", help="Model directory to write (default: the bundled zh-static-v1 in models/)."
+        ),
     ] = None,
     max_words: Annotated[
         int | None,
@@ -104,6 +108,7 @@ def embedder_info_cmd(
 cache_app = typer.Typer(
     help="The on-disk cache: sentence vectors by embedder version, and vectors spilled by hotspot runs.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -177,7 +182,9 @@ def cache_clean_cmd(
 def embed_cmd(
     input: Annotated[
         Path,
-        typer.Option("--input", help="Complaints export (CSV/XLSX/JSONL/Parquet), or a folder/glob of them."),
+        typer.Option(
+            "--input", help="Complaints export (CSV, XLSX, JSONL or Parquet), or a folder or glob of them."
+        ),
     ],
     output: Annotated[
         Path,

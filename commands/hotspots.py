@@ -37,7 +37,7 @@ def hotspots_cmd(
     input: Annotated[
         str,
         typer.Option(
-            "--input", help="Dated export (CSV/XLSX/JSONL/Parquet), a folder/glob of them, or `demo`."
+            "--input", help="Dated export (CSV, XLSX, JSONL or Parquet), a folder or glob of them, or `demo`."
         ),
     ],
     period: Annotated[
@@ -58,7 +58,7 @@ def hotspots_cmd(
         float | None,
         typer.Option(
             "--alpha",
-            help="False-alarm rate per issue and week (default 0.001), for growing issues and for issues born that week alike. On the real 2019 stream 0.0001 gave 0.19 alerts a week instead of 0.51 and found the planted issue in the same week (BENCHMARKS.md).",
+            help="False-alarm rate per issue and week (default 0.001), for growing issues and for issues born that week alike. On the real 2019 stream 0.0001 gave 0.19 alerts a week instead of 0.51 and found the planted issue in the same week (see BENCHMARKS.md).",
         ),
     ] = None,
     min_count: Annotated[

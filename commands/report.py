@@ -39,7 +39,7 @@ def report_cmd(
     input: Annotated[
         Path,
         typer.Option(
-            "--input", "-i", help="Complaints export (CSV/XLSX/JSONL/Parquet), all periods, or `demo`."
+            "--input", "-i", help="Complaints export (CSV, XLSX, JSONL or Parquet), all periods, or `demo`."
         ),
     ],
     period: Annotated[str, typer.Option("--period", "-p", help="2024H1, 2024Q3, 2024-05, 2024-W20 or 2024.")],

@@ -20,7 +20,7 @@ DbOpt = Annotated[
     typer.Option(
         "--db",
         help="SQLAlchemy URL (`sqlite:///path.db`, `postgresql://user@host/db`) or a SQLite file; "
-        "default: $HOTLINE_NLP_HOME/service/complaints.db.",
+        "default: complaints.db in the service folder of $HOTLINE_NLP_HOME.",
     ),
 ]
 
@@ -156,7 +156,9 @@ def serve(
 
 
 store_app = typer.Typer(
-    help="The service's complaint store: import an export into it, export it back.", no_args_is_help=True
+    help="The service's complaint store: import an export into it, export it back.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -164,7 +166,9 @@ store_app = typer.Typer(
 def store_import(
     input: Annotated[
         Path,
-        typer.Option("--input", "-i", help="Export to import (CSV/XLSX/JSONL/Parquet); needs a date column."),
+        typer.Option(
+            "--input", "-i", help="Export to import (CSV, XLSX, JSONL or Parquet); needs a date column."
+        ),
     ],
     db: DbOpt = None,
     model: Annotated[
@@ -260,7 +264,10 @@ def store_export(
 def store_dispatch_accuracy(
     db: DbOpt = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Complaints created at or after (YYYY-MM-DD[THH:MM]).")
+        str | None,
+        typer.Option(
+            "--since", help="Complaints created at or after (a date, or a date and time: 2024-05-01T08:00)."
+        ),
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Complaints created before.")] = None,
     format: Annotated[

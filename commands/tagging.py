@@ -36,7 +36,7 @@ def train(
     data: Annotated[
         str | None,
         typer.Option(
-            "--data", help="Labelled export (CSV/XLSX/JSONL/Parquet), or `demo` for the bundled corpus."
+            "--data", help="Labelled export (CSV, XLSX, JSONL or Parquet), or `demo` for the bundled corpus."
         ),
     ] = None,
     db: Annotated[
@@ -63,7 +63,7 @@ def train(
         str | None,
         typer.Option(
             "--taxonomy",
-            help="Check labels against a taxonomy CSV (一级分类,二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.",
+            help="Check labels against a taxonomy CSV (columns 一级分类, 二级分类), or `default` for the bundled 12345 one; rows with unknown labels are rejected.",
         ),
     ] = None,
     review_precision: Annotated[
@@ -239,7 +239,8 @@ def classify(
     input: Annotated[
         str,
         typer.Option(
-            "--input", help="Export to tag (CSV/XLSX/JSONL/Parquet), a folder or glob of them, or `demo`."
+            "--input",
+            help="Export to tag (CSV, XLSX, JSONL or Parquet), a folder or glob of them, or `demo`.",
         ),
     ],
     output: Annotated[
@@ -408,7 +409,9 @@ def echo_dispatch(d: dict) -> None:
     )
 
 
-models_app = typer.Typer(help="List and promote saved model versions.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="List and promote saved model versions.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @models_app.command("list")
