@@ -103,7 +103,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> list[str]:
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix in (".xlsx", ".xlsm"):
-        changed = write_xlsx(df, path)
+        changed = write_xlsx(for_people(df), path)
         if changed:
             notes.append(f"{changed} cell(s) had control characters XLSX cannot hold; they were removed")
     elif suffix == ".csv":
@@ -115,6 +115,36 @@ def write_table(df: pd.DataFrame, path: str | Path) -> list[str]:
             else:
                 df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
     return notes
+
+
+def readable_top_k(cell) -> str:
+    """``路灯照明 0.81; 市政设施 0.10`` for a top-k list (or its JSON): what a person
+    reads in a spreadsheet, where the JSON of the CSV/JSONL outputs is noise."""
+    items = json.loads(cell) if isinstance(cell, str) else cell
+    if not isinstance(items, list):
+        return "" if items is None else str(items)
+    parts = []
+    for item in items:
+        name = item.get("path", item.get("unit", "")) if isinstance(item, dict) else item
+        conf = item.get("confidence") if isinstance(item, dict) else None
+        parts.append(f"{name} {conf:.2f}" if isinstance(conf, (int, float)) else str(name))
+    return "; ".join(parts)
+
+
+def for_people(df: pd.DataFrame) -> pd.DataFrame:
+    """The tagged rows as a spreadsheet shows them: top-k lists as text, and no
+    prediction column that is empty in every row (``pred_level2`` of a one-level
+    model). The export's own columns are kept as they came, empty or not."""
+    out = df.copy()
+    for col in ("top_k", "unit_top_k"):
+        if col in out:
+            out[col] = [readable_top_k(v) for v in out[col]]
+    empty = [
+        c
+        for c in PRED_COLUMNS + UNIT_COLUMNS
+        if c in out and len(out) and out[c].map(lambda v: v is None or str(v).strip() in ("", "nan")).all()
+    ]
+    return out.drop(columns=empty)
 
 
 def classify_result(data: LoadResult, model, top_k: int = 3, progress=None) -> pd.DataFrame:

@@ -46,13 +46,15 @@ def load_or_fail(
     sheet=None,
     dayfirst=None,
     rejects: Path | None = None,
+    can_list_rejects: bool = True,
 ):
     """Load an export, turning file-level problems into a one-line error.
 
     Every command that reads an export goes through here, so rejects are
     reported the same way everywhere: a warning naming the first one, the
     loader's notes, and (with ``rejects``) the full list as a CSV, written even
-    when empty."""
+    when empty. The warning names that file; without one it points to --rejects
+    where the command has it (``can_list_rejects``)."""
     from hotline_nlp.corpus.loaders import DataError, load_complaints
     from hotline_nlp.corpus.validate import Limits
 
@@ -75,7 +77,11 @@ def load_or_fail(
         typer.secho(
             f"warning: {data.n_rejected_rows} row(s) of {data.path.name} rejected, e.g. row {first['row']} "
             f"({first['column']}): {first['problem']}"
-            + (f"; all in {rejects}" if rejects else "; list them with --rejects FILE"),
+            + (
+                f"; all in {rejects}"
+                if rejects
+                else ("; list them with --rejects FILE" if can_list_rejects else "")
+            ),
             err=True,
             fg=typer.colors.YELLOW,
         )
@@ -87,6 +93,17 @@ def load_or_fail(
     if len(data.frame) == 0:
         fail(f"{data.path}: no usable rows (all {data.n_rejected_rows} rejected)")
     return data
+
+
+def period_hint(text: str, message: str) -> str:
+    """``message`` (why ``text`` is not a period) plus the ISO week it likely meant:
+    ``2019-34`` is no month, but week 34 of 2019 is ``2019-W34``."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})[-/ ]?[wW]?(\d{1,2})\s*", str(text))
+    if m and 1 <= int(m.group(2)) <= 53:
+        return f"{message}; for ISO week {int(m.group(2))} write {m.group(1)}-W{int(m.group(2)):02d}"
+    return message
 
 
 def load_model_or_fail(model: str, models_dir: Path | None):

@@ -20,6 +20,7 @@ from hotline_nlp.commands.common import (
     fail,
     load_model_or_fail,
     load_or_fail,
+    period_hint,
     rejects_beside,
     resolve_input,
 )
@@ -134,6 +135,8 @@ def hotspots_cmd(
         fail("--format docx writes a file: give --output, e.g. --output alert.docx")
     if (period is None) == (start is None and end is None) or (start is None) != (end is None):
         fail("give either --period WEEK (weekly alert) or both --start and --end (hot issues of a range)")
+    if period is not None:
+        check_week_or_fail(period)
     rej = rejects_beside(output, rejects)
     check_output_or_fail(output, rej)
     if memory_mb is not None:
@@ -172,6 +175,23 @@ def hotspots_cmd(
     except OSError as e:  # a full disk while writing --output: earlier output kept
         fail(f"cannot write {output}: {e.strerror or e}")
     _emit(text, output)
+
+
+def check_week_or_fail(period: str) -> None:
+    """Refuse a --period that is no ISO week before any data is read, saying which
+    week it likely meant (``2019-34`` -> ``2019-W34``)."""
+    from hotline_nlp.topics.periods import PeriodError, parse_period
+
+    try:
+        p = parse_period(period)
+    except PeriodError as e:
+        fail(period_hint(period, str(e)))
+    if p.kind != "week":
+        fail(
+            period_hint(
+                period, f"{p.label} is a {p.kind}; the weekly alert takes an ISO week such as 2024-W20"
+            )
+        )
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -18,6 +18,7 @@ from hotline_nlp.commands.common import (
     fail,
     load_model_or_fail,
     load_or_fail,
+    period_hint,
     progress_steps,
     rejects_beside,
 )
@@ -28,6 +29,12 @@ class ReportFormat(str, Enum):
     html = "html"
     md = "md"
     json = "json"
+
+
+def default_output(label: str, fmt: str) -> Path:
+    """``report_2024H1.docx`` in the current directory: the file a report without
+    --output goes to (the whole JSON document on a terminal helps nobody)."""
+    return Path(f"report_{label}.{fmt}")
 
 
 class Compare(str, Enum):
@@ -48,12 +55,16 @@ def report_cmd(
         typer.Option(
             "--output",
             "-o",
-            help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is written beside each (json: stdout when omitted).",
+            help="Report file (repeat for several formats from one run); a `.figures.csv` appendix is "
+            "written beside each. Default: report_PERIOD.docx (or the --format's suffix) here. "
+            "`-o -` writes the JSON document to stdout.",
         ),
     ] = None,
     format: Annotated[
         ReportFormat | None,
-        typer.Option("--format", "-f", help="docx, html, md or json (default: from --output's suffix)."),
+        typer.Option(
+            "--format", "-f", help="docx, html, md or json (default: from --output's suffix, else docx)."
+        ),
     ] = None,
     compare: Annotated[
         Compare,
@@ -117,7 +128,10 @@ def report_cmd(
 
       hotline-nlp report -i export.xlsx -p 2024-W20 --compare previous -f md -o week20.md
 
-      hotline-nlp report -i export.csv -p 2024Q3 -f json > figures.json
+      hotline-nlp report -i export.csv -p 2024Q3 -f json -o - > figures.json
+
+    Without --output the report is written as report_PERIOD.docx (or
+    report_PERIOD.md ... for --format) in the current directory.
     """
     from hotline_nlp.bulletin.context import Options
     from hotline_nlp.bulletin.handling_rates import load_weights
@@ -125,8 +139,19 @@ def report_cmd(
     from hotline_nlp.bulletin.report import appendix_path, build_report, write_reports
     from hotline_nlp.topics.periods import PeriodError, parse_period
 
-    if not output and format not in (None, ReportFormat.json):
-        fail("--output is required for docx, html and md reports")
+    to_stdout = [str(o) for o in output or []] == ["-"]
+    if to_stdout and format not in (None, ReportFormat.json):
+        fail("-o - writes the JSON document to stdout; give a file for docx, html and md")
+    if "-" in [str(o) for o in output or []] and not to_stdout:
+        fail("-o - (JSON on stdout) cannot be combined with other --output files")
+    try:
+        p = parse_period(period)
+    except PeriodError as e:
+        fail(period_hint(period, str(e)))
+    if not output:
+        output = [default_output(p.label, format.value if format else "docx")]
+    elif to_stdout:
+        output = []
     if output and format and len(output) > 1:
         fail("--format applies to a single --output; with several, each file's suffix names its format")
     for out in output or []:
@@ -139,7 +164,6 @@ def report_cmd(
     rej = rejects_beside(output[0] if output else None, rejects)
     check_output_or_fail(*(output or []), *(appendix_path(o) for o in output or []), rej)
     try:
-        p = parse_period(period)
         opts = Options(
             compare=compare.value,
             weights=load_weights(weights),
@@ -151,7 +175,7 @@ def report_cmd(
             date=date,
             run_emerging=emerging,
         )
-    except (PeriodError, ValueError) as e:
+    except ValueError as e:
         fail(str(e))
     loaded = load_or_fail(
         str(input),
@@ -174,7 +198,7 @@ def report_cmd(
             rep = build_report(frame, p, opts, progress=lambda s: bar.update(task, description=s))
         except ValueError as e:  # NoDataError: the period holds no complaint
             fail(str(e))
-        if not output:
+        if to_stdout:
             emit_json(rep.to_json())
             return
         bar.update(task, description="writing")

@@ -174,6 +174,7 @@ def train(
         label_cols=label_col,
         sheet=sheet,
         dayfirst=dayfirst,
+        rejects=rejects,
     )
     if taxonomy:
         from hotline_nlp.corpus.loaders import DataError
@@ -183,11 +184,12 @@ def train(
             restrict_to(loaded, load_taxonomy(taxonomy))
         except DataError as e:
             fail(str(e))
-    if rejects:
-        loaded.write_rejects(rejects)
+        if rejects:  # the taxonomy's rejects join the loader's
+            loaded.write_rejects(rejects)
     extra, sources = [], {}
     if unlabeled:
-        more = load_or_fail(unlabeled, columns=columns, encoding=encoding).frame["text"].tolist()
+        more = load_or_fail(unlabeled, columns=columns, encoding=encoding, can_list_rejects=False)
+        more = more.frame["text"].tolist()
         extra += more
         sources[Path(unlabeled).name] = len(more)
     unlabelled_rejects = (
@@ -340,7 +342,12 @@ def evaluate(
     m = load_model_or_fail(model, models_dir)
     columns = with_unit_col(columns, unit_col)
     loaded = load_or_fail(
-        data, columns=columns, encoding=encoding, require=("labels_or_unit",), label_cols=label_col
+        data,
+        columns=columns,
+        encoding=encoding,
+        require=("labels_or_unit",),
+        label_cols=label_col,
+        can_list_rejects=False,
     )
     try:
         result = run_evaluate(m, loaded, route_precision)

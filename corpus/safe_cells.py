@@ -105,11 +105,43 @@ def write_csv(df: pd.DataFrame, path: str | Path, encoding: str = "utf-8") -> Pa
     return path
 
 
+# Excel's width unit is about one Latin character; a CJK character takes two.
+MAX_COLUMN_WIDTH = 60
+_WIDTH_SAMPLE_ROWS = 2000
+
+
+def display_width(value) -> int:
+    """Columns ``value`` takes in a spreadsheet cell (CJK and full-width characters count 2)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def column_widths(df: pd.DataFrame) -> list[float]:
+    """A width per column that fits its header and (the first rows of) its cells,
+    capped so one long complaint does not push the rest off the screen."""
+    head = df.head(_WIDTH_SAMPLE_ROWS)
+    out = []
+    for i, c in enumerate(df.columns):
+        cells = [display_width(v) for v in head.iloc[:, i] if v is not None and str(v) != "nan"]
+        out.append(min(MAX_COLUMN_WIDTH, max([display_width(c), *cells]) + 2))
+    return out
+
+
 def write_xlsx(df: pd.DataFrame, path: str | Path) -> int:
-    """Atomic, neutralised XLSX; returns how many cells lost illegal control characters."""
+    """Atomic, neutralised XLSX that reads well when opened: header row frozen,
+    column widths set from the content. Returns how many cells lost illegal
+    control characters."""
+    from openpyxl.utils import get_column_letter
+
     clean, changed = strip_illegal_xml(neutralise_frame(df))
     buf = io.BytesIO()  # built in memory: a full disk then fails one plain write, not a half-open zip
-    clean.to_excel(buf, index=False, engine="openpyxl")
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        clean.to_excel(xl, index=False)
+        sheet = next(iter(xl.sheets.values()))
+        sheet.freeze_panes = "A2"
+        for i, width in enumerate(column_widths(clean), start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
     with atomic_path(path) as tmp:
         tmp.write_bytes(buf.getvalue())
     return changed

@@ -165,14 +165,16 @@ def test_cli_report(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert out.exists() and (tmp_path / "r.figures.csv").exists()
-    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024Q1", "-f", "json", "--no-emerging"])
+    res = runner.invoke(
+        app, ["report", "-i", str(DATA), "-p", "2024Q1", "-f", "json", "-o", "-", "--no-emerging"]
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["meta"]["period"] == {"label": "2024Q1", "start": "2024-01-01", "end": "2024-03-31"}
     res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024-13", "-o", str(tmp_path / "x.md")])
     assert res.exit_code == 2 and "month must be 01-12" in res.output
-    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-f", "md"])
-    assert res.exit_code == 2 and "--output is required" in res.output
+    res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-f", "md", "-o", "-"])
+    assert res.exit_code == 2 and "give a file for docx, html and md" in res.output
     res = runner.invoke(app, ["report", "-i", str(DATA), "-p", "2024H1", "-o", str(tmp_path / "r.txt")])
     assert res.exit_code == 2 and "cannot tell the report format" in res.output
     # several formats from one run
