@@ -92,7 +92,12 @@ def test_the_demo_output_is_the_block_the_script_writes():
     assert current.count("```") == 2
     shown = current.split("```text\n", 1)[1].rsplit("```", 1)[0]
     assert readme_demo.with_block(README, shown) == README
-    for step in ("1. Train a tagger", "2. Tag the newest complaints", "3. Weekly hotspot alert", "4. Bulletin"):
+    for step in (
+        "1. Train a tagger",
+        "2. Tag the newest complaints",
+        "3. Weekly hotspot alert",
+        "4. Bulletin",
+    ):
         assert step in shown
 
 
