@@ -122,3 +122,24 @@ def test_the_tagger_is_said_to_be_on_par_with_a_strong_linear_baseline():
         assert "0.8985" in flat and "0.9026" in flat
         assert re.search(r"0\.9093.{0,20}0\.885-0\.932", flat)  # the hash split keeps its interval
     assert "**met, narrowly**" not in BENCHMARKS
+
+
+def _help_examples() -> list[tuple[str, str]]:
+    out = []
+
+    def walk(cmd, path):
+        for line in (cmd.help or "").splitlines():
+            m = re.match(r"\s*`?hotline-nlp\s+([^`>]+)", line)
+            if m:
+                out.append((" ".join(path) or "hotline-nlp", m.group(1).strip()))
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+@pytest.mark.parametrize("where,line", _help_examples())
+def test_each_help_example_names_real_options(where, line):
+    """The examples of every --help are held to the same check as the README's."""
+    test_each_readme_command_and_option_exists(line)
