@@ -29,6 +29,7 @@ DRIVER = os.environ.get("HOTLINE_NLP_CHROMEDRIVER", "/usr/bin/chromedriver")
 # where the screenshots go: the session's tmp dir unless asked (tests never modify tracked files)
 SHOTS_ENV = "HOTLINE_NLP_CONSOLE_SHOTS"
 ANALYST = "browser-analyst-key-0001"
+PLATFORM = "browser-platform-key-001"
 
 
 def _free_port() -> int:
@@ -50,7 +51,7 @@ def server(tmp_path_factory, service_models_dir):
         model="demo",
         db_url=f"sqlite:///{tmp / 'c.db'}",
         models_dir=service_models_dir,
-        api_keys=(ApiKey("zhang", "analyst", ANALYST),),
+        api_keys=(ApiKey("zhang", "analyst", ANALYST), ApiKey("hub", "ingest", PLATFORM)),
     )
     port = _free_port()
     srv = uvicorn.Server(
@@ -70,7 +71,7 @@ def server(tmp_path_factory, service_models_dir):
         {k: r[k] for k in ("id", "created_at", "title", "body", "district")} for r in synthetic_rows(400, 61)
     ]
     res = httpx.post(
-        f"{url}/v1/complaints", json={"items": items}, headers={"X-API-Key": ANALYST}, timeout=120
+        f"{url}/v1/complaints", json={"items": items}, headers={"X-API-Key": PLATFORM}, timeout=120
     )
     assert res.status_code == 201, res.text
     yield url

@@ -16,7 +16,7 @@ from hotline_nlp.service.routers.review import apply_correction
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store.db import safe_url
-from hotline_nlp.service.ui.access import AnalystDep, FormDep, ViewerDep
+from hotline_nlp.service.ui.access import AnalystDep, FormDep, RetrainDep, ViewerDep
 from hotline_nlp.service.ui.render import page
 from hotline_nlp.service.ui.retrain_job import job_of
 
@@ -81,7 +81,7 @@ def review_submit(
 
 
 @router.post("/retrain")
-def retrain(request: Request, viewer: AnalystDep, form: FormDep):
+def retrain(request: Request, viewer: RetrainDep, form: FormDep):
     """Start ``train --db`` on this server's store for the model it follows."""
     holder = request.app.state.models
     followed = holder.followed() if holder is not None else None

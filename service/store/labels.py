@@ -91,9 +91,11 @@ def history(engine: Engine, complaint_id: str) -> list[dict]:
 
 
 def n_changes(engine: Engine) -> int:
-    """Audit rows so far: changes whenever any correction is made (a cache key)."""
+    """Label audit rows so far: changes whenever any correction is made (a cache
+    key of the hotspots, which read categories, never outcomes)."""
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(CHANGES)).scalar_one())
+        q = select(func.count()).select_from(CHANGES).where(CHANGES.c.field.in_(list(FIELDS)))
+        return int(conn.execute(q).scalar_one())
 
 
 def review_queue(engine: Engine, *, limit: int = 20, skip: tuple[str, ...] = ()) -> list[dict]:

@@ -125,7 +125,13 @@ def import_file(
             if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]
         }
         report.conflicts.extend(sorted(clash))
-        result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger, now)
+        result = repo.ingest(
+            engine,
+            [r for r in chunk if r["id"] not in clash],
+            tagger,
+            now,
+            who=f"import {Path(path).name}"[:100],
+        )
         report.created += result.n_created
         report.updated += result.n_updated
         report.existing += len(result.created) - result.n_created - result.n_updated

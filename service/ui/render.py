@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+ROLE_NAMES = {"read-only": "只读", "ingest": "接入", "analyst": "分析员", "admin": "管理员"}
+
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -28,6 +30,7 @@ def env() -> Environment:
     e.filters["change"] = lambda g: "—" if g is None else growth_text(g)
     e.filters["short"] = lambda s, n=80: "" if not s else (s if len(s) <= n else s[:n] + "…")
     e.globals["trend_svg"] = trend_svg
+    e.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
     e.globals["place_names"] = place_names
     e.globals["origin_text"] = lambda o: ORIGINS.get(o, o or "")
     e.globals["event_text"] = lambda ev: EVENTS.get(ev, ev or "")
