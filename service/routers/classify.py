@@ -48,7 +48,9 @@ def classify(
     texts = texts_of(items, settings, is_batch)
     districts = [item.district or "" for item in items]
     preds = model.predict(texts, top_k=top_k or settings.top_k, districts=districts)
-    out = [{"id": item.id, **tag_out(p, model)} for item, p in zip(items, preds)]
+    out = [
+        {"id": item.id, "created_at": item.created_at, **tag_out(p, model)} for item, p in zip(items, preds)
+    ]
     if not is_batch:
         return out[0]
     return {"items": out, "model": str(model.name), "model_version": str(model.version)}

@@ -25,7 +25,7 @@ from hotline_nlp.service.schemas import (
 )
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
-from hotline_nlp.service.store.tables import OUTCOME_FIELDS
+from hotline_nlp.service.store.tables import UPDATABLE_FIELDS
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 409, 413, 415, 422, 503)}
@@ -72,7 +72,7 @@ EXAMPLES = {
 
 
 def _outcome(r: dict) -> tuple:
-    return tuple(r[f] for f in OUTCOME_FIELDS)
+    return tuple(r[f] for f in UPDATABLE_FIELDS)
 
 
 def _dedupe(records: list[dict], is_batch: bool) -> list[dict]:

@@ -16,7 +16,7 @@ from hotline_nlp.corpus.clock import CHINA_TZ
 from hotline_nlp.service.auth import ApiKey
 from hotline_nlp.service.deps import READ, CorrectKey, EngineDep, ModelDep
 from hotline_nlp.service.errors import InputError, ServiceError
-from hotline_nlp.service.schemas import ComplaintOut, ErrorOut, LabelsIn
+from hotline_nlp.service.schemas import ComplaintOut, ErrorOut, HistoryOut, LabelsIn
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
@@ -96,6 +96,7 @@ def patch_one(
 @router.get(
     "/complaints/{complaint_id}/history",
     dependencies=[READ],
+    response_model=HistoryOut,
     responses=ERRORS,
     summary="The audit trail of one complaint",
 )

@@ -31,7 +31,7 @@ from datetime import datetime
 from hotline_nlp.corpus.clock import now_local
 from hotline_nlp.service.store import search
 from hotline_nlp.service.store.db import is_sqlite
-from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint, LabelChange
+from hotline_nlp.service.store.tables import UPDATABLE_FIELDS, Complaint, LabelChange
 from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -153,8 +153,10 @@ def ingest(
 
 
 def outcome_changes(stored: dict, record: dict) -> dict:
-    """The outcome fields ``record`` gives (not None) that differ from ``stored``."""
-    return {f: record[f] for f in OUTCOME_FIELDS if record.get(f) is not None and record[f] != stored.get(f)}
+    """The updatable fields (outcome, likes) ``record`` gives (not None) that differ from ``stored``."""
+    return {
+        f: record[f] for f in UPDATABLE_FIELDS if record.get(f) is not None and record[f] != stored.get(f)
+    }
 
 
 def _effective(row: dict) -> dict:
