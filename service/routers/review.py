@@ -114,8 +114,10 @@ def history(complaint_id: Annotated[str, Path(max_length=128)], engine: EngineDe
     summary="The review queue",
 )
 def review(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=200)] = 20):
-    """Uncorrected complaints, the least confident tag first (uncertainty sampling):
-    a label there teaches the next model the most."""
+    """Uncorrected complaints whose tag needs review, the least confident first
+    (uncertainty sampling: a label there teaches the next model the most), then
+    the other uncorrected ones (spot checks). ``/v1/metrics``' ``review_queue`` counts
+    the first kind only."""
     return [rec.to_out(r) for r in labels.review_queue(engine, limit=limit)]
 
 
