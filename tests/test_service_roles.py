@@ -251,3 +251,32 @@ def test_no_auth_is_admin_and_one_line_key_files_are_admin(tmp_path):
     one.write_text("a-single-long-key-000\n")
     (k,) = parse_key_file(one)
     assert k.role == "admin" and k.can("ingest") and k.can("correct")
+
+
+def test_roles_and_the_outcome_trail_on_either_store(db_url, service_models_dir):
+    """The refusals, the outcome audit rows and likes (migration 0007) on SQLite and
+    on a real PostgreSQL (the slow tier, tests/support's throwaway cluster)."""
+    settings = Settings(
+        model="demo@v1",
+        db_url=db_url,
+        models_dir=service_models_dir,
+        api_keys=tuple(ApiKey(NAME[r], r, k) for r, k in KEY.items()),
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        first = {**_rows()[0], "likes": 3}
+        assert c.post("/v1/complaints", json=first, headers={"X-API-Key": KEY["ingest"]}).status_code == 201
+        before = _snapshot(db_url)
+        update = {**first, "closed": True, "satisfaction": "不满意", "likes": 9}
+        for role in ("read-only", "analyst"):
+            assert c.post("/v1/complaints", json=update, headers={"X-API-Key": KEY[role]}).status_code == 403
+            res = c.post("/v1/complaints", json={**_rows()[1]}, headers={"X-API-Key": KEY[role]})
+            assert res.status_code == 403
+        assert _snapshot(db_url) == before
+        res = c.post("/v1/complaints", json=update, headers={"X-API-Key": KEY["ingest"]})
+        assert res.status_code == 200 and res.json()["likes"] == 9 and res.json()["closed"] is True
+        hist = c.get(f"/v1/complaints/{IDS[0]}/history", headers={"X-API-Key": KEY["read-only"]}).json()
+        assert [(h["field"], h["old"], h["new"], h["who"]) for h in hist["items"]] == [
+            ("closed", None, "true", "platform"),
+            ("satisfaction", None, "不满意", "platform"),
+            ("likes", "3", "9", "platform"),
+        ]
