@@ -66,9 +66,7 @@ class Requires:
             raise ValueError(f"unknown permission {permission!r}")
         self.permission = permission
 
-    def __call__(self, request: Request, key: Annotated[str | None, Security(_key_header)]) -> ApiKey | None:
-        if self.permission == "public":
-            return None
+    def __call__(self, request: Request, key: Annotated[str | None, Security(_key_header)]) -> ApiKey:
         who = authenticate(request, key)
         if not who.can(self.permission):
             raise ServiceError(
@@ -83,11 +81,22 @@ class Requires:
         return f"Requires({self.permission!r})"
 
 
+class Public(Requires):
+    """A route anyone may call (probes, the login form, static files): no key read,
+    so the OpenAPI page shows no lock on it."""
+
+    def __init__(self) -> None:
+        super().__init__("public")
+
+    def __call__(self) -> None:
+        return None
+
+
 def roles_with(permission: str) -> list[str]:
     return [r for r, perms in ROLE_PERMISSIONS.items() if permission in perms]
 
 
-PUBLIC = Depends(Requires("public"))
+PUBLIC = Depends(Public())
 READ = Depends(Requires("read"))
 IngestKey = Annotated[ApiKey, Depends(Requires("ingest"))]
 CorrectKey = Annotated[ApiKey, Depends(Requires("correct"))]
