@@ -12,7 +12,7 @@ from hotline_nlp.bulletin import fmt
 from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Paragraph, Report
 from hotline_nlp.bulletin.handling_rates import DEFINITIONS, LABELS, RATES, rate
-from hotline_nlp.topics.category_stats import transferred_mask
+from hotline_nlp.topics.category_stats import change_ratio, transferred_mask
 
 
 def overview(ctx: Context, report: Report) -> None:
@@ -20,9 +20,8 @@ def overview(ctx: Context, report: Report) -> None:
     book.section = "总体情况"
     total = book.add("overview.total", "受理诉求总量", len(cur), fmt.count(len(cur)), ctx.where(), cur["id"])
     text = f"{fmt.period_cn(ctx.period)}，{ctx.platform}共受理各类诉求 {total}"
-    min_base = max(1, ctx.options.min_change_base)
-    if ctx.base is not None and len(ctx.base) >= min_base:
-        ch = (len(cur) - len(ctx.base)) / len(ctx.base)
+    ch = None if ctx.base is None else change_ratio(len(cur), len(ctx.base), ctx.options.min_change_base)
+    if ch is not None:
         shown = book.add(
             "overview.total_change",
             f"受理诉求总量{ctx.change_word}",
@@ -36,7 +35,7 @@ def overview(ctx: Context, report: Report) -> None:
     elif ctx.base is not None and len(ctx.base):
         report.omitted.append(
             f"{ctx.change_word}：{ctx.base_period.label} 仅有 {len(ctx.base)} 件诉求"
-            f"（不足 {min_base} 件），{ctx.change_word}变化不适用，未计算。"
+            f"（不足 {max(1, ctx.options.min_change_base)} 件），{ctx.change_word}变化不适用，未计算。"
         )
     else:
         report.omitted.append(

@@ -65,7 +65,7 @@ def serve(
         typer.Option(
             "--api-key-file",
             help="File with the API key clients send as X-API-Key (its first line), or `name role key` lines "
-            "(roles analyst, read-only); or set HOTLINE_NLP_API_KEY.",
+            "(roles read-only, ingest, analyst, admin); or set HOTLINE_NLP_API_KEY.",
         ),
     ] = None,
     no_auth: Annotated[

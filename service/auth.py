@@ -1,15 +1,23 @@
 """Who is calling: API keys with names and roles, console sessions, CSRF tokens.
 
 The API-key file keeps its old meaning (a file whose first line is the key is
-one key, named ``default``, with the ``analyst`` role) and may instead list
-several keys, one a line::
+one key, named ``default``, with the ``admin`` role: it may do everything, as a
+single key always could) and may instead list several keys, one a line::
 
-    # name    role       key
-    alice     analyst    3f9c...long random...
-    monitor   read-only  8a1d...long random...
+    # name      role       key
+    platform    ingest     5be0...long random...
+    alice       analyst    3f9c...long random...
+    monitor     read-only  8a1d...long random...
 
-``read-only`` keys may read everything; ``analyst`` keys may also correct
-labels. The key's *name* (never the key) is what the audit trail records.
+A role is a set of permissions (``ROLE_PERMISSIONS``), shaped on how a 12345
+centre works: ``read-only`` for dashboards and monitoring (reads, tags without
+storing); ``ingest`` for the hotline platform that pushes complaints and, weeks
+later, their outcomes (the bulletin's 办结率 and 满意率 come from those); ``analyst``
+for the people who review and correct tags and retrain, who must not be able
+to rewrite outcomes; ``admin`` for the operator doing a
+one-off backfill or a single-key set-up: everything. Each route names the one
+permission it needs (``deps.Requires``, ``ui.access.Console``); SECURITY.md has
+the table. The key's *name* (never the key) is what the audit trail records.
 
 The console exchanges a key for a session cookie (a random token kept in this
 process: HttpOnly, SameSite=Lax, Secure behind HTTPS); each session carries its
@@ -25,7 +33,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROLES = ("read-only", "analyst")
+# What a route may need. "public": no key (probes, the login page, static files).
+PERMISSIONS = {
+    "public": "no key needed",
+    "read": "read complaints, hotspots, review queue, metrics, the console and its bulletin; tag without storing",
+    "ingest": "store complaints and update their outcome (closed, satisfaction, ...)",
+    "correct": "correct or confirm categories and units",
+    "retrain": "start a retraining on the reviewed labels",
+}
+ROLE_PERMISSIONS = {
+    "read-only": frozenset({"read"}),
+    "ingest": frozenset({"read", "ingest"}),
+    "analyst": frozenset({"read", "correct", "retrain"}),
+    "admin": frozenset({"read", "ingest", "correct", "retrain"}),
+}
+ROLES = tuple(ROLE_PERMISSIONS)
 MIN_KEY_CHARS = 16
 SESSION_COOKIE = "hotline_session"
 SESSION_TTL_S = 12 * 3600  # one working day
@@ -37,12 +59,15 @@ class ApiKey:
     role: str
     key: str = ""
 
+    def can(self, permission: str) -> bool:
+        return permission == "public" or permission in ROLE_PERMISSIONS.get(self.role, ())
+
     @property
     def may_correct(self) -> bool:
-        return self.role == "analyst"
+        return self.can("correct")
 
 
-ANONYMOUS = ApiKey("anonymous", "analyst")  # --no-auth: a trusted machine, everyone may correct
+ANONYMOUS = ApiKey("anonymous", "admin")  # --no-auth: a trusted machine, everyone may do everything
 
 
 def parse_key_file(path: Path) -> tuple[ApiKey, ...]:
@@ -62,7 +87,7 @@ def parse_key_file(path: Path) -> tuple[ApiKey, ...]:
             raise ValueError(
                 f"{path}: the API key must be at least {MIN_KEY_CHARS} characters (found {len(key)})"
             )
-        return (ApiKey("default", "analyst", key),)
+        return (ApiKey("default", "admin", key),)
     keys, names = [], set()
     for n, line in lines:
         parts = line.split()

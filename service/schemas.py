@@ -22,12 +22,18 @@ from typing import Annotated, Any, Literal
 from hotline_nlp.corpus.clock import CHINA_TZ
 from hotline_nlp.corpus.validate import parse_flag
 from hotline_nlp.service.store.tables import FLAG_FIELDS, ID_MAX, LABEL_MAX, META_MAX
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    Tag,
+    field_validator,
+)
 
 _ID = re.compile(rf"^[^\s/\\]{{1,{ID_MAX}}}$")
-# A hard ceiling on any one string, far above the configurable text limit, so a
-# pathological value is refused before any work is done on it.
-HARD_TEXT_MAX = 200_000
 # Paging offsets above this are refused (422) rather than overflowing a database
 # integer; no store holds two billion complaints.
 MAX_OFFSET = 2**31 - 1
@@ -79,7 +85,20 @@ def parse_local_datetime(value: Any, field: str = "created_at") -> datetime:
     return dt
 
 
-Text = Annotated[str | None, Field(default=None, max_length=HARD_TEXT_MAX)]
+def with_offset(dt: datetime) -> str:
+    """A stored time (naive hotline-local, UTC+8, like the exports) as ISO 8601
+    with its UTC offset, so no client mistakes it for UTC (the logs are UTC)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=CHINA_TZ)
+    return dt.isoformat()
+
+
+# Every time the API answers: ISO 8601 with the offset, e.g. 2024-05-13T09:30:00+08:00.
+LocalTime = Annotated[datetime, PlainSerializer(with_offset, return_type=str, when_used="json")]
+
+# Complaint text has one limit, the server's ``max_text_chars`` (``limits.texts_of``,
+# one message naming the field); the request body limit bounds what reaches it.
+Text = Annotated[str | None, Field(default=None)]
 Meta = Annotated[str | None, Field(default=None, max_length=META_MAX)]
 Label = Annotated[str | None, Field(default=None, max_length=LABEL_MAX)]
 Stars = Annotated[
@@ -107,7 +126,6 @@ class ComplaintTextIn(_Strict):
         str | None,
         Field(
             default=None,
-            max_length=HARD_TEXT_MAX,
             validate_default=True,
             description="The complaint text (or give title and body).",
         ),
@@ -120,6 +138,16 @@ class ComplaintTextIn(_Strict):
             description="所属区县, if known: helps the unit recommendation (智能派单) place the complaint.",
         ),
     ]
+    created_at: datetime | None = Field(
+        None,
+        description="Acceptance time (受理时间), ISO 8601; naive = UTC+8. Optional here; echoed back "
+        "with its UTC offset.",
+    )
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _when_given(cls, v: Any) -> datetime | None:
+        return None if v is None else parse_local_datetime(v)
 
     @field_validator("id")
     @classmethod
@@ -141,6 +169,9 @@ class ComplaintTextIn(_Strict):
     @property
     def body_text(self) -> str | None:
         return self.text if self.text is not None else self.body
+
+
+Count = Annotated[int | None, Field(default=None, ge=0)]
 
 
 class ComplaintIn(ComplaintTextIn):
@@ -172,10 +203,14 @@ class ComplaintIn(ComplaintTextIn):
     on_time: bool | None = Field(None, description="是否按时反馈: true/false (是/否 accepted). Updatable.")
     revisited: bool | None = Field(None, description="是否有效回访: true/false (是/否 accepted). Updatable.")
     stars: Stars = None
+    likes: Count = Field(
+        None, description="点赞数 on a public board (the hotspot heat weighs them). Updatable."
+    )
+    dislikes: Count = Field(None, description="反对数 on a public board. Updatable.")
 
     @field_validator("created_at", mode="before")
     @classmethod
-    def _when(cls, v: Any) -> datetime:
+    def _when_given(cls, v: Any) -> datetime:
         return parse_local_datetime(v)
 
     @field_validator(*FLAG_FIELDS, mode="before")
@@ -261,6 +296,7 @@ class TagOut(BaseModel):
 
 class ClassifyOut(TagOut):
     id: str | None = None
+    created_at: LocalTime | None = Field(None, description="As sent, with its UTC offset.")
 
 
 class ClassifyBatchOut(BaseModel):
@@ -278,7 +314,7 @@ class CorrectionOut(BaseModel):
     """The last correction made in the console or with PATCH (the full trail: /history)."""
 
     unit: str | None = Field(None, description="承办单位 as corrected by an analyst.")
-    labelled_at: datetime = Field(..., description="When an analyst last corrected or confirmed it.")
+    labelled_at: LocalTime = Field(..., description="When an analyst last corrected or confirmed it.")
     labelled_by: str = Field(..., description="The name of the API key that did.")
 
 
@@ -295,9 +331,9 @@ class ComplaintOut(BaseModel):
     title: str | None
     body: str | None
     text: str
-    created_at: datetime
-    received_at: datetime
-    updated_at: datetime | None = Field(
+    created_at: LocalTime
+    received_at: LocalTime
+    updated_at: LocalTime | None = Field(
         None, description="when the outcome fields last changed; null if never"
     )
     district: str | None = None
@@ -312,6 +348,8 @@ class ComplaintOut(BaseModel):
     on_time: bool | None = None
     revisited: bool | None = None
     stars: float | None = None
+    likes: int | None = None
+    dislikes: int | None = None
     labels: LabelsOut | None = Field(
         None, description="Human labels: sent with the complaint or corrected since."
     )
@@ -346,6 +384,24 @@ class ComplaintListOut(BaseModel):
     limit: int
     offset: int
     next_offset: int | None
+
+
+class ChangeOut(BaseModel):
+    """One changed field of a complaint: a correction or an outcome update."""
+
+    id: int
+    complaint_id: str
+    field: str = Field(
+        ..., description="label_level1, label_level2, unit, or an outcome field (closed, ...)."
+    )
+    old: str | None
+    new: str | None
+    who: str = Field(..., description="The name of the API key that made the change.")
+    at: LocalTime
+
+
+class HistoryOut(BaseModel):
+    items: list[ChangeOut]
 
 
 class ErrorDetail(BaseModel):

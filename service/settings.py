@@ -61,7 +61,7 @@ class Settings:
     db_url: str
     models_dir: Path | None = None
     api_key: str | None = None
-    # Named keys with roles (auth.parse_key_file); ``api_key`` alone is one analyst key named "default".
+    # Named keys with roles (auth.parse_key_file); ``api_key`` alone is one admin key named "default".
     api_keys: tuple = ()
     auth_disabled: bool = False
     # Limits. A batch of 100 complaints of ~1,000 characters is ~0.3 MB of JSON.
@@ -90,7 +90,7 @@ class Settings:
         """Every accepted key as ``auth.ApiKey`` (name, role, key)."""
         from hotline_nlp.service.auth import ApiKey
 
-        legacy = (ApiKey("default", "analyst", self.api_key),) if self.api_key else ()
+        legacy = (ApiKey("default", "admin", self.api_key),) if self.api_key else ()
         return tuple(self.api_keys) + legacy
 
     def check(self) -> None:

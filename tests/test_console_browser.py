@@ -29,6 +29,7 @@ DRIVER = os.environ.get("HOTLINE_NLP_CHROMEDRIVER", "/usr/bin/chromedriver")
 # where the screenshots go: the session's tmp dir unless asked (tests never modify tracked files)
 SHOTS_ENV = "HOTLINE_NLP_CONSOLE_SHOTS"
 ANALYST = "browser-analyst-key-0001"
+PLATFORM = "browser-platform-key-001"
 
 
 def _free_port() -> int:
@@ -37,21 +38,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, service_models_dir):
+def _serve(settings):
+    """A real uvicorn server on loopback for ``settings``, in a thread; yields its URL."""
     import uvicorn
     from hotline_nlp.service.app import create_app
-    from hotline_nlp.service.auth import ApiKey
-    from hotline_nlp.service.settings import Settings
-    from support import synthetic_rows
 
-    tmp = tmp_path_factory.mktemp("browser")
-    settings = Settings(
-        model="demo",
-        db_url=f"sqlite:///{tmp / 'c.db'}",
-        models_dir=service_models_dir,
-        api_keys=(ApiKey("zhang", "analyst", ANALYST),),
-    )
     port = _free_port()
     srv = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -66,16 +57,55 @@ def server(tmp_path_factory, service_models_dir):
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    items = [
-        {k: r[k] for k in ("id", "created_at", "title", "body", "district")} for r in synthetic_rows(400, 61)
-    ]
-    res = httpx.post(
-        f"{url}/v1/complaints", json={"items": items}, headers={"X-API-Key": ANALYST}, timeout=120
+    try:
+        yield url
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def _keys():
+    from hotline_nlp.service.auth import ApiKey
+
+    return (ApiKey("zhang", "analyst", ANALYST), ApiKey("hub", "ingest", PLATFORM))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, service_models_dir):
+    from hotline_nlp.service.settings import Settings
+    from support import synthetic_rows
+
+    tmp = tmp_path_factory.mktemp("browser")
+    settings = Settings(
+        model="demo", db_url=f"sqlite:///{tmp / 'c.db'}", models_dir=service_models_dir, api_keys=_keys()
     )
-    assert res.status_code == 201, res.text
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=10)
+    for url in _serve(settings):
+        items = [
+            {k: r[k] for k in ("id", "created_at", "title", "body", "district")}
+            for r in synthetic_rows(400, 61)
+        ]
+        res = httpx.post(
+            f"{url}/v1/complaints", json={"items": items}, headers={"X-API-Key": PLATFORM}, timeout=120
+        )
+        assert res.status_code == 201, res.text
+        yield url
+
+
+@pytest.fixture(scope="module")
+def city_server(tmp_path_factory):
+    """A one-level model (一级分类 only, like zhwz2020) with a dispatcher."""
+    from hotline_nlp.service.settings import Settings
+    from test_console_review_models import city_items, train_city_model
+
+    tmp = tmp_path_factory.mktemp("browser-city")
+    models = train_city_model(tmp / "models")
+    settings = Settings(model="city", db_url=f"sqlite:///{tmp / 'c.db'}", models_dir=models, api_keys=_keys())
+    for url in _serve(settings):
+        res = httpx.post(
+            f"{url}/v1/complaints", json={"items": city_items()}, headers={"X-API-Key": PLATFORM}, timeout=120
+        )
+        assert res.status_code == 201, res.text
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +234,45 @@ def test_analyst_logs_in_reads_the_alert_and_corrects_three_tags(server, browser
     _shot(d, shots, "metrics")
     d.get(f"{server}/ui/bulletin")
     _shot(d, shots, "bulletin")
+
+
+def test_one_level_model_corrections_and_the_unit_in_the_browser(city_server, browser, shots):
+    """zhwz2020's case: a model with 一级分类 only. The 更正为 list holds its level-1
+    categories (it held empty groups), a unit typed in the unit box is stored with
+    the decision, 待审 counts the complaints that need review, and the metrics page
+    has no 二级分类准确率."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d, api = browser, httpx.Client(base_url=city_server, headers={"X-API-Key": ANALYST}, timeout=60)
+    d.delete_all_cookies()
+    d.get(f"{city_server}/ui/login?next=/ui/review")
+    d.find_element(By.ID, "key").send_keys(ANALYST)
+    d.find_element(By.ID, "login").click()
+    item = _wait(d, lambda d: d.find_element(By.ID, "item"))
+    flagged = api.get("/v1/complaints", params={"needs_review": "true", "corrected": "false"}).json()["total"]
+    assert f"待审 {flagged} 条" in item.text and flagged > 0
+    select = Select(d.find_element(By.ID, "correct"))
+    values = [o.get_attribute("value") for o in select.options if o.get_attribute("value")]
+    assert values == ["住房建设", "供热", "教育"]  # the level-1 categories, choosable
+    cid, tag = item.get_attribute("data-id"), d.find_element(By.ID, "tag").text
+    assert d.find_element(By.ID, "rec-unit").text
+    _shot(d, shots, "review-one-level")
+    d.find_element(By.ID, "unit").send_keys("市热力公司")
+    other = next(v for v in values if v != tag)
+    select.select_by_value(other)
+    _wait(d, lambda d: _item_id(d) not in (None, cid), 60)
+    got = api.get(f"/v1/complaints/{cid}").json()
+    assert got["category"] == other and got["correction"]["unit"] == "市热力公司", got
+    assert got["correction"]["labelled_by"] == "zhang"
+    # the next one: accept, with a unit typed and Enter in the unit box
+    cid2 = _item_id(d)
+    box = d.find_element(By.ID, "unit")
+    box.send_keys("东山区教育局\n")
+    _wait(d, lambda d: _item_id(d) not in (None, cid2), 60)
+    got = api.get(f"/v1/complaints/{cid2}").json()
+    assert got["labels"]["level1"] == got["tags"]["level1"] and got["correction"]["unit"] == "东山区教育局"
+    assert f"待审 {flagged - 2} 条" in d.find_element(By.ID, "item").text
+    d.get(f"{city_server}/ui/metrics")
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "一级分类准确率" in main and "二级分类准确率" not in main

@@ -15,7 +15,12 @@ from hotline_nlp.service.settings import Settings
 
 ANALYST = "console-analyst-key-0001"
 READER = "console-reader-key-00001"
-KEYS = (ApiKey("wang", "analyst", ANALYST), ApiKey("li", "read-only", READER))
+PLATFORM = "console-platform-key-001"
+KEYS = (
+    ApiKey("wang", "analyst", ANALYST),
+    ApiKey("li", "read-only", READER),
+    ApiKey("hub", "ingest", PLATFORM),
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +38,8 @@ def app(tmp_path_factory, service_models_dir):
             for r in synthetic_rows(40, 51)
         ]
         assert (
-            c.post("/v1/complaints", json={"items": items}, headers={"X-API-Key": ANALYST}).status_code == 201
+            c.post("/v1/complaints", json={"items": items}, headers={"X-API-Key": PLATFORM}).status_code
+            == 201
         )
         yield application
 

@@ -213,9 +213,9 @@ def test_merged_title_body_header_keeps_the_body(tmp_path):
 
 def test_change_below_minimum_base_is_not_a_percentage():
     from hotline_nlp.bulletin.hotspot_document import _categories
-    from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE, _change, change_note
+    from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE, change_note, change_ratio
 
-    assert _change(2560, 1) is None and _change(20, MIN_CHANGE_BASE) == 1.0
+    assert change_ratio(2560, 1) is None and change_ratio(20, MIN_CHANGE_BASE) == 1.0
     assert change_note(5, 0) == "新增" and "不适用" in change_note(2560, 1)
     paragraphs = _categories(
         {
@@ -226,7 +226,7 @@ def test_change_below_minimum_base_is_not_a_percentage():
                     "share": 0.5,
                     "previous_count": 1,
                     "last_year_count": None,
-                    "change_vs_previous": _change(2560, 1),
+                    "change_vs_previous": change_ratio(2560, 1),
                     "change_vs_last_year": None,
                     "subcategories": [],
                 }

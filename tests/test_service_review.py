@@ -12,7 +12,12 @@ from hotline_nlp.service.settings import Settings
 
 ANALYST = "analyst-key-0123456789"
 READER = "reader-key-0123456789"
-KEYS = (ApiKey("alice", "analyst", ANALYST), ApiKey("monitor", "read-only", READER))
+PLATFORM = "platform-key-0123456789"
+KEYS = (
+    ApiKey("alice", "analyst", ANALYST),
+    ApiKey("monitor", "read-only", READER),
+    ApiKey("platform", "ingest", PLATFORM),
+)
 
 
 def _rows(n: int, seed: int):
@@ -29,7 +34,7 @@ def client(tmp_path_factory, service_models_dir):
     )
     with TestClient(create_app(settings)) as c:
         items = [{k: r[k] for k in ("id", "created_at", "title", "body", "district")} for r in _rows(60, 41)]
-        res = c.post("/v1/complaints", json={"items": items}, headers={"X-API-Key": ANALYST})
+        res = c.post("/v1/complaints", json={"items": items}, headers={"X-API-Key": PLATFORM})
         assert res.status_code == 201, res.text
         yield c
 
@@ -131,15 +136,21 @@ def test_metrics_report_accuracy_per_week(client):
 def test_key_file_formats(tmp_path):
     old = tmp_path / "old.key"
     old.write_text("a-long-random-key-1234\n")
-    assert parse_key_file(old) == (ApiKey("default", "analyst", "a-long-random-key-1234"),)
+    assert parse_key_file(old) == (ApiKey("default", "admin", "a-long-random-key-1234"),)
     new = tmp_path / "new.key"
     new.write_text(
         "# name role key\nalice analyst aaaaaaaaaaaaaaaaaaaa\nbob read-only bbbbbbbbbbbbbbbbbbbb\n"
+        "hub ingest cccccccccccccccccccc\nops admin dddddddddddddddddddd\n"
     )
-    assert [(k.name, k.role) for k in parse_key_file(new)] == [("alice", "analyst"), ("bob", "read-only")]
+    assert [(k.name, k.role) for k in parse_key_file(new)] == [
+        ("alice", "analyst"),
+        ("bob", "read-only"),
+        ("hub", "ingest"),
+        ("ops", "admin"),
+    ]
     bad = tmp_path / "bad.key"
-    bad.write_text("alice admin aaaaaaaaaaaaaaaaaaaa\nbob read-only bbbbbbbbbbbbbbbbbbbb\n")
-    with pytest.raises(ValueError, match=r"bad.key:1: role 'admin'"):
+    bad.write_text("alice root aaaaaaaaaaaaaaaaaaaa\nbob read-only bbbbbbbbbbbbbbbbbbbb\n")
+    with pytest.raises(ValueError, match=r"bad.key:1: role 'root'"):
         parse_key_file(bad)
 
 

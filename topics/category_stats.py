@@ -55,14 +55,16 @@ def in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
 MIN_CHANGE_BASE = 10
 
 
-def _change(now: int, base: int | None, min_base: int = MIN_CHANGE_BASE) -> float | None:
+def change_ratio(now: int, base: int | None, min_base: int = MIN_CHANGE_BASE) -> float | None:
+    """(now - base) / base, or None below ``min_base``: the one growth rule of the
+    bulletin, the hotspot alert and the console (``change_note`` says why not)."""
     if base is None or base == 0 or base < min_base:
         return None
     return (now - base) / base
 
 
 def change_note(now: int, base: int | None) -> str:
-    """What to print instead of a percentage when ``_change`` gives none."""
+    """What to print instead of a percentage when ``change_ratio`` gives none."""
     if base is None:
         return "—"
     if base == 0:
@@ -130,8 +132,8 @@ def category_table(
                 "share": n / total if total else 0.0,
                 "previous_count": p,
                 "last_year_count": ly,
-                "change_vs_previous": _change(n, p, min_base),
-                "change_vs_last_year": _change(n, ly, min_base),
+                "change_vs_previous": change_ratio(n, p, min_base),
+                "change_vs_last_year": change_ratio(n, ly, min_base),
                 "subcategories": _subcategories(sub),
                 "complaint_ids": _ids(sub),
             }

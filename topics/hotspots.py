@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from hotline_nlp.topics import weekly_counts as wc
-from hotline_nlp.topics.category_stats import as_period, category_table
+from hotline_nlp.topics.category_stats import as_period, category_table, change_ratio
 from hotline_nlp.topics.emergence import heat_index, score_week
 from hotline_nlp.topics.hotspot_config import HotspotConfig, HotspotError, check_frame
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
@@ -155,7 +155,7 @@ def weekly_alert_parts(
             {
                 "count": int(now[i]),
                 "previous_count": prev,
-                "growth": None if prev == 0 else round((int(now[i]) - prev) / prev, 4),
+                "growth": None if (g := change_ratio(int(now[i]), prev)) is None else round(g, 4),
                 "expected": round(float(s["expected"][i]), 3),
                 "p_value": float(s["p_value"][i]),
                 "score": round(float(s["score"][i]), 3),

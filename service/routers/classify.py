@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
-from hotline_nlp.service.deps import ModelDep, SettingsDep, require_api_key
+from fastapi import APIRouter, Body, Query
+from hotline_nlp.service.deps import READ, ModelDep, SettingsDep
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import ClassifyBatchIn, ClassifyBatchOut, ClassifyIn, ClassifyOut, ErrorOut
 from hotline_nlp.service.store.records import tag_out
 
-router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["classify"])
 ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 413, 415, 422, 503)}
 
 EXAMPLES = {
@@ -29,6 +29,7 @@ EXAMPLES = {
 
 @router.post(
     "/classify",
+    dependencies=[READ],
     response_model=ClassifyOut | ClassifyBatchOut,
     responses=ERRORS,
     summary="Tag one complaint or a batch (nothing is stored)",
@@ -47,7 +48,9 @@ def classify(
     texts = texts_of(items, settings, is_batch)
     districts = [item.district or "" for item in items]
     preds = model.predict(texts, top_k=top_k or settings.top_k, districts=districts)
-    out = [{"id": item.id, **tag_out(p, model)} for item, p in zip(items, preds)]
+    out = [
+        {"id": item.id, "created_at": item.created_at, **tag_out(p, model)} for item, p in zip(items, preds)
+    ]
     if not is_batch:
         return out[0]
     return {"items": out, "model": str(model.name), "model_version": str(model.version)}

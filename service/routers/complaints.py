@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from hotline_nlp.corpus.clock import now_local
-from hotline_nlp.service.deps import EngineDep, ModelDep, SettingsDep, require_api_key
+from hotline_nlp.service.deps import READ, EngineDep, IngestKey, ModelDep, SettingsDep
 from hotline_nlp.service.errors import InputError, ServiceError
 from hotline_nlp.service.limits import batch_items, texts_of
 from hotline_nlp.service.schemas import (
@@ -25,9 +25,9 @@ from hotline_nlp.service.schemas import (
 )
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
-from hotline_nlp.service.store.tables import OUTCOME_FIELDS
+from hotline_nlp.service.store.tables import UPDATABLE_FIELDS
 
-router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["complaints"])
 ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 409, 413, 415, 422, 503)}
 
 EXAMPLES = {
@@ -72,7 +72,7 @@ EXAMPLES = {
 
 
 def _outcome(r: dict) -> tuple:
-    return tuple(r[f] for f in OUTCOME_FIELDS)
+    return tuple(r[f] for f in UPDATABLE_FIELDS)
 
 
 def _dedupe(records: list[dict], is_batch: bool) -> list[dict]:
@@ -113,6 +113,7 @@ def ingest(
     settings: SettingsDep,
     engine: EngineDep,
     model: ModelDep,
+    who: IngestKey,
 ):
     """Each complaint is tagged and committed before the answer: a 2xx means
     stored. Repeating an id with the same content returns the stored record
@@ -130,7 +131,7 @@ def ingest(
     records = [rec.from_api(item, now) for item in items]
     unique = _dedupe(records, is_batch)
     try:
-        result = repo.ingest(engine, unique, rec.model_tagger(model, settings.top_k), now)
+        result = repo.ingest(engine, unique, rec.model_tagger(model, settings.top_k), now, who=who.name)
     except repo.ConflictError as e:
         pos = {r["id"]: i for i, r in enumerate(records)}
         errors = [
@@ -162,6 +163,7 @@ def ingest(
 
 @router.get(
     "/complaints/{complaint_id}",
+    dependencies=[READ],
     response_model=ComplaintOut,
     responses=ERRORS,
     summary="One stored complaint with its tags",
@@ -193,6 +195,7 @@ def _bound(value: str | None, field: str, end: bool) -> datetime | None:
 
 @router.get(
     "/complaints",
+    dependencies=[READ],
     response_model=ComplaintListOut,
     responses=ERRORS,
     summary="Stored complaints by acceptance time and category",

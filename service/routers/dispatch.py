@@ -9,16 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from hotline_nlp.service.deps import EngineDep, require_api_key
+from fastapi import APIRouter, Query
+from hotline_nlp.service.deps import READ, EngineDep
 from hotline_nlp.service.schemas import ErrorOut
 from hotline_nlp.service.store.dispatch_stats import first_dispatch_accuracy
 
-router = APIRouter(prefix="/v1", tags=["dispatch"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["dispatch"])
 ERRORS = {s: {"model": ErrorOut} for s in (401, 422, 503)}
 
 
-@router.get("/dispatch/accuracy", responses=ERRORS, summary="First-dispatch accuracy per unit and per week")
+@router.get(
+    "/dispatch/accuracy",
+    dependencies=[READ],
+    responses=ERRORS,
+    summary="First-dispatch accuracy per unit and per week",
+)
 def dispatch_accuracy(
     engine: EngineDep,
     since: Annotated[

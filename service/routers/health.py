@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from hotline_nlp.service.deps import PUBLIC
 from hotline_nlp.service.schemas import CheckOut
 from hotline_nlp.service.store.db import ping
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=CheckOut, summary="Liveness: the process answers")
+@router.get(
+    "/healthz", dependencies=[PUBLIC], response_model=CheckOut, summary="Liveness: the process answers"
+)
 def healthz() -> dict:
     return {"status": "ok"}
 
 
 @router.get(
     "/readyz",
+    dependencies=[PUBLIC],
     response_model=CheckOut,
     summary="Readiness: model loaded and database reachable",
     responses={503: {"model": CheckOut, "description": "Not ready; `checks` says what is missing."}},

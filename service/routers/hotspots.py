@@ -19,9 +19,9 @@ from collections import OrderedDict
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from hotline_nlp.service.deps import EngineDep, require_api_key
+from hotline_nlp.service.deps import READ, EngineDep
 from hotline_nlp.service.errors import InputError
 from hotline_nlp.service.schemas import ErrorOut, PlainStr
 from hotline_nlp.service.store import labels
@@ -30,7 +30,7 @@ from hotline_nlp.service.store import repository as repo
 from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, HotspotError, weekly_alert
 from hotline_nlp.topics.periods import PeriodError, parse_period
 
-router = APIRouter(prefix="/v1", tags=["hotspots"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["hotspots"])
 ERRORS = {s: {"model": ErrorOut} for s in (401, 422, 503)}
 # History read before the week: the alert's default history, plus a margin.
 HISTORY_DAYS = DEFAULT_HISTORY_WEEKS * 7 + 8
@@ -89,7 +89,12 @@ def alert_key(engine, week: str, since, until) -> tuple:
     return (week, repo.count(engine, since=since, until=until), labels.n_changes(engine))
 
 
-@router.get("/hotspots", responses=ERRORS, summary="Weekly hotspot alert from the stored complaints")
+@router.get(
+    "/hotspots",
+    dependencies=[READ],
+    responses=ERRORS,
+    summary="Weekly hotspot alert from the stored complaints",
+)
 def hotspots(
     request: Request,
     engine: EngineDep,

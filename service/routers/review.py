@@ -11,17 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from hotline_nlp.corpus.clock import CHINA_TZ
 from hotline_nlp.service.auth import ApiKey
-from hotline_nlp.service.deps import EngineDep, ModelDep, require_analyst, require_api_key
+from hotline_nlp.service.deps import READ, CorrectKey, EngineDep, ModelDep
 from hotline_nlp.service.errors import InputError, ServiceError
-from hotline_nlp.service.schemas import ComplaintOut, ErrorOut, LabelsIn
+from hotline_nlp.service.schemas import ComplaintOut, ErrorOut, HistoryOut, LabelsIn
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
 
-router = APIRouter(prefix="/v1", tags=["review"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["review"])
 ERRORS = {s: {"model": ErrorOut} for s in (401, 403, 404, 422, 503)}
 
 
@@ -81,7 +81,7 @@ def patch_one(
     body: LabelsIn,
     engine: EngineDep,
     model: ModelDep,
-    who: Annotated[ApiKey, Depends(require_analyst)],
+    who: CorrectKey,
 ):
     """Send any subset of ``label_level1``, ``label_level2``, ``unit``. Labels must be in
     the live model's taxonomy (else 422 naming the field). Each changed field is written
@@ -94,7 +94,11 @@ def patch_one(
 
 
 @router.get(
-    "/complaints/{complaint_id}/history", responses=ERRORS, summary="The audit trail of one complaint"
+    "/complaints/{complaint_id}/history",
+    dependencies=[READ],
+    response_model=HistoryOut,
+    responses=ERRORS,
+    summary="The audit trail of one complaint",
 )
 def history(complaint_id: Annotated[str, Path(max_length=128)], engine: EngineDep):
     if repo.fetch_one(engine, complaint_id) is None:
@@ -102,14 +106,27 @@ def history(complaint_id: Annotated[str, Path(max_length=128)], engine: EngineDe
     return {"items": labels.history(engine, complaint_id)}
 
 
-@router.get("/review", response_model=list[ComplaintOut], responses=ERRORS, summary="The review queue")
+@router.get(
+    "/review",
+    dependencies=[READ],
+    response_model=list[ComplaintOut],
+    responses=ERRORS,
+    summary="The review queue",
+)
 def review(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=200)] = 20):
-    """Uncorrected complaints, the least confident tag first (uncertainty sampling):
-    a label there teaches the next model the most."""
+    """Uncorrected complaints whose tag needs review, the least confident first
+    (uncertainty sampling: a label there teaches the next model the most), then
+    the other uncorrected ones (spot checks). ``/v1/metrics``' ``review_queue`` counts
+    the first kind only."""
     return [rec.to_out(r) for r in labels.review_queue(engine, limit=limit)]
 
 
-@router.get("/metrics", responses=ERRORS, summary="Tag accuracy on corrected complaints, per week")
+@router.get(
+    "/metrics",
+    dependencies=[READ],
+    responses=ERRORS,
+    summary="Tag accuracy on corrected complaints, per week",
+)
 def metrics(engine: EngineDep, model: ModelDep):
     """For each ISO week (of the complaints), how often the tag given on arrival
     matched the analyst's label. A falling line means the model is drifting."""

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from hotline_nlp.service.auth import SESSION_COOKIE, match_key
-from hotline_nlp.service.deps import EngineDep
+from hotline_nlp.service.deps import PUBLIC, EngineDep
 from hotline_nlp.service.errors import ServiceError
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
@@ -36,7 +36,7 @@ def font_path() -> Path:
     return Path(str(resources.files("mplfonts") / "fonts" / FONT))
 
 
-@router.get("/static/{name}")
+@router.get("/static/{name}", dependencies=[PUBLIC])
 def static(name: str):
     """console.css, console.js and the CJK web font; cached by browsers for a day."""
     path = font_path() if name == FONT else STATIC / name
@@ -49,7 +49,7 @@ def _safe_next(url: str | None) -> str:
     return url if url and url.startswith("/ui") and not url.startswith("//") else "/ui/"
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[PUBLIC])
 def login_form(request: Request, next: str | None = None, error: str | None = None):
     token = secrets.token_urlsafe(16)
     res = page(request, "login.html", next=_safe_next(next), csrf=token, error=error)
@@ -57,7 +57,7 @@ def login_form(request: Request, next: str | None = None, error: str | None = No
     return res
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[PUBLIC])
 def login(
     request: Request,
     key: Annotated[str, Form()],

@@ -1,8 +1,11 @@
 """The console's review queue and the live model's accuracy page.
 
-The queue shows one complaint at a time, least confident tag first. One click
-(or the Enter key) accepts the tag; choosing another category in the select
-box corrects it. Either posts the form with ``fetch`` and the answer is the
+The queue shows the complaints whose tag needs review, one at a time, least
+confident first. One click (or the Enter key) accepts the tag; choosing another
+category in the select box corrects it: a one-level model (zhwz2020 has 一级分类
+only) offers its level-1 categories, a two-level one its paths. Where the model
+has a dispatcher the card shows the recommended unit and takes a corrected one
+with either decision. Each posts the form with ``fetch`` and the answer is the
 next item's card, swapped in place: no page reload between items.
 """
 
@@ -16,7 +19,7 @@ from hotline_nlp.service.routers.review import apply_correction
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store.db import safe_url
-from hotline_nlp.service.ui.access import AnalystDep, FormDep, ViewerDep
+from hotline_nlp.service.ui.access import AnalystDep, FormDep, RetrainDep, ViewerDep
 from hotline_nlp.service.ui.render import page
 from hotline_nlp.service.ui.retrain_job import job_of
 
@@ -24,13 +27,25 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
 def taxonomy(model) -> list[tuple[str, list[str]]]:
-    """[(level 1, [level 2, ...])] of the live model, for the select box."""
+    """[(level 1, [level 2, ...])] of the live model, for the select box; a level 1
+    without level 2s (every one, for a one-level model) is offered itself."""
     lab = model.manifest.get("labels", {})
     groups: dict[str, list[str]] = {l1: [] for l1 in lab.get("level1", [])}
     for path in lab.get("paths", []):
         l1, _, l2 = path.partition(" > ")
         groups.setdefault(l1, []).append(l2)
     return list(groups.items())
+
+
+def two_levels(model) -> bool:
+    """Whether the live model tags a second level (a one-level model has no paths)."""
+    return bool(model.manifest.get("labels", {}).get("paths"))
+
+
+def units(model) -> list[str]:
+    """The units the live model's dispatcher recommends from (empty without one)."""
+    dispatcher = getattr(model, "dispatcher", None)
+    return [] if dispatcher is None else sorted(str(u) for u in dispatcher.classes_)
 
 
 def _card(request: Request, viewer, engine, model, done: int = 0, last: str | None = None):
@@ -42,6 +57,7 @@ def _card(request: Request, viewer, engine, model, done: int = 0, last: str | No
         viewer,
         item=item,
         taxonomy=taxonomy(model),
+        units=units(model),
         left=labels.queue_size(engine),
         done=done,
         last=last,
@@ -58,10 +74,12 @@ def review_page(request: Request, viewer: ViewerDep, engine: EngineDep, model: M
 def review_submit(
     request: Request, complaint_id: str, viewer: AnalystDep, form: FormDep, engine: EngineDep, model: ModelDep
 ):
-    """``action=accept`` stores the tag as the label; ``path=一级 > 二级`` corrects it."""
+    """``action=accept`` stores the tag as the label; ``path=一级 > 二级`` (or ``一级``)
+    corrects it; a ``unit`` sent with either corrects the 承办单位 too."""
     row = labels.fetch_one(engine, complaint_id)
     if row is None:
         raise ServiceError(404, f"complaint_id: no complaint with id {complaint_id!r}")
+    unit = str(form.get("unit") or "").strip()
     if form.get("path"):
         l1, _, l2 = str(form["path"]).partition(" > ")
         values, last = (
@@ -73,6 +91,9 @@ def review_submit(
         last = f"已确认 {complaint_id}"
     else:
         raise ServiceError(422, "action: send action=accept or a path")
+    if unit:
+        values["unit"] = unit
+        last += f"，承办单位 → {unit}"
     apply_correction(engine, model, complaint_id, values, viewer.who)
     done = int(form.get("done") or 0) + 1
     if request.headers.get("X-Requested-With") == "fetch":
@@ -81,7 +102,7 @@ def review_submit(
 
 
 @router.post("/retrain")
-def retrain(request: Request, viewer: AnalystDep, form: FormDep):
+def retrain(request: Request, viewer: RetrainDep, form: FormDep):
     """Start ``train --db`` on this server's store for the model it follows."""
     holder = request.app.state.models
     followed = holder.followed() if holder is not None else None
@@ -103,6 +124,7 @@ def metrics_page(request: Request, viewer: ViewerDep, engine: EngineDep, model: 
         viewer,
         weeks=weeks,
         model=model,
+        two_levels=two_levels(model),
         corrected=sum(w["n"] for w in weeks),
         left=labels.queue_size(engine),
         db_url=safe_url(request.app.state.settings.db_url),

@@ -7,9 +7,12 @@ Every changed field becomes one ``label_changes`` row, written in the same
 transaction, so the trail can never miss a change. ``input_hash`` is left
 alone: the original post repeated later is still recognised as a repeat.
 
-The review queue is uncertainty sampling: the uncorrected complaints the
-model was least sure of come first (a label there teaches the next model the
-most; a confident tag mostly confirms what it already knows).
+The review queue is the uncorrected complaints whose tag needs review (the
+model's calibrated confidence under its review threshold), least sure first:
+uncertainty sampling (a label there teaches the next model the most; a
+confident tag mostly confirms what it already knows). 待审 counts that set and
+nothing else. When it is done the queue goes on with the other uncorrected
+complaints, least confident first, as spot checks the console marks 抽查.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ CHANGES = LabelChange.__table__
 # "labelled_at IS NOT NULL" as a range SQLite answers from the index instead of a table scan.
 CORRECTED = TABLE.c.labelled_at > datetime(1900, 1, 1)
 UNCORRECTED_TAGGED = (TABLE.c.labelled_at.is_(None), TABLE.c.tag_confidence.is_not(None))  # index-covered
+TO_REVIEW = (*UNCORRECTED_TAGGED, TABLE.c.tag_needs_review.is_(True))
 # PATCH field -> stored column
 FIELDS = {"label_level1": "label_level1", "label_level2": "label_level2", "unit": "label_unit"}
 
@@ -91,16 +95,27 @@ def history(engine: Engine, complaint_id: str) -> list[dict]:
 
 
 def n_changes(engine: Engine) -> int:
-    """Audit rows so far: changes whenever any correction is made (a cache key)."""
+    """Label audit rows so far: changes whenever any correction is made (a cache
+    key of the hotspots, which read categories, never outcomes)."""
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(CHANGES)).scalar_one())
+        q = select(func.count()).select_from(CHANGES).where(CHANGES.c.field.in_(list(FIELDS)))
+        return int(conn.execute(q).scalar_one())
 
 
 def review_queue(engine: Engine, *, limit: int = 20, skip: tuple[str, ...] = ()) -> list[dict]:
-    """Uncorrected, tagged complaints, least confident tag first (ties: newest first)."""
+    """Uncorrected complaints whose tag needs review, least confident first (ties:
+    newest first); then, up to ``limit``, the other uncorrected ones (spot checks)."""
+    out = _queue(engine, TO_REVIEW, limit, skip)
+    if len(out) < limit:
+        rest = (*UNCORRECTED_TAGGED, TABLE.c.tag_needs_review.is_not(True))
+        out += _queue(engine, rest, limit - len(out), skip)
+    return out
+
+
+def _queue(engine: Engine, conds: tuple, limit: int, skip: tuple[str, ...]) -> list[dict]:
     q = (
         select(TABLE)
-        .where(*UNCORRECTED_TAGGED)
+        .where(*conds)
         .order_by(TABLE.c.tag_confidence, TABLE.c.created_at.desc(), TABLE.c.id)
         .limit(limit)
     )
@@ -111,8 +126,9 @@ def review_queue(engine: Engine, *, limit: int = 20, skip: tuple[str, ...] = ())
 
 
 def queue_size(engine: Engine) -> int:
+    """待审: the complaints ``review_queue`` would show, all of them."""
     with engine.connect() as conn:
-        q = select(func.count()).select_from(TABLE).where(*UNCORRECTED_TAGGED)
+        q = select(func.count()).select_from(TABLE).where(*TO_REVIEW)
         return int(conn.execute(q).scalar_one())
 
 

@@ -19,7 +19,12 @@ from datetime import datetime
 import pandas as pd
 from hotline_nlp.corpus.text import clean, join_title_body
 from hotline_nlp.corpus.validate import parse_flag
-from hotline_nlp.service.store.tables import FLAG_FIELDS, META_FIELDS, OUTCOME_FIELDS
+from hotline_nlp.service.store.tables import (
+    COUNT_FIELDS,
+    FLAG_FIELDS,
+    META_FIELDS,
+    UPDATABLE_FIELDS,
+)
 
 # The dispatcher's recommendation (migration 0005), beside the assigned ``unit``.
 DISPATCH_FIELDS = ("rec_unit", "rec_unit_confidence", "rec_unit_top_k", "rec_unit_needs_review")
@@ -46,7 +51,7 @@ EXPORT_COLUMNS = (
     "body",
     "created_at",
     *META_FIELDS,
-    *OUTCOME_FIELDS,
+    *UPDATABLE_FIELDS,
     "level1",
     "level2",
     "received_at",
@@ -82,12 +87,23 @@ def _number(value) -> float | None:
     return float(value)
 
 
-_OUTCOME_TYPES = {**dict.fromkeys(FLAG_FIELDS, _flag), "satisfaction": _opt, "stars": _number}
+def _count(value) -> int | None:
+    n = _number(value)
+    return None if n is None else int(round(n))
+
+
+_OUTCOME_TYPES = {
+    **dict.fromkeys(FLAG_FIELDS, _flag),
+    "satisfaction": _opt,
+    "stars": _number,
+    **dict.fromkeys(COUNT_FIELDS, _count),
+}
 
 
 def outcome(values: dict) -> dict:
-    """The outcome fields of ``values`` normalised for storing (None = not given)."""
-    return {f: _OUTCOME_TYPES[f](values.get(f)) for f in OUTCOME_FIELDS}
+    """The updatable fields of ``values`` (the outcome, likes and dislikes),
+    normalised for storing (None = not given)."""
+    return {f: _OUTCOME_TYPES[f](values.get(f)) for f in UPDATABLE_FIELDS}
 
 
 def input_hash(rec: dict) -> str:
@@ -102,7 +118,7 @@ def make_record(
     *, id: str, title, body, created_at: datetime, received_at: datetime, labels: tuple = (None, None), **meta
 ) -> dict:
     """A row ready for ``repository.ingest`` (tags are added there). ``meta`` holds
-    the ``META_FIELDS`` and the optional ``OUTCOME_FIELDS``."""
+    the ``META_FIELDS`` and the optional ``UPDATABLE_FIELDS`` (outcome, likes)."""
     created = pd.Timestamp(created_at).to_pydatetime().replace(microsecond=0)
     rec = {
         "id": id,
@@ -130,7 +146,7 @@ def from_api(item, received_at: datetime) -> dict:
         created_at=item.created_at,
         received_at=received_at,
         labels=(item.level1, item.level2),
-        **{f: getattr(item, f) for f in (*META_FIELDS, *OUTCOME_FIELDS)},
+        **{f: getattr(item, f) for f in (*META_FIELDS, *UPDATABLE_FIELDS)},
     )
 
 
@@ -247,7 +263,7 @@ def to_out(row: dict) -> dict:
             "received_at",
             "updated_at",
             *META_FIELDS,
-            *OUTCOME_FIELDS,
+            *UPDATABLE_FIELDS,
         )
     }
     out["labels"] = (
@@ -270,7 +286,9 @@ def to_out(row: dict) -> dict:
 def to_frame(rows) -> pd.DataFrame:
     """Stored rows -> the canonical frame (corpus.columns names) that the topic
     and hotspot code reads; ``level1``/``level2`` are the effective categories and
-    ``unit`` the corrected 承办单位 where an analyst gave one."""
+    ``unit`` the corrected 承办单位 where an analyst gave one; ``likes`` (点赞数) where
+    any stored complaint has them, as the loader gives them."""
+    rows = list(rows)
     frame = pd.DataFrame.from_records(
         [{**{k: r[k] for k in FRAME_COLUMNS}, "unit": r.get("label_unit") or r["unit"]} for r in rows],
         columns=list(FRAME_COLUMNS),
@@ -279,6 +297,9 @@ def to_frame(rows) -> pd.DataFrame:
     for c in FRAME_COLUMNS:
         if c != "created_at":
             frame[c] = frame[c].fillna("").astype(str)
+    likes = [r.get("likes") for r in rows]
+    if any(v is not None for v in likes):  # 点赞数: the hotspot heat weighs issues by them
+        frame["likes"] = pd.to_numeric(pd.Series(likes, dtype="object"), errors="coerce").to_numpy()
     return frame
 
 

@@ -12,7 +12,10 @@ The one exception to "stored rows never change" is the handling outcome
 whose outcome fields give values the stored row does not have updates those
 fields (the complaint was closed or rated since it was first posted). An
 outcome field left out (None) leaves the stored value alone, so retrying the
-original post never erases an outcome; there is no way to clear one.
+original post never erases an outcome; there is no way to clear one. Each
+changed outcome field is one row of the audit trail (``label_changes``, the
+table corrections write to) with the key's name, in the same transaction:
+who closed or rated a complaint is never lost.
 
 Every function takes the record dicts produced by ``records.py``; nothing here
 knows about HTTP.
@@ -28,7 +31,7 @@ from datetime import datetime
 from hotline_nlp.corpus.clock import now_local
 from hotline_nlp.service.store import search
 from hotline_nlp.service.store.db import is_sqlite
-from hotline_nlp.service.store.tables import OUTCOME_FIELDS, Complaint
+from hotline_nlp.service.store.tables import UPDATABLE_FIELDS, Complaint, LabelChange
 from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -97,11 +100,17 @@ def fetch_one(engine: Engine, complaint_id: str) -> dict | None:
 
 
 def ingest(
-    engine: Engine, records: Sequence[dict], tagger: Tagger | None, now: datetime | None = None
+    engine: Engine,
+    records: Sequence[dict],
+    tagger: Tagger | None,
+    now: datetime | None = None,
+    *,
+    who: str = "import",
 ) -> IngestResult:
     """Store ``records`` (unique ids: the router's ``_dedupe`` sees to it) that are
     not stored yet, and update the outcome fields of stored ones where they bring
-    new values, stamping ``updated_at`` with ``now`` (default: hotline time now).
+    new values, stamping ``updated_at`` with ``now`` (default: hotline time now)
+    and writing one audit row per changed outcome field in ``who``'s name.
 
     Raises ``ConflictError`` (nothing stored) if any id is stored with other content.
     Returns only after the commit: what it returns is durable.
@@ -130,7 +139,7 @@ def ingest(
         new = [_effective(r) for r in new]
         if new or changes:
             try:
-                _write(engine, new, changes)
+                _write(engine, new, changes, _outcome_audit(existing, changes, who, stamp))
             except IntegrityError:
                 continue  # another writer stored one of these ids meanwhile: look again
         stored = {r["id"]: r for r in new}
@@ -144,8 +153,10 @@ def ingest(
 
 
 def outcome_changes(stored: dict, record: dict) -> dict:
-    """The outcome fields ``record`` gives (not None) that differ from ``stored``."""
-    return {f: record[f] for f in OUTCOME_FIELDS if record.get(f) is not None and record[f] != stored.get(f)}
+    """The updatable fields (outcome, likes) ``record`` gives (not None) that differ from ``stored``."""
+    return {
+        f: record[f] for f in UPDATABLE_FIELDS if record.get(f) is not None and record[f] != stored.get(f)
+    }
 
 
 def _effective(row: dict) -> dict:
@@ -158,9 +169,37 @@ def _effective(row: dict) -> dict:
     return full
 
 
-def _write(engine: Engine, rows: list[dict], changes: dict[str, dict]) -> None:
-    """Insert ``rows`` and apply the outcome ``changes`` (id -> fields) in one
-    transaction: a request's inserts and updates land together or not at all."""
+def audit_text(value) -> str | None:
+    """An outcome value as the audit trail's text column holds it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _outcome_audit(existing: dict, changes: dict[str, dict], who: str, at: datetime) -> list[dict]:
+    return [
+        {
+            "complaint_id": cid,
+            "field": f,
+            "old": audit_text(existing[cid].get(f)),
+            "new": audit_text(v),
+            "who": who,
+            "at": at,
+        }
+        for cid, fields in changes.items()
+        for f, v in fields.items()
+        if f != "updated_at"
+    ]
+
+
+def _write(engine: Engine, rows: list[dict], changes: dict[str, dict], audit: list[dict] = ()) -> None:
+    """Insert ``rows``, apply the outcome ``changes`` (id -> fields) and write their
+    ``audit`` rows in one transaction: a request's inserts, updates and trail land
+    together or not at all."""
     lock = _write_lock(engine)
     if lock is not None:
         lock.acquire()
@@ -170,6 +209,8 @@ def _write(engine: Engine, rows: list[dict], changes: dict[str, dict]) -> None:
                 conn.execute(insert(TABLE), rows[i : i + _CHUNK])
             for cid, values in changes.items():
                 conn.execute(update(TABLE).where(TABLE.c.id == cid).values(**values))
+            if audit:
+                conn.execute(insert(LabelChange.__table__), list(audit))
     finally:
         if lock is not None:
             lock.release()

@@ -34,6 +34,10 @@ META_MAX = 200
 # Handling outcome (canonical names, see corpus.columns): what bulletin.handling_rates reads.
 OUTCOME_FIELDS = ("closed", "satisfaction", "on_time", "revisited", "stars")
 FLAG_FIELDS = ("closed", "on_time", "revisited")
+# 点赞数 / 反对数 of a public board (migration 0007): the hotspot heat reads likes.
+COUNT_FIELDS = ("likes", "dislikes")
+# What a repeat of a stored complaint may change (not hashed, see repository.ingest).
+UPDATABLE_FIELDS = (*OUTCOME_FIELDS, *COUNT_FIELDS)
 
 
 class Base(DeclarativeBase):
@@ -67,6 +71,9 @@ class Complaint(Base):
     stars: Mapped[float | None] = mapped_column(Float)
     # Added by migration 0003: when the outcome last changed (None: never).
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Added by migration 0007: 点赞数, 反对数 (grow after storing; updatable like the outcome).
+    likes: Mapped[int | None] = mapped_column(Integer)
+    dislikes: Mapped[int | None] = mapped_column(Integer)
 
     label_level1: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     label_level2: Mapped[str | None] = mapped_column(String(LABEL_MAX))

@@ -11,7 +11,7 @@ reported with their row numbers. Nothing is dropped without a line saying so.
 
 Export writes canonical column names, the outcome columns (``closed``,
 ``satisfaction``, ``on_time``, ``revisited``, ``stars``: what the bulletin's
-rates read) included, plus the store's own (``received_at``, ``updated_at``, ``tag_*``,
+rates read) and ``likes``/``dislikes`` (点赞数/反对数: the hotspot heat) included, plus the store's own (``received_at``, ``updated_at``, ``tag_*``,
 ``model_*``), so ``import`` of an export restores the same records, tags and
 outcome included, without a model, and ``hotline-nlp report`` on an export has
 its rate sections.
@@ -31,7 +31,7 @@ from hotline_nlp.corpus.loaders import load_complaints
 from hotline_nlp.corpus.safe_cells import write_csv, write_xlsx
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
-from hotline_nlp.service.store.tables import META_FIELDS, OUTCOME_FIELDS
+from hotline_nlp.service.store.tables import META_FIELDS, UPDATABLE_FIELDS
 from sqlalchemy import Engine
 
 CHUNK = 500
@@ -84,7 +84,7 @@ def file_records(path: str | Path, columns: str | None = None) -> tuple[list[dic
             created_at=row["created_at"],
             received_at=_received(raw_row.get("received_at"), now),
             labels=(row.get("level1"), row.get("level2")),
-            **{f: row.get(f) for f in (*META_FIELDS, *OUTCOME_FIELDS)},
+            **{f: row.get(f) for f in (*META_FIELDS, *UPDATABLE_FIELDS)},
         )
         r = rec.from_export_row(r, raw_row)
         if str(raw_row.get("updated_at") or "").strip():  # our own export: keep when it last changed
@@ -105,9 +105,6 @@ def import_file(
     records, loaded = file_records(path, columns)
     now = now_local()  # updated_at of changed outcomes
     report = ImportReport(Path(path), read=len(records), rejects=loaded.rejects, notes=list(loaded.notes))
-    ignored = [c for c in ("likes", "dislikes") if c in loaded.frame.columns]
-    if ignored:
-        report.notes.append(f"the store does not keep these columns: {', '.join(ignored)}")
     tagger = None
     if model is not None:
 
@@ -125,7 +122,13 @@ def import_file(
             if r["id"] in existing and existing[r["id"]]["input_hash"] != r["input_hash"]
         }
         report.conflicts.extend(sorted(clash))
-        result = repo.ingest(engine, [r for r in chunk if r["id"] not in clash], tagger, now)
+        result = repo.ingest(
+            engine,
+            [r for r in chunk if r["id"] not in clash],
+            tagger,
+            now,
+            who=f"import {Path(path).name}"[:100],
+        )
         report.created += result.n_created
         report.updated += result.n_updated
         report.existing += len(result.created) - result.n_created - result.n_updated
@@ -134,7 +137,7 @@ def import_file(
     if report.updated:  # said in a note too, so the text summary shows it
         report.notes.append(
             f"{report.updated} stored complaints had their outcome "
-            f"({', '.join(OUTCOME_FIELDS)}) updated from this file"
+            f"({', '.join(UPDATABLE_FIELDS)}) updated from this file"
         )
     return report
 

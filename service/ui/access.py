@@ -15,9 +15,19 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
-from hotline_nlp.service.auth import ANONYMOUS, SESSION_COOKIE, ApiKey, Session, Sessions, csrf_ok, match_key
-from hotline_nlp.service.deps import API_KEY_HEADER
+from hotline_nlp.service.auth import (
+    ANONYMOUS,
+    PERMISSIONS,
+    SESSION_COOKIE,
+    ApiKey,
+    Session,
+    Sessions,
+    csrf_ok,
+    match_key,
+)
+from hotline_nlp.service.deps import API_KEY_HEADER, roles_with
 from hotline_nlp.service.errors import ServiceError
+from hotline_nlp.service.ui.render import ROLE_NAMES
 
 
 class LoginRequired(Exception):
@@ -69,10 +79,27 @@ async def checked_form(request: Request, viewer: Annotated[Viewer, Depends(viewe
     return form
 
 
-def analyst(viewer: Annotated[Viewer, Depends(viewer)]) -> Viewer:
-    if not viewer.who.may_correct:
-        raise ServiceError(403, f"{viewer.who.name} 为只读账号，不能修改分类")
-    return viewer
+class Console:
+    """The one permission a console route needs (``auth.PERMISSIONS``), like
+    ``deps.Requires`` for the API: a page without a session redirects to the
+    login form, a key or session whose role lacks the permission is a 403."""
+
+    def __init__(self, permission: str):
+        if permission not in PERMISSIONS or permission == "public":
+            raise ValueError(f"not a console permission: {permission!r}")
+        self.permission = permission
+
+    def __call__(self, viewer: Annotated[Viewer, Depends(viewer)]) -> Viewer:
+        if not viewer.who.can(self.permission):
+            raise ServiceError(
+                403,
+                f"{viewer.who.name}（{ROLE_NAMES.get(viewer.who.role, viewer.who.role)}）无此权限："
+                f"需要 {self.permission!r}（{', '.join(roles_with(self.permission))}）",
+            )
+        return viewer
+
+    def __repr__(self) -> str:
+        return f"Console({self.permission!r})"
 
 
 def to_login(request: Request, exc: LoginRequired):
@@ -91,6 +118,7 @@ def set_session_cookie(request: Request, response, token: str) -> None:
     )
 
 
-ViewerDep = Annotated[Viewer, Depends(viewer)]
-AnalystDep = Annotated[Viewer, Depends(analyst)]
+ViewerDep = Annotated[Viewer, Depends(Console("read"))]
+AnalystDep = Annotated[Viewer, Depends(Console("correct"))]
+RetrainDep = Annotated[Viewer, Depends(Console("retrain"))]
 FormDep = Annotated[dict, Depends(checked_form)]

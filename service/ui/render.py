@@ -12,8 +12,11 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from hotline_nlp.topics.category_stats import change_note
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+
+ROLE_NAMES = {"read-only": "只读", "ingest": "接入", "analyst": "分析员", "admin": "管理员"}
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -24,10 +27,10 @@ STATIC = HERE / "static"
 def env() -> Environment:
     e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     e.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
-    e.filters["growth"] = growth_text
-    e.filters["change"] = lambda g: "—" if g is None else growth_text(g)
+    e.globals["growth"] = growth_text
     e.filters["short"] = lambda s, n=80: "" if not s else (s if len(s) <= n else s[:n] + "…")
     e.globals["trend_svg"] = trend_svg
+    e.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
     e.globals["place_names"] = place_names
     e.globals["origin_text"] = lambda o: ORIGINS.get(o, o or "")
     e.globals["event_text"] = lambda ev: EVENTS.get(ev, ev or "")
@@ -47,9 +50,12 @@ def place_names(places) -> str:
     return "、".join(p.get("name", "") if isinstance(p, dict) else str(p) for p in places)
 
 
-def growth_text(g) -> str:
+def growth_text(g: float | None, now: int | None, base: int | None) -> str:
+    """A change as the console shows it. ``g`` comes from ``category_stats.change_ratio``
+    (the bulletin's rule: no percentage on fewer than ``MIN_CHANGE_BASE`` complaints),
+    and where there is none the console says why in the bulletin's words."""
     if g is None:
-        return "新出现"
+        return change_note(int(now or 0), base)
     return f"+{g * 100:.0f}%" if g >= 0 else f"{g * 100:.0f}%"
 
 

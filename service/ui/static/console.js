@@ -26,14 +26,14 @@
   }
   box.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    send(ev.target, { action: "accept" });
+    send(ev.target, { action: "accept" });  // Enter in the unit box accepts the tag with that unit
   });
   box.addEventListener("change", (ev) => {
     if (ev.target.id === "correct" && ev.target.value) send(ev.target.form, { path: ev.target.value });
   });
   document.addEventListener("keydown", (ev) => {
     const accept = document.getElementById("accept");
-    if (ev.key === "Enter" && accept && !accept.disabled && ev.target.tagName !== "SELECT") {
+    if (ev.key === "Enter" && accept && !accept.disabled && !["SELECT", "INPUT"].includes(ev.target.tagName)) {
       ev.preventDefault();
       send(accept.form, { action: "accept" });
     }
