@@ -78,6 +78,16 @@ def flat_baseline(tr, te, districts) -> dict:
     }
 
 
+def route_curve(model, te) -> str:
+    """Share routed and precision reached at a few targets, by the model's own rule."""
+    out = []
+    for target in (0.9, 0.8, 0.7, 0.6):
+        r = dispatch_metrics(model, te, route_precision=target)["auto_route"]
+        reached = f"{r['precision']:.3f}" if r["precision"] is not None else "n/a"
+        out.append(f"{target:.1f} -> {r['share']:.1%}: {reached}")
+    return "; ".join(out)
+
+
 def split_part(data: LoadResult, part: str, lines: list[str]) -> None:
     start, end = SPLITS[part]
     f = data.frame
@@ -128,7 +138,8 @@ def split_part(data: LoadResult, part: str, lines: list[str]) -> None:
         f"train (dispatch-only, incl. its selection) {t_fit:.1f} s; tagging the {len(te):,} test letters "
         f"in-process {t_pred:.2f} s = {len(te) / t_pred:,.0f} letters/s. Auto-route threshold "
         f"{r['threshold']:.3f}: {sel.get('route_rule', 'observed precision on the pooled folds')}; "
-        f"the review flag follows it (review share {d['review_share']:.1%}).",
+        f"the review flag follows it (review share {d['review_share']:.1%}). The same rule at other "
+        f"targets on these letters (share routed: precision reached): {route_curve(model, te)}.",
         "",
     ]
 
