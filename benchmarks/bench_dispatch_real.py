@@ -116,7 +116,13 @@ def split_part(data: LoadResult, part: str, lines: list[str]) -> None:
         f"### Shanghai letters, time split ({part}: fit < {start}, score {start[:7]}"
         + (f" to {end[:7]})" if end else " onwards)"),
         "",
-        f"Fit on {len(tr):,} letters ({tr['created_at'].min():%Y-%m-%d} to {tr['created_at'].max():%Y-%m-%d}, "
+        (
+            "**The third look at these months** (twice in round 1, once here, after every setting "
+            "was chosen on the dev splits below). "
+            if part == "test"
+            else "Inside the training months: where the settings were chosen. "
+        )
+        + f"Fit on {len(tr):,} letters ({tr['created_at'].min():%Y-%m-%d} to {tr['created_at'].max():%Y-%m-%d}, "
         f"{tr['unit'].nunique()} units), scored on {len(te):,} ({unseen.sum()} of them, "
         f"{unseen.mean():.1%}, answered by a unit the training months never saw; {reachable.mean():.1%} are "
         f"answered by a unit the dispatcher can recommend at all (seen, or implied by an office seen in other "

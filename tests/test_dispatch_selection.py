@@ -349,3 +349,15 @@ def test_selection_by_top1_or_by_top1_plus_top3_on_constructed_fold_scores():
     assert table["flat"]["top1"] == 0.5 and table["factored"]["top1"] == 0.45
     assert table["flat"]["top3"] == 0.5 and table["factored"]["top3"] == 1.0
     assert by_top1.chosen == "flat" and by_both.chosen == "factored"
+
+
+def test_candidate_and_place_settings_reach_the_candidates_they_name():
+    from hotline_nlp.classifier.dispatch.candidates import make_candidate
+
+    d = Dispatcher(
+        C=2.0, candidate_params={"factored": {"town_weight": 2.0}, "places": {"learned_weight": 0.5}}
+    )
+    assert make_candidate("factored", d._params("factored")).town_weight == 2.0
+    assert make_candidate("factored-grouped", d._params("factored-grouped")).town_weight == 3.0  # the default
+    assert make_candidate("flat", d._params("flat")).C == 2.0
+    assert d._params("places") == {"learned_weight": 0.5}
