@@ -199,7 +199,8 @@ def main() -> None:
     )
     text = "\n".join(lines) + "\n"
     print(text)
-    out = RESULTS if parts != ["dev"] else RESULTS.with_name("dispatch_real_dev.part.md")
+    alone = {"dev": "dispatch_real_dev.part.md", "cost": "dispatch_real_cost.part.md"}  # run apart
+    out = RESULTS.with_name(alone[parts[0]]) if len(parts) == 1 and parts[0] in alone else RESULTS
     out.write_text(text, encoding="utf-8")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_dispatch import assemble
