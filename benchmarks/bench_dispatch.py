@@ -230,7 +230,8 @@ def scale_part(lines: list[str], rows: int | None = None) -> None:
 def assemble() -> None:
     """results/dispatch.md from the parts this script and the silver one wrote."""
     parts = [
-        RESULTS.with_name(f"dispatch_{p}.part.md") for p in ("real", "real_dev", "demo", "scale", "silver")
+        RESULTS.with_name(f"dispatch_{p}.part.md")
+        for p in ("real", "real_cost", "real_dev", "real_earlier", "demo", "scale", "silver")
     ]
     body = [p.read_text(encoding="utf-8").strip() for p in parts if p.exists()]
     text = "\n\n".join(body).replace("# Dispatch (智能派单)\n\n", "")

@@ -161,8 +161,7 @@ def dispatch_metrics(model, frame, route_precision: float | None = None) -> dict
     conf = np.array([r["unit_confidence"] for r in recs], dtype=float)
     ok = np.array([t == p for t, p in zip(truth, pred)], dtype=bool)
     target = float(route_precision if route_precision is not None else d.route_precision)
-    oot_conf, oot_ok, _ = d.oot_
-    threshold = d.threshold_ if route_precision is None else cal.review_threshold(oot_conf, oot_ok, target)
+    threshold = d.route_threshold(route_precision)
     jur_ok = [r["pred_jurisdiction"] == u.jurisdiction for r, u in zip(recs, true_units)]
     fun_ok = [r["pred_function"] == u.function for r, u in zip(recs, true_units)]
     return {

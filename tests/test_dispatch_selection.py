@@ -10,8 +10,9 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from hotline_nlp.classifier.calibration import review_threshold
 from hotline_nlp.classifier.dispatch.model import Dispatcher
-from hotline_nlp.classifier.dispatch.selection import route_at, time_folds
+from hotline_nlp.classifier.dispatch.selection import route_at, route_threshold, time_folds
 
 DAYS = pd.date_range("2024-01-01", periods=180, freq="D")
 
@@ -194,6 +195,40 @@ def test_route_threshold_on_a_known_answer():
     assert route_at(conf, correct, 1.0)["n_routed"] == 41  # rows 0-40 are all right
 
 
+def test_route_threshold_with_a_lower_bound_on_a_known_answer():
+    # the same 100 predictions: with the one-sided 95 % Wilson lower bound the largest top
+    # set reaching 0.9 is 43 rows (42 right: bound 0.902); 44 (42 right) bounds at 0.872
+    conf = np.linspace(1.0, 0.01, 100)
+    correct = np.zeros(100, dtype=bool)
+    correct[:40] = True
+    correct[40:60:2] = True
+    r = route_at(conf, correct, 0.9, z=1.645)
+    assert r["n_routed"] == 43 and r["precision"] == round(42 / 43, 4)
+    assert route_at(conf[1:11], correct[1:11], 0.9, z=1.645)["n_routed"] == 0  # 10/10 bounds at 0.787
+    # the rule fit uses cuts on the latest fold alone: older rows, all right, do not count
+    older_conf, older_ok = np.linspace(1.0, 0.01, 200), np.ones(200, dtype=bool)
+    t = route_threshold(np.r_[older_conf, conf], np.r_[older_ok, correct], 0.9, latest=100)
+    assert t == route_threshold(conf, correct, 0.9) == conf[42]
+    assert route_threshold(np.r_[older_conf, conf], np.r_[older_ok, correct], 0.9) < t
+
+
+def test_lower_bound_threshold_holds_its_precision_on_later_rows_where_the_observed_share_does_not():
+    """A calibrated process with a known answer: confidence c uniform, right with
+    probability c, so the true precision above a cut t is (1 + t) / 2 (0.9 at t = 0.8). Cut
+    on 300 held-out rows, the lower-bound rule holds 0.9 on later rows for nearly every
+    draw; the observed share (round 1's rule) for fewer than half of them."""
+    held_bound, held_observed = [], []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        c = rng.uniform(0, 1, 300)
+        ok = rng.uniform(0, 1, 300) < c
+        for rule, out in ((route_threshold, held_bound), (review_threshold, held_observed)):
+            t = rule(c, ok, 0.9)
+            out.append(t >= 1.0 or (1 + t) / 2 >= 0.9)
+    assert np.mean(held_bound) >= 0.9
+    assert np.mean(held_observed) < 0.6
+
+
 def test_dispatcher_routes_the_unambiguous_share_at_the_precision_it_promises():
     """Half the complaints say which unit (distinct wording), half could be either of two
     (the same wording, answered by both at random): at 0.9 the auto-routed share on
@@ -215,7 +250,7 @@ def test_dispatcher_routes_the_unambiguous_share_at_the_precision_it_promises():
                 )
         return _dated(out)
 
-    f = rows(300, 3)
+    f = rows(600, 3)  # the latest fold's 100: ~50 unambiguous, all right (Wilson bound >= 0.93)
     model = Dispatcher(divisions=False).fit(
         f["诉求内容"].tolist(), f["承办单位"].tolist(), dates=pd.to_datetime(f["受理时间"]).tolist()
     )
@@ -228,6 +263,7 @@ def test_dispatcher_routes_the_unambiguous_share_at_the_precision_it_promises():
     assert ok[routed].mean() >= 0.9
     assert (routed == unambiguous).mean() > 0.95
     assert model.cv_metrics_["auto_route"]["precision"] >= 0.9
+    assert model.route_threshold(0.9) == model.threshold_  # the review flag follows the rule
     assert 0 < conf.min() and conf.max() <= 1
 
 
@@ -285,3 +321,43 @@ def test_a_column_that_is_not_a_unit_column_is_a_one_line_error(tmp_path, make, 
     with pytest.raises(ValueError) as err:
         fit_dispatcher(_load(tmp_path, f))
     assert message in str(err.value) and "'承办单位'" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_selection_by_top1_or_by_top1_plus_top3_on_constructed_fold_scores():
+    """Two candidates over 5 units on folds with a known answer: "flat" right first for half
+    the rows and otherwise nowhere near; "factored" first for 45 % but second for the rest.
+    By top-1 flat wins; by top-1 + top-3 (what a dispatcher shows) factored does."""
+    from hotline_nlp.classifier.dispatch.selection import FoldData, choose
+
+    rng = np.random.default_rng(0)
+    folds = []
+    for k in range(3):
+        n = 100
+        truth = rng.integers(0, 5, n)
+        flat = np.zeros((n, 5))
+        fact = np.zeros((n, 5))
+        for i, t in enumerate(truth):
+            other = (t + 1) % 5
+            flat[i, t if i < 50 else other] = 5.0
+            flat[i, t] = 5.0 if i < 50 else -5.0
+            fact[i, t if i < 45 else other] = 5.0
+            fact[i, t] = 5.0 if i < 45 else 4.0
+        folds.append(FoldData(np.arange(n) + 100 * k, truth, {"flat": flat, "factored": fact}))
+    by_top1 = choose(folds, ["flat", "factored"], 0.9, want_blend=False)
+    by_both = choose(folds, ["flat", "factored"], 0.9, want_blend=False, select_on="top1+top3")
+    table = {row["name"]: row for row in by_top1.candidates}
+    assert table["flat"]["top1"] == 0.5 and table["factored"]["top1"] == 0.45
+    assert table["flat"]["top3"] == 0.5 and table["factored"]["top3"] == 1.0
+    assert by_top1.chosen == "flat" and by_both.chosen == "factored"
+
+
+def test_candidate_and_place_settings_reach_the_candidates_they_name():
+    from hotline_nlp.classifier.dispatch.candidates import make_candidate
+
+    d = Dispatcher(
+        C=2.0, candidate_params={"factored": {"town_weight": 2.0}, "places": {"learned_weight": 0.5}}
+    )
+    assert make_candidate("factored", d._params("factored")).town_weight == 2.0
+    assert make_candidate("factored-grouped", d._params("factored-grouped")).town_weight == 3.0  # the default
+    assert make_candidate("flat", d._params("flat")).C == 2.0
+    assert d._params("places") == {"learned_weight": 0.5}

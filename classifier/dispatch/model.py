@@ -8,8 +8,9 @@ jurisdiction model with place evidence, nearest past complaints, and a
 calibrated blend) of which ``selection`` keeps the one that routed the city's
 own later complaints best, fitted on earlier ones. The winner's confidence is
 calibrated on those out-of-time predictions (temperature scaling), and the
-auto-route threshold is the lowest confidence at which they reached
-``route_precision``: below it, ``unit_needs_review``.
+auto-route threshold is the lowest confidence at which the latest fold's
+predictions reached ``route_precision`` with 95 % confidence (Wilson lower
+bound, ``selection.route_threshold``): below it, ``unit_needs_review``.
 
 Beside the unit it returns the jurisdiction (district, or 市直) and the
 department function, each with the probability summed over the units that
@@ -80,6 +81,9 @@ class Dispatcher(BaseEstimator):
     district_weight : log-odds a given 所属区县 adds to the units of that district, whichever
         candidate is chosen.
     char_ngram_max, min_df : the dispatcher's own text features (when it does not share the tagger's).
+    select_on : what the time-ordered folds choose by: "top1", or "top1+top3" (their sum).
+    candidate_params : per candidate name, settings overriding its defaults (e.g.
+        ``{"factored": {"town_weight": 2.0}, "places": {"learned_weight": 2.0}}``); what the benchmarks' dev splits try.
     """
 
     def __init__(
@@ -94,6 +98,8 @@ class Dispatcher(BaseEstimator):
         district_weight: float = 3.0,
         char_ngram_max: int = 3,
         min_df: int = 2,
+        candidate_params: dict | None = None,
+        select_on: str = "top1",
         random_state: int = 0,
     ):
         self.candidates = candidates
@@ -106,6 +112,8 @@ class Dispatcher(BaseEstimator):
         self.district_weight = district_weight
         self.char_ngram_max = char_ngram_max
         self.min_df = min_df
+        self.candidate_params = candidate_params
+        self.select_on = select_on
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -223,6 +231,7 @@ class Dispatcher(BaseEstimator):
                 len(self.candidates) > 1,
                 self._params,
                 self.space_.jur_of,
+                self.select_on,
             )
         else:
             choice = None
@@ -236,6 +245,7 @@ class Dispatcher(BaseEstimator):
         self.chosen_ = choice.chosen if choice else "factored"
         self.temperature_ = choice.temperature if choice else 1.0
         self.threshold_ = choice.threshold if choice else 1.0
+        self.route_rows_ = choice.route_rows if choice else 0
         self.oot_ = (
             (choice.oot_confidence, choice.oot_correct, choice.oot_top_k)
             if choice
@@ -257,7 +267,9 @@ class Dispatcher(BaseEstimator):
             row_districts=_district_index(self.space_, row_d),
         )
         self.places_ = (
-            PlaceEvidence().fit(texts, y, self.space_.units, self.space_.jurisdictions, divs, row_d)
+            PlaceEvidence(**self._params("places")).fit(
+                texts, y, self.space_.units, self.space_.jurisdictions, divs, row_d
+            )
             if self._needs_places()
             else None
         )
@@ -265,7 +277,8 @@ class Dispatcher(BaseEstimator):
         return self
 
     def _params(self, name: str) -> dict:
-        return {"C": self.C} if name == "flat" else {}
+        base = {"C": self.C} if name == "flat" else {}
+        return {**base, **(self.candidate_params or {}).get(name, {})}
 
     def _directory(self, base, y_names, districts, divs) -> list[Unit]:
         """The given directory (or none), the history's units it lacks, and (without a
@@ -303,7 +316,7 @@ class Dispatcher(BaseEstimator):
             x_tr, x_va = fold_features.split(tr, va)
             batch = Batch(self._design(x_va, _pick(cats, va)), x_va)
             if any(c.startswith("factored") for c in self.candidates):
-                places = PlaceEvidence().fit(
+                places = PlaceEvidence(**self._params("places")).fit(
                     [texts[i] for i in tr], y_tr, space.units, space.jurisdictions, divs, _pick(row_d, tr)
                 )
                 batch.ev_j, batch.ev_u = places.evidence(
@@ -330,6 +343,14 @@ class Dispatcher(BaseEstimator):
     def _needs_places(self) -> bool:
         parts = self.model_.parts if self.chosen_ == "blend" else [self.model_]
         return any(p.name.startswith("factored") for p in parts)
+
+    def route_threshold(self, precision: float | None = None) -> float:
+        """The auto-route threshold for ``precision`` (the model's own target when None),
+        cut by the rule ``fit`` used, on the same out-of-time predictions."""
+        if precision is None:
+            return self.threshold_
+        conf, correct, _ = self.oot_
+        return sel.route_threshold(conf, correct, precision, self.route_rows_)
 
     def _metrics(self, choice) -> dict:
         if choice is None:
@@ -444,6 +465,7 @@ class Dispatcher(BaseEstimator):
             "model_params": self.model_.params(),
             "temperature": self.temperature_,
             "threshold": self.threshold_,
+            "route_rows": self.route_rows_,
             "selection": self.selection_,
             "places": self.places_.to_dict() if self.places_ is not None else None,
             "divisions_city": self.divisions_.city if self.divisions_ is not None else None,
@@ -464,6 +486,7 @@ class Dispatcher(BaseEstimator):
         self.cat_vocab_ = {c: i for i, c in enumerate(state["categories"])}
         self.chosen_ = state["chosen"]
         self.temperature_, self.threshold_ = state["temperature"], state["threshold"]
+        self.route_rows_ = int(state.get("route_rows", 0))
         self.selection_, self.cv_metrics_, self.notes_ = state["selection"], state["metrics"], state["notes"]
         self.places_ = PlaceEvidence.from_dict(state["places"]) if state.get("places") else None
         self.divisions_ = CityDivisions(state["divisions_city"]) if state.get("divisions_city") else None
