@@ -47,8 +47,8 @@ def cpu_s() -> float:
 
 
 def _imports() -> None:
-    import hotline_nlp.topics.alert_engine  # noqa: F401
-    import hotline_nlp.topics.weekly_counts  # noqa: F401
+    import hotline_nlp.topics.engine.alert  # noqa: F401
+    import hotline_nlp.topics.engine.history  # noqa: F401
 
 
 def one(

@@ -12,7 +12,7 @@ Two ways, each run in its own process so each peak RSS is that run's (client:
 ``getrusage`` here; workers: ``getrusage`` in each worker), alternated:
 
 - ``parts``: ``hot_issues_parts`` over the files on ``--scheduler`` (the
-  command's path for a folder: ``topics.range_engine``);
+  command's path for a folder: ``topics.engine.range``);
 - ``old``: every partition's rows loaded into one frame in the client and the
   pre-issue-14 engine (``topics.hotspots`` as of ``--old-ref``, read from git,
   over an in-memory ``Window``): what ``hotspots --input <folder> --start --end``
@@ -155,7 +155,7 @@ def main(argv=None) -> None:
         "| worker peaks MiB | issues shown | load (1 min) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    names = {"old": "in-client frame + `Window` (before)", "parts": "`range_engine` over partitions"}
+    names = {"old": "in-client frame + `Window` (before)", "parts": "`engine.range` over partitions"}
     for r in runs:
         lines.append(
             f"| {names[r['way']]} | {r['scheduler']} | {r['total']:,} | {r['wall_s']} | {r['start_s']} "

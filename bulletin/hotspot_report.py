@@ -13,7 +13,8 @@ import pandas as pd
 from hotline_nlp.bulletin import renderers
 from hotline_nlp.bulletin.hotspot_document import hotspot_document
 from hotline_nlp.corpus.atomic import write_text
-from hotline_nlp.topics.hotspot_config import HotspotConfig, check_frame
+from hotline_nlp.topics.config import HotspotConfig
+from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, hot_issues_parts, weekly_alert_parts
 
 FORMATS = ("md", "html", "docx", "json")

@@ -102,7 +102,7 @@ def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: b
 
 def hotspots_over_parts(input: str, columns, encoding, scheduler, settings: dict) -> str:
     """The weekly alert or the range report over partitions: every per-partition
-    step runs on the executor (``topics.alert_engine``, ``topics.range_engine``);
+    step runs on the executor (``topics.engine``);
     the client gets small results only."""
     from hotline_nlp.bulletin.hotspot_report import run_hotspots
     from hotline_nlp.corpus.executor import open_executor

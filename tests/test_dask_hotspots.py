@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hotline_nlp.corpus import executor as exe
 from hotline_nlp.corpus.partitions import LoadOptions
-from hotline_nlp.topics import week_pieces as wp
+from hotline_nlp.topics.engine import blocks as bk
 from hotline_nlp.topics.hotspots import (
     emerging_issues,
     emerging_issues_parts,
@@ -141,8 +141,8 @@ def test_new_week_in_day_blocks_does_not_depend_on_the_cut(weekly_files, dealt_f
     days; a block per day, over files that each hold every week in random order,
     gives the report of whole weeks over weekly files."""
     here = weekly_alert_parts(weekly_files, W, options=OPTS, executor=exe.LocalExecutor())
-    monkeypatch.setattr(wp, "ROWS_PER_TASK", 1)  # every day a block of its own
-    spans = wp.day_blocks({"2024-06-24": 3, "2024-06-25": 2, "2024-06-27": 4}, wp.ROWS_PER_TASK)
+    monkeypatch.setattr(bk, "ROWS_PER_TASK", 1)  # every day a block of its own
+    spans = bk.day_spans({"2024-06-24": 3, "2024-06-25": 2, "2024-06-27": 4})
     assert [(str(a.date()), str(b.date())) for a, b in spans] == [
         ("2024-06-24", "2024-06-25"),
         ("2024-06-25", "2024-06-26"),

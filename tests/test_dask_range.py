@@ -14,7 +14,7 @@ import pytest
 from hotline_nlp.cli import app
 from hotline_nlp.corpus import executor as exe
 from hotline_nlp.corpus.partitions import LoadOptions
-from hotline_nlp.topics import range_engine
+from hotline_nlp.topics.engine import blocks
 from hotline_nlp.topics.hotspots import HotspotConfig, hot_issues, hot_issues_parts
 from hotline_nlp.topics.periods import week_labels
 from test_topics_hotspots import make_stream
@@ -77,7 +77,7 @@ def test_range_on_cluster_equals_this_process_and_any_partitioning(
     ex, _ = cluster
     config = SAMPLED
     here = hot_issues_parts(weekly_files, RANGE, top=8, options=OPTS, config=config)  # one match task
-    monkeypatch.setattr(range_engine, "ROWS_PER_TASK", 60)  # about two weeks per match task
+    monkeypatch.setattr(blocks, "ROWS_PER_TASK", 60)  # about two weeks per match task
     there = hot_issues_parts(weekly_files, RANGE, top=8, options=OPTS, config=config, executor=ex)
     assert _json(there) == _json(here)  # the same report, whatever the workers and the blocks
     dealt = hot_issues_parts(dealt_files, RANGE, top=8, options=OPTS, config=config, executor=ex)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE
-from hotline_nlp.topics.hotspot_config import HotspotError
+from hotline_nlp.topics.config import HotspotError
 from hotline_nlp.topics.hotspots import emerging_issues, hot_issues, replay, weekly_alert
 from typer.testing import CliRunner
 

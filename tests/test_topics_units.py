@@ -120,7 +120,7 @@ class _FitOnly:
 def test_the_clusterer_is_pluggable():
     """HDBSCAN is the default; any ``fit_predict`` (or ``fit`` + ``labels_``)
     object given in the config is used instead (cloned when it is an estimator)."""
-    from hotline_nlp.topics.hotspot_config import semantic_weight_for
+    from hotline_nlp.topics.config import semantic_weight_for
     from hotline_nlp.topics.hotspots import HotspotConfig
     from sklearn.cluster import AgglomerativeClustering
 
@@ -192,7 +192,7 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
 def test_pool_cut_keeps_the_same_complaints_however_the_week_is_split():
     """A week matched in blocks on several workers lets the same complaints into
     the pool as the week matched whole: the ``cap`` smallest id hashes."""
-    from hotline_nlp.topics.alert_pieces import priorities
+    from hotline_nlp.topics.sampling import priorities
 
     ids = [f"c{i}" for i in range(500)]
     prio = priorities(ids)

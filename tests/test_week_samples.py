@@ -10,7 +10,8 @@ import pytest
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics.complaint_vectors import Representation
-from hotline_nlp.topics.hotspot_config import HotspotConfig, check_frame
+from hotline_nlp.topics.config import HotspotConfig
+from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
 from hotline_nlp.topics.periods import parse_period
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
@@ -139,7 +140,7 @@ def test_sampled_estimates_are_spread_flat_and_keep_their_totals():
 def test_a_corrupt_stored_sample_is_named(runs, tmp_path):
     import shutil
 
-    from hotline_nlp.topics.alert_state import AlertState
+    from hotline_nlp.topics.engine.state import AlertState
 
     _, weeks, state, *_ = runs
     copy = tmp_path / "state"

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hotline_nlp.corpus.executor import LocalExecutor
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.category_stats import as_period, category_table
+from hotline_nlp.topics.config import HotspotConfig, HotspotError
 from hotline_nlp.topics.emergence import heat_index, score_week
-from hotline_nlp.topics.hotspot_config import HotspotConfig, HotspotError, check_frame
+from hotline_nlp.topics.engine.alert import AlertRun
+from hotline_nlp.topics.engine.pieces import check_frame
+from hotline_nlp.topics.engine.range import RangeRun
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
 
 # A year and a month: the same weeks last year (+-2) are in the baseline (seasonality).
@@ -81,7 +85,6 @@ def weekly_alert(
     Runs ``weekly_alert_parts`` on the local executor with ``frame`` as its one
     partition. Raises ``HotspotError`` for unusable input.
     """
-    from hotline_nlp.corpus.executor import LocalExecutor
 
     return weekly_alert_parts(
         [check_frame(frame)], period, history_weeks, embedder, model, state_dir=state_dir,
@@ -109,8 +112,6 @@ def weekly_alert_parts(
     are those of ``topics.alert_engine``; ``on_rejects(frame)`` gets the rows the
     partitions' validation rejected. ``model``: tag the categories (on the
     workers; a loaded model or its directory)."""
-    from hotline_nlp.corpus.executor import LocalExecutor
-    from hotline_nlp.topics.alert_engine import AlertRun
 
     cfg = _config(config, alpha)
     period = as_period(period)
@@ -282,7 +283,6 @@ def hot_issues(
 
     Runs ``hot_issues_parts`` on the local executor with ``frame`` as its one
     partition (one code path; ``topics.range_engine`` says what it does)."""
-    from hotline_nlp.corpus.executor import LocalExecutor
 
     return hot_issues_parts(
         [check_frame(frame)], period_or_range, top, embedder, model, config=config,
@@ -307,8 +307,6 @@ def hot_issues_parts(
     frames) on ``executor`` (None: this process): the map / groupby / sample
     steps of ``topics.range_engine``; no process holds the range's rows.
     ``model``: tag the categories on the workers (a loaded model or its directory)."""
-    from hotline_nlp.corpus.executor import LocalExecutor
-    from hotline_nlp.topics.range_engine import RangeRun
 
     cfg = config or HotspotConfig()
     period = _as_range(period_or_range)
@@ -401,8 +399,6 @@ def replay_parts(
     cold weekly alert for the period's first week (its history: ``history_weeks``
     before it), then each later week advanced as a warm weekly run would
     (``alert_engine``), each scored on its own ``history_weeks``."""
-    from hotline_nlp.corpus.executor import LocalExecutor
-    from hotline_nlp.topics.alert_engine import AlertRun
 
     cfg = _config(config, alpha)
     period = _as_range(period)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics.alert_pieces import priorities
+from hotline_nlp.topics.sampling import priorities
 from scipy import sparse
 
 FORMAT = 1
@@ -101,7 +101,7 @@ class WeekMatch:
 
 
 def pool_cut(prio: np.ndarray, cap: int) -> np.uint64:
-    """The largest id hash (``alert_pieces.priorities``) of a week's unmatched
+    """The largest id hash (``sampling.priorities``) of a week's unmatched
     complaints that may enter the pool: the ``cap`` smallest are kept, whatever
     the order or partitioning of the week."""
     prio = np.asarray(prio, dtype=np.uint64)

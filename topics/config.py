@@ -1,9 +1,7 @@
-"""The hotspot reports' settings (``HotspotConfig``, each default defined once)
-and the input check every report runs first (``check_frame``).
+"""The hotspot reports' settings (``HotspotConfig``, each default defined once).
 
-Why one module: the weekly alert, the range reports, replay and the emerging
-list (``topics.alert_engine``, ``topics.range_engine``) and the bulletin all read
-the same knobs and reject bad input the same way.
+Why one module: the weekly alert, the range report, replay and the emerging
+list (``topics.engine``) and the bulletin's 难点问题 all read the same knobs.
 """
 
 from __future__ import annotations
@@ -11,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from hotline_nlp.topics.clustering import ClusterConfig
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, SEMANTIC_WEIGHT
 from hotline_nlp.topics.emergence import EmergenceConfig
-from hotline_nlp.topics.periods import week_labels
 from hotline_nlp.topics.tracker import TrackerConfig
 
 
@@ -55,32 +51,3 @@ def semantic_weight_for(config: HotspotConfig, embedder) -> float:
     if config.semantic_weight is not None:
         return float(config.semantic_weight)
     return SEMANTIC_WEIGHT if embedder not in (None, NO_EMBEDDER) else 0.0
-
-
-def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows with a date and a text, sorted by time, with ``key`` (unique id) and ``week``."""
-    if frame is None or len(frame) == 0:
-        raise HotspotError("no complaints: the input is empty")
-    if "created_at" not in frame:
-        raise HotspotError("the complaints have no date column (受理时间/created_at); hotspots need dates")
-    if "text" not in frame:
-        raise HotspotError("the complaints have no text column")
-    ts = pd.to_datetime(frame["created_at"], errors="coerce", format="mixed")
-    if ts.notna().sum() == 0:
-        raise HotspotError("no complaint has a usable date (created_at is empty or unparseable in every row)")
-    out = frame.loc[ts.notna()].copy()
-    out["created_at"] = ts[ts.notna()]
-    out = out.sort_values("created_at", kind="stable")
-    ids = (
-        out["id"].astype(str)
-        if "id" in out
-        else pd.Series([f"row{i}" for i in range(len(out))], index=out.index)
-    )
-    dup = ids.duplicated(keep=False)
-    if dup.any():  # keep ids readable but unique: the tracker keys on them
-        ids = ids.where(~dup, ids + "@" + pd.Series(range(len(ids)), index=ids.index).astype(str))
-    out["key"] = ids
-    out["id"] = out["id"].astype(str) if "id" in out else ids
-    out["week"] = week_labels(out["created_at"])
-    out["text"] = out["text"].fillna("").astype(str)
-    return out
