@@ -92,20 +92,14 @@ def cli_json(src: Path, *args: str) -> dict:
 
 def replay_json(sources, period, executor=None, options=None) -> list:
     """Each replayed week (``flagged`` / ``scores`` by issue id) and the surviving id of every flagged one."""
-    if isinstance(sources, list):
-        run, weeks = hs.replay_parts(sources, period, executor=executor, options=options)
-    else:
-        run, weeks = hs.replay(sources, period)
-    try:
-        flagged = {k for w in weeks for k in w["flagged"]}
-        return [weeks, {str(k): run.tracker.resolve(k) for k in sorted(flagged)}]
-    finally:
-        run.close()
+    got = hs.replay(sources, period, executor=executor, options=options)
+    return [got["weeks"], {str(k): v for k, v in got["surviving"].items()}]
 
 
 def difficult_section(frame, period) -> dict:
     """The bulletin's 难点问题: what the engine found (``meta``) and the section as Markdown."""
-    rep = build_report(frame, period, Options(city="测试市", date="2025年1月5日"))
+    found = hs.emerging_issues(frame, period)
+    rep = build_report(frame, period, Options(city="测试市", date="2025年1月5日"), emerging=found)
     md = render_text(rep, "md")
     head = next(b.text for b in rep.blocks if isinstance(b, Heading) and b.text.endswith("难点问题"))
     part = md[md.index(head) :]
@@ -166,8 +160,8 @@ def cluster():
 def _parts(demo_files, executor) -> dict:
     kw = dict(executor=executor, options=OPTS)
     return {
-        "weekly": hs.weekly_alert_parts(demo_files, DEMO_WEEK, **kw),
-        "range": hs.hot_issues_parts(demo_files, DEMO_RANGE, **kw),
+        "weekly": hs.weekly_alert(demo_files, DEMO_WEEK, **kw),
+        "range": hs.hot_issues(demo_files, DEMO_RANGE, **kw),
         "replay": replay_json(demo_files, DEMO_REPLAY, **kw),
     }
 

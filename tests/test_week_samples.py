@@ -15,6 +15,7 @@ from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
 from hotline_nlp.topics.periods import parse_period
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
+from hotline_nlp.topics.tracker_store import load_tracker
 from test_topics_hotspots import make_stream
 
 
@@ -60,7 +61,7 @@ def test_every_counted_week_keeps_its_sample(runs):
 
 def test_issues_born_warm_get_the_baseline_a_rematch_gives(runs):
     stream, weeks, state, warm, _ = runs
-    tr = IssueTracker.load(state)
+    tr = load_tracker(state)
     born = [i.id for i in tr.issues_ if i.origin == "new" and i.born == weeks[-1] and i.merged_into is None]
     assert len(born) >= 3  # the steady topics, unknown to the cold state
     counts = pd.read_parquet(state / "counts.parquet")

@@ -159,6 +159,12 @@ def week_bounds(week: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return p.start, p.end
 
 
+def week_of_day(day: str) -> str:
+    """``YYYY-MM-DD`` -> its ISO week label."""
+    y, n, _ = pd.Timestamp(day).isocalendar()
+    return f"{y}-W{n:02d}"
+
+
 def weeks_between(start: pd.Timestamp, end: pd.Timestamp) -> list[Period]:
     """The ISO weeks overlapping ``[start, end)``, in order."""
     out, p = [], week_period(start)

@@ -50,7 +50,6 @@ period's first week followed by ``advance`` through the rest, in one run
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -60,15 +59,14 @@ from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.config import HotspotError
 from hotline_nlp.topics.engine import backfill as bf
 from hotline_nlp.topics.engine import blocks as bk
-from hotline_nlp.topics.engine import describe as ds
 from hotline_nlp.topics.engine import history
 from hotline_nlp.topics.engine import pieces as pc
 from hotline_nlp.topics.engine import week as wk
 from hotline_nlp.topics.engine.run import EngineRun, ordered, stack_raw, timed
 from hotline_nlp.topics.engine.state import AlertState, file_identity
-from hotline_nlp.topics.periods import Period, parse_period, week_bounds, weeks_between
+from hotline_nlp.topics.periods import Period, parse_period, week_bounds, week_of_day, weeks_between
 from hotline_nlp.topics.sampling import ALL
-from hotline_nlp.topics.tracker import IssueTracker, WeekMatch, pool_cut
+from hotline_nlp.topics.tracker import IssueTracker
 from scipy import sparse
 
 
@@ -289,7 +287,7 @@ class AlertRun(EngineRun):
             )  # fmt: skip
             S = ordered(ex, bk.summary_of, kept, "alert-match-summary")
         with timed(f"{w}: tracker step"):
-            placed = tr.step_matched(w, self._week_match(kept, S))
+            placed = tr.step_matched(w, wk.week_match(ex, kept, S, tr.config.pool_max))
         n_week = int(sum(s.n for s in S))
         c, ids = self.active()
         with timed(f"{w}: finish"):
@@ -308,7 +306,7 @@ class AlertRun(EngineRun):
         with timed(f"{w}: history of the issues born in it"):
             born = bf.backfill(self, w)
         self._put(w, table, n_week)
-        self.table = _concat(self.table, born)
+        self.table = ct.concat(self.table, born)
         self.frozen.append(w)
         for old in [k for k in self.finished if k < w and k not in self._describe_weeks()]:
             ex.release(self.finished.pop(old))
@@ -316,28 +314,6 @@ class AlertRun(EngineRun):
     def _describe_weeks(self) -> set:
         """Weeks whose finished blocks a report still needs: all of a replay's, else the alert week's."""
         return set(self.step_weeks) if self.until.label != self.period.label else {self.period.label}
-
-    def _week_match(self, kept, S) -> WeekMatch:
-        """The per-block sums added up per issue (in block order) and the pool's new
-        complaints: the week's unmatched ones with the ``pool_max`` smallest id hashes."""
-        moved: dict[int, list] = {}
-        for s in S:
-            for j, (k, n) in enumerate(zip(s.issues, s.counts)):
-                n0, v0 = moved.get(int(k), (0, None))
-                moved[int(k)] = (n0 + int(n), s.sums[j] if v0 is None else v0 + s.sums[j])
-        prio = np.concatenate([s.free_prio for s in S]) if S else np.zeros(0, np.uint64)
-        free_ids, free_x = [], None
-        if prio.size:
-            cut = pool_cut(prio, self.tr.config.pool_max)
-            got = ordered(self.ex, wk.free_rows, kept, "alert-pool-new", cut=cut)
-            frames = [g for g in got if len(g[0])]
-            if frames:
-                keys = [k for g in frames for k in g[0]]
-                times = np.concatenate([g[1] for g in frames])
-                x = sparse.vstack([g[2] for g in frames], format="csr")
-                order = np.argsort(times, kind="stable")  # time order, as one frame of the week would be
-                free_ids, free_x = [keys[i] for i in order], x[order]
-        return WeekMatch(moved, free_ids, free_x)
 
     def surviving(self) -> np.ndarray:
         """Issue id -> the id it survives as (through merges), for every id given so far."""
@@ -351,7 +327,7 @@ class AlertRun(EngineRun):
         """Week ``w``'s count table and total replace any stored ones."""
         if len(self.table):
             self.table = self.table.loc[self.table["week"] != w]
-        self.table = _concat(self.table, table)
+        self.table = ct.concat(self.table, table)
         self.totals[w] = n
 
     def _count_history(self) -> None:
@@ -396,73 +372,9 @@ class AlertRun(EngineRun):
         )  # fmt: skip
         return pc.rows_of(got).drop_duplicates("key").drop(columns="key", errors="ignore")
 
-    def placements(self, weeks) -> pd.Series:
-        """The tracker's own placements of complaints of ``weeks`` (surviving ids)."""
-        tr = self.tr
-        got = {k: tr.resolve(v) for w in weeks for k, v in tr.assignments_.get(w, {}).items() if v >= 0}
-        return pd.Series(got, dtype=np.int64)
-
-    def describe(self, chosen: list[int], weeks: list[str], focus, lookback: bool = True) -> dict:
-        """Records of the ``chosen`` issues (``engine.describe``) from the complaints
-        of ``weeks`` (blocks finished in this run, or re-matched to today's
-        issues for a stored week shown again) and, with ``lookback``, of the
-        look-back weeks before them (matched to today's issues); ``focus``: the
-        report's ``(start, end)``."""
-        ex, cfg = self.ex, self.cfg
-        c, ids = self.active()
-        label = partial(wk.label_block, rep=self.shared, centroids=ex.share(c), issue_ids=ids, config=cfg)
-        blocks, mine = [], []
-        first = min(weeks)
-        back = [
-            w for w in self.weeks_in(week_bounds(first)[0] - self.ctx, week_bounds(first)[0]) if w < first
-        ]
-        if lookback and back:
-            items = [(self._of(self.weeks_in(a, b)), (a, b)) for a, b in self.spans(back, spread=True)]
-            got = ex.keep(
-                label, items, name="describe-lookback", window_start=self.start, placed=self.placements(back)
-            )
-            blocks += got
-            mine += got
-        for w in sorted(weeks):
-            if w not in self.per_week:
-                continue
-            if w in self.finished:
-                blocks += self.finished[w]
-                continue
-            wstart = max(week_bounds(w)[0] - self.history, self.start)
-            items = [(self._of(self.weeks_in(a - self.ctx, b)), (a, b)) for a, b in self.spans([w])]
-            got = ex.keep(
-                label,
-                items,
-                name="describe-week",
-                window_start=wstart,
-                placed=self.placements([w]),
-                focus=True,
-            )
-            blocks += got
-            mine += got
-        with timed("describe the issues shown"):
-            out = ds.describe(
-                ex, blocks, chosen, self.tr, self.shared, self.surviving(), self.placements(self.weeks), cfg,
-                focus=focus,
-            )  # fmt: skip
-        ex.release(mine)
-        return out
-
     def close(self) -> None:
         """Forget the kept blocks and pieces."""
         for done in self.finished.values():
             self.ex.release(done)
         self.finished = {}
         self.ex.release([p for ps in self.pieces.values() for p in ps])
-
-
-def week_of_day(day: str) -> str:
-    """``YYYY-MM-DD`` -> its ISO week label."""
-    y, n, _ = pd.Timestamp(day).isocalendar()
-    return f"{y}-W{n:02d}"
-
-
-def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    parts = [t for t in (a, b) if len(t)]
-    return pd.concat(parts, ignore_index=True)[ct.COLUMNS] if parts else ct.empty_table()

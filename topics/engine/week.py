@@ -33,7 +33,10 @@ from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics.count_table import reduce_rows
 from hotline_nlp.topics.engine.blocks import Block, keep_fields, match, span_rows
 from hotline_nlp.topics.engine.pieces import rows_of
+from hotline_nlp.topics.engine.run import ordered
 from hotline_nlp.topics.sampling import priorities
+from hotline_nlp.topics.tracker import WeekMatch, pool_cut
+from scipy import sparse
 
 
 @dataclass
@@ -130,3 +133,26 @@ def label_block(
         own = (0, len(rows))
     m = match(rows, own, checks, rep, centroids, issue_ids, config)
     return Block(keep_fields(m.rows), relabel(m.rows, m.labels, placed), m.original)
+
+
+def week_match(ex, kept: list, S: list[WeekSums], pool_max: int) -> WeekMatch:
+    """The blocks' sums added up per issue (in block order) and the pool's new
+    complaints (``free_rows``, a map over the ``kept`` blocks): the week's
+    unmatched ones with the ``pool_max`` smallest id hashes, in time order."""
+    moved: dict[int, tuple] = {}
+    for s in S:
+        for j, (k, n) in enumerate(zip(s.issues, s.counts)):
+            n0, v0 = moved.get(int(k), (0, None))
+            moved[int(k)] = (n0 + int(n), s.sums[j] if v0 is None else v0 + s.sums[j])
+    prio = np.concatenate([s.free_prio for s in S]) if S else np.zeros(0, np.uint64)
+    free_ids, free_x = [], None
+    if prio.size:
+        got = ordered(ex, free_rows, kept, "alert-pool-new", cut=pool_cut(prio, pool_max))
+        frames = [g for g in got if len(g[0])]
+        if frames:
+            keys = [k for g in frames for k in g[0]]
+            times = np.concatenate([g[1] for g in frames])
+            x = sparse.vstack([g[2] for g in frames], format="csr")
+            order = np.argsort(times, kind="stable")  # time order, as one frame of the week would be
+            free_ids, free_x = [keys[i] for i in order], x[order]
+    return WeekMatch(moved, free_ids, free_x)
