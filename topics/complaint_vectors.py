@@ -177,12 +177,6 @@ class Representation:
             self._set_embedder(_resolve(self.embedder))
         return self
 
-    @property
-    def raw_signature(self) -> str:
-        """Everything ``raw`` depends on: cached raw blocks carry it in their key."""
-        self.prepare()
-        return f"{HASHING}|{tuple(self.ngram_range)}|{N_FEATURES}|{self.embedder_version_}"
-
     def raw(
         self, texts: list[str], show_progress: bool = False
     ) -> tuple[sparse.csr_matrix, np.ndarray | None]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from hotline_nlp.topics import dedup
-from hotline_nlp.topics.count_table import per_week_issue, reduce_rows
+from hotline_nlp.topics.count_table import per_week_issue
 
 
 def context_days(config) -> float:
@@ -42,18 +42,6 @@ def repeats(rows: pd.DataFrame, x, keys: np.ndarray, config) -> np.ndarray:
         config.caller_cos,
         text_keys=keys,
     )
-
-
-def count_rows(rows: pd.DataFrame, x, keys: np.ndarray, n_ctx: int, labels: np.ndarray, week: str, config):
-    """Count one week: ``rows`` are the look-back rows (the first ``n_ctx``) then the
-    week's rows, in time order; ``labels`` the issue per week row (-1 none).
-
-    Returns ``(table, dup_of)``: the week's table (``COLUMNS``) and each row's
-    original (position in ``rows``; -1 = original)."""
-    dup_of = repeats(rows, x, keys, config)
-    own = rows.iloc[n_ctx:]
-    table = reduce_rows(labels, dup_of[n_ctx:] < 0, own["created_at"].to_numpy(), week)
-    return table, dup_of
 
 
 def matrix(

@@ -5,8 +5,6 @@ them), then ``describe.describe`` over them."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 from hotline_nlp.topics.engine import describe as ds
@@ -29,15 +27,18 @@ def alert_records(run, chosen: list[int], weeks: list[str], focus, lookback: boo
     today's issues); ``focus``: the report's ``(start, end)``."""
     ex, cfg = run.ex, run.cfg
     c, ids = run.active()
-    label = partial(wk.label_block, rep=run.shared, centroids=ex.share(c), issue_ids=ids, config=cfg)
+    # futures (the shared vectoriser and centroids) go as task arguments: Dask resolves
+    # those, not futures bound inside a partial
+    shared = dict(rep=run.shared, centroids=ex.share(c), issue_ids=ids, config=cfg)
     blocks, mine = [], []
     first = min(weeks)
     back = [w for w in run.weeks_in(week_bounds(first)[0] - run.ctx, week_bounds(first)[0]) if w < first]
     if lookback and back:
         items = [(run._of(run.weeks_in(a, b)), (a, b)) for a, b in run.spans(back, spread=True)]
         got = ex.keep(
-            label, items, name="describe-lookback", window_start=run.start, placed=placements(run, back)
-        )
+            wk.label_block, items, name="describe-lookback", window_start=run.start,
+            placed=placements(run, back), **shared,
+        )  # fmt: skip
         blocks += got
         mine += got
     for w in sorted(weeks):
@@ -49,8 +50,9 @@ def alert_records(run, chosen: list[int], weeks: list[str], focus, lookback: boo
         wstart = max(week_bounds(w)[0] - run.history, run.start)
         items = [(run._of(run.weeks_in(a - run.ctx, b)), (a, b)) for a, b in run.spans([w])]
         got = ex.keep(
-            label, items, name="describe-week", window_start=wstart, placed=placements(run, [w]), focus=True
-        )
+            wk.label_block, items, name="describe-week", window_start=wstart,
+            placed=placements(run, [w]), focus=True, **shared,
+        )  # fmt: skip
         blocks += got
         mine += got
     with timed("describe the issues shown"):
