@@ -137,7 +137,7 @@ class Representation:
     ``load_embedder`` (``None`` = bundled default), an embedder object, or ``"none"``.
 
     The work is split in two so that large windows can be processed partition
-    by partition (``topics.alert_engine``): ``raw(texts)`` gives what does not
+    by partition (``topics.engine``): ``raw(texts)`` gives what does not
     depend on the fit (n-gram counts, semantic vectors), ``fit_raw`` learns from
     accumulated document frequencies, and ``weigh(counts, semantic)`` turns raw
     into unit rows. Pickled (sent to a Dask worker), a representation whose
