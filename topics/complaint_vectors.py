@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.text import normalise_many
 from scipy import sparse
 
@@ -125,8 +126,6 @@ def _resolve(embedder):
     if isinstance(embedder, str) and embedder.lower() == NO_EMBEDDER:
         return None
     if embedder is None or isinstance(embedder, (str, Path)):
-        from hotline_nlp.corpus.embedding import load_embedder
-
         return load_embedder(embedder)
     return embedder
 
