@@ -47,8 +47,8 @@ def cpu_s() -> float:
 
 
 def _imports() -> None:
-    import hotline_nlp.topics.alert_engine  # noqa: F401
-    import hotline_nlp.topics.weekly_counts  # noqa: F401
+    import hotline_nlp.topics.engine.alert  # noqa: F401
+    import hotline_nlp.topics.engine.history  # noqa: F401
 
 
 def one(
@@ -56,7 +56,7 @@ def one(
 ) -> dict:
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions
-    from hotline_nlp.topics.hotspots import weekly_alert_parts
+    from hotline_nlp.topics.hotspots import HotspotConfig, weekly_alert
 
     files = list_partitions(data)
     was_warm = bool(state) and Path(state, "tracker.json").is_file()
@@ -77,10 +77,10 @@ def one(
             ex.client.run(_imports)
         t1, c1 = time.perf_counter(), cpu_s()
         w1 = sum(ex.client.run(cpu_s).values()) if ex.client is not None else 0.0
-        r = weekly_alert_parts(
+        r = weekly_alert(
             files,
             period,
-            history_weeks,
+            HotspotConfig(history_weeks=history_weeks),
             options=LoadOptions(require=("created_at",)),
             state_dir=state,
             executor=ex,

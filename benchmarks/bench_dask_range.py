@@ -11,8 +11,8 @@ halves of real messages; one Parquet file per ISO week; never committed).
 Two ways, each run in its own process so each peak RSS is that run's (client:
 ``getrusage`` here; workers: ``getrusage`` in each worker), alternated:
 
-- ``parts``: ``hot_issues_parts`` over the files on ``--scheduler`` (the
-  command's path for a folder: ``topics.range_engine``);
+- ``parts``: ``hot_issues`` over the files on ``--scheduler`` (the
+  command's path for a folder: ``topics.engine.range``);
 - ``old``: every partition's rows loaded into one frame in the client and the
   pre-issue-14 engine (``topics.hotspots`` as of ``--old-ref``, read from git,
   over an in-memory ``Window``): what ``hotspots --input <folder> --start --end``
@@ -65,7 +65,7 @@ def one(way: str, data: str, start: str, end: str, scheduler: str, top: int, ref
     import pandas as pd
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions, load_partition
-    from hotline_nlp.topics.hotspots import hot_issues_parts
+    from hotline_nlp.topics.hotspots import HotspotConfig, hot_issues
 
     files = list_partitions(data)
     opts = LoadOptions(require=("created_at",))
@@ -81,7 +81,7 @@ def one(way: str, data: str, start: str, end: str, scheduler: str, top: int, ref
             if ex.client is not None:
                 ex.client.wait_for_workers(ex.n_workers)
             t1 = time.perf_counter()
-            r = hot_issues_parts(files, (start, end), top=top, options=opts, executor=ex)
+            r = hot_issues(files, (start, end), HotspotConfig(listed=top), options=opts, executor=ex)
             if ex.client is not None:
                 workers = sorted(round(v) for v in ex.client.run(peak_rss_mb).values())
     t2 = time.perf_counter()
@@ -155,7 +155,7 @@ def main(argv=None) -> None:
         "| worker peaks MiB | issues shown | load (1 min) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    names = {"old": "in-client frame + `Window` (before)", "parts": "`range_engine` over partitions"}
+    names = {"old": "in-client frame + `Window` (before)", "parts": "`engine.range` over partitions"}
     for r in runs:
         lines.append(
             f"| {names[r['way']]} | {r['scheduler']} | {r['total']:,} | {r['wall_s']} | {r['start_s']} "

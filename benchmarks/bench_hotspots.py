@@ -38,13 +38,13 @@ def load_real() -> pd.DataFrame:
 
 # -- 1. silver topics --------------------------------------------------------
 def silver(tops=(10, 20, 0)) -> list[str]:
-    from hotline_nlp.topics.hotspots import hot_issues
+    from hotline_nlp.topics.hotspots import HotspotConfig, hot_issues
 
     frame = load_real()
     ref = pd.read_csv(DATA / "hotspot_reference.csv", dtype={"留言编号": str})
     ref = ref[ref["n_teams"] >= 2]
     t = time.time()
-    res = hot_issues(frame, ("2019-01-01", "2019-12-31"), top=10_000)
+    res = hot_issues(frame, ("2019-01-01", "2019-12-31"), HotspotConfig(listed=10_000))
     took = time.time() - t
     lines = [
         f"Top issues of 2019 (hot_issues over 2019-01-01..2019-12-31, {res['total']} complaints, "

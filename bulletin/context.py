@@ -40,8 +40,6 @@ class Options:
     issuer: str = ""
     issue: str = ""
     date: str = ""  # as printed; default: today
-    run_emerging: bool = True  # 难点问题 runs hotspot detection over the period (minutes on large data)
-    emerging: dict = field(default_factory=dict)  # extra keyword args for emerging_issues
     min_change_base: int = MIN_CHANGE_BASE  # 同比/环比 over fewer complaints: 不适用, not "+255900%"
     rejected_rows: int = 0  # rows of the export the loader rejected: said in 说明, never silent
 

@@ -44,11 +44,17 @@ def _title(ctx: Context) -> TitleBlock:
 
 
 def build_report(
-    frame: pd.DataFrame, period: Period | str, options: Options | None = None, progress=None
+    frame: pd.DataFrame,
+    period: Period | str,
+    options: Options | None = None,
+    progress=None,
+    emerging: list[dict] | None = None,
 ) -> Report:
-    """Compute every section from ``frame`` (canonical columns, all periods: the
-    comparison period is taken from it too). ``progress(step)`` is told each
-    section as it starts (难点问题 runs the hotspot engine: most of the time)."""
+    """Every section from ``frame`` (canonical columns, all periods: the
+    comparison period is taken from it too). ``emerging``: the period's emerging
+    issues (``topics.hotspots.emerging_issues``), which 难点问题 words (None: the
+    section is left out, with a note). ``progress(step)`` is told each section
+    as it starts."""
     step = progress or (lambda _s: None)
     step("总体情况")
     ctx = Context(frame, period, options or Options())
@@ -73,7 +79,7 @@ def build_report(
     else:
         number += 1
     step("难点问题（热点发现）")
-    if emerging_section(ctx, report, number):
+    if emerging_section(ctx, report, number, emerging):
         number += 1
     step("评优评差")
     if ranking_section(ctx, report, number):

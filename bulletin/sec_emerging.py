@@ -1,5 +1,6 @@
 """Section 难点问题: the emerging issues found by hotspot detection
-(``hotline_nlp.topics.hotspots.emerging_issues``), each with its count, time
+(``hotline_nlp.topics.hotspots.emerging_issues``, computed by the caller and
+given to ``build_report``), each with its count, time
 span, where it comes from and examples, in the bulletin's voice:
 
 "1. 物业公司不配合业主安装充电桩。2024年7月17日至12月31日，此类诉求 47 件，主要
@@ -19,19 +20,17 @@ from hotline_nlp.bulletin.context import Context
 from hotline_nlp.bulletin.document import Heading, Paragraph, Report
 from hotline_nlp.bulletin.examples import pick, quote_rows, trim
 from hotline_nlp.corpus.text import strip_openers
-from hotline_nlp.topics.hotspots import emerging_issues
 from hotline_nlp.topics.keywords import is_informative
 from hotline_nlp.topics.periods import parse_period
 
-DEFAULTS = {"max_issues": 3}
 HEADLINE_CHARS = 30
 
 
-def emerging_section(ctx: Context, report: Report, number: int) -> bool:
-    if not ctx.options.run_emerging:
+def emerging_section(ctx: Context, report: Report, number: int, issues: list[dict] | None) -> bool:
+    """The section wording ``issues`` (None: hotspot detection was not run)."""
+    if issues is None:
         report.omitted.append("难点问题：本次未运行热点发现（--no-emerging），本节从略。")
         return False
-    issues = emerging_issues(ctx.frame, ctx.period, **{**DEFAULTS, **ctx.options.emerging})
     report.meta["emerging_issues"] = [
         {
             k: i.get(k)

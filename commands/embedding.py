@@ -119,7 +119,7 @@ def cache_info_cmd(fmt: Annotated[OutputFormat, typer.Option("--format")] = Outp
     The directory is $HOTLINE_NLP_CACHE, else $HOTLINE_NLP_HOME/cache, else
     ~/.cache/hotline-nlp. Deleting it is always safe: vectors are recomputed.
     """
-    from hotline_nlp.topics import cache_admin
+    from hotline_nlp.corpus import cache_admin
 
     info = cache_admin.summary()
     if fmt == OutputFormat.json:
@@ -164,8 +164,8 @@ def cache_clean_cmd(
 
       hotline-nlp cache clean --version use-multilingual-v1
     """
+    from hotline_nlp.corpus import cache_admin
     from hotline_nlp.corpus.embedding import EmbedderError
-    from hotline_nlp.topics import cache_admin
 
     try:
         result = cache_admin.clean(version, keep_current=keep_current, all_=all_)

@@ -46,7 +46,7 @@ def hotspots_cmd(
     ] = None,
     start: Annotated[str | None, typer.Option("--start", help="First day of a range (hot issues).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last day of a range (inclusive).")] = None,
-    top: Annotated[int, typer.Option("--top", min=1, help="Issues to list.")] = 10,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Issues to list (default 10).")] = None,
     history_weeks: Annotated[
         int | None,
         typer.Option(
@@ -129,7 +129,8 @@ def hotspots_cmd(
 
       hotline-nlp hotspots --input 工单.csv --start 2019-01-01 --end 2019-12-31 --top 10 --format html --output hot.html
     """
-    from hotline_nlp.bulletin.hotspot_report import run_hotspots
+    from hotline_nlp.bulletin.hotspot_report import render_result
+    from hotline_nlp.topics.hotspots import HotspotConfig, HotspotError
 
     if format == HotspotFormat.docx and output is None:
         fail("--format docx writes a file: give --output, e.g. --output alert.docx")
@@ -146,19 +147,34 @@ def hotspots_cmd(
             err=True,
             fg=typer.colors.YELLOW,
         )
+    try:  # every setting is checked by the config; None keeps its default
+        cfg = HotspotConfig().with_(
+            listed=top, history_weeks=history_weeks, alpha=alpha, min_count=min_count, jobs=jobs,
+            semantic_weight=semantic_weight,
+        )  # fmt: skip
+    except HotspotError as e:
+        fail(str(e))
     m = load_model_or_fail(model, models_dir) if model else None
-    common = dict(
-        period=period, start=start, end=end, top=top, history_weeks=history_weeks, alpha=alpha,
-        min_count=min_count, jobs=jobs, model=m, embedder=embedder, semantic_weight=semantic_weight,
-        state_dir=state_dir, fmt=format.value, output=output,
-    )  # fmt: skip
+    ask = dict(
+        period=period, start=start, end=end, config=cfg, embedder=embedder, model=m, state_dir=state_dir
+    )
     if partitioned.wants_partitions(input, scheduler):
         # both reports run their steps on the partitions where they are loaded
-        text = partitioned.hotspots_over_parts(
-            str(resolve_input(input)), columns, encoding, scheduler, common
-        )
-        _emit(text, output)
-        return
+        result = partitioned.hotspots_over_parts(str(resolve_input(input)), columns, encoding, scheduler, ask)
+    else:
+        result = _in_memory(input, columns, encoding, sheet, dayfirst, rej, ask)
+    try:
+        text = render_result(result, format.value, output)
+    except ValueError as e:
+        fail(str(e))
+    except OSError as e:  # a full disk while writing --output: earlier output kept
+        fail(f"cannot write {output}: {e.strerror or e}")
+    _emit(text, output)
+
+
+def _in_memory(input, columns, encoding, sheet, dayfirst, rej, ask) -> dict:
+    from hotline_nlp.topics.hotspots import hotspot_report
+
     frame = load_or_fail(
         input,
         columns=columns,
@@ -169,12 +185,9 @@ def hotspots_cmd(
         rejects=rej,
     ).frame
     try:
-        text = run_hotspots(frame, **common)
+        return hotspot_report(frame, **ask)
     except ValueError as e:  # HotspotError, PeriodError, EmbedderError: messages name the problem
         fail(str(e))
-    except OSError as e:  # a full disk while writing --output: earlier output kept
-        fail(f"cannot write {output}: {e.strerror or e}")
-    _emit(text, output)
 
 
 def check_week_or_fail(period: str) -> None:

@@ -100,13 +100,13 @@ def embed(input, output: Path, embedder, columns, encoding, batch_size, cache: b
     return s
 
 
-def hotspots_over_parts(input: str, columns, encoding, scheduler, settings: dict) -> str:
-    """The weekly alert or the range report over partitions: every per-partition
-    step runs on the executor (``topics.alert_engine``, ``topics.range_engine``);
-    the client gets small results only."""
-    from hotline_nlp.bulletin.hotspot_report import run_hotspots
+def hotspots_over_parts(input: str, columns, encoding, scheduler, ask: dict) -> dict:
+    """The weekly alert or the range report (``topics.hotspots.hotspot_report``
+    with ``ask``) over partitions: every per-partition step runs on the executor
+    (``topics.engine``); the client gets small results only."""
     from hotline_nlp.corpus.executor import open_executor
     from hotline_nlp.corpus.partitions import LoadOptions, list_partitions, rejects_summary
+    from hotline_nlp.topics.hotspots import hotspot_report
 
     def warn(rejects) -> None:
         typer.secho(f"warning: {rejects_summary(rejects)}", err=True, fg=typer.colors.YELLOW)
@@ -114,9 +114,9 @@ def hotspots_over_parts(input: str, columns, encoding, scheduler, settings: dict
     try:
         files = list_partitions(input)
         with open_executor(scheduler) as ex:
-            return run_hotspots(
-                None, sources=files, executor=ex, on_rejects=warn,
-                options=LoadOptions(columns, encoding, require=("created_at",)), **settings,
+            return hotspot_report(
+                files, executor=ex, on_rejects=warn,
+                options=LoadOptions(columns, encoding, require=("created_at",)), **ask,
             )  # fmt: skip
     except _errors() as e:
         fail(str(e))

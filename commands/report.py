@@ -137,6 +137,7 @@ def report_cmd(
     from hotline_nlp.bulletin.handling_rates import load_weights
     from hotline_nlp.bulletin.renderers import format_name
     from hotline_nlp.bulletin.report import appendix_path, build_report, write_reports
+    from hotline_nlp.topics.hotspots import emerging_issues
     from hotline_nlp.topics.periods import PeriodError, parse_period
 
     to_stdout = [str(o) for o in output or []] == ["-"]
@@ -173,7 +174,6 @@ def report_cmd(
             issuer=issuer,
             issue=issue,
             date=date,
-            run_emerging=emerging,
         )
     except ValueError as e:
         fail(str(e))
@@ -195,7 +195,13 @@ def report_cmd(
     with progress_steps("report") as bar:
         task = bar.add_task("report", total=None)
         try:
-            rep = build_report(frame, p, opts, progress=lambda s: bar.update(task, description=s))
+            found = None
+            if emerging and len(frame):  # 难点问题: the hotspot engine over the period (most of the time)
+                bar.update(task, description="难点问题（热点发现）")
+                found = emerging_issues(frame, p)
+            rep = build_report(
+                frame, p, opts, progress=lambda s: bar.update(task, description=s), emerging=found
+            )
         except ValueError as e:  # NoDataError: the period holds no complaint
             fail(str(e))
         if to_stdout:

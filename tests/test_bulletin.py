@@ -18,6 +18,7 @@ from hotline_nlp.bulletin.document import Heading, Paragraph
 from hotline_nlp.bulletin.handling_rates import Weights, load_weights, score
 from hotline_nlp.bulletin.report import build_report
 from hotline_nlp.corpus.loaders import load_complaints
+from hotline_nlp.topics.hotspots import HotspotConfig, emerging_issues
 
 DATA = Path(__file__).parent / "data" / "bulletin_small.csv"
 
@@ -26,7 +27,7 @@ def opts(**kw) -> Options:
     """Options without the hotspot engine (tested on its own below: it takes seconds);
     the fixture's periods hold a handful of complaints, so changes are computed from
     a base of 1 (the default minimum base is tested in test_hostile_exports)."""
-    return Options(run_emerging=False, **{"min_change_base": 1, **kw})
+    return Options(**{"min_change_base": 1, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +286,8 @@ def test_emerging_issues_section():
     frame = frame.loc[
         (frame["created_at"] >= "2024-05-01") & frame["level1"].isin(["新能源汽车充电设施", "供水"])
     ]
-    rep = build_report(frame, "2024Q3", Options(emerging={"history_weeks": 12, "embedder": "none"}))
+    found = emerging_issues(frame, "2024Q3", HotspotConfig(history_weeks=12), embedder="none")
+    rep = build_report(frame, "2024Q3", Options(), emerging=found)
     headings = [b.text for b in rep.blocks if isinstance(b, Heading)]
     assert "二、难点问题" in headings
     start = headings.index("二、难点问题")

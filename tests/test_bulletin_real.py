@@ -20,7 +20,7 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "zhwz2020" / "l
 def test_real_messages_report():
     frame = load_complaints(REAL).frame
     frame = frame.loc[frame["created_at"].notna()]
-    rep = build_report(frame, "2019", Options(run_emerging=False))
+    rep = build_report(frame, "2019", Options())
     total = rep.figures["overview.total"].value
     assert total == int(((frame["created_at"] >= "2019-01-01") & (frame["created_at"] < "2020-01-01")).sum())
     assert any("承办单位" in o for o in rep.omitted)  # message boards have no handling units

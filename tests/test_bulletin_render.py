@@ -34,7 +34,6 @@ def report():
             issuer="测试市数据局",
             issue="2024 年第 5 期",
             date="2024年7月18日",
-            run_emerging=False,
         ),
     )
 

@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 from hotline_nlp.cli import app
+from hotline_nlp.corpus.cache_admin import OWNER_FILE, stale_spill_dirs
 from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.embedding_cache import EmbeddingCache
-from hotline_nlp.topics.cache_admin import OWNER_FILE, stale_spill_dirs
 from typer.testing import CliRunner
 
 

@@ -14,14 +14,11 @@ import pandas as pd
 import pytest
 from hotline_nlp.corpus import executor as exe
 from hotline_nlp.corpus.partitions import LoadOptions
-from hotline_nlp.topics import week_pieces as wp
+from hotline_nlp.topics.engine import blocks as bk
 from hotline_nlp.topics.hotspots import (
     emerging_issues,
-    emerging_issues_parts,
     replay,
-    replay_parts,
     weekly_alert,
-    weekly_alert_parts,
 )
 from hotline_nlp.topics.periods import week_labels
 from test_topics_hotspots import make_stream, week_label
@@ -70,8 +67,8 @@ def _core(r: dict) -> list:
 
 
 def test_alert_on_cluster_equals_this_process(stream, weekly_files, cluster):
-    here = weekly_alert_parts(weekly_files, W, options=OPTS, executor=exe.LocalExecutor())
-    there = weekly_alert_parts(weekly_files, W, options=OPTS, executor=cluster)
+    here = weekly_alert(weekly_files, W, options=OPTS, executor=exe.LocalExecutor())
+    there = weekly_alert(weekly_files, W, options=OPTS, executor=cluster)
     # the same functions on the same pieces: the whole report is identical
     assert json.dumps(there, default=str, sort_keys=True) == json.dumps(here, default=str, sort_keys=True)
     planted = set(stream.loc[stream.topic == "planted", "id"])
@@ -99,7 +96,7 @@ def test_warm_run_reads_only_the_new_weeks_and_matches_a_recount(weekly_files, c
         files[-1].parent.mkdir(exist_ok=True)
         shutil.copy2(f, files[-1])
     state = tmp_path / "state"
-    weekly_alert_parts(files, W_BEFORE, options=OPTS, state_dir=state)  # cold, this process
+    weekly_alert(files, W_BEFORE, options=OPTS, state_dir=state)  # cold, this process
     assert {"counts.parquet", "weeks.parquet", "partitions.json", "tracker.json"} <= {
         p.name for p in state.iterdir()
     }
@@ -107,18 +104,18 @@ def test_warm_run_reads_only_the_new_weeks_and_matches_a_recount(weekly_files, c
     shutil.copytree(state, recount)
     for name in ("counts.parquet", "weeks.parquet"):  # the documented way to recount a window
         (recount / name).unlink()
-    full = weekly_alert_parts(files, W, options=OPTS, state_dir=recount, executor=cluster)
+    full = weekly_alert(files, W, options=OPTS, state_dir=recount, executor=cluster)
     # the warm run needs the new week and the two look-back weeks of its repeat check
     need = {W, W_BEFORE, week_label("2024-01-01", 24)}
     _hide_unread(files, need)
-    warm = weekly_alert_parts(files, W, options=OPTS, state_dir=state, executor=cluster)
+    warm = weekly_alert(files, W, options=OPTS, state_dir=state, executor=cluster)
     assert warm["total"] == full["total"] > 0
     # same issues, this week's counts, statuses and flags; history weeks may differ
     # slightly (stored weeks keep the counts of their time, alert_state's doc)
     assert {c[:4] for c in _core(warm)} == {c[:4] for c in _core(full)}
     assert any(c[3] for c in _core(warm))
     # the next warm run continues from the state the warm run saved
-    again = weekly_alert_parts(files, W, options=OPTS, state_dir=state, executor=cluster)
+    again = weekly_alert(files, W, options=OPTS, state_dir=state, executor=cluster)
     assert _core(again) == _core(warm)
 
 
@@ -140,15 +137,15 @@ def test_new_week_in_day_blocks_does_not_depend_on_the_cut(weekly_files, dealt_f
     """The new week is matched and counted on the workers, one task per block of
     days; a block per day, over files that each hold every week in random order,
     gives the report of whole weeks over weekly files."""
-    here = weekly_alert_parts(weekly_files, W, options=OPTS, executor=exe.LocalExecutor())
-    monkeypatch.setattr(wp, "ROWS_PER_TASK", 1)  # every day a block of its own
-    spans = wp.day_blocks({"2024-06-24": 3, "2024-06-25": 2, "2024-06-27": 4}, wp.ROWS_PER_TASK)
+    here = weekly_alert(weekly_files, W, options=OPTS, executor=exe.LocalExecutor())
+    monkeypatch.setattr(bk, "ROWS_PER_TASK", 1)  # every day a block of its own
+    spans = bk.day_spans({"2024-06-24": 3, "2024-06-25": 2, "2024-06-27": 4})
     assert [(str(a.date()), str(b.date())) for a, b in spans] == [
         ("2024-06-24", "2024-06-25"),
         ("2024-06-25", "2024-06-26"),
         ("2024-06-27", "2024-06-28"),
     ]
-    there = weekly_alert_parts(dealt_files, W, options=OPTS, executor=cluster)
+    there = weekly_alert(dealt_files, W, options=OPTS, executor=cluster)
     assert _json(there) == _json(here)
 
 
@@ -157,8 +154,8 @@ def test_emerging_and_replay_on_cluster_equal_this_process(stream, weekly_files,
         str((pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=20)).date()),
         str((pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=30) - pd.Timedelta(days=1)).date()),
     )
-    here = emerging_issues_parts(weekly_files, period, options=OPTS, executor=exe.LocalExecutor())
-    there = emerging_issues_parts(weekly_files, period, options=OPTS, executor=cluster)
+    here = emerging_issues(weekly_files, period, options=OPTS, executor=exe.LocalExecutor())
+    there = emerging_issues(weekly_files, period, options=OPTS, executor=cluster)
     assert here and _json(there) == _json(here)
     planted = set(stream.loc[stream.topic == "planted", "id"])
     assert len(set(here[0]["complaint_ids"]) & planted) > len(here[0]["complaint_ids"]) / 2
@@ -168,8 +165,6 @@ def test_emerging_and_replay_on_cluster_equal_this_process(stream, weekly_files,
         return [(i["id"], i["count"], i["weeks_flagged"]) for i in found]
 
     assert core(emerging_issues(stream, period)) == core(here)
-    run, weeks = replay_parts(weekly_files, period, options=OPTS, executor=cluster)
-    run.close()
-    run, alone = replay(stream, period)
-    run.close()
+    weeks = replay(weekly_files, period, options=OPTS, executor=cluster)["weeks"]
+    alone = replay(stream, period)["weeks"]
     assert _json(weeks) == _json(alone) and any(w["flagged"] for w in weeks)

@@ -14,8 +14,8 @@ import pytest
 from hotline_nlp.cli import app
 from hotline_nlp.corpus import executor as exe
 from hotline_nlp.corpus.partitions import LoadOptions
-from hotline_nlp.topics import range_engine
-from hotline_nlp.topics.hotspots import HotspotConfig, hot_issues, hot_issues_parts
+from hotline_nlp.topics.engine import blocks
+from hotline_nlp.topics.hotspots import HotspotConfig, hot_issues
 from hotline_nlp.topics.periods import week_labels
 from test_topics_hotspots import make_stream
 from typer.testing import CliRunner
@@ -28,7 +28,9 @@ RANGE = ("2024-01-10", "2024-07-20")  # not on week boundaries: the first and la
 # a small clustering sample, so that the sample (smallest id hashes) is not the whole range
 SAMPLED = HotspotConfig()
 SAMPLED = replace(
-    SAMPLED, tracker=replace(SAMPLED.tracker, cluster=replace(SAMPLED.tracker.cluster, max_points=300))
+    SAMPLED,
+    tracker=replace(SAMPLED.tracker, cluster=replace(SAMPLED.tracker.cluster, max_points=300)),
+    listed=8,
 )
 
 
@@ -76,11 +78,11 @@ def test_range_on_cluster_equals_this_process_and_any_partitioning(
 ):
     ex, _ = cluster
     config = SAMPLED
-    here = hot_issues_parts(weekly_files, RANGE, top=8, options=OPTS, config=config)  # one match task
-    monkeypatch.setattr(range_engine, "ROWS_PER_TASK", 60)  # about two weeks per match task
-    there = hot_issues_parts(weekly_files, RANGE, top=8, options=OPTS, config=config, executor=ex)
+    here = hot_issues(weekly_files, RANGE, config, options=OPTS)  # one match task
+    monkeypatch.setattr(blocks, "ROWS_PER_TASK", 60)  # about two weeks per match task
+    there = hot_issues(weekly_files, RANGE, config, options=OPTS, executor=ex)
     assert _json(there) == _json(here)  # the same report, whatever the workers and the blocks
-    dealt = hot_issues_parts(dealt_files, RANGE, top=8, options=OPTS, config=config, executor=ex)
+    dealt = hot_issues(dealt_files, RANGE, config, options=OPTS, executor=ex)
     assert _json(dealt) == _json(here)  # partitioning does not change the report
     inside = stream.loc[(stream.created_at >= RANGE[0]) & (stream.created_at < "2024-07-21")]
     assert here["total"] == len(inside) and len(here["issues"]) == 8
@@ -90,14 +92,14 @@ def test_range_on_cluster_equals_this_process_and_any_partitioning(
         assert sum(w["count"] for w in i["weekly"]) + i["repeats"] == len(ids)
         assert i["likes"] == int(inside.loc[inside["id"].isin(ids), "likes"].sum())
     # the in-memory frame is the same engine with one partition
-    frame = hot_issues(stream, RANGE, top=8, config=config)
+    frame = hot_issues(stream, RANGE, config)
     assert _json(frame) == _json(here)
 
 
 def test_cli_range_over_a_folder_on_the_cluster(weekly_files, cluster, tmp_path):
     """The command over a folder with --scheduler: the report of this process."""
     _, lc = cluster
-    here = hot_issues_parts(weekly_files, RANGE, top=10, options=OPTS)  # --top's default
+    here = hot_issues(weekly_files, RANGE, options=OPTS)  # --top's default
     folder = weekly_files[0].parent
     args = ["hotspots", "--input", str(folder), "--start", RANGE[0], "--end", RANGE[1], "--format", "json"]
     out = tmp_path / "b.json"
@@ -124,8 +126,13 @@ def test_model_tags_categories_on_the_workers(stream, weekly_files, cluster, tra
     for f in weekly_files:
         pd.read_parquet(f).drop(columns=["level1", "level2"]).to_parquet(bare / f.name, index=False)
     span = ("2024-03-04", "2024-03-17")  # two weeks: the comparison periods are read too
-    r = hot_issues_parts(
-        sorted(bare.glob("*.parquet")), span, top=3, model=trained_model, options=OPTS, executor=ex
+    r = hot_issues(
+        sorted(bare.glob("*.parquet")),
+        span,
+        HotspotConfig(listed=3),
+        model=trained_model,
+        options=OPTS,
+        executor=ex,
     )
     frame = tag_frame(stream.drop(columns=["level1", "level2"]), trained_model)
     want = category_table(frame, date_range(*span))

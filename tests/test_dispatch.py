@@ -220,14 +220,12 @@ def test_bulletin_has_a_dispatch_quality_line_when_both_columns_are_there(demo_c
     raw["pred_unit"] = [u if i % 2 else "市教育局" for i, u in enumerate(raw["承办单位"])]
     raw.to_csv(tmp_path / "tagged.csv", index=False)
     frame = load_complaints(tmp_path / "tagged.csv").frame
-    report = build_report(frame, "2024H1", Options(run_emerging=False, min_volume=3))
+    report = build_report(frame, "2024H1", Options(min_volume=3))
     lines = [b.text for b in report.blocks if isinstance(b, Paragraph) and b.text.startswith("派单质量")]
     handled = frame[(frame["unit"] != "") & (frame["created_at"] < "2024-07-01")]
     share = (handled["rec_unit"] == handled["unit"]).mean()
     assert len(lines) == 1 and f"{100 * share:.2f}%" in lines[0] and f"{len(handled)} 件" in lines[0]
-    without = build_report(
-        frame.drop(columns=["rec_unit"]), "2024H1", Options(run_emerging=False, min_volume=3)
-    )
+    without = build_report(frame.drop(columns=["rec_unit"]), "2024H1", Options(min_volume=3))
     assert not [b for b in without.blocks if isinstance(b, Paragraph) and b.text.startswith("派单质量")]
 
 

@@ -238,8 +238,8 @@ def test_change_below_minimum_base_is_not_a_percentage():
 
 
 def test_new_issue_needs_a_recent_first_seen():
-    from hotline_nlp.topics.hotspots import is_new
     from hotline_nlp.topics.periods import parse_period
+    from hotline_nlp.topics.week_scores import is_new
 
     week = parse_period("2019-W37")
     assert is_new("new", "2019-W37", week, week.start.date().isoformat())
@@ -253,7 +253,7 @@ def test_report_for_empty_period_is_an_error_not_a_zero_bulletin(demo_csv):
 
     frame = load_complaints(demo_csv, require=("created_at",)).frame
     with pytest.raises(NoDataError, match="no complaints in 2001-05"):
-        build_report(frame, "2001-05", Options(run_emerging=False))
+        build_report(frame, "2001-05", Options())
     steps = []
-    build_report(frame, "2024-11", Options(run_emerging=False), progress=steps.append)
+    build_report(frame, "2024-11", Options(), progress=steps.append)
     assert steps[0] == "总体情况" and len(steps) >= 3  # report shows progress (item 11)

@@ -300,7 +300,7 @@ def test_the_bulletin_rates_from_a_store_export_match_the_source_file(tmp_path):
         report = build_report(
             loaded.frame,
             "2024H1",
-            Options(run_emerging=False, min_volume=3, city="测试市", date="2024年7月18日"),
+            Options(min_volume=3, city="测试市", date="2024年7月18日"),
         )
         return {
             f.key: (f.value, f.display, sorted(f.complaint_ids), sorted(f.numerator_ids or []))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hotline_nlp.topics.category_stats import MIN_CHANGE_BASE
-from hotline_nlp.topics.hotspot_config import HotspotError
+from hotline_nlp.topics.config import HotspotConfig, HotspotError
 from hotline_nlp.topics.hotspots import emerging_issues, hot_issues, replay, weekly_alert
 from typer.testing import CliRunner
 
@@ -245,13 +245,13 @@ def test_emerging_issues_and_replay_report_the_plant(stream):
     planted = set(stream.loc[stream.topic == "planted", "id"])
     assert found and len(set(found[0]["complaint_ids"]) & planted) > len(found[0]["complaint_ids"]) / 2
     assert found[0]["first_flagged"] >= week_label("2024-01-01", 22)
-    win, weeks = replay(stream, period)
+    weeks = replay(stream, period)["weeks"]
     assert [w["week"] for w in weeks][0] == week_label("2024-01-01", 20)
     assert sum(len(w["flagged"]) for w in weeks[:2]) == 0  # before the plant: quiet
 
 
 def test_hot_issues_ranks_by_heat(stream):
-    r = hot_issues(stream, ("2024-01-01", "2024-07-28"), top=5)
+    r = hot_issues(stream, ("2024-01-01", "2024-07-28"), HotspotConfig(listed=5))
     assert [i["rank"] for i in r["issues"]] == list(range(1, len(r["issues"]) + 1))
     heats = [i["heat"] for i in r["issues"]]
     assert heats == sorted(heats, reverse=True) and 99 <= heats[0] <= 100.01

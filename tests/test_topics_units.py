@@ -14,6 +14,8 @@ from hotline_nlp.topics.emergence import EmergenceConfig, heat_index, score_week
 from hotline_nlp.topics.keywords import ctfidf_keywords, label_for
 from hotline_nlp.topics.places import extract_groups, extract_places
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig, pool_cut
+from hotline_nlp.topics.tracker_store import load_tracker, save_tracker
+from support.tracker_steps import bootstrap, match, step
 
 
 def test_places_and_groups():
@@ -120,7 +122,7 @@ class _FitOnly:
 def test_the_clusterer_is_pluggable():
     """HDBSCAN is the default; any ``fit_predict`` (or ``fit`` + ``labels_``)
     object given in the config is used instead (cloned when it is an estimator)."""
-    from hotline_nlp.topics.hotspot_config import semantic_weight_for
+    from hotline_nlp.topics.config import semantic_weight_for
     from hotline_nlp.topics.hotspots import HotspotConfig
     from sklearn.cluster import AgglomerativeClustering
 
@@ -138,7 +140,7 @@ def test_the_clusterer_is_pluggable():
             vals, counts = np.unique(lab[truth == k], return_counts=True)
             assert vals[counts.argmax()] >= 0 and counts.max() >= 10
     tr = IssueTracker(TrackerConfig(cluster=cfg), clusterer=fit_only)
-    tr.bootstrap([str(i) for i in range(len(texts))], ["2024-W01"] * len(texts), x)
+    bootstrap(tr, [str(i) for i in range(len(texts))], ["2024-W01"] * len(texts), x)
     assert fit_only.calls == 2 and len(tr.active_) == 4
     # one default for the semantic share: an embedder named in the call is used
     assert HotspotConfig().clusterer is None
@@ -156,8 +158,8 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
     tr = IssueTracker(
         TrackerConfig(cluster=cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25))
     )
-    tr.bootstrap([f"h{i}" for i in range(len(texts))], weeks, x)
-    first_ids = {int(tr.history_labels_[i]) for i in np.flatnonzero(truth == 0)}
+    history_labels = bootstrap(tr, [f"h{i}" for i in range(len(texts))], weeks, x)
+    first_ids = {int(history_labels[i]) for i in np.flatnonzero(truth == 0)}
     assert len(first_ids) == 1 and -1 not in first_ids
     heat_id = first_ids.pop()
     # week 2: more heating complaints, and a new issue nobody has seen
@@ -171,28 +173,28 @@ def test_tracker_keeps_ids_births_and_round_trips(tmp_path):
             ("阳光", "希望重视"),
         ]
     ]
-    out = tr.step("2024-W02", [f"n{i}" for i in range(len(new_texts))], rep.transform(new_texts))
+    out = step(tr, "2024-W02", [f"n{i}" for i in range(len(new_texts))], rep.transform(new_texts))
     assert out["n0"] == heat_id
     born = [out[f"n{i}"] for i in range(1, 6)]
     new_id = max(set(born), key=born.count)
     assert born.count(new_id) >= 4 and set(born) <= {new_id, -1} and new_id > heat_id
     new = tr.issue(new_id)
     assert new.origin == "new" and new.born == "2024-W02" and new.lineage[0]["event"] == "born"
-    tr.save(tmp_path / "st")
+    save_tracker(tr, tmp_path / "st")
     rep.save(tmp_path / "st" / "representation")
-    tr2 = IssueTracker.load(tmp_path / "st")
+    tr2 = load_tracker(tmp_path / "st")
     rep2 = Representation.load(tmp_path / "st" / "representation")
     assert tr2.assignments_ == tr.assignments_ and tr2.next_id_ == tr.next_id_
     more = ["翠湖小区物业拒绝业主安装新能源汽车充电桩，不给出具同意证明，请处理"]
-    assert tr2.step("2024-W03", ["m0"], rep2.transform(more))["m0"] == new_id
+    assert step(tr2, "2024-W03", ["m0"], rep2.transform(more))["m0"] == new_id
     with pytest.raises(ValueError, match="not after"):
-        tr2.step("2024-W02", [], rep2.transform([]))
+        step(tr2, "2024-W02", [], rep2.transform([]))
 
 
 def test_pool_cut_keeps_the_same_complaints_however_the_week_is_split():
     """A week matched in blocks on several workers lets the same complaints into
     the pool as the week matched whole: the ``cap`` smallest id hashes."""
-    from hotline_nlp.topics.alert_pieces import priorities
+    from hotline_nlp.topics.sampling import priorities
 
     ids = [f"c{i}" for i in range(500)]
     prio = priorities(ids)
@@ -216,12 +218,12 @@ def test_tracker_match_then_step_matched_is_step():
     half = len(texts) // 2
     a, b = IssueTracker(cfg), IssueTracker(cfg)
     for tr in (a, b):
-        tr.bootstrap([f"h{i}" for i in range(half)], ["2024-W01"] * half, x[:half])
+        bootstrap(tr, [f"h{i}" for i in range(half)], ["2024-W01"] * half, x[:half])
     ids = [f"n{i}" for i in range(len(texts) - half)]
-    whole = a.step("2024-W02", ids, x[half:])
-    m = b.match(ids, x[half:])
+    whole = step(a, "2024-W02", ids, x[half:])
+    m, matched = match(b, ids, x[half:])
     placed = b.step_matched("2024-W02", m)
-    assert {**m.matched, **placed} == whole and b.pool_ids_ == a.pool_ids_
+    assert {**matched, **placed} == whole and b.pool_ids_ == a.pool_ids_
     assert [vars(i) for i in b.issues_] == [vars(i) for i in a.issues_]
 
 
@@ -234,10 +236,10 @@ def test_new_issue_is_found_in_a_pool_larger_than_the_sample():
     rep = Representation(embedder="none")
     cfg = cl.ClusterConfig(min_cluster_size=4, min_samples=2, assign_threshold=0.25, max_points=40)
     tr = IssueTracker(TrackerConfig(cluster=cfg))
-    tr.bootstrap([f"h{i}" for i in range(len(texts))], ["2024-W01"] * len(texts), rep.fit_transform(texts))
+    bootstrap(tr, [f"h{i}" for i in range(len(texts))], ["2024-W01"] * len(texts), rep.fit_transform(texts))
     # a week of 150 unrelated complaints (random characters): all stay in the pool
     noise = ["".join(chr(c) for c in rng.integers(0x4E00, 0x9FA5, 24)) for _ in range(150)]
-    tr.step("2024-W02", [f"z{i}" for i in range(150)], rep.transform(noise))
+    step(tr, "2024-W02", [f"z{i}" for i in range(150)], rep.transform(noise))
     assert len(tr.pool_ids_) == 150
     ev = [
         f"{p}小区物业拒绝业主安装新能源汽车充电桩不给出具同意证明，{e}"
@@ -251,7 +253,7 @@ def test_new_issue_is_found_in_a_pool_larger_than_the_sample():
     ]
     # premise: a plain random sample of the 155-row pool would hold too few of them
     assert (cl.sample_rows(155, cfg) >= 150).sum() < cfg.min_cluster_size
-    out = tr.step("2024-W03", [f"n{i}" for i in range(5)], rep.transform(ev))
+    out = step(tr, "2024-W03", [f"n{i}" for i in range(5)], rep.transform(ev))
     born = [k for k in out.values() if k >= 0]
     assert len(born) >= 4 and len(set(born)) == 1 and tr.issue(born[0]).born == "2024-W03"
 

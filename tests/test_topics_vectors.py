@@ -15,7 +15,7 @@ from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import complaint_vectors as cv
 from hotline_nlp.topics.complaint_vectors import Representation, hash_char_ngrams, l2_rows
 from hotline_nlp.topics.dedup import find_repeats
-from hotline_nlp.topics.hotspot_config import check_frame
+from hotline_nlp.topics.engine.pieces import check_frame
 from test_topics_hotspots import make_stream
 
 

@@ -10,10 +10,12 @@ import pytest
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import week_samples as ws
 from hotline_nlp.topics.complaint_vectors import Representation
-from hotline_nlp.topics.hotspot_config import HotspotConfig, check_frame
+from hotline_nlp.topics.config import HotspotConfig
+from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.hotspots import weekly_alert
 from hotline_nlp.topics.periods import parse_period
 from hotline_nlp.topics.tracker import IssueTracker, TrackerConfig
+from hotline_nlp.topics.tracker_store import load_tracker
 from test_topics_hotspots import make_stream
 
 
@@ -59,7 +61,7 @@ def test_every_counted_week_keeps_its_sample(runs):
 
 def test_issues_born_warm_get_the_baseline_a_rematch_gives(runs):
     stream, weeks, state, warm, _ = runs
-    tr = IssueTracker.load(state)
+    tr = load_tracker(state)
     born = [i.id for i in tr.issues_ if i.origin == "new" and i.born == weeks[-1] and i.merged_into is None]
     assert len(born) >= 3  # the steady topics, unknown to the cold state
     counts = pd.read_parquet(state / "counts.parquet")
@@ -139,7 +141,7 @@ def test_sampled_estimates_are_spread_flat_and_keep_their_totals():
 def test_a_corrupt_stored_sample_is_named(runs, tmp_path):
     import shutil
 
-    from hotline_nlp.topics.alert_state import AlertState
+    from hotline_nlp.topics.engine.state import AlertState
 
     _, weeks, state, *_ = runs
     copy = tmp_path / "state"

@@ -1,17 +1,20 @@
-"""The per-week counts of the weekly alert (topics.weekly_counts, topics.alert_pieces):
+"""The per-week counts of the weekly alert (topics.engine.history, topics.engine.pieces):
 they do not depend on how the input is cut into partitions, and a week's repeats
 are those of the repeat check over the week and its look-back."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import numpy as np
 import pandas as pd
-from hotline_nlp.topics import alert_pieces as ap
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.complaint_vectors import Representation
+from hotline_nlp.topics.config import HotspotConfig
 from hotline_nlp.topics.dedup import find_repeats
-from hotline_nlp.topics.hotspot_config import HotspotConfig, check_frame
+from hotline_nlp.topics.engine import history
+from hotline_nlp.topics.engine import pieces as pc
+from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.periods import parse_period
 from test_topics_hotspots import make_stream
 
@@ -19,8 +22,8 @@ from test_topics_hotspots import make_stream
 def _pieces(frames, weeks):
     out = []
     for f in frames:
-        piece = ap.load_piece(f, weeks=frozenset(weeks))
-        out += [ap.week_of((piece, w)) for w in weeks]
+        piece = pc.load(f, weeks=frozenset(weeks))
+        out += [pc.week_of((piece, w)) for w in weeks]
     return out
 
 
@@ -40,10 +43,12 @@ def test_counts_do_not_depend_on_the_partitioning():
     ids = [11, 12, 13, 14, 15]
     start = parse_period(weeks[0]).start
     target = weeks[3:6]
-    whole = wc.count_block(_pieces([data], weeks), target, rep, c, ids, cfg, start)
+    whole = [
+        astuple(r) for r in history.count_block((_pieces([data], weeks), target), rep, c, ids, cfg, start)
+    ]
     part = np.random.default_rng(0).integers(0, 3, len(data))  # rows dealt at random to 3 partitions
     cut = [data.iloc[np.flatnonzero(part == k)] for k in range(3)]
-    split = wc.count_block(_pieces(cut, weeks), target, rep, c, ids, cfg, start)
+    split = [astuple(r) for r in history.count_block((_pieces(cut, weeks), target), rep, c, ids, cfg, start)]
     assert [(w, n) for w, _, n, _ in whole] == [(w, n) for w, _, n, _ in split]
     for (_, a, _, sa), (_, b, _, sb) in zip(whole, split):
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))

@@ -25,12 +25,12 @@ from scipy import sparse
 class ClusterConfig:
     """Knobs of the clustering stage (defaults tuned on the 2019 real stream, see BENCHMARKS.md)."""
 
-    min_cluster_size: int = 5
-    min_samples: int = 3
+    min_cluster_size: int = 4
+    min_samples: int = 2
     selection: str = "eom"  # HDBSCAN cluster_selection_method
     reduce_dims: int = 128  # TruncatedSVD dimensions HDBSCAN runs on (0 = dense input as is)
     max_points: int = 10_000  # HDBSCAN sample cap; the rest is assigned by centroid
-    assign_threshold: float = 0.3  # cosine to a centroid needed to belong to an issue
+    assign_threshold: float = 0.2  # cosine to a centroid needed to belong to an issue
     merge_threshold: float = 0.8  # clusters whose centroids are this close become one issue
     min_coherence: float = 0.25  # median member-to-centroid cosine a cluster needs (drops "blob" clusters)
     centroid_nnz: int = 2000  # a centroid keeps its largest weights only (memory, speed)

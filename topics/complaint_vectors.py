@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from hotline_nlp.corpus.embedding import load_embedder
 from hotline_nlp.corpus.text import normalise_many
 from scipy import sparse
 
@@ -125,8 +126,6 @@ def _resolve(embedder):
     if isinstance(embedder, str) and embedder.lower() == NO_EMBEDDER:
         return None
     if embedder is None or isinstance(embedder, (str, Path)):
-        from hotline_nlp.corpus.embedding import load_embedder
-
         return load_embedder(embedder)
     return embedder
 
@@ -137,7 +136,7 @@ class Representation:
     ``load_embedder`` (``None`` = bundled default), an embedder object, or ``"none"``.
 
     The work is split in two so that large windows can be processed partition
-    by partition (``topics.alert_engine``): ``raw(texts)`` gives what does not
+    by partition (``topics.engine``): ``raw(texts)`` gives what does not
     depend on the fit (n-gram counts, semantic vectors), ``fit_raw`` learns from
     accumulated document frequencies, and ``weigh(counts, semantic)`` turns raw
     into unit rows. Pickled (sent to a Dask worker), a representation whose
@@ -176,12 +175,6 @@ class Representation:
         if not hasattr(self, "embedder_"):
             self._set_embedder(_resolve(self.embedder))
         return self
-
-    @property
-    def raw_signature(self) -> str:
-        """Everything ``raw`` depends on: cached raw blocks carry it in their key."""
-        self.prepare()
-        return f"{HASHING}|{tuple(self.ngram_range)}|{N_FEATURES}|{self.embedder_version_}"
 
     def raw(
         self, texts: list[str], show_progress: bool = False

@@ -57,3 +57,9 @@ def per_week_issue(table: pd.DataFrame, how: str) -> pd.DataFrame:
             "last_at": g["last_at"].max(),
         }
     ).reset_index()[COLUMNS]
+
+
+def concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two count tables one after the other."""
+    parts = [t for t in (a, b) if len(t)]
+    return pd.concat(parts, ignore_index=True)[COLUMNS] if parts else empty_table()

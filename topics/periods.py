@@ -153,6 +153,18 @@ def date_range(start: str | date, end: str | date) -> Period:
     return Period("range", s, e, _range_label(s, e))
 
 
+def week_bounds(week: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """An ISO week label's ``[start, end)``."""
+    p = parse_period(week)
+    return p.start, p.end
+
+
+def week_of_day(day: str) -> str:
+    """``YYYY-MM-DD`` -> its ISO week label."""
+    y, n, _ = pd.Timestamp(day).isocalendar()
+    return f"{y}-W{n:02d}"
+
+
 def weeks_between(start: pd.Timestamp, end: pd.Timestamp) -> list[Period]:
     """The ISO weeks overlapping ``[start, end)``, in order."""
     out, p = [], week_period(start)

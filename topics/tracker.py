@@ -1,8 +1,9 @@
 """Issues that keep their ids from week to week.
 
 "Issue 17 grew for three weeks" only means something if issue 17 is the same
-issue every week. The tracker therefore never re-clusters the past: it clusters
-the history once (``bootstrap``), and then each new week (``step``)
+issue every week. The tracker therefore never re-clusters the past: it starts
+from issues clustered once (``start``: the engine's sample of the history),
+and then each new week (``step_matched``)
 
 1. assigns the week's complaints to known issues by centroid cosine
    (``ClusterConfig.assign_threshold``) and moves those centroids a little
@@ -21,9 +22,8 @@ the history once (``bootstrap``), and then each new week (``step``)
 Step 1 needs the week's complaints only through a ``WeekMatch``: how many
 went to each issue and the sum of their vectors, and the unmatched ones
 (with vectors) that enter the pool. So the matching of a week of any size is
-a map over its partitions (``week_pieces``) and only those sums and the pool's
-candidates reach the tracker; ``step(week, ids, x)`` is ``match`` then
-``step_matched`` in one process, the same code.
+a map over its partitions (``engine.week``) and only those sums and the pool's
+candidates reach the tracker.
 
 ``assignments_`` holds the placements the tracker made itself: the
 complaints of a pool cluster that was born as an issue or absorbed into one
@@ -31,20 +31,16 @@ complaints of a pool cluster that was born as an issue or absorbed into one
 Every other complaint follows the centroid rule of its week and is counted,
 not listed (``weekly_counts``).
 
-State (``save``/``load``) is a directory of JSON + ``.npz``/``.npy`` (no pickle):
-``tracker.json`` (config, issues, lineage, pool ids), ``centroids.npz``,
-``pool.npz`` and ``assignments/<week>.json`` (complaint id -> issue id).
+State is saved and loaded by ``tracker_store`` (JSON + ``.npz``, no pickle).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics.alert_pieces import priorities
+from hotline_nlp.topics.sampling import priorities
 from scipy import sparse
 
 FORMAT = 1
@@ -69,7 +65,7 @@ class TrackerConfig:
 class Issue:
     id: int
     born: str  # week label
-    origin: str  # "history" (bootstrap) | "new" (born from the pool)
+    origin: str  # "history" (the first issues) | "new" (born from the pool)
     born_size: int
     parent: int | None = None
     parent_similarity: float | None = None
@@ -93,15 +89,9 @@ class WeekMatch:
     free_x: sparse.csr_matrix | None
     matched: dict | None = None
 
-    @classmethod
-    def of(cls, keys: np.ndarray, sums: sparse.csr_matrix, counts: np.ndarray, free_ids, free_x) -> WeekMatch:
-        """From the per-issue ``sums`` (rows in ``keys`` order) and ``counts``."""
-        moved = {int(k): (int(n), sums[j]) for j, (k, n) in enumerate(zip(keys, counts))}
-        return cls(moved, list(free_ids), free_x)
-
 
 def pool_cut(prio: np.ndarray, cap: int) -> np.uint64:
-    """The largest id hash (``alert_pieces.priorities``) of a week's unmatched
+    """The largest id hash (``sampling.priorities``) of a week's unmatched
     complaints that may enter the pool: the ``cap`` smallest are kept, whatever
     the order or partitioning of the week."""
     prio = np.asarray(prio, dtype=np.uint64)
@@ -111,7 +101,8 @@ def pool_cut(prio: np.ndarray, cap: int) -> np.uint64:
 
 
 class IssueTracker:
-    """Estimator-like: ``bootstrap`` then ``step`` week by week; fitted attributes end in ``_``.
+    """Estimator-like: ``start`` (issues clustered elsewhere, ``set_pool``) then
+    ``step_matched`` week by week; fitted attributes end in ``_``.
 
     ``n_jobs``: threads for matching complaints to centroids (default: every core
     available); ``clusterer``: what finds groups in the history and the pool
@@ -138,17 +129,6 @@ class IssueTracker:
         self.assignments_: dict[str, dict[str, int]] = {}
         self.weeks_: list[str] = []
         self.next_id_ = 1
-
-    def _assign_active(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """Issue id per row (-1 none) and similarity, against active centroids only."""
-        act = self.active_
-        if not act:
-            return np.full(x.shape[0], -1, dtype=np.int64), np.zeros(x.shape[0], np.float32)
-        best, sim = cl.assign(
-            x, self.centroids_[act], self.config.cluster.assign_threshold, n_jobs=self.n_jobs
-        )
-        ids = np.array([self.issues_[act[b]].id if b >= 0 else -1 for b in best], dtype=np.int64)
-        return ids, sim
 
     def _pos(self, issue_id: int) -> int:
         return self._index[issue_id]
@@ -178,32 +158,10 @@ class IssueTracker:
         self._reindex()
         return iss
 
-    # -- bootstrap ---------------------------------------------------------
-    def bootstrap(self, ids: list[str], weeks: list[str], x) -> IssueTracker:
-        """Cluster a history (rows = complaints, ``weeks`` their ISO week labels);
-        the recent unmatched ones form the pool. ``history_labels_``: each row's
-        issue id by the centroid rule (-1 none), in the order given."""
-        cfg = self.config.cluster
-        ids = [str(i) for i in ids]
-        c, labels = (
-            cl.discover(x, cfg, self.n_jobs, self.clusterer)
-            if len(ids)
-            else (None, np.zeros(0, dtype=np.int64))
-        )
-        self.start(c, labels, weeks, weeks)
-        issue_ids = np.array([self.issues_[k].id if k >= 0 else -1 for k in labels], dtype=np.int64)
-        self.history_labels_ = issue_ids
-        if self.weeks_:
-            recent = set(self.pool_span(self.weeks_))
-            keep = [j for j, (w, k) in enumerate(zip(weeks, issue_ids)) if k < 0 and w in recent]
-            self._set_pool([ids[j] for j in keep], [weeks[j] for j in keep], x[keep] if keep else None)
-        return self
-
     def start(
         self, centroids, labels: np.ndarray, weeks: list[str], history_weeks, scale: float = 1.0
     ) -> IssueTracker:
-        """Begin from issues found elsewhere (``bootstrap``, or the distributed alert's
-        sample): ``centroids`` (k rows) and the cluster index of rows whose ISO
+        """Begin from issues found elsewhere (the engine's clustered sample): ``centroids`` (k rows) and the cluster index of rows whose ISO
         ``weeks`` are given; an issue is born in its earliest member's week, its
         size is its members times ``scale`` (the history/sample ratio). No
         assignments and no pool yet (``set_pool``)."""
@@ -234,31 +192,6 @@ class IssueTracker:
             x = sparse.csr_matrix(x)[keep]
         self.pool_ids_, self.pool_weeks_ = ids, weeks
         self.pool_x_ = sparse.csr_matrix(x) if x is not None and len(ids) else None
-
-    # -- one week ----------------------------------------------------------
-    def match(self, ids: list[str], x) -> WeekMatch:
-        """A week's complaints matched to the active issues, in this process
-        (``week_pieces.match_block`` does the same on a map's partitions)."""
-        ids = [str(i) for i in ids]
-        if not hasattr(self, "issues_"):
-            self._init()
-            self._reindex()
-        assigned, _ = self._assign_active(x) if len(ids) else (np.zeros(0, dtype=np.int64), None)
-        keys, sums = cl.member_sums(x, assigned) if len(ids) else (np.zeros(0, np.int64), None)
-        counts = np.array([int((assigned == k).sum()) for k in keys], dtype=np.int64)
-        rest = np.flatnonzero(assigned < 0)
-        if rest.size:
-            prio = priorities([ids[j] for j in rest])
-            rest = rest[prio <= pool_cut(prio, self.config.pool_max)]
-        m = WeekMatch.of(keys, sums, counts, [ids[j] for j in rest], x[rest] if rest.size else None)
-        m.matched = {i: int(k) for i, k in zip(ids, assigned)}
-        return m
-
-    def step(self, week: str, ids: list[str], x) -> dict[str, int]:
-        """Process one new week; returns {complaint id: issue id or -1} for every
-        complaint of it (``match`` then ``step_matched``)."""
-        m = self.match(ids, x)
-        return {**m.matched, **self.step_matched(week, m)}
 
     def step_matched(self, week: str, m: WeekMatch) -> dict[str, int]:
         """Process one new week from its match (``WeekMatch``): move the matched
@@ -399,56 +332,6 @@ class IssueTracker:
         return self.issues_[self._pos(issue_id)]
 
     # -- persistence -------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        (directory / "assignments").mkdir(parents=True, exist_ok=True)
-        state = {
-            "format": FORMAT,
-            "config": _config_json(self.config),
-            "next_id": self.next_id_,
-            "weeks": self.weeks_,
-            "issues": [asdict(i) for i in self.issues_],
-            "pool": {"ids": self.pool_ids_, "weeks": self.pool_weeks_},
-        }
-        (directory / "tracker.json").write_text(json.dumps(state, ensure_ascii=False, indent=1), "utf-8")
-        c = self.centroids_ if self.centroids_ is not None else sparse.csr_matrix((0, 1), dtype=np.float32)
-        sparse.save_npz(directory / "centroids.npz", sparse.csr_matrix(c), compressed=False)
-        if self.pool_x_ is not None:
-            sparse.save_npz(directory / "pool.npz", self.pool_x_, compressed=False)
-        for w, a in self.assignments_.items():
-            (directory / "assignments" / f"{w}.json").write_text(json.dumps(a), "utf-8")
-
-    @classmethod
-    def load(cls, directory: Path, n_jobs: int | None = None, clusterer=None) -> IssueTracker:
-        directory = Path(directory)
-        try:
-            state = json.loads((directory / "tracker.json").read_text("utf-8"))
-        except (OSError, ValueError) as e:
-            raise ValueError(f"{directory}/tracker.json cannot be read: {e}") from None
-        if state.get("format") != FORMAT:
-            raise ValueError(f"{directory}: issue state format {state.get('format')} is not {FORMAT}")
-        cfgj = state["config"]
-        tr = cls(
-            TrackerConfig(cluster=cl.ClusterConfig(**cfgj.pop("cluster")), **cfgj),
-            n_jobs=n_jobs,
-            clusterer=clusterer,
-        )
-        tr._init()
-        tr.issues_ = [Issue(**i) for i in state["issues"]]
-        tr.next_id_ = state["next_id"]
-        tr.weeks_ = list(state["weeks"])
-        c = sparse.load_npz(directory / "centroids.npz").tocsr()
-        tr.centroids_ = c if c.shape[0] else None
-        pool = directory / "pool.npz"
-        tr._set_pool(
-            state["pool"]["ids"],
-            state["pool"]["weeks"],
-            sparse.load_npz(pool).tocsr() if pool.is_file() and state["pool"]["ids"] else None,
-        )
-        for f in sorted((directory / "assignments").glob("*.json")):
-            tr.assignments_[f.stem] = {k: int(v) for k, v in json.loads(f.read_text("utf-8")).items()}
-        tr._reindex()
-        return tr
 
 
 def _replace_rows(c: sparse.csr_matrix, updates: dict) -> sparse.csr_matrix:
@@ -499,8 +382,3 @@ class _ClusterSims:
         else:
             self.act.append(pos)
             self.s = np.column_stack([self.s, col])
-
-
-def _config_json(cfg: TrackerConfig) -> dict:
-    d = asdict(cfg)
-    return d

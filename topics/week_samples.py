@@ -17,7 +17,7 @@ they matched then (and over the assignment threshold): an unbiased estimate
 of the count a cold run's re-match would give, with sampling noise (about
 +-1/sqrt(sampled members) relative).
 
-The sample is by id hash (``alert_pieces.priorities``), so it does not depend
+The sample is by id hash (``sampling.priorities``), so it does not depend
 on how the input is partitioned or on which process counted the week.
 """
 
@@ -27,12 +27,11 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.corpus.text import normalise_many
 from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics.alert_pieces import priorities
 from hotline_nlp.topics.count_table import COLUMNS, empty_table, per_week_issue, reduce_rows
+from hotline_nlp.topics.sampling import ALL, priorities
 
 SAMPLE_CAP = 2048  # rows kept per counted week at most (19k-row weeks keep 1/16, ~1,200 rows)
 FIELDS = ["key", "text", "created_at", "original", "sim", "scale"]
-_ALL = np.iinfo(np.uint64).max
 
 
 def shift_for(n: int, cap: int = SAMPLE_CAP) -> int:
@@ -49,13 +48,13 @@ def scale_for(n_week: int) -> int:
 
 
 def chosen_in(prio: np.ndarray, n_week: int) -> np.ndarray:
-    """Which rows (their id hashes ``prio``, ``alert_pieces.priorities``) of a week
+    """Which rows (their id hashes ``prio``, ``sampling.priorities``) of a week
     of ``n_week`` complaints are in its sample: any part of the week decides
     alone, so a week counted in several blocks gets one sample."""
     k = shift_for(n_week)
     if not k:
         return np.ones(len(prio), bool)
-    return np.asarray(prio, np.uint64) <= np.uint64(_ALL >> k)
+    return np.asarray(prio, np.uint64) <= np.uint64(ALL >> k)
 
 
 def chosen(keys) -> tuple[np.ndarray, int]:

@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hotline_nlp.topics import clustering as cl
-from hotline_nlp.topics import dedup, week_samples
-from hotline_nlp.topics.alert_pieces import raw_of, rows_of
-from hotline_nlp.topics.count_table import empty_table, per_week_issue, reduce_rows
-from hotline_nlp.topics.periods import parse_period
+from hotline_nlp.topics import dedup
+from hotline_nlp.topics.count_table import per_week_issue
 
 
 def context_days(config) -> float:
@@ -45,54 +42,6 @@ def repeats(rows: pd.DataFrame, x, keys: np.ndarray, config) -> np.ndarray:
         config.caller_cos,
         text_keys=keys,
     )
-
-
-def count_rows(rows: pd.DataFrame, x, keys: np.ndarray, n_ctx: int, labels: np.ndarray, week: str, config):
-    """Count one week: ``rows`` are the look-back rows (the first ``n_ctx``) then the
-    week's rows, in time order; ``labels`` the issue per week row (-1 none).
-
-    Returns ``(table, dup_of)``: the week's table (``COLUMNS``) and each row's
-    original (position in ``rows``; -1 = original)."""
-    dup_of = repeats(rows, x, keys, config)
-    own = rows.iloc[n_ctx:]
-    table = reduce_rows(labels, dup_of[n_ctx:] < 0, own["created_at"].to_numpy(), week)
-    return table, dup_of
-
-
-def count_block(pieces, weeks: list[str], rep, centroids, issue_ids, config, window_start, n_jobs=1) -> list:
-    """Count ``weeks`` (consecutive) from ``pieces`` (their rows and the look-back
-    before the first). Returns ``[(week, table, total rows, sample)]``, the
-    sample being the week's ``week_samples.frame`` (kept by ``--state-dir``).
-
-    Only the counted weeks' rows are matched to the issues; the look-back rows
-    serve the repeat check alone."""
-    rows = rows_of(pieces)
-    counts, sem, keys = raw_of(rows, rep)
-    x = rep.weigh(counts, sem, copy=False)
-    del counts, sem  # a task's peak memory is its rows' vectors and the repeat check
-    times = rows["created_at"].to_numpy()
-    first, last = parse_period(weeks[0]), parse_period(weeks[-1])
-    lo, hi = np.searchsorted(times, np.array([first.start, last.end], dtype="datetime64[ns]"))
-    best = np.full(len(rows), -1, np.int64)
-    sim = np.zeros(len(rows), np.float32)
-    best[lo:hi], sim[lo:hi] = cl.assign(
-        x, centroids, config.tracker.cluster.assign_threshold, rows=np.arange(lo, hi), n_jobs=n_jobs
-    )
-    ids = np.asarray(issue_ids, np.int64)
-    labels = np.where(best >= 0, ids[np.maximum(best, 0)] if len(ids) else -1, -1)
-    out = []
-    for w in weeks:
-        p = parse_period(w)
-        lo = max(p.start - pd.Timedelta(days=context_days(config)), window_start)
-        a, s, b = np.searchsorted(times, np.array([lo, p.start, p.end], dtype="datetime64[ns]"))
-        if b == s:
-            out.append((w, empty_table(), 0, None))
-            continue
-        table, dup_of = count_rows(rows.iloc[a:b], x[a:b], keys[a:b], s - a, labels[s:b], w, config)
-        m, scale = week_samples.chosen(rows["key"].iloc[s:b])
-        sample = week_samples.frame(rows.iloc[s:b].loc[m], (dup_of[s - a :] < 0)[m], sim[s:b][m], scale)
-        out.append((w, table, int(b - s), sample))
-    return out
 
 
 def matrix(

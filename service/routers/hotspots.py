@@ -27,13 +27,13 @@ from hotline_nlp.service.schemas import ErrorOut, PlainStr
 from hotline_nlp.service.store import labels
 from hotline_nlp.service.store import records as rec
 from hotline_nlp.service.store import repository as repo
-from hotline_nlp.topics.hotspots import DEFAULT_HISTORY_WEEKS, HotspotError, weekly_alert
+from hotline_nlp.topics.hotspots import HotspotConfig, HotspotError, weekly_alert
 from hotline_nlp.topics.periods import PeriodError, parse_period
 
 router = APIRouter(prefix="/v1", tags=["hotspots"])
 ERRORS = {s: {"model": ErrorOut} for s in (401, 422, 503)}
 # History read before the week: the alert's default history, plus a margin.
-HISTORY_DAYS = DEFAULT_HISTORY_WEEKS * 7 + 8
+HISTORY_DAYS = HotspotConfig().history_weeks * 7 + 8
 CACHE_SIZE = 32
 
 

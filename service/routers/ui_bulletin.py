@@ -46,6 +46,7 @@ def bulletin_page(request: Request, viewer: ViewerDep, period: str = "", error: 
 def bulletin_build(request: Request, viewer: ViewerDep, form: FormDep, engine: EngineDep):
     from hotline_nlp.bulletin.context import Options
     from hotline_nlp.bulletin.report import build_report, write_report
+    from hotline_nlp.topics.hotspots import emerging_issues
 
     text = str(form.get("period") or "").strip()
     kind = form.get("format") if form.get("format") in TYPES else "docx"
@@ -56,7 +57,8 @@ def bulletin_build(request: Request, viewer: ViewerDep, form: FormDep, engine: E
     since = (p.start - pd.DateOffset(years=1, days=7)).to_pydatetime()  # the 同比 period too
     frame = store_frame(engine, since=since, until=p.end.to_pydatetime())
     try:
-        report = build_report(frame, p, Options(run_emerging=form.get("emerging") == "on"))
+        found = emerging_issues(frame, p) if form.get("emerging") == "on" and len(frame) else None
+        report = build_report(frame, p, Options(), emerging=found)
     except ValueError as e:
         return page(request, "bulletin.html", viewer, period=text, error=str(e), status=422)
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,13 +2,9 @@
 
 A report shows a few issues (the alert's, the emerging list's): their
 keywords, places, label, central examples, headline and complaint ids. The
-complaints behind them stay on the workers in *describing blocks*, one per
-span of consecutive complaints, in time order::
-
-    {"rows": id, key, created_at, text[, title], "labels": issue id per row (-1 none),
-     "original": not a repeat (rows whose repeats were not checked count as originals)}
-
-and ``describe`` asks them for the few rows it needs in two small rounds:
+complaints behind them stay on the workers in blocks (``blocks.Block``: rows,
+issue labels, original flags), one per span of consecutive complaints, in time
+order, and ``describe`` asks them for the few rows it needs in two small rounds:
 
 1. ``count_block`` (map): each block's labels brought up to date (issues merged
    since, and the tracker's later placements of its complaints, e.g. a pool
@@ -29,9 +25,14 @@ and ``describe`` asks them for the few rows it needs in two small rounds:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import pandas as pd
-from hotline_nlp.topics.alert_pieces import raw_of
+from hotline_nlp.topics.engine.blocks import Block, summary_of
+from hotline_nlp.topics.engine.pieces import raw_of
+from hotline_nlp.topics.engine.run import ordered
+from hotline_nlp.topics.engine.week import relabel
 from hotline_nlp.topics.issue_records import HEADLINE_CANDIDATES, record_of
 from hotline_nlp.topics.keywords import describe as describe_docs
 from scipy import sparse
@@ -40,54 +41,58 @@ BACKGROUND = 500  # unassigned complaints whose words every issue's keywords are
 
 
 # -- on the workers ---------------------------------------------------------------
-def count_block(block: dict, surviving, placed: pd.Series | None, focus=None) -> dict:
+@dataclass
+class BlockCounts:
+    """Per issue (pandas Series by issue id): members, members in the focus, originals
+    in and out of it, first and last complaint; and the unassigned rows."""
+
+    members: pd.Series
+    focus: pd.Series
+    focus_originals: pd.Series
+    other_originals: pd.Series
+    first: pd.Series
+    last: pd.Series
+    noise: int
+
+
+def count_block(block: Block, surviving, placed: pd.Series | None, focus=None) -> Block:
     """``block`` with its labels brought up to date (``placed``: complaint id ->
     issue, the tracker's placements, which win; ``surviving``: issue id -> the id
     it survives as), each row's focus (``focus``: the report's ``(start, end)``;
-    None: every row) and its per-issue counts (``summary``)."""
-    labels = np.asarray(block["labels"], np.int64).copy()
-    rows = block["rows"]
-    if placed is not None and len(placed):
-        got = rows["key"].map(placed)
-        hit = got.notna().to_numpy()
-        labels[hit] = got[hit].to_numpy(np.int64)
-    surv = np.asarray(surviving, np.int64)
-    labels = np.where(labels >= 0, surv[np.maximum(labels, 0)], -1)
+    None: every row) and its ``BlockCounts`` (the summary)."""
+    rows = block.rows
+    labels = relabel(rows, block.labels, placed, surviving)
     times = rows["created_at"].to_numpy()
     if focus is None:
         in_focus = np.ones(len(rows), bool)
     else:
         lo, hi = (np.datetime64(pd.Timestamp(t), "ns") for t in focus)
         in_focus = (times >= lo) & (times < hi)
-    original = np.asarray(block["original"], bool)
+    original = np.asarray(block.original, bool)
     m = labels >= 0
     per = pd.DataFrame({"issue": labels[m], "f": in_focus[m], "o": original[m], "at": times[m]})
     per["fo"] = per["f"] & per["o"]
     per["no"] = ~per["f"] & per["o"]
     g = per.groupby("issue", sort=True)
-    summary = {
-        "members": g.size(),
-        "focus": g["f"].sum().astype(np.int64),
-        "focus_originals": g["fo"].sum().astype(np.int64),
-        "other_originals": g["no"].sum().astype(np.int64),
-        "first": g["at"].min(),
-        "last": g["at"].max(),
-        "noise": int((~m).sum()),
-    }
-    return {**block, "labels": labels, "in_focus": in_focus, "summary": summary}
-
-
-def summary_of(block: dict) -> dict:
-    return block["summary"]
+    summary = BlockCounts(
+        members=g.size(),
+        focus=g["f"].sum().astype(np.int64),
+        focus_originals=g["fo"].sum().astype(np.int64),
+        other_originals=g["no"].sum().astype(np.int64),
+        first=g["at"].min(),
+        last=g["at"].max(),
+        noise=int((~m).sum()),
+    )
+    return replace(block, labels=labels, in_focus=in_focus, summary=summary, x=None, prio=None)
 
 
 def _members(block: dict, issue: int, kind: str) -> np.ndarray:
     """Positions of the block's members of ``issue``: ``all``, in the ``focus``, or not (``rest``)."""
-    m = block["labels"] == issue
+    m = block.labels == issue
     if kind == "focus":
-        m &= block["in_focus"]
+        m &= block.in_focus
     elif kind == "rest":
-        m &= ~block["in_focus"]
+        m &= ~block.in_focus
     return np.flatnonzero(m)
 
 
@@ -98,19 +103,19 @@ def fetch_block(item, rep, centroids, k: int) -> dict:
     ``central`` the ``k`` most central originals of each issue asked for
     (issue -> (row of ``centroids``, which members)), with cosine and position."""
     block, request = item
-    rows = block["rows"]
+    rows = block.rows
     texts = rows["text"].to_numpy()
     out: dict = {"docs": {}, "ids": {}}
     for (issue, kind), ords in request.get("docs", {}).items():
         pos = _members(block, issue, kind)[np.asarray(ords, np.int64)]
         out["docs"][(issue, kind)] = [str(t) for t in texts[pos]]
-    noise = np.flatnonzero(block["labels"] < 0)
+    noise = np.flatnonzero(block.labels < 0)
     out["noise"] = [str(t) for t in texts[noise[np.asarray(request.get("noise", []), np.int64)]]]
     for issue, kind in request.get("ids", {}).items():
         out["ids"][issue] = [str(v) for v in rows["id"].to_numpy()[_members(block, issue, kind)]]
     cols = [c for c in ("id", "text", "created_at", "title") if c in rows]
     parts = []
-    original = np.asarray(block["original"], bool)
+    original = np.asarray(block.original, bool)
     for issue, (j, kind) in request.get("central", {}).items():
         pos = _members(block, issue, kind)
         pos = pos[original[pos]]
@@ -153,14 +158,12 @@ def describe(
     kept = ex.keep(
         count_block, blocks, name="describe-count", surviving=surviving, placed=placed, focus=focus
     )
-    got = dict(ex.map(summary_of, kept, name="describe-summary"))
-    plan = _plan([got[i] for i in range(len(kept))], chosen, config)
+    plan = _plan(ordered(ex, summary_of, kept, "describe-summary"), chosen, config)
     k = max(config.examples, HEADLINE_CANDIDATES)
     centroids = tracker.centroids_of(chosen) if chosen else None
     items = list(zip(kept, plan["requests"]))
-    got = dict(ex.map(fetch_block, items, name="describe-fetch", rep=rep, centroids=centroids, k=k))
+    parts = ordered(ex, fetch_block, items, "describe-fetch", rep=rep, centroids=centroids, k=k)
     ex.release(kept)
-    parts = [got[i] for i in range(len(items))]
     text_at, noise_at = {}, {}
     for b, f in enumerate(parts):
         for key, texts in f["docs"].items():
@@ -197,7 +200,7 @@ def _plan(S: list[dict], chosen: list[int], config) -> dict:
     n = len(S)
 
     def count(s, i, col):
-        v = s[col]
+        v = getattr(s, col)
         return int(v.get(i, 0)) if len(v) else 0
 
     reqs = [{"docs": {}, "noise": [], "ids": {}, "central": {}} for _ in S]
@@ -231,8 +234,8 @@ def _plan(S: list[dict], chosen: list[int], config) -> dict:
                 reqs[b]["ids"][i] = use
             if originals[b]:
                 reqs[b]["central"][i] = (j, use)
-        firsts = [s["first"][i] for s in S if len(s["first"]) and i in s["first"].index]
-        lasts = [s["last"][i] for s in S if len(s["last"]) and i in s["last"].index]
+        firsts = [s.first[i] for s in S if len(s.first) and i in s.first.index]
+        lasts = [s.last[i] for s in S if len(s.last) and i in s.last.index]
         stats[i] = {
             "repeats": sum(members) - sum(originals),
             "originals": sum(originals),
@@ -241,7 +244,7 @@ def _plan(S: list[dict], chosen: list[int], config) -> dict:
         }
     for b in range(n):  # each block returns its ordinals sorted; the plan keeps its own order
         reqs[b]["docs"] = {key: sorted(set(o)) for key, o in reqs[b]["docs"].items()}
-    noise = [s["noise"] for s in S]
+    noise = [s.noise for s in S]
     total = sum(noise)
     ords = rng.choice(total, BACKGROUND, replace=False) if total > BACKGROUND else np.arange(total)
     picks = _locate(noise, ords)

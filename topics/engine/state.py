@@ -51,8 +51,10 @@ from pathlib import Path
 
 import pandas as pd
 from hotline_nlp.corpus.atomic import atomic_dir
+from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.count_table import COLUMNS, empty_table
 from hotline_nlp.topics.tracker import IssueTracker
+from hotline_nlp.topics.tracker_store import load_tracker, save_tracker
 
 COUNTS, WEEKS, PARTS, SAMPLES = "counts.parquet", "weeks.parquet", "partitions.json", "samples"
 
@@ -84,10 +86,8 @@ class AlertState:
         d = self.directory
         if d is None or not (d / "tracker.json").is_file():
             return self
-        from hotline_nlp.topics.complaint_vectors import Representation
-
         self.rep = Representation.load(d / "representation", embedder=embedder)
-        self.tracker = IssueTracker.load(d, n_jobs=n_jobs, clusterer=clusterer)
+        self.tracker = load_tracker(d, n_jobs=n_jobs, clusterer=clusterer)
         if (d / COUNTS).is_file() and (d / WEEKS).is_file():
             self.table = pd.read_parquet(d / COUNTS)[COLUMNS]
             w = pd.read_parquet(d / WEEKS)
@@ -132,7 +132,7 @@ class AlertState:
             for w in self.sample_weeks:
                 if w in totals and w not in samples:
                     _link_or_copy(self.directory / SAMPLES / f"{w}.parquet", tmp / SAMPLES / f"{w}.parquet")
-            tracker.save(tmp)
+            save_tracker(tracker, tmp)
             rep.save(tmp / "representation")
             table[COLUMNS].reset_index(drop=True).to_parquet(tmp / COUNTS, index=False)
             pd.DataFrame({"week": list(totals), "rows": list(totals.values())}).to_parquet(
