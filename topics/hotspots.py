@@ -18,6 +18,7 @@ from hotline_nlp.topics.category_stats import as_period, category_table
 from hotline_nlp.topics.emergence import heat_index, score_week
 from hotline_nlp.topics.hotspot_config import HotspotConfig, HotspotError, check_frame
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
+from hotline_nlp.topics.status import is_new, issue_status
 
 # A year and a month: the same weeks last year (+-2) are in the baseline (seasonality).
 DEFAULT_HISTORY_WEEKS = 56
@@ -243,20 +244,8 @@ def _status(
     win, issue_id: int, period: Period, emerging: bool, now: int, prev: int, first_seen: str | None
 ) -> str:
     iss = win.tracker.issue(issue_id)
-    if is_new(iss.origin, iss.born, period, first_seen):
-        return "new"
-    if emerging:
-        return "growing"
-    return "rising" if now > prev else ("falling" if now < prev else "steady")
-
-
-def is_new(origin: str, born: str, period: Period, first_seen: str | None) -> bool:
-    """新出现: born from the unmatched pool this week AND no complaint of it is
-    older than the week. An issue born now out of complaints that waited in the
-    pool for weeks (first_seen 49 weeks back) is not new, whatever its birth."""
-    if origin != "new" or born != period.label:
-        return False
-    return first_seen is None or first_seen >= period.start.date().isoformat()
+    new = is_new(iss.origin, iss.born, period, first_seen)
+    return issue_status(new=new, emerging=emerging, now=int(now), prev=int(prev))
 
 
 def _as_range(period_or_range) -> Period:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from hotline_nlp.topics.status import status_words
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -27,6 +28,7 @@ def env() -> Environment:
     e.filters["growth"] = growth_text
     e.filters["change"] = lambda g: "—" if g is None else growth_text(g)
     e.filters["short"] = lambda s, n=80: "" if not s else (s if len(s) <= n else s[:n] + "…")
+    e.filters["status"] = status_words
     e.globals["trend_svg"] = trend_svg
     e.globals["place_names"] = place_names
     e.globals["origin_text"] = lambda o: ORIGINS.get(o, o or "")
@@ -48,8 +50,8 @@ def place_names(places) -> str:
 
 
 def growth_text(g) -> str:
-    if g is None:
-        return "新出现"
+    if g is None:  # no complaint last week: a percentage has no base (not "new": status says that)
+        return "上周无"
     return f"+{g * 100:.0f}%" if g >= 0 else f"{g * 100:.0f}%"
 
 
