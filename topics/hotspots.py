@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.category_stats import as_period, category_table
+from hotline_nlp.topics.coherence import SPARE, catch_all_note, is_one_voice
 from hotline_nlp.topics.emergence import heat_index, score_week
 from hotline_nlp.topics.hotspot_config import HotspotConfig, HotspotError, check_frame
 from hotline_nlp.topics.periods import Period, date_range, weeks_between
@@ -317,9 +318,15 @@ def hot_issues_parts(
     dist = [data.callers.get(k, 0) if data.callers is not None else int(originals[k]) for k in issue_ids]
     lk = [data.likes.get(k, 0.0) if data.likes is not None else 0 for k in issue_ids]
     heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if data.likes is not None else None)
-    order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))[:top]
+    order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))
+    voices = [i for i in order if is_one_voice(dist[i], int(originals[issue_ids[i]]))]
+    order = [i for i in order if i not in set(voices)][: top + SPARE]  # catch-alls kept out (coherence)
+    recs = run.describe(data, [issue_ids[i] for i in order])
+    mixed = [i for i in order if recs[issue_ids[i]]["catch_all"]]
+    order = [i for i in order if i not in set(mixed)][:top]
     chosen = [issue_ids[i] for i in order]
-    recs = run.describe(data, chosen)
+    if voices or mixed:
+        notes.append(catch_all_note(len(voices) + len(mixed)))
     counts = wc.matrix(table, chosen, data.week_labels)
     first, last = g["first_at"].min(), g["last_at"].max()
     issues = []
