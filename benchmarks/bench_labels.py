@@ -129,6 +129,7 @@ def peer(frame, ref, teams) -> list[dict] | str:
     texts = f["text"].astype(str).tolist()
     emb = load_embedder().encode(texts)
     model = BERTopic(
+        language="multilingual",  # "english" strips every non-latin character before c-TF-IDF
         umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=0),
         hdbscan_model=HDBSCAN(min_cluster_size=4, metric="euclidean", prediction_data=True),
         vectorizer_model=CountVectorizer(tokenizer=content_words, token_pattern=None, lowercase=False),

@@ -133,6 +133,13 @@ def _weekly_table(issues: list[dict]) -> Table:
     )
 
 
+def _described(issue: dict) -> str:
+    """问题描述: the name, then the central title where it says more (a small
+    issue's name is its title: not printed twice)."""
+    label, desc = issue["label"], issue.get("description") or ""
+    return label if not desc or desc in label or label in desc else f"{label}：{desc}"
+
+
 def _hot_table(issues: list[dict], max_ids: int = MAX_IDS) -> Table:
     rows = []
     for i in issues:
@@ -145,7 +152,7 @@ def _hot_table(issues: list[dict], max_ids: int = MAX_IDS) -> Table:
                 f"{i['heat']:.1f}",
                 f"{i['first_seen']} 至 {i['last_seen']}",
                 _where(i),
-                f"{i['label']}：{i.get('description', '')}",
+                _described(i),
                 shown,
             ]
         )

@@ -8,7 +8,7 @@ complaint is *about*). Chinese has no spaces, so a place is found by its tail
 function word begins ("反映兴隆台区" -> "兴隆台区").
 
 The tails are plain regexes; the head's start is decided by jieba's
-part-of-speech tags (dictionary only, cached per head): a verb, preposition,
+part-of-speech tags (``corpus.pos``: dictionary tags of the project's segmenter): a verb, preposition,
 conjunction, pronoun or stop word before the name is cut off ("参考成都天府大道"
 -> "成都天府大道"), a one-character breaker only when it is a word of its own
 (中海国际社区 keeps its 中), a head ending in a motion verb is a phrase, not a
@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from hotline_nlp.corpus.pos import tagged
 from hotline_nlp.corpus.text import normalise, stopwords
 
 # Place kinds, in the order they are reported.
@@ -311,17 +312,17 @@ _MEASURES = frozenset("个条所名些座栋处位种次")
 def _names_nothing(head: str) -> bool:
     """Is ``head`` one verb ("作为", "还有", "往来")? Before a generic
     tail (小区, 学校) that makes a phrase, not a name ("还有小区")."""
-    tokens = list(_posseg().cut(head, HMM=False))
-    return len(tokens) == 1 and tokens[0].flag == "v"
+    tokens = _tokens(head.lower())
+    return len(tokens) == 1 and tokens[0][1] == "v"
 
 
-@lru_cache(maxsize=1)
-def _posseg():
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(60)  # its "Building prefix dict" lines are not the caller's business
-    return jieba.posseg
+def _tokens(head: str) -> list[tuple[str, str]]:
+    """(word, tag) of a head; the words' lengths add up to the head's (the
+    segmenter drops nothing from name characters but ``·``, which ends a word)."""
+    got = list(tagged(head))
+    if sum(len(w) for w, _ in got) == len(head):
+        return got
+    return [(ch, "x") for ch in head]
 
 
 @lru_cache(maxsize=131072)
@@ -340,7 +341,7 @@ def _trim_head(name: str) -> str | None:
     name = name[cut:]
     if not name:
         return name
-    tokens = [(w.word, w.flag) for w in _posseg().cut(name, HMM=False)]
+    tokens = _tokens(name.lower())
     if tokens and tokens[-1][0] in _VERB_ENDS:
         return None
     stop = stopwords()

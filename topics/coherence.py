@@ -27,27 +27,45 @@ the real export (BENCHMARKS.md, label quality) the next lowest caller share is
 from __future__ import annotations
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 
 THRESHOLD = 0.06
 MIN_SIZE = 10
 SAMPLE = 60
 VOICE_SHARE = 0.25
+_HASH = HashingVectorizer(
+    analyzer="char", ngram_range=(2, 2), n_features=2**20, alternate_sign=False, norm=None
+)
 SPARE = 5  # issues described beyond a report's top, to fill the places of catch-alls kept out
 
 
-def coherence(texts: list[str], background: list[str] | None = None, sample: int = SAMPLE) -> float | None:
+def background_df(background: list[str] | None) -> tuple[np.ndarray, int]:
+    """Document frequency of each hashed character bigram over ``background``
+    (computed once per report, shared by every issue's ``coherence``)."""
+    texts = [str(t) for t in background or []]
+    if not texts:
+        return np.zeros(_HASH.n_features, np.int64), 0
+    x = _HASH.transform(texts)
+    return np.asarray((x > 0).sum(axis=0)).ravel(), len(texts)
+
+
+def coherence(texts: list[str], background=None, sample: int = SAMPLE) -> float | None:
     """Mean pairwise cosine of the members' character-bigram TF-IDF vectors
-    (None for fewer than two texts)."""
+    (sublinear tf, IDF over the members and the background: texts, or
+    ``background_df`` of them); None for fewer than two texts."""
     texts = [str(t) for t in texts if str(t).strip()]
     if len(texts) < 2:
         return None
     if len(texts) > sample:
         pick = np.random.default_rng(0).choice(len(texts), sample, replace=False)
         texts = [texts[i] for i in sorted(pick)]
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), sublinear_tf=True, min_df=1)
-    vec.fit(texts + list(background or []))
-    x = vec.transform(texts)
+    bg_df, bg_n = background if isinstance(background, tuple) else background_df(background)
+    x = _HASH.transform(texts).tocsr()
+    df = np.asarray((x > 0).sum(axis=0)).ravel() + bg_df
+    idf = np.log((1.0 + len(texts) + bg_n) / (1.0 + df)) + 1.0
+    x.data = 1.0 + np.log(x.data)
+    x = normalize(x.multiply(idf[None, :]).tocsr())
     sim = (x @ x.T).toarray()
     n = len(texts)
     return float((sim.sum() - np.trace(sim)) / (n * (n - 1)))

@@ -18,7 +18,7 @@ from collections import Counter
 
 from hotline_nlp.corpus.text import content_words
 from hotline_nlp.topics import places as pl
-from hotline_nlp.topics.coherence import coherence
+from hotline_nlp.topics.coherence import background_df, coherence
 from hotline_nlp.topics.phrases import shared_phrases
 
 # Words that survive the stop list but say nothing about an issue.
@@ -161,6 +161,7 @@ def describe(
     """``{issue: {"keywords", "places", "groups", "label", "coherence"}}`` for
     each issue (``coherence``: how alike its documents are, ``topics.coherence``)."""
     kw = ctfidf_keywords(docs_by_issue, top=top, background=background)
+    bg = background_df(background)
     out = {}
     for k, texts in docs_by_issue.items():
         summary = pl.summarise(texts)
@@ -169,7 +170,7 @@ def describe(
             "places": summary["places"],
             "groups": summary["groups"],
             "label": label_for(kw[k], summary),
-            "coherence": coherence(texts, background),
+            "coherence": coherence(texts, bg),
             "keyword_share": max((w["share"] for w in kw[k][:3]), default=0.0),
         }
     return out
