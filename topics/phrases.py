@@ -11,12 +11,14 @@ issue 31:
   (搅拌站 噪音 -> 搅拌站噪音; 捆绑 车位 -> 捆绑车位), tagged with jieba's
   dictionary part of speech: an *object* is a noun-like word, a *problem* a
   verb or adjective (噪音, 扰民, 涨价, 不热);
-* a phrase counts once per complaint (document frequency), and an issue of
-  two complaints or more only keeps phrases at least two of its complaints
-  share (``min_share`` of them in larger issues): what the issue *is*, not
-  what one caller added;
-* the weight ``df(p, c) / n_c * log(1 + A / df(p))`` (c-TF-IDF with document
-  counts, ``A`` the mean class size) is then re-ranked by maximal marginal
+* an issue of two complaints or more only keeps phrases at least two of its
+  complaints share (``min_share`` of them in larger issues): what the issue
+  *is*, not what one caller added;
+* the weight ``tf(p, c) / n_c * log(1 + A / tf(p))`` (c-TF-IDF as in
+  BERTopic: ``n_c`` the issue's phrase count, ``A`` the mean per class; with
+  document counts instead, the issue's main word, 车位 in the car-park issue,
+  fell behind words used once by a few), plain verbs at half weight, is then
+  re-ranked by maximal marginal
   relevance: each next phrase maximises ``lam * weight - (1 - lam) * overlap``
   with the phrases already chosen (shared characters), and a phrase sharing
   half its characters with one already chosen is skipped, so 搅拌站 and
@@ -65,21 +67,27 @@ def role(word: str) -> str:
     return "problem" if tag in PROBLEM_TAGS else "object"
 
 
-def candidates(text: str, keep) -> set[str]:
-    """The phrase candidates of one text: its content words that ``keep``
-    accepts (and the two dictionary words a long one is made of), and each
-    pair of adjacent ones (at most 8 characters) that ``_pairs`` accepts."""
+def occurrences(text: str, keep) -> Counter:
+    """Each phrase candidate of one text with its count there: its content
+    words that ``keep`` accepts (and the two words a long one is made of, when
+    one is a problem word: 噪音扰民 -> 噪音, 扰民), and each pair of adjacent ones
+    (at most 8 characters) that ``_pairs`` accepts."""
     words = content_words(text)
     tags = pos_tags()
     ok = [keep(w) and tags.get(w, "x") not in NEVER_TAGS for w in words]
-    out = {w for w, k in zip(words, ok) if k}
+    out: Counter = Counter(w for w, k in zip(words, ok) if k)
     for w in list(out):
-        out.update(p for p in _parts(w) if keep(p))
+        out.update({p: out[w] for p in _parts(w) if keep(p)})
     for i in range(len(words) - 1):
         a, b = words[i], words[i + 1]
         if ok[i] and ok[i + 1] and a != b and len(a) + len(b) <= 8 and _pairs(a, b):
-            out.add(a + b)
+            out[a + b] += 1
     return out
+
+
+def candidates(text: str, keep) -> set[str]:
+    """The phrase candidates of one text (``occurrences``), each once."""
+    return set(occurrences(text, keep))
 
 
 def _pairs(a: str, b: str) -> bool:
@@ -93,14 +101,16 @@ def _pairs(a: str, b: str) -> bool:
 
 
 def _parts(word: str) -> tuple[str, ...]:
-    """The two dictionary words a long word is made of (噪音扰民 -> 噪音, 扰民;
-    贷款额度 -> 贷款, 额度), so complaints that wrote 噪音 and 噪音扰民 share 噪音."""
+    """The two dictionary words a long word is made of, one a problem word
+    (噪音扰民 -> 噪音, 扰民), so complaints that wrote 噪音 and 噪音扰民 share 噪音;
+    names (广铁集团) stay whole."""
     if len(word) < 4:
         return ()
     tags = pos_tags()
     for i in range(2, len(word) - 1):
-        if word[:i] in tags and word[i:] in tags:
-            return (word[:i], word[i:])
+        a, b = word[:i], word[i:]
+        if a in tags and b in tags and (a in PROBLEM_WORDS or b in PROBLEM_WORDS):
+            return (a, b)
     return ()
 
 
@@ -154,22 +164,31 @@ def shared_phrases(
     if background:
         classes[-1] = background
     df: dict[int, Counter] = {}
+    tf: dict[int, Counter] = {}
     for k, texts in classes.items():
         keep = keep_by_issue.get(k) or keep_by_issue.get(-1)
+        d: Counter = Counter()
         c: Counter = Counter()
         for t in texts:
-            c.update(candidates(t, keep))
-        df[k] = c
+            got = occurrences(t, keep)
+            c.update(got)
+            d.update(set(got))
+        df[k], tf[k] = d, c
     total: Counter = Counter()
-    for c in df.values():
+    for c in tf.values():
         total.update(c)
-    sizes = [len(v) for v in classes.values() if v]
+    sizes = [sum(c.values()) for c in tf.values() if c]
     avg = float(np.mean(sizes)) if sizes else 1.0
     out: dict[int, list[dict]] = {}
     for k, texts in docs_by_issue.items():
         n = len(texts)
+        words = sum(tf[k].values()) or 1
         need = 1 if n < 2 else max(2, int(np.ceil(min_share * n)))
-        scored = [(d / n * np.log(1.0 + avg / total[p]), p) for p, d in df[k].items() if d >= need]
+        scored = [
+            (c / words * np.log(1.0 + avg / total[p]) * _pos_weight(p), p)
+            for p, c in tf[k].items()
+            if df[k][p] >= need
+        ]
         scored.sort(key=lambda x: (-x[0], x[1]))
         picked = mmr(scored[: 6 * top], top)
         out[k] = [
@@ -182,6 +201,16 @@ def shared_phrases(
             for s, p in picked
         ]
     return out
+
+
+VERB_WEIGHT = 0.5  # a plain verb (存在, 申请, 安排) names neither the thing nor what is wrong with it
+
+
+def _pos_weight(phrase: str) -> float:
+    """Nouns and the problem lexicon count in full, plain verbs at ``VERB_WEIGHT``."""
+    if phrase in PROBLEM_WORDS or pos_tags().get(phrase, "x") not in ("v", "vd", "vi", "ad", "d"):
+        return 1.0
+    return VERB_WEIGHT
 
 
 def phrase_role(phrase: str) -> str:
