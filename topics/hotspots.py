@@ -319,11 +319,11 @@ def hot_issues_parts(
     lk = [data.likes.get(k, 0.0) if data.likes is not None else 0 for k in issue_ids]
     heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if data.likes is not None else None)
     order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))
-    voices = [i for i in order if is_one_voice(dist[i], int(originals[issue_ids[i]]))]
-    order = [i for i in order if i not in set(voices)][: top + SPARE]  # catch-alls kept out (coherence)
+    voices = {i for i in order if is_one_voice(dist[i], int(originals[issue_ids[i]]))}
+    order = [i for i in order if i not in voices][: top + SPARE]  # catch-alls kept out (coherence)
     recs = run.describe(data, [issue_ids[i] for i in order])
-    mixed = [i for i in order if recs[issue_ids[i]]["catch_all"]]
-    order = [i for i in order if i not in set(mixed)][:top]
+    mixed = {i for i in order if recs[issue_ids[i]]["catch_all"]}
+    order = [i for i in order if i not in mixed][:top]
     chosen = [issue_ids[i] for i in order]
     if voices or mixed:
         notes.append(catch_all_note(len(voices) + len(mixed)))
