@@ -10,14 +10,15 @@ then the families matplotlib already knows. Without one the chart is still
 drawn (labels may show as boxes) and ``missing_font_note()`` says how to fix it.
 
 The layout suits a printed page: it is narrow, so the legend goes under the
-plot (it would cover the lines of the busiest buckets otherwise) and the y axis
-counts whole complaints.
+plot, outside it (it would cover the lines of the busiest buckets otherwise),
+the x labels are thinned to what fits, and the y axis counts whole complaints.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -99,54 +100,92 @@ def trend_chart(
     ylabel: str = "诉求量（件）",
     highlight: set[str] | None = None,
 ) -> bytes:
-    """A line chart, x = ``labels`` (time buckets), one line per ``series`` item.
-
-    Series named in ``highlight`` (the emerging issues of an alert) are drawn
-    thick and solid, the others thin and dashed, so the eye goes to what is new.
-    """
-    for name, ys in series.items():
-        if len(ys) != len(labels):
-            raise ValueError(f"series {name!r} has {len(ys)} points for {len(labels)} labels")
+    """A line chart, x = ``labels`` (time buckets), one line per ``series`` item,
+    as PNG bytes (``trend_figure`` draws it)."""
     font = cjk_font()
     rc = {"font.family": "sans-serif", "axes.unicode_minus": False}
     if font:
         rc["font.sans-serif"] = [font, "DejaVu Sans"]
-    highlight = highlight or set()
     with plt.rc_context(rc):
-        fig, ax = plt.subplots(figsize=(8.0, 3.9), dpi=150)
-        x = list(range(len(labels)))
-        for i, (name, ys) in enumerate(series.items()):
-            hot = name in highlight
-            ax.plot(
-                x,
-                ys,
-                marker="o" if len(labels) <= 31 else None,
-                markersize=3.5,
-                linewidth=2.4 if hot else 1.8 if not highlight else 1.2,
-                linestyle="-" if hot or not highlight else "--",
-                color=COLORS[i % len(COLORS)],
-                label=name,
-            )
-        step = max(1, (len(labels) + 11) // 12)
-        ax.set_xticks(x[::step], [str(s) for s in labels[::step]], fontsize=8)
-        ax.tick_params(axis="y", labelsize=8)
-        ax.set_ylabel(ylabel, fontsize=9)
-        ax.set_title(title, fontsize=11)
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        if series:
-            ax.legend(
-                fontsize=8,
-                frameon=False,
-                ncol=min(5, len(series)),
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.1),
-            )
-        fig.tight_layout()
+        fig = trend_figure(series, labels, title, ylabel, highlight)
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         plt.close(fig)
     return buf.getvalue()
+
+
+def trend_figure(
+    series: dict[str, list[int]],
+    labels: list[str],
+    title: str = "热点诉求趋势图",
+    ylabel: str = "诉求量（件）",
+    highlight: set[str] | None = None,
+):
+    """The chart as a matplotlib ``Figure`` (the caller closes it).
+
+    Series named in ``highlight`` (the emerging issues of an alert) are drawn
+    thick and solid, the others thin and dashed, so the eye goes to what is new.
+    The legend sits outside the plot, under it, in as many columns as fit the
+    page's width (measured, not guessed: issue labels are long); the x ticks
+    are thinned until the widest label fits its slot (52 week labels would
+    overprint each other). ``tests/test_chart_layout.py`` checks both from the
+    texts' extents.
+    """
+    for name, ys in series.items():
+        if len(ys) != len(labels):
+            raise ValueError(f"series {name!r} has {len(ys)} points for {len(labels)} labels")
+    highlight = highlight or set()
+    fig = plt.figure(figsize=(8.0, 4.2), dpi=150, layout="constrained")
+    ax = fig.add_subplot()
+    x = list(range(len(labels)))
+    for i, (name, ys) in enumerate(series.items()):
+        hot = name in highlight
+        ax.plot(
+            x,
+            ys,
+            marker="o" if len(labels) <= 31 else None,
+            markersize=3.5,
+            linewidth=2.4 if hot else 1.8 if not highlight else 1.2,
+            linestyle="-" if hot or not highlight else "--",
+            color=COLORS[i % len(COLORS)],
+            label=name,
+        )
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.set_title(title, fontsize=11)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if series:
+        _legend_below(fig, ax, len(series))
+    _thin_ticks(fig, ax, x, [str(s) for s in labels])
+    return fig
+
+
+def _legend_below(fig, ax, n: int) -> None:
+    """The legend under the plot, outside it, in the most columns that fit the figure."""
+    renderer = fig.canvas.get_renderer()
+    room = fig.bbox.width * 0.96
+    for ncol in range(min(4, n), 0, -1):
+        leg = fig.legend(
+            *ax.get_legend_handles_labels(), fontsize=8, frameon=False, ncol=ncol, loc="outside lower center"
+        )
+        if ncol == 1 or leg.get_window_extent(renderer).width <= room:
+            return
+        leg.remove()
+
+
+def _thin_ticks(fig, ax, x: list[int], labels: list[str], gap: float = 1.4) -> None:
+    """Every ``step``-th label, ``step`` the smallest for which the widest label,
+    with ``gap`` times its width of room, fits the plot's width per label."""
+    if not labels:
+        return
+    ax.set_xticks(x, labels, fontsize=8)
+    fig.canvas.draw()  # lays the figure out: the extents below are the final ones
+    renderer = fig.canvas.get_renderer()
+    widest = max(t.get_window_extent(renderer).width for t in ax.get_xticklabels())
+    room = ax.get_window_extent(renderer).width
+    step = max(1, math.ceil(len(labels) * widest * gap / max(room, 1.0)))
+    ax.set_xticks(x[::step], labels[::step], fontsize=8)

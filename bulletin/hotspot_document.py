@@ -21,10 +21,9 @@ from hotline_nlp.bulletin.chart import missing_font_note, trend_chart
 from hotline_nlp.bulletin.document import Heading, Image, Paragraph, Report, Table, TitleBlock
 from hotline_nlp.bulletin.examples import bulletin_quote
 from hotline_nlp.topics.category_stats import change_note
+from hotline_nlp.topics.status import status_words
 
 PLATFORM = "12345 政务服务便民热线平台"
-# The JSON keeps machine-readable statuses; people read them in Chinese.
-STATUS_ZH = {"new": "新出现", "growing": "显著上升", "rising": "上升", "falling": "下降", "steady": "持平"}
 MAX_SERIES = 6  # issues drawn in the trend chart (emerging first)
 MAX_IDS = 8  # complaint ids listed per issue in the hot-issues table
 
@@ -99,7 +98,7 @@ def _emerging(issues: list[dict]) -> list[Paragraph]:
     out = []
     for k, i in enumerate(em, start=1):
         prev = i.get("previous_count")
-        what = "新出现" if i.get("status") == "new" else "显著上升"
+        what = status_words(i.get("status")) or "预警"
         out.append(
             Paragraph(
                 f"（问题 {i['id']}，{what}）。本周 {i['count']} 件"
@@ -124,7 +123,7 @@ def _weekly_table(issues: list[dict]) -> Table:
             str(i.get("previous_count", "")),
             f"{i.get('expected', 0):.1f}",
             f"{i.get('score', 0):.1f}",
-            "预警" if i.get("emerging") else STATUS_ZH.get(i.get("status", ""), i.get("status", "")),
+            ("预警：" if i.get("emerging") else "") + status_words(i.get("status")),
             _where(i),
         ]
         for i in issues
@@ -132,6 +131,13 @@ def _weekly_table(issues: list[dict]) -> Table:
     return Table(
         "本周诉求问题一览表", ["问题", "标签", "本周", "上周", "预期", "得分", "状态", "地点/人群"], rows
     )
+
+
+def _described(issue: dict) -> str:
+    """问题描述: the name, then the central title where it says more (a small
+    issue's name is its title: not printed twice)."""
+    label, desc = issue["label"], issue.get("description") or ""
+    return label if not desc or desc in label or label in desc else f"{label}：{desc}"
 
 
 def _hot_table(issues: list[dict], max_ids: int = MAX_IDS) -> Table:
@@ -146,7 +152,7 @@ def _hot_table(issues: list[dict], max_ids: int = MAX_IDS) -> Table:
                 f"{i['heat']:.1f}",
                 f"{i['first_seen']} 至 {i['last_seen']}",
                 _where(i),
-                f"{i['label']}：{i.get('description', '')}",
+                _described(i),
                 shown,
             ]
         )

@@ -22,6 +22,7 @@ from hotline_nlp.bulletin.examples import pick, quote_rows, trim
 from hotline_nlp.corpus.text import strip_openers
 from hotline_nlp.topics.keywords import is_informative
 from hotline_nlp.topics.periods import parse_period
+from hotline_nlp.topics.status import flagged_words
 
 HEADLINE_CHARS = 30
 
@@ -54,9 +55,7 @@ def emerging_section(ctx: Context, report: Report, number: int, issues: list[dic
         report.add(Paragraph("经热点发现模块逐周比对，本期未发现新出现且持续增多的诉求问题。"))
         return True
     report.add(
-        Paragraph(
-            f"经热点发现模块逐周比对，本期共有 {len(issues)} 类诉求为新出现且增长较快的问题，需引起关注："
-        )
+        Paragraph(f"经热点发现模块逐周比对，本期共有 {len(issues)} 类诉求新出现或显著增多，需引起关注：")
     )
     by_id = ctx.frame.set_index(ctx.frame["id"].astype(str), drop=False)
     for k, issue in enumerate(issues, start=1):
@@ -113,7 +112,8 @@ def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> 
     if flagged:
         try:
             week = parse_period(flagged)
-            text += f"该问题自 {fmt.date_cn(week.start)}当周起被系统识别为新出现问题。"
+            what = flagged_words(issue.get("origin"), issue.get("first_seen"), week.start.date().isoformat())
+            text += f"该问题自 {fmt.date_cn(week.start)}当周起被系统识别为{what}问题。"
         except ValueError:
             pass
     example_ids = [str(e["id"]) for e in issue.get("examples", []) if isinstance(e, dict) and "id" in e]

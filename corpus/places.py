@@ -7,16 +7,24 @@ complaint is *about*). Chinese has no spaces, so a place is found by its tail
 (…小区, …路, …小学, …路公交) and its head is trimmed back to where a verb or a
 function word begins ("反映兴隆台区" -> "兴隆台区").
 
-The regexes are deliberately plain: they favour precision on the short names
-12345 complaints use, and they are a separate stage so a gazetteer-based
-extractor can replace them.
+The tails are plain regexes; the head's start is decided by jieba's
+part-of-speech tags (``corpus.pos``: dictionary tags of the project's segmenter): a verb, preposition,
+conjunction, pronoun or stop word before the name is cut off ("参考成都天府大道"
+-> "成都天府大道"), a one-character breaker only when it is a word of its own
+(中海国际社区 keeps its 中), a head ending in a motion verb is a phrase, not a
+name ("物业不让车辆进小区"), and a doubled one-character tail (李家村村口,
+小塘路路口) yields the shorter name. On the real 2019 export this removed all
+58 doubled-suffix mentions (tests/test_place_boundaries.py). A separate stage,
+so a gazetteer-based extractor can replace it.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from hotline_nlp.corpus.text import normalise
+from hotline_nlp.corpus.pos import tagged
+from hotline_nlp.corpus.text import normalise, stopwords
 
 # Place kinds, in the order they are reported.
 KINDS = ("district", "town", "compound", "road", "school", "bus", "facility")
@@ -186,6 +194,7 @@ _NOT_PLACES = frozenset(
         "公办学校",
         "医学院",
         "快速路",
+        "林荫大道",
         "断头路",
         "十字路",
         "丁字路",
@@ -279,13 +288,73 @@ def _head_start(s: str, end: int, limit: int) -> int:
     return i
 
 
-def _trim_head(name: str) -> str:
-    """Cut everything up to and including the last breaker word."""
+_MULTI_BREAKERS = tuple(b for b in _BREAKERS if len(b) > 1)
+# Single-character breakers cut only where the segmenter leaves them a word of
+# their own: 中 in 中海国际社区 or 上 in 上海城 is part of the name, not a
+# preposition (cutting at every 中 gave 海国际社区).
+_SINGLE_BREAKERS = frozenset(b for b in _BREAKERS if len(b) == 1) | frozenset("且并而但或让")
+# Words of these parts of speech (jieba's tags) are never part of a place name:
+# prepositions, conjunctions, pronouns, adverbs, particles, and stop words
+# ("一个小区", "目前泉星美食街"; numerals stay: 五一广场, 东四路); verbs
+# ("参考成都天府大道") only where two characters or more follow them, as
+# 建设路 and 解放路 are names.
+_CUT_FLAGS = frozenset("pcrduyeo")
+# A head ending in one of these is a verb phrase ("物业不让车辆进小区"), not a name.
+_VERB_ENDS = frozenset("进到去入让给往把被将")
+
+
+# A numeral ending in a measure word counts things ("两个小区", "一条路"); other
+# numerals name places (五一广场, 东四路).
+_MEASURES = frozenset("个条所名些座栋处位种次")
+
+
+@lru_cache(maxsize=4096)
+def _names_nothing(head: str) -> bool:
+    """Is ``head`` one verb ("作为", "还有", "往来")? Before a generic
+    tail (小区, 学校) that makes a phrase, not a name ("还有小区")."""
+    tokens = _tokens(head.lower())
+    return len(tokens) == 1 and tokens[0][1] == "v"
+
+
+def _tokens(head: str) -> list[tuple[str, str]]:
+    """(word, tag) of a head; the words' lengths add up to the head's (the
+    segmenter drops nothing from name characters but ``·``, which ends a word)."""
+    got = list(tagged(head))
+    if sum(len(w) for w, _ in got) == len(head):
+        return got
+    return [(ch, "x") for ch in head]
+
+
+@lru_cache(maxsize=131072)
+def _trim_head(name: str) -> str | None:
+    """The head of a place name without what precedes the name: everything up
+    to the last breaker word (反映, 位于 anywhere; one-character breakers only as
+    words of their own), or up to the last verb, preposition, conjunction,
+    pronoun, adverb or particle that leaves two characters or more (jieba's
+    POS tags, dictionary only: unknown names fall to single characters, which
+    those tags never cut). None when the head ends in a motion verb: a phrase."""
     cut = 0
-    for b in _BREAKERS:
+    for b in _MULTI_BREAKERS:
         i = name.rfind(b)
         if i >= 0:
             cut = max(cut, i + len(b))
+    name = name[cut:]
+    if not name:
+        return name
+    tokens = _tokens(name.lower())
+    if tokens and tokens[-1][0] in _VERB_ENDS:
+        return None
+    stop = stopwords()
+    pos = cut = 0
+    for word, flag in tokens:
+        pos += len(word)
+        if len(word) == 1:
+            if word in _SINGLE_BREAKERS:
+                cut = pos
+        elif word in stop or flag[:1] in _CUT_FLAGS or (flag == "m" and word[-1] in _MEASURES):
+            cut = pos
+        elif flag == "v" and len(name) - pos >= 2:
+            cut = pos
     return name[cut:]
 
 
@@ -307,7 +376,12 @@ def _candidates(s: str) -> list[tuple[int, int, str, str]]:
             start = _head_start(s, a, head + 3)  # 3 more: room for a breaker to trim
             # a district found earlier ends inside this head: the name starts after it
             start = max([start] + [e for e in district_ends if start < e <= a])
-            name = _trim_head(s[start:a])[-head:] + m.group(0)
+            trimmed = _trim_head(s[start:a])
+            if trimmed is None:
+                continue  # "车辆进小区": a verb phrase ending in the tail
+            name = trimmed[-head:] + m.group(0)
+            if m.group(0) in _NOT_PLACES and _names_nothing(name[: -len(m.group(0))]):
+                continue
             name = re.sub(r"^[A-Z]市", "", name)
             if len(name) < len(m.group(0)) + 2 or name in _NOT_PLACES or name.endswith(_NEVER_ENDINGS):
                 continue  # a place needs a name of two characters or more before its tail
@@ -315,6 +389,8 @@ def _candidates(s: str) -> list[tuple[int, int, str, str]]:
                 continue
             if kind != "district" and re.fullmatch(r"[\d·]+\D{0,1}", name[: -len(m.group(0))] or "x"):
                 continue  # "3号院", "5栋": numbers, not names
+            if len(m.group(0)) == 1 and name[-2] == name[-1]:
+                continue  # "李家村村口", "小塘路路口": the place is the shorter name, found at its own tail
             if kind == "compound" and len(m.group(0)) == 1 and name[-2] in _FILLERS:
                 continue  # "水流得满院", "整院都停电": 院 as "the yard", not a compound's name
             out.append((b - len(name), b, kind, name))

@@ -239,7 +239,7 @@ def test_change_below_minimum_base_is_not_a_percentage():
 
 def test_new_issue_needs_a_recent_first_seen():
     from hotline_nlp.topics.periods import parse_period
-    from hotline_nlp.topics.week_scores import is_new
+    from hotline_nlp.topics.status import is_new
 
     week = parse_period("2019-W37")
     assert is_new("new", "2019-W37", week, week.start.date().isoformat())

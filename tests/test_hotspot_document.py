@@ -62,7 +62,7 @@ def test_alert_is_a_document_with_one_chart_and_masked_quotes():
     assert PHONE not in text and PLATE not in text and "诉求编号：A1" in text
     assert len(doc.images()) == 1 and doc.images()[0].png[:4] == b"\x89PNG"
     (table,) = [b for b in doc.blocks if isinstance(b, Table)]
-    assert table.rows[0][:3] == ["7", "充电桩 物业", "9"] and table.rows[0][6] == "预警"
+    assert table.rows[0][:3] == ["7", "充电桩 物业", "9"] and table.rows[0][6] == "预警：新出现"
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "json"])

@@ -20,6 +20,7 @@ import pandas as pd
 from hotline_nlp.classifier.model import load_model
 from hotline_nlp.corpus.executor import LocalExecutor
 from hotline_nlp.topics.category_stats import as_period, category_table, change_ratio
+from hotline_nlp.topics.coherence import SPARE, catch_all_note, is_one_voice
 from hotline_nlp.topics.config import HotspotConfig, HotspotError
 from hotline_nlp.topics.emergence import heat_index
 from hotline_nlp.topics.engine.alert import AlertRun
@@ -204,11 +205,17 @@ def hot_issues(
         dist = [data.callers.get(k, 0) if data.callers is not None else int(originals[k]) for k in issue_ids]
         lk = [data.likes.get(k, 0.0) if data.likes is not None else 0 for k in issue_ids]
         heat = heat_index(np.array(vol), np.array(dist), np.array(lk) if data.likes is not None else None)
-        order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))[: cfg.listed]
-        chosen = [issue_ids[i] for i in order]
-        recs = run.describe(data, chosen)
+        order = sorted(range(len(issue_ids)), key=lambda i: (-heat[i], issue_ids[i]))
+        voices = {i for i in order if is_one_voice(dist[i], int(originals[issue_ids[i]]))}
+        order = [i for i in order if i not in voices][: cfg.listed + SPARE]  # catch-alls kept out (coherence)
+        recs = run.describe(data, [issue_ids[i] for i in order])
     finally:
         run.close()
+    mixed = {i for i in order if recs[issue_ids[i]]["catch_all"]}
+    order = [i for i in order if i not in mixed][: cfg.listed]
+    chosen = [issue_ids[i] for i in order]
+    if voices or mixed:
+        notes.append(catch_all_note(len(voices) + len(mixed)))
     counts = matrix(table, chosen, data.week_labels)
     first, last = g["first_at"].min(), g["last_at"].max()
     issues = []

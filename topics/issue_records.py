@@ -10,7 +10,9 @@ import re
 
 import pandas as pd
 from hotline_nlp.corpus.text import clean, strip_openers
-from hotline_nlp.topics.keywords import is_informative
+from hotline_nlp.topics.coherence import is_catch_all
+from hotline_nlp.topics.keywords import is_informative, keeper_for
+from hotline_nlp.topics.naming import SMALL, issue_name, title_keywords
 from hotline_nlp.topics.places import extract_places
 
 _EXAMPLE_CHARS = 300
@@ -82,13 +84,27 @@ def record_of(
         }
         for r in rows[: config.examples]
     ]
-    headline = pick_headline([_headline(r) for r in rows], d.get("keywords", [])) if rows else ""
+    titles = [_headline(r) for r in rows]
+    keywords, label = list(d.get("keywords", [])), d["label"]
+    n = int(stats.get("originals") or len(ids) or len(rows))
+    if rows:  # 地点 + 对象 + 问题 (``naming``); a small issue by its titles
+        places = {p["name"] for p in d.get("places", [])} | {
+            n_ for t in titles for _, n_ in extract_places(t)
+        }
+        keep = keeper_for(places)
+        if n <= SMALL:
+            keywords = title_keywords(titles[:n], keywords, keep)
+        label = issue_name(keywords, {"places": d.get("places", [])}, titles, n, keep)
+    headline = pick_headline(titles, keywords) if rows else ""
     first, last = stats.get("first"), stats.get("last")
     return {
         "id": int(issue_id),
-        "label": d["label"],
+        "label": label,
         "description": headline,
-        "keywords": d["keywords"],
+        "keywords": keywords,
+        "coherence": None if d.get("coherence") is None else round(float(d["coherence"]), 4),
+        "catch_all": is_catch_all(d.get("coherence"), n),
+        "keyword_share": d.get("keyword_share"),
         "places": d["places"],
         "groups": d["groups"],
         "first_seen": pd.Timestamp(first).date().isoformat() if first is not None else None,

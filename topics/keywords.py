@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-import numpy as np
 from hotline_nlp.corpus.text import content_words
 from hotline_nlp.topics import places as pl
+from hotline_nlp.topics.coherence import background_df, coherence
+from hotline_nlp.topics.phrases import shared_phrases
 
 # Words that survive the stop list but say nothing about an issue.
 _WEAK = frozenset(
@@ -105,19 +106,26 @@ def _place_parts(place_names: set[str]) -> set[str]:
     return parts
 
 
-def _tokens(text: str, place_parts: set[str]) -> list[str]:
-    """Content words of ``text`` that are not weak words or (parts of) place names."""
-    return [
-        w
-        for w in content_words(text)
-        if len(w) >= 2 and w not in _WEAK and w not in place_parts and not _CODE.fullmatch(w)
-    ]
+def _keeper(place_parts: set[str]):
+    """Which words may be part of a keyword: not weak, not (part of) a place name, not a code."""
+
+    def keep(w: str) -> bool:
+        return len(w) >= 2 and w not in _WEAK and w not in place_parts and not _CODE.fullmatch(w)
+
+    return keep
+
+
+def keeper_for(place_names) -> object:
+    """``_keeper`` for an issue whose complaints name ``place_names``."""
+    return _keeper(_place_parts(set(place_names)))
 
 
 def ctfidf_keywords(
     docs_by_issue: dict[int, list[str]], top: int = 8, background: list[str] | None = None
 ) -> dict[int, list[dict]]:
-    """Top ``top`` c-TF-IDF keywords per issue: ``{issue: [{"word", "weight"}]}``.
+    """Top ``top`` keyword phrases per issue: ``{issue: [{"word", "weight", "share", "role"}]}``
+    (``phrases.shared_phrases``: phrases the issue's members share, weighed by
+    c-TF-IDF, diversified by MMR).
 
     ``background`` (optional): texts outside any issue, counted as one more
     class so that words common to *all* complaints get a low IDF even when few
@@ -126,39 +134,14 @@ def ctfidf_keywords(
     classes = dict(docs_by_issue)
     if background:
         classes[-1] = background
-    counts: dict[int, Counter] = {}
+    keep = {}
     for k, texts in classes.items():
         named: Counter = Counter()
         for t in texts:
             named.update({n for _, n in pl.extract_places(t)})
         # a place named once may be a mis-cut ("搅拌站丽发新城小区"): only repeated names hide words
-        parts = _place_parts({n for n, c in named.items() if c >= 2 or len(texts) <= 2})
-        c: Counter = Counter()
-        for t in texts:
-            c.update(_tokens(t, parts))
-        counts[k] = c
-    total: Counter = Counter()
-    for c in counts.values():
-        total.update(c)
-    if not total:
-        return {k: [] for k in docs_by_issue}
-    avg_words = np.mean([sum(c.values()) for c in counts.values()]) or 1.0
-    out: dict[int, list[dict]] = {}
-    for k in docs_by_issue:
-        c = counts[k]
-        n = sum(c.values())
-        if n == 0:
-            out[k] = []
-            continue
-        n_docs = len(docs_by_issue[k])
-        scored = []
-        for w, tf in c.items():
-            if n_docs >= 3 and tf < 2:
-                continue  # a word one complaint used once does not name an issue
-            scored.append((tf / n * np.log(1.0 + avg_words / total[w]), w))
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        out[k] = [{"word": w, "weight": round(float(s), 5)} for s, w in scored[:top]]
-    return out
+        keep[k] = _keeper(_place_parts({n for n, c in named.items() if c >= 2 or len(texts) <= 2}))
+    return shared_phrases(docs_by_issue, keep, top=top, background=background)
 
 
 def label_for(keywords: list[dict], place_summary: dict, n_words: int = 3) -> str:
@@ -175,8 +158,10 @@ def label_for(keywords: list[dict], place_summary: dict, n_words: int = 3) -> st
 def describe(
     docs_by_issue: dict[int, list[str]], background: list[str] | None = None, top: int = 8
 ) -> dict[int, dict]:
-    """``{issue: {"keywords", "places", "groups", "label"}}`` for each issue."""
+    """``{issue: {"keywords", "places", "groups", "label", "coherence"}}`` for
+    each issue (``coherence``: how alike its documents are, ``topics.coherence``)."""
     kw = ctfidf_keywords(docs_by_issue, top=top, background=background)
+    bg = background_df(background)
     out = {}
     for k, texts in docs_by_issue.items():
         summary = pl.summarise(texts)
@@ -185,5 +170,7 @@ def describe(
             "places": summary["places"],
             "groups": summary["groups"],
             "label": label_for(kw[k], summary),
+            "coherence": coherence(texts, bg),
+            "keyword_share": max((w["share"] for w in kw[k][:3]), default=0.0),
         }
     return out

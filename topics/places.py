@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
-from hotline_nlp.corpus.places import KINDS, extract_places
+from hotline_nlp.corpus.places import KINDS
+from hotline_nlp.corpus.places import extract_places as _extract_places
 from hotline_nlp.corpus.text import normalise
 
 __all__ = ["KINDS", "extract_places", "extract_groups", "summarise", "place_words"]
@@ -59,6 +61,17 @@ GROUPS = (
     "失业人员",
 )
 _GROUP_RE = re.compile("|".join(sorted(map(re.escape, GROUPS), key=len, reverse=True)))
+
+
+@lru_cache(maxsize=65536)
+def _places_of(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_extract_places(text))
+
+
+def extract_places(text: str) -> list[tuple[str, str]]:
+    """``corpus.places.extract_places``, cached: the keywords, the place
+    summary and the names read the same complaints' places."""
+    return list(_places_of(text))
 
 
 def extract_groups(text: str) -> list[str]:

@@ -13,6 +13,7 @@ import numpy as np
 from hotline_nlp.topics import weekly_counts as wc
 from hotline_nlp.topics.emergence import score_week
 from hotline_nlp.topics.periods import Period
+from hotline_nlp.topics.status import is_new, issue_status
 
 
 @dataclass
@@ -65,18 +66,7 @@ def _rescore_warm_born(s, known_from, issue_ids, weeks, counts, totals, col, cfg
 
 
 def status(tracker, issue_id: int, period: Period, emerging: bool, now: int, prev: int, first_seen) -> str:
+    """The issue's status by the one rule every view words (``topics.status``)."""
     iss = tracker.issue(issue_id)
-    if is_new(iss.origin, iss.born, period, first_seen):
-        return "new"
-    if emerging:
-        return "growing"
-    return "rising" if now > prev else ("falling" if now < prev else "steady")
-
-
-def is_new(origin: str, born: str, period: Period, first_seen: str | None) -> bool:
-    """新出现: born from the unmatched pool this week AND no complaint of it is
-    older than the week. An issue born now out of complaints that waited in the
-    pool for weeks (first_seen 49 weeks back) is not new, whatever its birth."""
-    if origin != "new" or born != period.label:
-        return False
-    return first_seen is None or first_seen >= period.start.date().isoformat()
+    new = is_new(iss.origin, iss.born, period, first_seen)
+    return issue_status(new=new, emerging=emerging, now=int(now), prev=int(prev))

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from hotline_nlp.topics.category_stats import change_note
+from hotline_nlp.topics.status import status_words
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -29,6 +30,7 @@ def env() -> Environment:
     e.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     e.globals["growth"] = growth_text
     e.filters["short"] = lambda s, n=80: "" if not s else (s if len(s) <= n else s[:n] + "…")
+    e.filters["status"] = status_words
     e.globals["trend_svg"] = trend_svg
     e.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
     e.globals["place_names"] = place_names
