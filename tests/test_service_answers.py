@@ -123,9 +123,9 @@ def test_store_import_keeps_likes_and_dislikes_for_the_hotspot_heat(tmp_path):
     }
     hot = rec.to_frame(repo.iter_rows(engine))
     assert hot["likes"].sum() == sum(i % 7 + 10 for i in range(len(frame)))
-    from hotline_nlp.topics.hotspots import hot_issues
+    from hotline_nlp.topics.hotspots import HotspotConfig, hot_issues
 
     days = (hot["created_at"].min().date().isoformat(), hot["created_at"].max().date().isoformat())
-    ranked = hot_issues(hot, days, top=5)["issues"]
+    ranked = hot_issues(hot, days, HotspotConfig(listed=5))["issues"]
     assert ranked and all(i["likes"] is not None for i in ranked) and sum(i["likes"] for i in ranked) > 0
     engine.dispose()
