@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hotline_nlp.topics.coherence import coherence, is_catch_all, is_one_voice
 from hotline_nlp.topics.keywords import ctfidf_keywords, keeper_for
-from hotline_nlp.topics.naming import issue_name, shared_place, title_keywords
+from hotline_nlp.topics.naming import issue_name, shared_place, title_keywords, what_they_say
 from hotline_nlp.topics.phrases import mmr
 
 MIXER = [
@@ -87,6 +87,17 @@ def test_small_issue_is_named_from_its_titles_and_keyed_by_them():
     assert name == "A7县泉塘小塘路路灯太暗，建议提质改造"
     kw = title_keywords(titles, ["煤球", "油车"], keep)
     assert "路灯" in kw and "煤球" not in kw and "油车" not in kw
+
+
+def test_small_issue_whose_title_says_nothing_is_named_from_its_text():
+    text = "关于一个问题。来电人诉求：他们家在大洼区住了7年，富田花园物业服务一塌糊涂，保洁都走了，物业费一分没少交。"
+    keep = keeper_for({"大洼区", "富田花园"})
+    said = what_they_say(["关于一个问题"], [text], keep)  # the title names nothing
+    kw = title_keywords(said, [], keep)
+    name = issue_name(kw, {"places": []}, said, 1, keep)
+    assert name == "富田花园物业服务一塌糊涂" and "物业" in kw
+    titled = ["富田花园保洁撤走"]
+    assert what_they_say(titled, [text], keep) == titled  # a title that names something is kept
 
 
 def test_catch_all_is_recognised():

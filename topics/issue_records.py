@@ -12,7 +12,7 @@ import pandas as pd
 from hotline_nlp.corpus.text import clean, strip_openers
 from hotline_nlp.topics.coherence import is_catch_all
 from hotline_nlp.topics.keywords import is_informative, keeper_for
-from hotline_nlp.topics.naming import SMALL, issue_name, title_keywords
+from hotline_nlp.topics.naming import SMALL, issue_name, title_keywords, what_they_say
 from hotline_nlp.topics.places import extract_places
 
 _EXAMPLE_CHARS = 300
@@ -93,7 +93,9 @@ def record_of(
         }
         keep = keeper_for(places)
         if n <= SMALL:
-            keywords = title_keywords(titles[:n], keywords, keep)
+            said = what_they_say(titles[:n], [clean(r["text"]) for r in rows[:n]], keep)
+            keywords = title_keywords(said, keywords, keep)
+            titles = said + titles[n:]
         label = issue_name(keywords, {"places": d.get("places", [])}, titles, n, keep)
     headline = pick_headline(titles, keywords) if rows else ""
     first, last = stats.get("first"), stats.get("last")

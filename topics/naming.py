@@ -20,6 +20,8 @@ made from what the issue's members share:
 
 from __future__ import annotations
 
+import re
+
 from hotline_nlp.corpus.text import content_words, strip_openers
 from hotline_nlp.topics.phrases import candidates, is_lexicon_problem, phrase_role
 
@@ -50,6 +52,19 @@ def _title(titles: list[str], keep) -> str:
         if t and candidates(t, keep):
             return t[:NAME_CHARS]
     return ""
+
+
+def what_they_say(titles: list[str], texts: list[str], keep) -> list[str]:
+    """What a small issue's complaints say: their titles, or, where no title
+    names a thing ("关于一个问题", "问题反映"), the clauses of their texts,
+    openers stripped, so the clause that does ("富田花园物业服务一塌糊涂") can
+    name the issue instead of "（未命名问题）"."""
+    if any(candidates(strip_openers(str(t or "")), keep) for t in titles):
+        return titles
+    clauses = (
+        strip_openers(c.strip(), 4) for t in texts for c in re.split(r"[。！？!?；;，,：:]", strip_openers(t))
+    )
+    return [c for c in clauses if len(c) >= 4] or titles
 
 
 def issue_name(keywords: list[str], place_summary: dict, titles: list[str], n: int, keep) -> str:
