@@ -64,7 +64,10 @@ def what_they_say(titles: list[str], texts: list[str], keep) -> list[str]:
     clauses = (
         strip_openers(c.strip(), 4) for t in texts for c in re.split(r"[。！？!?；;，,：:]", strip_openers(t))
     )
-    return [c for c in clauses if len(c) >= 4] or titles
+    said = [c for c in clauses if len(c) >= 4]
+    # the clause that names most first: "他们家在大洼区住了7年" names a place, "富田花园物业服务一塌糊涂" three things
+    said.sort(key=lambda c: -len(candidates(c, keep)))
+    return said or titles
 
 
 def issue_name(keywords: list[str], place_summary: dict, titles: list[str], n: int, keep) -> str:
