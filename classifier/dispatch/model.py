@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.dispatch import selection as sel
 from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace, make_candidate
 from hotline_nlp.classifier.dispatch.directory import (
@@ -244,7 +245,7 @@ class Dispatcher(BaseEstimator):
         )
         self.chosen_ = choice.chosen if choice else "factored"
         self.temperature_ = choice.temperature if choice else 1.0
-        self.threshold_ = choice.threshold if choice else 1.0
+        self.threshold_ = choice.threshold if choice else cal.ABOVE_ALL
         self.route_rows_ = choice.route_rows if choice else 0
         self.oot_ = (
             (choice.oot_confidence, choice.oot_correct, choice.oot_top_k)
@@ -357,7 +358,7 @@ class Dispatcher(BaseEstimator):
             return {"n_units": len(self.space_), "chosen": self.chosen_}
         conf, correct, rank = self.oot_
         chosen = next(c for c in choice.candidates if c["name"] == self.chosen_)
-        route = sel.route_share(conf, correct, self.threshold_, self.route_precision)
+        route = sel.route_share(np.round(conf, sel.DIGITS), correct, self.threshold_, self.route_precision)
         return {
             "how": "out-of-time (time-ordered folds)",
             "chosen": self.chosen_,
@@ -368,7 +369,7 @@ class Dispatcher(BaseEstimator):
             "jurisdiction_top1": choice.jurisdiction_top1,
             "auto_route": route,
             "n_units": len(self.space_),
-            "review_threshold": round(self.threshold_, 4),
+            "review_threshold": self.threshold_,  # exact: a returned confidence >= it is routed
         }
 
     def _design(self, X, cats):
@@ -428,14 +429,15 @@ class Dispatcher(BaseEstimator):
         out = []
         for row, best, pj, pf in zip(proba, order, jur, fun):
             j, f = int(pj.argmax()), int(pf.argmax())
+            conf = round(float(row[best[0]]), sel.DIGITS)  # the flag compares what is returned
             out.append(
                 {
                     "pred_unit": str(names[best[0]]),
-                    "unit_confidence": round(float(row[best[0]]), 4),
+                    "unit_confidence": conf,
                     "unit_top_k": [
-                        {"unit": str(names[i]), "confidence": round(float(row[i]), 4)} for i in best
+                        {"unit": str(names[i]), "confidence": round(float(row[i]), sel.DIGITS)} for i in best
                     ],
-                    "unit_needs_review": bool(row[best[0]] < self.threshold_),
+                    "unit_needs_review": bool(conf < self.threshold_),
                     "pred_jurisdiction": space.jurisdictions[j],
                     "jurisdiction_confidence": round(float(pj[j]), 4),
                     "pred_function": space.functions[f],
