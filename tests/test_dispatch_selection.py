@@ -306,6 +306,22 @@ def test_the_review_flag_agrees_with_the_returned_confidence_and_threshold():
     assert all(r["unit_needs_review"] for r in model.recommend(texts + ["渔港码头冷库异味"]))
 
 
+def test_cross_fitted_calibration_uses_the_latest_folds_rows_scored_by_near_deployed_models():
+    f = _factored_history()
+    texts, units = f["诉求内容"].tolist(), f["承办单位"].tolist()
+    dates = pd.to_datetime(f["受理时间"]).tolist()
+    folds = Dispatcher(divisions=False).fit(texts, units, dates=dates)
+    cross = Dispatcher(divisions=False, calibrate_on="cross").fit(texts, units, dates=dates)
+    latest = cross.selection_["folds"][-1]["n_scored"]
+    assert cross.chosen_ == folds.chosen_ and cross.candidates == folds.candidates  # restored
+    assert cross.route_rows_ == latest == len(cross.oot_[0])
+    # those rows are scored by models fitted on all the others: surer than the fold's own
+    assert cross.oot_[1].mean() >= folds.oot_[1][-latest:].mean()
+    assert cross.route_threshold() == cross.threshold_ == cross.route_threshold(cross.route_precision)
+    recs = cross.recommend(["南湖区荷塘小区附近学校乱收补课费。"])
+    assert recs[0]["pred_unit"] == "南湖区教育局"
+
+
 # -- bad unit columns: a note or a one-line error naming the column, nothing dropped silently
 def _load(tmp_path, frame, **kw):
     from hotline_nlp.corpus.loaders import load_complaints
