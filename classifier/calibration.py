@@ -52,12 +52,16 @@ def wilson_lower(k: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
     return (centre - spread) / (1 + z * z / n)
 
 
+ABOVE_ALL = float(np.nextafter(1.0, 2.0))  # a threshold no probability reaches: review everything
+
+
 def review_threshold(
     confidence: np.ndarray, correct: np.ndarray, target_precision: float, z: float | None = None
 ) -> float:
     """Smallest confidence t such that predictions with confidence >= t are correct
     at least ``target_precision`` of the time (0 when all of them already are;
-    1 when no threshold reaches it, so everything is sent to review). Tied
+    ``ABOVE_ALL``, just above 1, when no threshold reaches it, so that everything is sent
+    to review, a confidence of exactly 1.0 included). Tied
     confidences are accepted or sent to review together, as ``>= t`` does.
 
     ``z``: require the Wilson lower bound of that precision (not the observed share) to
@@ -72,7 +76,7 @@ def review_threshold(
     ends = np.r_[conf[1:] != conf[:-1], True] if len(conf) else np.zeros(0, dtype=bool)
     good = np.flatnonzero((precision >= target_precision) & ends)
     if len(good) == 0:
-        return 1.0
+        return ABOVE_ALL
     last = good[-1]
     if last == len(conf) - 1:
         return 0.0

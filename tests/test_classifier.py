@@ -89,7 +89,7 @@ def test_calibration_helpers():
     ok = np.array([1, 1, 1, 0, 0])
     assert review_threshold(conf, ok, 0.95) == 0.8
     assert review_threshold(conf, ok, 0.5) == 0.0 or review_threshold(conf, ok, 0.5) <= 0.6
-    assert review_threshold(conf, np.zeros(5), 0.9) == 1.0
+    assert review_threshold(conf, np.zeros(5), 0.9) > 1.0  # nothing reaches it: review all
 
 
 def test_estimator_contract_and_one_level_labels():

@@ -208,7 +208,7 @@ def test_route_threshold_with_a_lower_bound_on_a_known_answer():
     # the rule fit uses cuts on the latest fold alone: older rows, all right, do not count
     older_conf, older_ok = np.linspace(1.0, 0.01, 200), np.ones(200, dtype=bool)
     t = route_threshold(np.r_[older_conf, conf], np.r_[older_ok, correct], 0.9, latest=100)
-    assert t == route_threshold(conf, correct, 0.9) == conf[42]
+    assert t == route_threshold(conf, correct, 0.9) == round(conf[42], 4)
     assert route_threshold(np.r_[older_conf, conf], np.r_[older_ok, correct], 0.9) < t
 
 
@@ -265,6 +265,61 @@ def test_dispatcher_routes_the_unambiguous_share_at_the_precision_it_promises():
     assert model.cv_metrics_["auto_route"]["precision"] >= 0.9
     assert model.route_threshold(0.9) == model.threshold_  # the review flag follows the rule
     assert 0 < conf.min() and conf.max() <= 1
+
+
+def test_a_threshold_that_nothing_reaches_routes_not_even_a_confidence_of_one():
+    # all wrong, one of them certain: no cut reaches 0.9, so nothing may be routed
+    conf = np.array([1.0, 1.0, 0.9, 0.5])
+    wrong = np.zeros(4, dtype=bool)
+    for t in (review_threshold(conf, wrong, 0.9), route_threshold(conf, wrong, 0.9)):
+        assert not (conf >= t).any()
+    assert route_at(conf, wrong, 0.9)["n_routed"] == 0
+    # 10 right in 10 at confidence 1.0: the Wilson bound (0.787) does not reach 0.9 either
+    assert route_threshold(np.ones(10), np.ones(10, dtype=bool), 0.9) > 1.0
+
+
+def test_route_threshold_lies_on_the_grid_of_the_returned_confidences():
+    # the cut is one of the confidences as returned (4 digits), never between them
+    conf = np.array([0.98765, 0.91234567, 0.91236, 0.5])
+    t = route_threshold(conf, np.array([True, True, True, False]), 0.99, z=None)
+    assert t == 0.9123 == round(t, 4)
+
+
+def test_the_review_flag_agrees_with_the_returned_confidence_and_threshold():
+    """A caller compares the returned unit_confidence (4 digits) with the model's threshold:
+    it must reach the same answer as unit_needs_review, also for a confidence that rounds
+    down across the threshold, and for a model that routes nothing."""
+    f = _flat_history()
+    model = Dispatcher(divisions=False).fit(
+        f["诉求内容"].tolist(), f["承办单位"].tolist(), dates=pd.to_datetime(f["受理时间"]).tolist()
+    )
+    topics = [t for ts in TOWN_TOPICS.values() for t in ts]
+    texts = [f"{a}，还有{b}" for a in topics for b in topics]  # two towns' topics: unsure
+    raw = model.predict_proba(texts).max(1)
+    down = raw[np.round(raw, 4) < raw]  # confidences that the 4 digits round down
+    assert len(down)
+    for threshold in (float(down[0]), float(raw.max()), model.route_threshold(0.999), model.threshold_):
+        model.threshold_ = threshold
+        for r in model.recommend(texts):
+            assert r["unit_needs_review"] == (r["unit_confidence"] < model.threshold_), threshold
+    model.threshold_ = model.route_threshold(1.0)
+    assert all(r["unit_needs_review"] for r in model.recommend(texts + ["渔港码头冷库异味"]))
+
+
+def test_cross_fitted_calibration_uses_the_latest_folds_rows_scored_by_near_deployed_models():
+    f = _factored_history()
+    texts, units = f["诉求内容"].tolist(), f["承办单位"].tolist()
+    dates = pd.to_datetime(f["受理时间"]).tolist()
+    folds = Dispatcher(divisions=False).fit(texts, units, dates=dates)
+    cross = Dispatcher(divisions=False, calibrate_on="cross").fit(texts, units, dates=dates)
+    latest = cross.selection_["folds"][-1]["n_scored"]
+    assert cross.chosen_ == folds.chosen_ and cross.candidates == folds.candidates  # restored
+    assert cross.route_rows_ == latest == len(cross.oot_[0])
+    # those rows are scored by models fitted on all the others: surer than the fold's own
+    assert cross.oot_[1].mean() >= folds.oot_[1][-latest:].mean()
+    assert cross.route_threshold() == cross.threshold_ == cross.route_threshold(cross.route_precision)
+    recs = cross.recommend(["南湖区荷塘小区附近学校乱收补课费。"])
+    assert recs[0]["pred_unit"] == "南湖区教育局"
 
 
 # -- bad unit columns: a note or a one-line error naming the column, nothing dropped silently

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.dispatch import selection as sel
 from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace, make_candidate
 from hotline_nlp.classifier.dispatch.directory import (
@@ -82,6 +83,10 @@ class Dispatcher(BaseEstimator):
         candidate is chosen.
     char_ngram_max, min_df : the dispatcher's own text features (when it does not share the tagger's).
     select_on : what the time-ordered folds choose by: "top1", or "top1+top3" (their sum).
+    calibrate_on : where the chosen model's temperature and auto-route threshold come from:
+        "folds" (the out-of-time folds, each fitted on fewer rows than the deployed model),
+        or "cross" (the latest fold's rows, each scored by the chosen design fitted on all
+        the other rows: nearly the deployed model; ``cross_chunks`` extra fits).
     candidate_params : per candidate name, settings overriding its defaults (e.g.
         ``{"factored": {"town_weight": 2.0}, "places": {"learned_weight": 2.0}}``); what the benchmarks' dev splits try.
     """
@@ -100,6 +105,8 @@ class Dispatcher(BaseEstimator):
         min_df: int = 2,
         candidate_params: dict | None = None,
         select_on: str = "top1",
+        calibrate_on: str = "folds",
+        cross_chunks: int = 3,
         random_state: int = 0,
     ):
         self.candidates = candidates
@@ -114,6 +121,8 @@ class Dispatcher(BaseEstimator):
         self.min_df = min_df
         self.candidate_params = candidate_params
         self.select_on = select_on
+        self.calibrate_on = calibrate_on
+        self.cross_chunks = cross_chunks
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -244,7 +253,7 @@ class Dispatcher(BaseEstimator):
         )
         self.chosen_ = choice.chosen if choice else "factored"
         self.temperature_ = choice.temperature if choice else 1.0
-        self.threshold_ = choice.threshold if choice else 1.0
+        self.threshold_ = choice.threshold if choice else cal.ABOVE_ALL
         self.route_rows_ = choice.route_rows if choice else 0
         self.oot_ = (
             (choice.oot_confidence, choice.oot_correct, choice.oot_top_k)
@@ -273,8 +282,49 @@ class Dispatcher(BaseEstimator):
             if self._needs_places()
             else None
         )
+        if choice is not None and self.calibrate_on == "cross":
+            step("dispatch: calibrating on the latest fold, cross-fitted")
+            args = (
+                texts,
+                y_names,
+                y,
+                cats,
+                row_d,
+                given,
+                towns,
+                addresses,
+                base,
+                all_districts,
+                divs,
+                spec,
+                when,
+            )
+            self._cross_calibrate(folds[-1][1], *args)
         self.cv_metrics_ = self._metrics(choice)
         return self
+
+    def _cross_calibrate(self, latest, *args) -> None:
+        """Temperature and auto-route threshold from the latest fold's rows, each chunk of
+        them scored by the chosen design fitted on every other row (older and newer)."""
+        everything = np.arange(len(args[0]))
+        chunks = [c for c in np.array_split(np.asarray(latest), self.cross_chunks) if len(c)]
+        parts = self.model_.parts if self.chosen_ == "blend" else [self.model_]
+        kept, self.candidates = self.candidates, tuple(p.name for p in parts)
+        try:
+            fd = self._score_folds([(np.setdiff1d(everything, c), c) for c in chunks], *args)
+        finally:
+            self.candidates = kept
+        if self.chosen_ == "blend":
+            scores = np.concatenate([self.model_.combine([f.scores[p.name] for p in parts]) for f in fd])
+        else:
+            scores = np.concatenate([f.scores[self.chosen_] for f in fd])
+        truth = np.concatenate([f.truth for f in fd])
+        self.temperature_, logp = sel._calibrated(scores, truth)
+        conf = np.exp(logp).max(1).astype(np.float32)
+        rank = sel.ranks(logp, truth)
+        self.threshold_ = sel.route_threshold(conf, rank == 0, self.route_precision)
+        self.route_rows_ = len(conf)
+        self.oot_ = (conf, rank == 0, rank.astype(np.int32))
 
     def _params(self, name: str) -> dict:
         base = {"C": self.C} if name == "flat" else {}
@@ -357,7 +407,7 @@ class Dispatcher(BaseEstimator):
             return {"n_units": len(self.space_), "chosen": self.chosen_}
         conf, correct, rank = self.oot_
         chosen = next(c for c in choice.candidates if c["name"] == self.chosen_)
-        route = sel.route_share(conf, correct, self.threshold_, self.route_precision)
+        route = sel.route_share(np.round(conf, sel.DIGITS), correct, self.threshold_, self.route_precision)
         return {
             "how": "out-of-time (time-ordered folds)",
             "chosen": self.chosen_,
@@ -368,7 +418,7 @@ class Dispatcher(BaseEstimator):
             "jurisdiction_top1": choice.jurisdiction_top1,
             "auto_route": route,
             "n_units": len(self.space_),
-            "review_threshold": round(self.threshold_, 4),
+            "review_threshold": self.threshold_,  # exact: a returned confidence >= it is routed
         }
 
     def _design(self, X, cats):
@@ -428,14 +478,15 @@ class Dispatcher(BaseEstimator):
         out = []
         for row, best, pj, pf in zip(proba, order, jur, fun):
             j, f = int(pj.argmax()), int(pf.argmax())
+            conf = round(float(row[best[0]]), sel.DIGITS)  # the flag compares what is returned
             out.append(
                 {
                     "pred_unit": str(names[best[0]]),
-                    "unit_confidence": round(float(row[best[0]]), 4),
+                    "unit_confidence": conf,
                     "unit_top_k": [
-                        {"unit": str(names[i]), "confidence": round(float(row[i]), 4)} for i in best
+                        {"unit": str(names[i]), "confidence": round(float(row[i]), sel.DIGITS)} for i in best
                     ],
-                    "unit_needs_review": bool(row[best[0]] < self.threshold_),
+                    "unit_needs_review": bool(conf < self.threshold_),
                     "pred_jurisdiction": space.jurisdictions[j],
                     "jurisdiction_confidence": round(float(pj[j]), 4),
                     "pred_function": space.functions[f],

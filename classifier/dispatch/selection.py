@@ -39,15 +39,22 @@ ORDER = (
 )  # simplest first: ties go to the earlier
 START = 0.5  # share of the (oldest) rows in the first fold's training set
 ROUTE_Z = 1.645  # the auto-route cut: one-sided 95 % Wilson lower bound of precision
+DIGITS = 4  # unit confidences are returned rounded to this; the threshold is cut on them
 
 
 def route_threshold(confidence, correct, target: float, latest: int | None = None, z: float = ROUTE_Z):
     """The auto-route threshold: on the ``latest`` rows (the last fold's; all when None),
-    the lowest confidence above which the Wilson lower bound of precision reaches ``target``."""
-    confidence, correct = np.asarray(confidence), np.asarray(correct, dtype=bool)
+    the lowest confidence above which the Wilson lower bound of precision reaches ``target``.
+
+    Cut on the confidences rounded to ``DIGITS``, as ``recommend`` returns them, so the
+    threshold is one of those values exactly and a caller comparing a returned
+    ``unit_confidence`` with it agrees with ``unit_needs_review``; above 1 (``ABOVE_ALL``)
+    when no cut reaches the target: nothing is routed, a confidence of 1.0 included."""
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=bool)
     if latest:
         confidence, correct = confidence[-latest:], correct[-latest:]
-    return cal.review_threshold(confidence, correct, target, z=z)
+    t = cal.review_threshold(np.round(confidence, DIGITS), correct, target, z=z)
+    return t if t > 1.0 else round(t, DIGITS)
 
 
 def time_folds(dates, n_folds: int = 3, start: float = START) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -112,7 +119,7 @@ class Choice:
             "blend": self.blend,
             "temperature": round(self.temperature, 6),
             "route_precision": self.route_precision,
-            "route_threshold": round(self.threshold, 6),
+            "route_threshold": float(self.threshold),  # exact: on the returned confidences' grid
             "route_rule": f"latest fold ({self.route_rows} complaints): Wilson lower bound (z={ROUTE_Z}) "
             "of precision reaches the target",
             "jurisdiction_top1": self.jurisdiction_top1,
@@ -269,7 +276,7 @@ def route_share(confidence, correct, threshold: float, target: float | None = No
     routed = confidence >= threshold
     n = max(1, len(confidence))
     out = {
-        "threshold": round(float(threshold), 4),
+        "threshold": round(float(threshold), DIGITS) if threshold <= 1 else float(threshold),
         "share": round(float(routed.sum() / n), 4),
         "n_routed": int(routed.sum()),
         "precision": round(float(correct[routed].mean()), 4) if routed.any() else None,
@@ -280,6 +287,7 @@ def route_share(confidence, correct, threshold: float, target: float | None = No
 
 
 __all__ = [
+    "DIGITS",
     "FLOOR",
     "Choice",
     "FoldData",
