@@ -216,23 +216,24 @@ class Dispatcher(BaseEstimator):
 
         step("dispatch: time-ordered selection")
         folds = sel.time_folds(when, self.n_folds) if len(rows) >= MIN_SELECT_ROWS else []
+        # what every fold fit (and the cross-fitted calibration) is given, in _score_folds' order
+        args = (
+            texts,
+            y_names,
+            y,
+            cats,
+            row_d,
+            given,
+            towns,
+            addresses,
+            base,
+            all_districts,
+            divs,
+            spec,
+            when,
+        )
         if len(folds) >= 2:
-            fold_data = self._score_folds(
-                folds,
-                texts,
-                y_names,
-                y,
-                cats,
-                row_d,
-                given,
-                towns,
-                addresses,
-                base,
-                all_districts,
-                divs,
-                spec,
-                when,
-            )
+            fold_data = self._score_folds(folds, *args)
             choice = sel.choose(
                 fold_data,
                 list(self.candidates),
@@ -284,21 +285,6 @@ class Dispatcher(BaseEstimator):
         )
         if choice is not None and self.calibrate_on == "cross":
             step("dispatch: calibrating on the latest fold, cross-fitted")
-            args = (
-                texts,
-                y_names,
-                y,
-                cats,
-                row_d,
-                given,
-                towns,
-                addresses,
-                base,
-                all_districts,
-                divs,
-                spec,
-                when,
-            )
             self._cross_calibrate(folds[-1][1], *args)
         self.cv_metrics_ = self._metrics(choice)
         return self
