@@ -1,0 +1,266 @@
+"""The re-ranked candidate: a conditional logit over the units the other candidates rank high.
+
+Why: on Shanghai's letters the right unit is often near the top of some candidate
+but poorly ranked (top-1 0.30, top-5 0.49): the flat model knows the office, the
+factored one the district, the place evidence the town, and a blend's one weight per
+candidate cannot say "trust the flat model's second unit when its district is the
+one the letter names". The re-ranker pools each candidate's top ``pool`` units and
+scores every (complaint, unit) pair by a linear function of features:
+
+* per candidate: its calibrated log-probability of the unit, 1 / (1 + its rank)
+  (rank capped at ``pool``), whether it ranks the unit first, and the log-probability
+  it gives the unit's jurisdiction and the unit's function (summed over the units
+  sharing them): "jurisdiction x function -> unit", which lifts a unit never used
+  in that district when both halves are likely;
+* the unit's history: log(1 + its training rows), log(1 + the same with each row
+  weighted by recency, half-life ``RECENT_HALF_LIFE`` of the rows), never used;
+* place evidence: the town evidence for the unit, the jurisdiction evidence for its
+  district (``places``); whether the unit is city-level.
+
+Its weights maximise the likelihood of the true unit among the pooled ones (softmax
+over each complaint's pool) on out-of-time predictions: ``selection`` fits it on
+earlier folds' scores and scores a later fold, exactly as it does the blend, so no
+candidate is scored on rows older than its training rows. State: the parts', plus
+arrays and JSON (weights, feature means and scales, per-unit counts), never a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from hotline_nlp.classifier.dispatch.candidates import FLOOR, LOG_FLOOR, Batch, UnitSpace
+from hotline_nlp.classifier.dispatch.candidates import make_candidate as make_base
+from scipy.optimize import minimize
+from scipy.special import log_softmax
+
+POOL = 20  # each candidate's top units pooled for re-ranking
+RECENT_HALF_LIFE = 0.1  # recency weight of a training row: halves every 10 % of the rows (in time order)
+L2 = 0.01  # ridge penalty on the (standardised) feature weights, per complaint
+BELOW_POOL = 15.0  # a unit outside the pool scores this far below the pool's lowest
+
+
+@dataclass
+class Context:
+    """What the re-ranker reads beside the candidates' scores, over the scored unit space."""
+
+    prior: np.ndarray  # (units,) training rows per unit
+    recent: np.ndarray  # (units,) the same, each row weighted by its recency
+    ev_u: np.ndarray | None = None  # (n, units) town place evidence of each unit
+    ev_j: np.ndarray | None = None  # (n, units) place evidence of each unit's jurisdiction
+
+
+def unit_counts(y, n_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows per unit, plain and recency-weighted (``y`` in time order)."""
+    y = np.asarray(y, dtype=np.int64)
+    n = len(y)
+    age = (n - 1 - np.arange(n)) / max(1.0, RECENT_HALF_LIFE * n)
+    plain = np.bincount(y, minlength=n_units).astype(np.float64)
+    return plain, np.bincount(y, weights=0.5**age, minlength=n_units)
+
+
+def context_of(space: UnitSpace, y, ev_j=None, ev_u=None) -> Context:
+    """The context of a batch scored over ``space`` by models fitted on units ``y``
+    (place evidence as ``PlaceEvidence.evidence`` returns it over ``space``)."""
+    prior, recent = unit_counts(y, len(space))
+    return Context(prior, recent, ev_u, None if ev_j is None else ev_j[:, space.jur_of])
+
+
+def pool_pairs(part_scores: list[np.ndarray], pool: int):
+    """``(rows, cols, ranks)``: the pooled (complaint, unit) pairs in row-major order,
+    and each part's rank of every unit (``pool`` beyond its top ``pool``)."""
+    n, n_u = part_scores[0].shape
+    k = min(pool, n_u)
+    mask = np.zeros((n, n_u), dtype=bool)
+    ranks = []
+    at = np.arange(n)[:, None]
+    for s in part_scores:
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), axis=1), 1)
+        rank = np.full((n, n_u), k, dtype=np.int32)
+        rank[at, top] = np.arange(k, dtype=np.int32)[None, :]
+        ok = np.take_along_axis(s, top, 1) > FLOOR / 2
+        mask[at.repeat(k, 1)[ok], top[ok]] = True
+        ranks.append(rank)
+    rows, cols = np.nonzero(mask)
+    return rows, cols, ranks
+
+
+def _onehot(of: np.ndarray, n: int) -> sp.csr_matrix:
+    return sp.csr_matrix((np.ones(len(of)), (np.arange(len(of)), of)), shape=(len(of), n))
+
+
+def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context) -> np.ndarray:
+    """``(pairs, n_features)``: the features of the pooled pairs (see the module doc)."""
+    cols_j, cols_f = space.jur_of[cols], space.function_of[cols]
+    jur, fun = _onehot(space.jur_of, len(space.jurisdictions)), _onehot(space.function_of, len(space.functions))
+    out = []
+    for lp, rank in zip(log_probs, ranks):
+        p = np.exp(lp)
+        pj = np.log(np.maximum(np.asarray(jur.T.dot(p.T).T), 1e-6))
+        pf = np.log(np.maximum(np.asarray(fun.T.dot(p.T).T), 1e-6))
+        r = rank[rows, cols]
+        out += [lp[rows, cols], 1.0 / (1.0 + r), (r == 0).astype(float), pj[rows, cols_j], pf[rows, cols_f]]
+    prior = ctx.prior[cols]
+    out += [np.log1p(prior), np.log1p(ctx.recent[cols]), (prior == 0).astype(float)]
+    zero = np.zeros(len(rows))
+    out += [zero if ctx.ev_u is None else ctx.ev_u[rows, cols], zero if ctx.ev_j is None else ctx.ev_j[rows, cols]]
+    out.append((cols_j == 0).astype(float))
+    return np.column_stack(out)
+
+
+def _grouped_log_softmax(z: np.ndarray, starts: np.ndarray, rows_of: np.ndarray) -> np.ndarray:
+    top = np.maximum.reduceat(z, starts)[rows_of]
+    lse = np.log(np.add.reduceat(np.exp(z - top), starts))[rows_of] + top
+    return z - lse
+
+
+def fit_weights(F: np.ndarray, group: np.ndarray, is_true: np.ndarray, l2: float = L2) -> np.ndarray:
+    """Weights of the conditional logit: the mean negative log-likelihood of each true
+    pair within its group (a complaint's pool), plus ``l2`` |w|^2 / 2. ``group``: the
+    complaint of each pair (sorted); groups without a true pair are left out."""
+    keep = np.isin(group, group[is_true])
+    F, group, is_true = F[keep], group[keep], is_true[keep]
+    if not is_true.any():
+        return np.zeros(F.shape[1])
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    rows_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(group)]))
+    n = len(starts)
+
+    def loss(w):
+        ls = _grouped_log_softmax(F @ w, starts, rows_of)
+        p = np.exp(ls)
+        g = F.T @ (p - is_true) / n + l2 * w
+        return -ls[is_true].sum() / n + 0.5 * l2 * w @ w, g
+
+    res = minimize(loss, np.zeros(F.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x
+
+
+class Reranked:
+    """The parts' scores re-ranked (see the module doc); ``selection`` sets the parts'
+    temperatures and the weights on out-of-time predictions, never on the rows scored."""
+
+    name = "reranked"
+
+    def __init__(self, parts: list, temperatures=None, coef=None, mean=None, scale=None, pool=POOL, l2=L2):
+        self.parts, self.pool, self.l2 = parts, int(pool), float(l2)
+        self.temperatures = list(temperatures) if temperatures is not None else [1.0] * len(parts)
+        self.coef = None if coef is None else np.asarray(coef, dtype=np.float64)
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
+        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
+
+    def _log_probs(self, part_scores):
+        return [np.maximum(log_softmax(s / t, axis=1), LOG_FLOOR) for s, t in zip(part_scores, self.temperatures)]
+
+    def learn(self, folds, space: UnitSpace) -> Reranked:
+        """Weights from ``[(part scores, Context, truth)]``, one entry per out-of-time fold."""
+        Fs, groups, trues, offset = [], [], [], 0
+        for part_scores, ctx, truth in folds:
+            rows, cols, ranks = pool_pairs(part_scores, self.pool)
+            Fs.append(features(self._log_probs(part_scores), ranks, rows, cols, space, ctx))
+            groups.append(rows + offset)
+            trues.append(cols == np.asarray(truth)[rows])
+            offset += len(truth)
+        F = np.concatenate(Fs)
+        self.mean = F.mean(0)
+        self.scale = np.maximum(F.std(0), 1e-6)
+        self.coef = fit_weights((F - self.mean) / self.scale, np.concatenate(groups), np.concatenate(trues), self.l2)
+        return self
+
+    def fit(self, X, y, space: UnitSpace, **kw) -> Reranked:
+        for p in self.parts:
+            p.fit(X, y, space, **kw)
+        self.space_ = space
+        self.prior_, self.recent_ = unit_counts(y, len(space))
+        return self
+
+    def scores(self, batch: Batch) -> np.ndarray:
+        ev_j = None if batch.ev_j is None else batch.ev_j[:, self.space_.jur_of]
+        ctx = Context(self.prior_, self.recent_, batch.ev_u, ev_j)
+        return self.combine([p.scores(batch) for p in self.parts], ctx, self.space_)
+
+    def combine(self, part_scores: list[np.ndarray], ctx: Context, space: UnitSpace) -> np.ndarray:
+        """``(n, units)`` log-scores: the pool's by the learned weights; the rest below the
+        pool in the order of their best part; ``FLOOR`` where no part can recommend it."""
+        lps = self._log_probs(part_scores)
+        rows, cols, ranks = pool_pairs(part_scores, self.pool)
+        z = ((features(lps, ranks, rows, cols, space, ctx) - self.mean) / self.scale) @ self.coef
+        n = len(part_scores[0])
+        low = np.full(n, np.inf)
+        np.minimum.at(low, rows, z)
+        low[~np.isfinite(low)] = 0.0
+        best = lps[0].copy()
+        for lp in lps[1:]:
+            np.maximum(best, lp, out=best)
+        out = (low - BELOW_POOL)[:, None] + 1e-3 * (best - LOG_FLOOR)
+        out[rows, cols] = z
+        reachable = part_scores[0] > FLOOR / 2
+        for s in part_scores[1:]:
+            reachable |= s > FLOOR / 2
+        out[~reachable] = FLOOR
+        return out
+
+    def save(self, directory: Path) -> None:
+        for p in self.parts:
+            p.save(directory)
+        d = directory / "reranked"
+        d.mkdir(parents=True, exist_ok=True)
+        np.save(d / "prior.npy", self.prior_, allow_pickle=False)
+        np.save(d / "recent.npy", self.recent_, allow_pickle=False)
+
+    def load_state(self, directory: Path, space: UnitSpace) -> Reranked:
+        for p in self.parts:
+            p.load_state(directory, space)
+        d = directory / "reranked"
+        self.prior_ = np.load(d / "prior.npy", allow_pickle=False)
+        self.recent_ = np.load(d / "recent.npy", allow_pickle=False)
+        if len(self.prior_) != len(space) or len(self.recent_) != len(space):
+            raise ValueError(f"{d}: unit counts do not match the unit directory")
+        if self.coef is None or len(self.coef) != len(self.mean) or len(self.coef) != len(self.scale):
+            raise ValueError(f"{d}: re-ranker weights missing or of the wrong length")
+        self.space_ = space
+        return self
+
+    def params(self) -> dict:
+        def listed(a):
+            return None if a is None else [round(float(x), 8) for x in a]
+
+        return {
+            "parts": [p.name for p in self.parts],
+            "part_params": [p.params() for p in self.parts],
+            "temperatures": [round(float(t), 6) for t in self.temperatures],
+            "pool": self.pool,
+            "l2": self.l2,
+            "coef": listed(self.coef),
+            "mean": listed(self.mean),
+            "scale": listed(self.scale),
+        }
+
+
+def make_candidate(name: str, params: dict | None = None):
+    """A candidate by name: ``reranked`` here, the others as ``candidates.make_candidate``."""
+    if name != "reranked":
+        return make_base(name, params)
+    params = {k: v for k, v in (params or {}).items() if k != "features"}  # the manifest's names
+    parts = [make_base(p, pp) for p, pp in zip(params.pop("parts"), params.pop("part_params"))]
+    return Reranked(parts, **params)
+
+
+def feature_names(parts: list[str]) -> list[str]:
+    """The features' names, in the order of ``coef`` (for the manifest's reader)."""
+    per = ("log_prob", "inverse_rank", "first", "log_p_jurisdiction", "log_p_function")
+    return [f"{p}:{f}" for p in parts for f in per] + [
+        "log_rows",
+        "log_recent_rows",
+        "never_used",
+        "town_place_evidence",
+        "jurisdiction_place_evidence",
+        "city_level",
+    ]
+
+
+__all__ = ["POOL", "Context", "Reranked", "context_of", "feature_names", "make_candidate", "unit_counts"]
