@@ -387,8 +387,12 @@ class Dispatcher(BaseEstimator):
                     g = np.zeros((len(va), len(self.space_)))
                     g[:, to_global[glob]] = getattr(ctx, name)[:, glob]
                     setattr(ctx, name, g)
-            ctx.prior, ctx.recent = (np.bincount(to_global[glob], a[glob], len(self.space_)) for a in (ctx.prior, ctx.recent))
-            fd = sel.FoldData(va, y[va], scores, ctx, len(tr), str(when[tr].max())[:10], str(when[va].min())[:10])
+            ctx.prior, ctx.recent = (
+                np.bincount(to_global[glob], a[glob], len(self.space_)) for a in (ctx.prior, ctx.recent)
+            )
+            fd = sel.FoldData(
+                va, y[va], scores, ctx, len(tr), str(when[tr].max())[:10], str(when[va].min())[:10]
+            )
             out.append(fd)
         return out
 

@@ -26,7 +26,6 @@ arrays and JSON (weights, feature means and scales, per-unit counts), never a pi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +95,10 @@ def _onehot(of: np.ndarray, n: int) -> sp.csr_matrix:
 def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context) -> np.ndarray:
     """``(pairs, n_features)``: the features of the pooled pairs (see the module doc)."""
     cols_j, cols_f = space.jur_of[cols], space.function_of[cols]
-    jur, fun = _onehot(space.jur_of, len(space.jurisdictions)), _onehot(space.function_of, len(space.functions))
+    jur, fun = (
+        _onehot(space.jur_of, len(space.jurisdictions)),
+        _onehot(space.function_of, len(space.functions)),
+    )
     out = []
     for lp, rank in zip(log_probs, ranks):
         p = np.exp(lp)
@@ -107,7 +109,10 @@ def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context) -> np
     prior = ctx.prior[cols]
     out += [np.log1p(prior), np.log1p(ctx.recent[cols]), (prior == 0).astype(float)]
     zero = np.zeros(len(rows))
-    out += [zero if ctx.ev_u is None else ctx.ev_u[rows, cols], zero if ctx.ev_j is None else ctx.ev_j[rows, cols]]
+    out += [
+        zero if ctx.ev_u is None else ctx.ev_u[rows, cols],
+        zero if ctx.ev_j is None else ctx.ev_j[rows, cols],
+    ]
     out.append((cols_j == 0).astype(float))
     return np.column_stack(out)
 
@@ -154,7 +159,9 @@ class Reranked:
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
 
     def _log_probs(self, part_scores):
-        return [np.maximum(log_softmax(s / t, axis=1), LOG_FLOOR) for s, t in zip(part_scores, self.temperatures)]
+        return [
+            np.maximum(log_softmax(s / t, axis=1), LOG_FLOOR) for s, t in zip(part_scores, self.temperatures)
+        ]
 
     def learn(self, folds, space: UnitSpace) -> Reranked:
         """Weights from ``[(part scores, Context, truth)]``, one entry per out-of-time fold."""
@@ -168,7 +175,9 @@ class Reranked:
         F = np.concatenate(Fs)
         self.mean = F.mean(0)
         self.scale = np.maximum(F.std(0), 1e-6)
-        self.coef = fit_weights((F - self.mean) / self.scale, np.concatenate(groups), np.concatenate(trues), self.l2)
+        self.coef = fit_weights(
+            (F - self.mean) / self.scale, np.concatenate(groups), np.concatenate(trues), self.l2
+        )
         return self
 
     def fit(self, X, y, space: UnitSpace, **kw) -> Reranked:

@@ -212,7 +212,12 @@ def choose(
             folds[k].scores["blend"] = s
             blend_rank.append(ranks(s, folds[k].truth))
         results["blend"] = blend_rank
-    if space is not None and len(folds) > 1 and len(base_names) > 1 and all(f.context is not None for f in folds):
+    if (
+        space is not None
+        and len(folds) > 1
+        and len(base_names) > 1
+        and all(f.context is not None for f in folds)
+    ):
         results["reranked"] = []
         for k in range(1, len(folds)):  # taught by the folds before k only: all older than fold k
             model = _rerank_from(folds[:k], base_names, space, params_of)
