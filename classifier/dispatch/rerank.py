@@ -38,7 +38,8 @@ from scipy.special import log_softmax
 
 POOL = 20  # each candidate's top units pooled for re-ranking
 RECENT_HALF_LIFE = 0.1  # recency weight of a training row: halves every 10 % of the rows (in time order)
-L2 = 0.01  # ridge penalty on the (standardised) feature weights, per complaint
+COMPOSE = 2  # also pool the units of the 2 likeliest jurisdictions x the 2 likeliest functions
+L2 = 0.1  # ridge penalty on the (standardised) feature weights, per complaint
 BELOW_POOL = 15.0  # a unit outside the pool scores this far below the pool's lowest
 
 
@@ -68,9 +69,12 @@ def context_of(space: UnitSpace, y, ev_j=None, ev_u=None) -> Context:
     return Context(prior, recent, ev_u, None if ev_j is None else ev_j[:, space.jur_of])
 
 
-def pool_pairs(part_scores: list[np.ndarray], pool: int):
+def pool_pairs(part_scores: list[np.ndarray], pool: int, space: UnitSpace | None = None, compose: int = 0):
     """``(rows, cols, ranks)``: the pooled (complaint, unit) pairs in row-major order,
-    and each part's rank of every unit (``pool`` beyond its top ``pool``)."""
+    and each part's rank of every unit (``pool`` beyond its top ``pool``). ``compose``:
+    also pool every unit of the ``compose`` likeliest jurisdictions x the ``compose``
+    likeliest functions (the parts' mean probability summed over their units): the
+    town governments of the right district that no part ranks high."""
     n, n_u = part_scores[0].shape
     k = min(pool, n_u)
     mask = np.zeros((n, n_u), dtype=bool)
@@ -84,6 +88,19 @@ def pool_pairs(part_scores: list[np.ndarray], pool: int):
         ok = np.take_along_axis(s, top, 1) > FLOOR / 2
         mask[at.repeat(k, 1)[ok], top[ok]] = True
         ranks.append(rank)
+    if compose and space is not None:
+        p = sum(np.exp(log_softmax(s, axis=1)) for s in part_scores)
+        reachable = p > len(part_scores) * 1e-300
+        for s in part_scores:
+            reachable &= s > FLOOR / 2
+        top = []
+        for of, m in ((space.jur_of, len(space.jurisdictions)), (space.function_of, len(space.functions))):
+            marginal = np.asarray(_onehot(of, m).T.dot(p.T).T)
+            c = min(compose, m)
+            hit = np.zeros((n, m), dtype=bool)
+            hit[at, np.argpartition(-marginal, c - 1, axis=1)[:, :c]] = True
+            top.append(hit[:, of])
+        mask |= top[0] & top[1] & reachable
     rows, cols = np.nonzero(mask)
     return rows, cols, ranks
 
@@ -151,8 +168,18 @@ class Reranked:
 
     name = "reranked"
 
-    def __init__(self, parts: list, temperatures=None, coef=None, mean=None, scale=None, pool=POOL, l2=L2):
-        self.parts, self.pool, self.l2 = parts, int(pool), float(l2)
+    def __init__(
+        self,
+        parts: list,
+        temperatures=None,
+        coef=None,
+        mean=None,
+        scale=None,
+        pool=POOL,
+        l2=L2,
+        compose=COMPOSE,
+    ):
+        self.parts, self.pool, self.l2, self.compose = parts, int(pool), float(l2), int(compose)
         self.temperatures = list(temperatures) if temperatures is not None else [1.0] * len(parts)
         self.coef = None if coef is None else np.asarray(coef, dtype=np.float64)
         self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
@@ -167,7 +194,7 @@ class Reranked:
         """Weights from ``[(part scores, Context, truth)]``, one entry per out-of-time fold."""
         Fs, groups, trues, offset = [], [], [], 0
         for part_scores, ctx, truth in folds:
-            rows, cols, ranks = pool_pairs(part_scores, self.pool)
+            rows, cols, ranks = pool_pairs(part_scores, self.pool, space, self.compose)
             Fs.append(features(self._log_probs(part_scores), ranks, rows, cols, space, ctx))
             groups.append(rows + offset)
             trues.append(cols == np.asarray(truth)[rows])
@@ -196,7 +223,7 @@ class Reranked:
         """``(n, units)`` log-scores: the pool's by the learned weights; the rest below the
         pool in the order of their best part; ``FLOOR`` where no part can recommend it."""
         lps = self._log_probs(part_scores)
-        rows, cols, ranks = pool_pairs(part_scores, self.pool)
+        rows, cols, ranks = pool_pairs(part_scores, self.pool, space, self.compose)
         z = ((features(lps, ranks, rows, cols, space, ctx) - self.mean) / self.scale) @ self.coef
         n = len(part_scores[0])
         low = np.full(n, np.inf)
@@ -244,6 +271,7 @@ class Reranked:
             "temperatures": [round(float(t), 6) for t in self.temperatures],
             "pool": self.pool,
             "l2": self.l2,
+            "compose": self.compose,
             "coef": listed(self.coef),
             "mean": listed(self.mean),
             "scale": listed(self.scale),
