@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from hotline_nlp.classifier.dispatch.candidates import FLOOR, LOG_FLOOR, Batch, UnitSpace
 from hotline_nlp.classifier.dispatch.candidates import make_candidate as make_base
 from scipy.optimize import minimize
@@ -69,17 +68,35 @@ def context_of(space: UnitSpace, y, ev_j=None, ev_u=None) -> Context:
     return Context(prior, recent, ev_u, None if ev_j is None else ev_j[:, space.jur_of])
 
 
-def pool_pairs(part_scores: list[np.ndarray], pool: int, space: UnitSpace | None = None, compose: int = 0):
+def marginals(log_probs, space: UnitSpace) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per part, ``(n, jurisdictions)`` and ``(n, functions)``: its probability summed
+    over the units of each jurisdiction and of each function."""
+    at = np.arange(len(space))
+    J = np.zeros((len(space), len(space.jurisdictions)))
+    J[at, space.jur_of] = 1.0
+    F = np.zeros((len(space), len(space.functions)))
+    F[at, space.function_of] = 1.0
+    out = []
+    for lp in log_probs:
+        p = np.exp(lp)
+        out.append((p @ J, p @ F))
+    return out
+
+
+def pool_pairs(
+    part_scores: list[np.ndarray], pool: int, marg=None, space: UnitSpace | None = None, compose: int = 0
+):
     """``(rows, cols, ranks)``: the pooled (complaint, unit) pairs in row-major order,
     and each part's rank of every unit (``pool`` beyond its top ``pool``). ``compose``:
     also pool every unit of the ``compose`` likeliest jurisdictions x the ``compose``
-    likeliest functions (the parts' mean probability summed over their units): the
-    town governments of the right district that no part ranks high."""
+    likeliest functions (``marg``, the parts' ``marginals``, summed): the town
+    governments of the right district that no part ranks high."""
     n, n_u = part_scores[0].shape
     k = min(pool, n_u)
     mask = np.zeros((n, n_u), dtype=bool)
     ranks = []
     at = np.arange(n)[:, None]
+    reachable = np.zeros((n, n_u), dtype=bool)
     for s in part_scores:
         top = np.argpartition(-s, k - 1, axis=1)[:, :k]
         top = np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), axis=1), 1)
@@ -88,41 +105,33 @@ def pool_pairs(part_scores: list[np.ndarray], pool: int, space: UnitSpace | None
         ok = np.take_along_axis(s, top, 1) > FLOOR / 2
         mask[at.repeat(k, 1)[ok], top[ok]] = True
         ranks.append(rank)
-    if compose and space is not None:
-        p = sum(np.exp(log_softmax(s, axis=1)) for s in part_scores)
-        reachable = p > len(part_scores) * 1e-300
-        for s in part_scores:
-            reachable &= s > FLOOR / 2
+        reachable |= s > FLOOR / 2
+    if compose and marg:
         top = []
-        for of, m in ((space.jur_of, len(space.jurisdictions)), (space.function_of, len(space.functions))):
-            marginal = np.asarray(_onehot(of, m).T.dot(p.T).T)
-            c = min(compose, m)
-            hit = np.zeros((n, m), dtype=bool)
-            hit[at, np.argpartition(-marginal, c - 1, axis=1)[:, :c]] = True
+        for i, of in ((0, space.jur_of), (1, space.function_of)):
+            m = sum(x[i] for x in marg)
+            c = min(compose, m.shape[1])
+            hit = np.zeros(m.shape, dtype=bool)
+            hit[at, np.argpartition(-m, c - 1, axis=1)[:, :c]] = True
             top.append(hit[:, of])
         mask |= top[0] & top[1] & reachable
     rows, cols = np.nonzero(mask)
     return rows, cols, ranks
 
 
-def _onehot(of: np.ndarray, n: int) -> sp.csr_matrix:
-    return sp.csr_matrix((np.ones(len(of)), (np.arange(len(of)), of)), shape=(len(of), n))
-
-
-def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context) -> np.ndarray:
+def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context, marg) -> np.ndarray:
     """``(pairs, n_features)``: the features of the pooled pairs (see the module doc)."""
     cols_j, cols_f = space.jur_of[cols], space.function_of[cols]
-    jur, fun = (
-        _onehot(space.jur_of, len(space.jurisdictions)),
-        _onehot(space.function_of, len(space.functions)),
-    )
     out = []
-    for lp, rank in zip(log_probs, ranks):
-        p = np.exp(lp)
-        pj = np.log(np.maximum(np.asarray(jur.T.dot(p.T).T), 1e-6))
-        pf = np.log(np.maximum(np.asarray(fun.T.dot(p.T).T), 1e-6))
+    for lp, rank, (pj, pf) in zip(log_probs, ranks, marg):
         r = rank[rows, cols]
-        out += [lp[rows, cols], 1.0 / (1.0 + r), (r == 0).astype(float), pj[rows, cols_j], pf[rows, cols_f]]
+        out += [
+            lp[rows, cols],
+            1.0 / (1.0 + r),
+            (r == 0).astype(float),
+            np.log(np.maximum(pj[rows, cols_j], 1e-6)),
+            np.log(np.maximum(pf[rows, cols_f], 1e-6)),
+        ]
     prior = ctx.prior[cols]
     out += [np.log1p(prior), np.log1p(ctx.recent[cols]), (prior == 0).astype(float)]
     zero = np.zeros(len(rows))
@@ -194,8 +203,10 @@ class Reranked:
         """Weights from ``[(part scores, Context, truth)]``, one entry per out-of-time fold."""
         Fs, groups, trues, offset = [], [], [], 0
         for part_scores, ctx, truth in folds:
-            rows, cols, ranks = pool_pairs(part_scores, self.pool, space, self.compose)
-            Fs.append(features(self._log_probs(part_scores), ranks, rows, cols, space, ctx))
+            lps = self._log_probs(part_scores)
+            marg = marginals(lps, space)
+            rows, cols, ranks = pool_pairs(part_scores, self.pool, marg, space, self.compose)
+            Fs.append(features(lps, ranks, rows, cols, space, ctx, marg))
             groups.append(rows + offset)
             trues.append(cols == np.asarray(truth)[rows])
             offset += len(truth)
@@ -223,8 +234,9 @@ class Reranked:
         """``(n, units)`` log-scores: the pool's by the learned weights; the rest below the
         pool in the order of their best part; ``FLOOR`` where no part can recommend it."""
         lps = self._log_probs(part_scores)
-        rows, cols, ranks = pool_pairs(part_scores, self.pool, space, self.compose)
-        z = ((features(lps, ranks, rows, cols, space, ctx) - self.mean) / self.scale) @ self.coef
+        marg = marginals(lps, space)
+        rows, cols, ranks = pool_pairs(part_scores, self.pool, marg, space, self.compose)
+        z = ((features(lps, ranks, rows, cols, space, ctx, marg) - self.mean) / self.scale) @ self.coef
         n = len(part_scores[0])
         low = np.full(n, np.inf)
         np.minimum.at(low, rows, z)
