@@ -39,7 +39,6 @@ POOL = 20  # each candidate's top units pooled for re-ranking
 RECENT_HALF_LIFE = 0.1  # recency weight of a training row: halves every 10 % of the rows (in time order)
 COMPOSE = 2  # also pool the units of the 2 likeliest jurisdictions x the 2 likeliest functions
 L2 = 0.1  # ridge penalty on the (standardised) feature weights, per complaint
-BELOW_POOL = 15.0  # a unit outside the pool scores this far below the pool's lowest
 
 
 @dataclass
@@ -213,9 +212,21 @@ class Reranked:
         F = np.concatenate(Fs)
         self.mean = F.mean(0)
         self.scale = np.maximum(F.std(0), 1e-6)
-        self.coef = fit_weights(
-            (F - self.mean) / self.scale, np.concatenate(groups), np.concatenate(trues), self.l2
+        group, is_true = np.concatenate(groups), np.concatenate(trues)
+        # one "rest" item per complaint (every unit outside its pool; features at their mean,
+        # its own weight): true where the true unit is not pooled, so the rest's share of the
+        # probability is learned and the pool's confidences are not inflated
+        rest = np.ones(offset, dtype=bool)
+        rest[group[is_true]] = False
+        Fz = np.vstack(
+            [
+                np.column_stack([(F - self.mean) / self.scale, np.zeros(len(F))]),
+                np.column_stack([np.zeros((offset, F.shape[1])), np.ones(offset)]),
+            ]
         )
+        group = np.r_[group, np.arange(offset)]
+        order = np.argsort(group, kind="stable")
+        self.coef = fit_weights(Fz[order], group[order], np.r_[is_true, rest][order], self.l2)
         return self
 
     def fit(self, X, y, space: UnitSpace, **kw) -> Reranked:
@@ -231,26 +242,27 @@ class Reranked:
         return self.combine([p.scores(batch) for p in self.parts], ctx, self.space_)
 
     def combine(self, part_scores: list[np.ndarray], ctx: Context, space: UnitSpace) -> np.ndarray:
-        """``(n, units)`` log-scores: the pool's by the learned weights; the rest below the
-        pool in the order of their best part; ``FLOOR`` where no part can recommend it."""
+        """``(n, units)`` log-scores: the pool's by the learned weights; the rest's learned
+        share spread over the units outside the pool by the parts' mean probability;
+        ``FLOOR`` where no part can recommend a unit."""
         lps = self._log_probs(part_scores)
         marg = marginals(lps, space)
         rows, cols, ranks = pool_pairs(part_scores, self.pool, marg, space, self.compose)
-        z = ((features(lps, ranks, rows, cols, space, ctx, marg) - self.mean) / self.scale) @ self.coef
-        n = len(part_scores[0])
-        low = np.full(n, np.inf)
-        np.minimum.at(low, rows, z)
-        low[~np.isfinite(low)] = 0.0
-        best = lps[0].copy()
+        F = (features(lps, ranks, rows, cols, space, ctx, marg) - self.mean) / self.scale
+        rest = np.exp(lps[0])
         for lp in lps[1:]:
-            np.maximum(best, lp, out=best)
-        out = (low - BELOW_POOL)[:, None] + 1e-3 * (best - LOG_FLOOR)
-        out[rows, cols] = z
+            rest += np.exp(lp)
         reachable = part_scores[0] > FLOOR / 2
         for s in part_scores[1:]:
             reachable |= s > FLOOR / 2
+        rest[rows, cols] = 0.0
+        rest[~reachable] = 0.0
+        total = rest.sum(1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            out = self.coef[-1] + np.log(rest / np.maximum(total, 1e-300))
+        out[rows, cols] = F @ self.coef[:-1]
         out[~reachable] = FLOOR
-        return out
+        return np.maximum(out, FLOOR)
 
     def save(self, directory: Path) -> None:
         for p in self.parts:
@@ -268,7 +280,7 @@ class Reranked:
         self.recent_ = np.load(d / "recent.npy", allow_pickle=False)
         if len(self.prior_) != len(space) or len(self.recent_) != len(space):
             raise ValueError(f"{d}: unit counts do not match the unit directory")
-        if self.coef is None or len(self.coef) != len(self.mean) or len(self.coef) != len(self.scale):
+        if self.coef is None or len(self.coef) != len(self.mean) + 1 or len(self.mean) != len(self.scale):
             raise ValueError(f"{d}: re-ranker weights missing or of the wrong length")
         self.space_ = space
         return self
@@ -309,6 +321,7 @@ def feature_names(parts: list[str]) -> list[str]:
         "town_place_evidence",
         "jurisdiction_place_evidence",
         "city_level",
+        "rest",
     ]
 
 
