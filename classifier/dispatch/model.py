@@ -307,7 +307,7 @@ class Dispatcher(BaseEstimator):
             self.candidates = kept
         if self.chosen_ == "reranked":
             scores = np.concatenate(
-                [self.model_.combine([f.scores[p.name] for p in parts], f.context, self.space_) for f in fd]
+                [self.model_.rescore([f.scores[p.name] for p in parts], f.context, self.space_) for f in fd]
             )
         elif self.chosen_ == "blend":
             scores = np.concatenate([self.model_.combine([f.scores[p.name] for p in parts]) for f in fd])
@@ -387,6 +387,8 @@ class Dispatcher(BaseEstimator):
                     g = np.zeros((len(va), len(self.space_)))
                     g[:, to_global[glob]] = getattr(ctx, name)[:, glob]
                     setattr(ctx, name, g)
+            given_d = self._given_district(np.zeros((len(va), len(self.space_))), _pick(given, va))
+            ctx.given = given_d if given_d.any() else None
             ctx.prior, ctx.recent = (
                 np.bincount(to_global[glob], a[glob], len(self.space_)) for a in (ctx.prior, ctx.recent)
             )

@@ -49,6 +49,7 @@ class Context:
     recent: np.ndarray  # (units,) the same, each row weighted by its recency
     ev_u: np.ndarray | None = None  # (n, units) town place evidence of each unit
     ev_j: np.ndarray | None = None  # (n, units) place evidence of each unit's jurisdiction
+    given: np.ndarray | None = None  # (n, units) the 所属区县 log-odds already in the scores (folds)
 
 
 def unit_counts(y, n_units: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +203,8 @@ class Reranked:
         """Weights from ``[(part scores, Context, truth)]``, one entry per out-of-time fold."""
         Fs, groups, trues, offset = [], [], [], 0
         for part_scores, ctx, truth in folds:
+            if ctx.given is not None:  # what the parts say at intake, before the given district
+                part_scores = [s - ctx.given for s in part_scores]
             lps = self._log_probs(part_scores)
             marg = marginals(lps, space)
             rows, cols, ranks = pool_pairs(part_scores, self.pool, marg, space, self.compose)
@@ -240,6 +243,13 @@ class Reranked:
         ev_j = None if batch.ev_j is None else batch.ev_j[:, self.space_.jur_of]
         ctx = Context(self.prior_, self.recent_, batch.ev_u, ev_j)
         return self.combine([p.scores(batch) for p in self.parts], ctx, self.space_)
+
+    def rescore(self, part_scores: list[np.ndarray], ctx: Context, space: UnitSpace) -> np.ndarray:
+        """``combine`` of fold scores that carry the given district's log-odds (``ctx.given``):
+        re-ranked without it, as at intake, and it added after, as ``Dispatcher`` does."""
+        if ctx.given is None:
+            return self.combine(part_scores, ctx, space)
+        return self.combine([s - ctx.given for s in part_scores], ctx, space) + ctx.given
 
     def combine(self, part_scores: list[np.ndarray], ctx: Context, space: UnitSpace) -> np.ndarray:
         """``(n, units)`` log-scores: the pool's by the learned weights; the rest's learned

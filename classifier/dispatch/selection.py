@@ -221,7 +221,7 @@ def choose(
         results["reranked"] = []
         for k in range(1, len(folds)):  # taught by the folds before k only: all older than fold k
             model = _rerank_from(folds[:k], base_names, space, params_of)
-            s = model.combine([folds[k].scores[n] for n in base_names], folds[k].context, space)
+            s = model.rescore([folds[k].scores[n] for n in base_names], folds[k].context, space)
             folds[k].scores["reranked"] = s
             results["reranked"].append(ranks(s, folds[k].truth))
     for name in base_names:
