@@ -91,7 +91,7 @@ def test_reranker_of_a_fold_is_taught_by_older_folds_only():
 def test_pool_and_counts():
     s = np.log(np.array([[0.5, 0.3, 0.2, 1e-9], [0.1, 0.2, 0.3, 0.4]]))
     s[0, 3] = -1e4  # a unit the part cannot recommend stays out of the pool
-    rows, cols, ranks = pool_pairs([s], pool=3)
+    rows, cols, ranks = pool_pairs([s], 3, s > -5e3)
     assert list(zip(rows, cols)) == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (1, 3)]
     assert ranks[0][1].tolist() == [3, 2, 1, 0]
     plain, recent = unit_counts([0, 0, 0, 1, 1, 2], 4)

@@ -68,44 +68,43 @@ def context_of(space: UnitSpace, y, ev_j=None, ev_u=None) -> Context:
     return Context(prior, recent, ev_u, None if ev_j is None else ev_j[:, space.jur_of])
 
 
-def marginals(log_probs, space: UnitSpace) -> list[tuple[np.ndarray, np.ndarray]]:
+def marginals(probs, space: UnitSpace) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per part, ``(n, jurisdictions)`` and ``(n, functions)``: its probability summed
     over the units of each jurisdiction and of each function."""
     at = np.arange(len(space))
-    J = np.zeros((len(space), len(space.jurisdictions)))
+    J = np.zeros((len(space), len(space.jurisdictions)), dtype=np.float32)
     J[at, space.jur_of] = 1.0
-    F = np.zeros((len(space), len(space.functions)))
+    F = np.zeros((len(space), len(space.functions)), dtype=np.float32)
     F[at, space.function_of] = 1.0
-    out = []
-    for lp in log_probs:
-        p = np.exp(lp)
-        out.append((p @ J, p @ F))
-    return out
+    return [(p @ J, p @ F) for p in probs]
 
 
 def pool_pairs(
-    part_scores: list[np.ndarray], pool: int, marg=None, space: UnitSpace | None = None, compose: int = 0
+    log_probs: list[np.ndarray],
+    pool: int,
+    reachable: np.ndarray,
+    marg=None,
+    space: UnitSpace | None = None,
+    compose: int = 0,
 ):
     """``(rows, cols, ranks)``: the pooled (complaint, unit) pairs in row-major order,
-    and each part's rank of every unit (``pool`` beyond its top ``pool``). ``compose``:
-    also pool every unit of the ``compose`` likeliest jurisdictions x the ``compose``
-    likeliest functions (``marg``, the parts' ``marginals``, summed): the town
-    governments of the right district that no part ranks high."""
-    n, n_u = part_scores[0].shape
+    and each part's rank of every unit (``pool`` beyond its top ``pool``); only units
+    some part can recommend (``reachable``). ``compose``: also pool every unit of the
+    ``compose`` likeliest jurisdictions x the ``compose`` likeliest functions (``marg``,
+    the parts' ``marginals``, summed): the town governments of the right district
+    that no part ranks high."""
+    n, n_u = log_probs[0].shape
     k = min(pool, n_u)
     mask = np.zeros((n, n_u), dtype=bool)
     ranks = []
     at = np.arange(n)[:, None]
-    reachable = np.zeros((n, n_u), dtype=bool)
-    for s in part_scores:
-        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    for s in log_probs:
+        top = np.argpartition(s, n_u - k, axis=1)[:, n_u - k :]
         top = np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), axis=1), 1)
-        rank = np.full((n, n_u), k, dtype=np.int32)
-        rank[at, top] = np.arange(k, dtype=np.int32)[None, :]
-        ok = np.take_along_axis(s, top, 1) > FLOOR / 2
-        mask[at.repeat(k, 1)[ok], top[ok]] = True
+        rank = np.full((n, n_u), k, dtype=np.int16)
+        rank[at, top] = np.arange(k, dtype=np.int16)[None, :]
+        mask[at, top] = True
         ranks.append(rank)
-        reachable |= s > FLOOR / 2
     if compose and marg:
         top = []
         for i, of in ((0, space.jur_of), (1, space.function_of)):
@@ -114,13 +113,19 @@ def pool_pairs(
             hit = np.zeros(m.shape, dtype=bool)
             hit[at, np.argpartition(-m, c - 1, axis=1)[:, :c]] = True
             top.append(hit[:, of])
-        mask |= top[0] & top[1] & reachable
+        mask |= top[0] & top[1]
+    mask &= reachable
     rows, cols = np.nonzero(mask)
     return rows, cols, ranks
 
 
 def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context, marg) -> np.ndarray:
     """``(pairs, n_features)``: the features of the pooled pairs (see the module doc)."""
+    return np.column_stack(feature_columns(log_probs, ranks, rows, cols, space, ctx, marg))
+
+
+def feature_columns(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context, marg) -> list:
+    """The columns of ``features``, one array per feature."""
     cols_j, cols_f = space.jur_of[cols], space.function_of[cols]
     out = []
     for lp, rank, (pj, pf) in zip(log_probs, ranks, marg):
@@ -140,7 +145,7 @@ def features(log_probs, ranks, rows, cols, space: UnitSpace, ctx: Context, marg)
         zero if ctx.ev_j is None else ctx.ev_j[rows, cols],
     ]
     out.append((cols_j == 0).astype(float))
-    return np.column_stack(out)
+    return out
 
 
 def _grouped_log_softmax(z: np.ndarray, starts: np.ndarray, rows_of: np.ndarray) -> np.ndarray:
@@ -194,10 +199,18 @@ class Reranked:
         self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
 
-    def _log_probs(self, part_scores):
-        return [
-            np.maximum(log_softmax(s / t, axis=1), LOG_FLOOR) for s, t in zip(part_scores, self.temperatures)
+    def _prepare(self, part_scores, space: UnitSpace):
+        """The parts' calibrated log-probabilities and probabilities (float32), their
+        ``marginals``, and which units any part can recommend."""
+        lps = [
+            np.maximum(log_softmax((s / t).astype(np.float32), axis=1), np.float32(LOG_FLOOR))
+            for s, t in zip(part_scores, self.temperatures)
         ]
+        probs = [np.exp(lp) for lp in lps]
+        reachable = part_scores[0] > FLOOR / 2
+        for s in part_scores[1:]:
+            reachable |= s > FLOOR / 2
+        return lps, probs, marginals(probs, space), reachable
 
     def learn(self, folds, space: UnitSpace) -> Reranked:
         """Weights from ``[(part scores, Context, truth)]``, one entry per out-of-time fold."""
@@ -205,9 +218,8 @@ class Reranked:
         for part_scores, ctx, truth in folds:
             if ctx.given is not None:  # what the parts say at intake, before the given district
                 part_scores = [s - ctx.given for s in part_scores]
-            lps = self._log_probs(part_scores)
-            marg = marginals(lps, space)
-            rows, cols, ranks = pool_pairs(part_scores, self.pool, marg, space, self.compose)
+            lps, _, marg, reachable = self._prepare(part_scores, space)
+            rows, cols, ranks = pool_pairs(lps, self.pool, reachable, marg, space, self.compose)
             Fs.append(features(lps, ranks, rows, cols, space, ctx, marg))
             groups.append(rows + offset)
             trues.append(cols == np.asarray(truth)[rows])
@@ -255,24 +267,24 @@ class Reranked:
         """``(n, units)`` log-scores: the pool's by the learned weights; the rest's learned
         share spread over the units outside the pool by the parts' mean probability;
         ``FLOOR`` where no part can recommend a unit."""
-        lps = self._log_probs(part_scores)
-        marg = marginals(lps, space)
-        rows, cols, ranks = pool_pairs(part_scores, self.pool, marg, space, self.compose)
-        F = (features(lps, ranks, rows, cols, space, ctx, marg) - self.mean) / self.scale
-        rest = np.exp(lps[0])
-        for lp in lps[1:]:
-            rest += np.exp(lp)
-        reachable = part_scores[0] > FLOOR / 2
-        for s in part_scores[1:]:
-            reachable |= s > FLOOR / 2
+        lps, probs, marg, reachable = self._prepare(part_scores, space)
+        rows, cols, ranks = pool_pairs(lps, self.pool, reachable, marg, space, self.compose)
+        w = self.coef[:-1] / self.scale  # the weights of the raw features, summed column by column
+        z = np.full(len(rows), -float(w @ self.mean))
+        for wi, col in zip(w, feature_columns(lps, ranks, rows, cols, space, ctx, marg)):
+            z += wi * col
+        rest = probs[0].copy()
+        for p in probs[1:]:
+            rest += p
         rest[rows, cols] = 0.0
         rest[~reachable] = 0.0
         total = rest.sum(1, keepdims=True)
         with np.errstate(divide="ignore"):
-            out = self.coef[-1] + np.log(rest / np.maximum(total, 1e-300))
-        out[rows, cols] = F @ self.coef[:-1]
+            out = np.log(rest / np.maximum(total, np.float32(1e-30))).astype(np.float64)
+        out += self.coef[-1]
+        out[rows, cols] = z
         out[~reachable] = FLOOR
-        return np.maximum(out, FLOOR)
+        return np.maximum(out, FLOOR, out=out)
 
     def save(self, directory: Path) -> None:
         for p in self.parts:
