@@ -39,7 +39,7 @@ from hotline_nlp.classifier.dispatch.directory import (
 )
 from hotline_nlp.classifier.dispatch.divisions import CityDivisions, align_districts, detect_city
 from hotline_nlp.classifier.dispatch.places import PlaceEvidence
-from hotline_nlp.classifier.dispatch.rerank import context_of, make_candidate
+from hotline_nlp.classifier.dispatch.rerank import fold_context, make_candidate
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
 from hotline_nlp.corpus.gazetteer import short_forms
 from scipy.special import softmax
@@ -380,22 +380,10 @@ class Dispatcher(BaseEstimator):
                 s = np.full((len(va), len(self.space_)), FLOOR)
                 s[:, to_global[to_global >= 0]] = cand.scores(batch)[:, to_global >= 0]
                 scores[name] = self._given_district(s, _pick(given, va))
-            ctx = context_of(space, y_tr, batch.ev_j, batch.ev_u)  # the re-ranker's, over the fold's units
-            glob = to_global >= 0
-            for name in ("ev_u", "ev_j"):
-                if getattr(ctx, name) is not None:
-                    g = np.zeros((len(va), len(self.space_)))
-                    g[:, to_global[glob]] = getattr(ctx, name)[:, glob]
-                    setattr(ctx, name, g)
             given_d = self._given_district(np.zeros((len(va), len(self.space_))), _pick(given, va))
-            ctx.given = given_d if given_d.any() else None
-            ctx.prior, ctx.recent = (
-                np.bincount(to_global[glob], a[glob], len(self.space_)) for a in (ctx.prior, ctx.recent)
-            )
-            fd = sel.FoldData(
-                va, y[va], scores, ctx, len(tr), str(when[tr].max())[:10], str(when[va].min())[:10]
-            )
-            out.append(fd)
+            ctx = fold_context(space, to_global, len(self.space_), y_tr, batch.ev_j, batch.ev_u, given_d)
+            when_tr, when_va = str(when[tr].max())[:10], str(when[va].min())[:10]
+            out.append(sel.FoldData(va, y[va], scores, ctx, len(tr), when_tr, when_va))
         return out
 
     def _needs_places(self) -> bool:

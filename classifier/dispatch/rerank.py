@@ -79,6 +79,25 @@ def marginals(probs, space: UnitSpace) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(p @ J, p @ F) for p in probs]
 
 
+def fold_context(space: UnitSpace, to_global, n_global: int, y, ev_j, ev_u, given=None) -> Context:
+    """``context_of`` a fold (units ``space``, fitted on ``y``) carried over to the global
+    unit space of ``n_global`` units (``to_global``: each fold unit's global index, -1
+    where none); ``given``: the 所属区县 log-odds in the fold's scores, over the global space."""
+    local = context_of(space, y, ev_j, ev_u)
+    glob = to_global >= 0
+
+    def carried(a):
+        if a is None:
+            return None
+        g = np.zeros((a.shape[0], n_global))
+        g[:, to_global[glob]] = a[:, glob]
+        return g
+
+    prior, recent = (np.bincount(to_global[glob], a[glob], n_global) for a in (local.prior, local.recent))
+    has_given = given is not None and given.any()
+    return Context(prior, recent, carried(local.ev_u), carried(local.ev_j), given if has_given else None)
+
+
 def pool_pairs(
     log_probs: list[np.ndarray],
     pool: int,
