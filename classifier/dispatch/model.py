@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.dispatch import selection as sel
-from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace, make_candidate
+from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace
 from hotline_nlp.classifier.dispatch.directory import (
     CITY,
     Unit,
@@ -39,6 +39,7 @@ from hotline_nlp.classifier.dispatch.directory import (
 )
 from hotline_nlp.classifier.dispatch.divisions import CityDivisions, align_districts, detect_city
 from hotline_nlp.classifier.dispatch.places import PlaceEvidence
+from hotline_nlp.classifier.dispatch.rerank import fold_context, make_candidate
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
 from hotline_nlp.corpus.gazetteer import short_forms
 from scipy.special import softmax
@@ -70,7 +71,8 @@ class Dispatcher(BaseEstimator):
     Parameters
     ----------
     candidates : base candidates to choose among (``candidates.BASE`` names); with
-        two or more, their calibrated ``blend`` is a candidate too.
+        two or more, their calibrated ``blend`` is a candidate too, and (``rerank``) their
+        ``reranked`` pool (``rerank``: a conditional logit over each one's top units).
     C : regularisation of the flat unit classifier (the factored one's are its own).
     category_weight : scale of the category block beside the unit-norm text blocks.
     route_precision : recommendations whose confidence reaches the threshold at which
@@ -107,6 +109,7 @@ class Dispatcher(BaseEstimator):
         select_on: str = "top1",
         calibrate_on: str = "folds",
         cross_chunks: int = 3,
+        rerank: bool = True,
         random_state: int = 0,
     ):
         self.candidates = candidates
@@ -123,6 +126,7 @@ class Dispatcher(BaseEstimator):
         self.select_on = select_on
         self.calibrate_on = calibrate_on
         self.cross_chunks = cross_chunks
+        self.rerank = rerank
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -242,6 +246,7 @@ class Dispatcher(BaseEstimator):
                 self._params,
                 self.space_.jur_of,
                 self.select_on,
+                self.space_ if self.rerank else None,
             )
         else:
             choice = None
@@ -265,8 +270,8 @@ class Dispatcher(BaseEstimator):
         step(f"dispatch: fitting the {self.chosen_} candidate on all rows")
         self.features_ = features if features is not None else spec.fit(texts)
         X_text = self.features_.transform(texts)
-        if self.chosen_ == "blend":
-            self.model_ = make_candidate("blend", choice.blend)
+        if self.chosen_ in ("blend", "reranked"):
+            self.model_ = make_candidate(self.chosen_, choice.blend or choice.rerank)
         else:
             self.model_ = make_candidate(self.chosen_, self._params(self.chosen_))
         self.model_.fit(
@@ -294,13 +299,17 @@ class Dispatcher(BaseEstimator):
         them scored by the chosen design fitted on every other row (older and newer)."""
         everything = np.arange(len(args[0]))
         chunks = [c for c in np.array_split(np.asarray(latest), self.cross_chunks) if len(c)]
-        parts = self.model_.parts if self.chosen_ == "blend" else [self.model_]
+        parts = self.model_.parts if self.chosen_ in ("blend", "reranked") else [self.model_]
         kept, self.candidates = self.candidates, tuple(p.name for p in parts)
         try:
             fd = self._score_folds([(np.setdiff1d(everything, c), c) for c in chunks], *args)
         finally:
             self.candidates = kept
-        if self.chosen_ == "blend":
+        if self.chosen_ == "reranked":
+            scores = np.concatenate(
+                [self.model_.rescore([f.scores[p.name] for p in parts], f.context, self.space_) for f in fd]
+            )
+        elif self.chosen_ == "blend":
             scores = np.concatenate([self.model_.combine([f.scores[p.name] for p in parts]) for f in fd])
         else:
             scores = np.concatenate([f.scores[self.chosen_] for f in fd])
@@ -351,7 +360,7 @@ class Dispatcher(BaseEstimator):
             y_tr = np.array([space.index[y_names[i]] for i in tr])
             x_tr, x_va = fold_features.split(tr, va)
             batch = Batch(self._design(x_va, _pick(cats, va)), x_va)
-            if any(c.startswith("factored") for c in self.candidates):
+            if self.rerank or any(c.startswith("factored") for c in self.candidates):
                 places = PlaceEvidence(**self._params("places")).fit(
                     [texts[i] for i in tr], y_tr, space.units, space.jurisdictions, divs, _pick(row_d, tr)
                 )
@@ -371,12 +380,15 @@ class Dispatcher(BaseEstimator):
                 s = np.full((len(va), len(self.space_)), FLOOR)
                 s[:, to_global[to_global >= 0]] = cand.scores(batch)[:, to_global >= 0]
                 scores[name] = self._given_district(s, _pick(given, va))
-            out.append(
-                sel.FoldData(va, y[va], scores, len(tr), str(when[tr].max())[:10], str(when[va].min())[:10])
-            )
+            given_d = self._given_district(np.zeros((len(va), len(self.space_))), _pick(given, va))
+            ctx = fold_context(space, to_global, len(self.space_), y_tr, batch.ev_j, batch.ev_u, given_d)
+            when_tr, when_va = str(when[tr].max())[:10], str(when[va].min())[:10]
+            out.append(sel.FoldData(va, y[va], scores, ctx, len(tr), when_tr, when_va))
         return out
 
     def _needs_places(self) -> bool:
+        if self.chosen_ == "reranked":
+            return True
         parts = self.model_.parts if self.chosen_ == "blend" else [self.model_]
         return any(p.name.startswith("factored") for p in parts)
 

@@ -9,9 +9,9 @@ k. A fold's candidates know only the units of its own training rows (plus the
 given directory and the units those imply, see ``directory.expand``), as a
 deployed model would.
 
-The blend's weights and every candidate's temperature are fitted on earlier
-folds' predictions, so all candidates are compared on folds 2..K (fold 1 only
-teaches the blend). The winner is the best top-1 there (ties go to the simpler
+The blend's weights, the re-ranker's (``rerank``) and every candidate's temperature
+are fitted on earlier folds' predictions, so all candidates are compared on folds
+2..K (fold 1 only teaches the blend and the re-ranker). The winner is the best top-1 there (ties go to the simpler
 candidate, in ``ORDER``). The pooled out-of-time predictions of the winner then
 calibrate its confidence. The auto-route threshold is cut on the latest fold alone
 (the model nearest in size and time to the one deployed) where the one-sided 95 %
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.dispatch.candidates import FLOOR, LOG_FLOOR, Blend, blend_weights, make_candidate
+from hotline_nlp.classifier.dispatch.rerank import Context, Reranked, feature_names
 from scipy.special import log_softmax
 
 ORDER = (
@@ -36,6 +37,7 @@ ORDER = (
     "factored-grouped",
     "neighbours",
     "blend",
+    "reranked",
 )  # simplest first: ties go to the earlier
 START = 0.5  # share of the (oldest) rows in the first fold's training set
 ROUTE_Z = 1.645  # the auto-route cut: one-sided 95 % Wilson lower bound of precision
@@ -84,6 +86,7 @@ class FoldData:
     rows: np.ndarray
     truth: np.ndarray
     scores: dict[str, np.ndarray]
+    context: Context | None = None  # what the re-ranker reads beside the scores
     n_train: int = 0
     last_train_date: str = ""
     first_scored_date: str = ""
@@ -108,6 +111,7 @@ class Choice:
     note: str = ""
     jurisdiction_top1: float | None = None
     select_on: str = "top1"
+    rerank: dict | None = None
 
     def to_json(self) -> dict:
         return {
@@ -117,6 +121,7 @@ class Choice:
             "candidates": self.candidates,
             "folds": self.folds,
             "blend": self.blend,
+            "rerank": self.rerank,
             "temperature": round(self.temperature, 6),
             "route_precision": self.route_precision,
             "route_threshold": float(self.threshold),  # exact: on the returned confidences' grid
@@ -175,6 +180,15 @@ def _blend_from(folds: list[FoldData], names: list[str], params_of=None) -> Blen
     return Blend([make_candidate(n, params_of(n)) for n in names], temps, weights)
 
 
+def _rerank_from(folds: list[FoldData], names: list[str], space, params_of=None) -> Reranked:
+    """A re-ranker whose part temperatures and weights are fitted on ``folds`` (earlier ones)."""
+    truth = np.concatenate([f.truth for f in folds])
+    temps = [_calibrated(np.concatenate([f.scores[n] for f in folds]), truth)[0] for n in names]
+    params_of = params_of or (lambda n: {})
+    model = Reranked([make_candidate(n, params_of(n)) for n in names], temps, **params_of("reranked"))
+    return model.learn([([f.scores[n] for n in names], f.context, f.truth) for f in folds], space)
+
+
 def choose(
     folds: list[FoldData],
     base_names: list[str],
@@ -183,6 +197,7 @@ def choose(
     params_of=None,
     jur_of=None,
     select_on: str = "top1",
+    space=None,
 ) -> Choice:
     """Score the candidates on folds 2..K, choose, calibrate the winner on all out-of-time rows."""
     t0 = time.perf_counter()
@@ -197,6 +212,18 @@ def choose(
             folds[k].scores["blend"] = s
             blend_rank.append(ranks(s, folds[k].truth))
         results["blend"] = blend_rank
+    if (
+        space is not None
+        and len(folds) > 1
+        and len(base_names) > 1
+        and all(f.context is not None for f in folds)
+    ):
+        results["reranked"] = []
+        for k in range(1, len(folds)):  # taught by the folds before k only: all older than fold k
+            model = _rerank_from(folds[:k], base_names, space, params_of)
+            s = model.rescore([folds[k].scores[n] for n in base_names], folds[k].context, space)
+            folds[k].scores["reranked"] = s
+            results["reranked"].append(ranks(s, folds[k].truth))
     for name in base_names:
         results[name] = [ranks(f.scores[name], f.truth) for f in scored]
     table = []
@@ -216,11 +243,15 @@ def choose(
         ),
     )
     chosen = best["name"]
-    blend_state = None
+    blend_state = rerank_state = None
+    if chosen == "reranked":
+        final = _rerank_from(folds, base_names, space, params_of)  # the final model's: every fold
+        rerank_state = {**final.params(), "features": feature_names(base_names)}
     if chosen == "blend":
         final = _blend_from(folds, base_names, params_of)  # weights for the final model: every fold
         blend_state = final.params()
-        oot = np.concatenate([f.scores["blend"] for f in scored])
+    if chosen in ("blend", "reranked"):
+        oot = np.concatenate([f.scores[chosen] for f in scored])
         truth = np.concatenate([f.truth for f in scored])
     else:
         oot = np.concatenate([f.scores[chosen] for f in folds])
@@ -242,7 +273,7 @@ def choose(
             "n_scored": int(len(f.rows)),
             "train_until": f.last_train_date,
             "scored_from": f.first_scored_date,
-            "role": "teaches the blend" if k == 0 and len(folds) > 1 else "scored",
+            "role": "teaches the blend and the re-ranker" if k == 0 and len(folds) > 1 else "scored",
         }
         for k, f in enumerate(folds)
     ]
@@ -261,6 +292,7 @@ def choose(
         time.perf_counter() - t0,
         jurisdiction_top1=jurisdiction,
         select_on=select_on,
+        rerank=rerank_state,
     )
 
 
