@@ -20,8 +20,12 @@ import bz2
 import json
 import re
 import tarfile
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from hotline_nlp.classifier.dispatch.directory import city_districts, district_in_name
+from hotline_nlp.corpus.gazetteer import short_forms
 
 # a committee's place name: 香樟园居委会 -> 香樟园, 黄家埭村村民委员会 -> 黄家埭村
 _COMMITTEE = re.compile(r"(?:社区)?(?:居民委员会|居委会|村民委员会|村委会|委员会)$")
@@ -146,3 +150,30 @@ def align_districts(divisions: CityDivisions, known: list[str]) -> CityDivisions
         if kept:
             out.places[place] = kept
     return out
+
+
+def city_jurisdictions(names_seen, given, known_districts, listed, use_divisions: bool):
+    """The city's districts and its division list (None without one), from what the export
+    shows: the heads of its unit names (a district with several offices), its 所属区县
+    column, the division list those point to, and a given directory's jurisdictions
+    (``listed``); with a note for the manifest saying where the places come from."""
+    heads = Counter(d for u in names_seen if (d := district_in_name(u)))
+    strong_heads = {d for d, n in heads.items() if n >= 2}  # a district has several offices
+    divs = detect_city(names_seen, given, strong_heads) if use_divisions else None
+    found = set(city_districts(given, names_seen, divs))
+    if divs is None:  # without the division list, unit-name heads say which districts there are
+        found |= set(known_districts)
+    else:  # with it, heads it lacks still count if they head two units or more
+        cores = {short_forms(d)[-1] for d in found}
+        found |= {
+            d for d in strong_heads if short_forms(d)[-1] not in cores and not any(c in d for c in cores)
+        }
+    districts = sorted(found | set(listed))
+    notes = []
+    if divs is not None:
+        divs = align_districts(divs, districts)
+        notes.append(
+            f"place evidence: {divs.city}'s division list ({sum(map(len, divs.towns.values()))} towns, "
+            f"{len(divs.places)} village/committee places) beside the places the history names"
+        )
+    return divs, districts, notes

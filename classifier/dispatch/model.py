@@ -20,28 +20,24 @@ district's sub-centre. Saved as JSON and ``.npy`` files, never a pickle.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from hotline_nlp.classifier import calibration as cal
 from hotline_nlp.classifier.dispatch import selection as sel
+from hotline_nlp.classifier.dispatch import storage
 from hotline_nlp.classifier.dispatch.candidates import FLOOR, Batch, UnitSpace
 from hotline_nlp.classifier.dispatch.directory import (
     CITY,
     Unit,
-    city_districts,
-    district_in_name,
     expand,
     infer_directory,
 )
-from hotline_nlp.classifier.dispatch.divisions import CityDivisions, align_districts, detect_city
+from hotline_nlp.classifier.dispatch.divisions import city_jurisdictions
 from hotline_nlp.classifier.dispatch.places import PlaceEvidence
 from hotline_nlp.classifier.dispatch.rerank import fold_context, make_candidate
 from hotline_nlp.classifier.features import FoldFeatures, TextFeatures
-from hotline_nlp.corpus.gazetteer import short_forms
 from scipy.special import softmax
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -173,25 +169,11 @@ class Dispatcher(BaseEstimator):
 
         step("dispatch: units and places")
         names_seen = set(y_names) | {u.name for u in directory or ()}
-        heads = Counter(d for u in names_seen if (d := district_in_name(u)))
-        strong_heads = {d for d, n in heads.items() if n >= 2}  # a district has several offices
-        divs = detect_city(sorted(names_seen), given, strong_heads) if self.divisions else None
-        all_districts = set(city_districts(given, sorted(names_seen), divs))
-        if divs is None:  # without the division list, unit-name heads say which districts there are
-            all_districts |= set(known_districts)
-        else:  # with it, heads it lacks still count if they head two units or more
-            cores = {short_forms(d)[-1] for d in all_districts}
-            all_districts |= {
-                d for d in strong_heads if short_forms(d)[-1] not in cores and not any(c in d for c in cores)
-            }
-        all_districts |= {u.jurisdiction for u in directory or ()} - {CITY}
-        all_districts = sorted(all_districts)
-        if divs is not None:
-            divs = align_districts(divs, all_districts)
-            self.notes_.append(
-                f"place evidence: {divs.city}'s division list ({sum(map(len, divs.towns.values()))} towns, "
-                f"{len(divs.places)} village/committee places) beside the places the history names"
-            )
+        listed = {u.jurisdiction for u in directory or ()} - {CITY}
+        divs, all_districts, notes = city_jurisdictions(
+            sorted(names_seen), given, known_districts, listed, self.divisions
+        )
+        self.notes_ += notes
         self.divisions_ = divs
         base = list(directory) if directory is not None else None
         if base is None:
@@ -495,63 +477,12 @@ class Dispatcher(BaseEstimator):
 
     # -------------------------------------------------------- persistence
     def save(self, directory: Path) -> None:
-        check_is_fitted(self, "model_")
-        directory.mkdir(parents=True, exist_ok=True)
-        if not self.shared_features_:
-            self.features_.save(directory / "features")
-        self.model_.save(directory)
-        conf, correct, rank = self.oot_
-        np.save(directory / "oot_confidence.npy", conf.astype(np.float32), allow_pickle=False)
-        np.save(directory / "oot_rank.npy", rank.astype(np.int32), allow_pickle=False)
-        params = self.get_params()
-        params["candidates"] = list(params["candidates"])
-        state = {
-            "params": params,
-            "units": [[u.name, u.jurisdiction, u.function, u.source, u.town] for u in self.space_.units],
-            "districts": self.space_.jurisdictions[1:],
-            "categories": sorted(self.cat_vocab_, key=self.cat_vocab_.get),
-            "chosen": self.chosen_,
-            "model_params": self.model_.params(),
-            "temperature": self.temperature_,
-            "threshold": self.threshold_,
-            "route_rows": self.route_rows_,
-            "selection": self.selection_,
-            "places": self.places_.to_dict() if self.places_ is not None else None,
-            "divisions_city": self.divisions_.city if self.divisions_ is not None else None,
-            "metrics": self.cv_metrics_,
-            "notes": self.notes_,
-            "shared_features": self.shared_features_,
-        }
-        (directory / "dispatch.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        storage.write(self, directory)
 
     @classmethod
     def load(cls, directory: Path, features=None) -> Dispatcher:
         """``features``: the tagger's ``TextFeatures``, for a dispatcher that shares them."""
-        state = json.loads((directory / "dispatch.json").read_text(encoding="utf-8"))
-        params = dict(state["params"])
-        params["candidates"] = tuple(params["candidates"])
-        self = cls(**params)
-        self.space_ = UnitSpace([Unit(*u) for u in state["units"]], state["districts"])
-        self.cat_vocab_ = {c: i for i, c in enumerate(state["categories"])}
-        self.chosen_ = state["chosen"]
-        self.temperature_, self.threshold_ = state["temperature"], state["threshold"]
-        self.route_rows_ = int(state.get("route_rows", 0))
-        self.selection_, self.cv_metrics_, self.notes_ = state["selection"], state["metrics"], state["notes"]
-        self.places_ = PlaceEvidence.from_dict(state["places"]) if state.get("places") else None
-        self.divisions_ = CityDivisions(state["divisions_city"]) if state.get("divisions_city") else None
-        self.shared_features_ = bool(state.get("shared_features"))
-        if self.shared_features_ and features is None:
-            raise ValueError(
-                f"{directory}: this dispatcher shares the tagger's features; load it with the model"
-            )
-        self.features_ = features if self.shared_features_ else TextFeatures.load(directory / "features")
-        self.model_ = make_candidate(self.chosen_, state["model_params"]).load_state(directory, self.space_)
-        conf = np.load(directory / "oot_confidence.npy", allow_pickle=False)
-        rank = np.load(directory / "oot_rank.npy", allow_pickle=False)
-        self.oot_ = (conf, rank == 0, rank)
-        if self.places_ is not None and self.places_.units_ != list(self.space_.names):
-            raise ValueError(f"{directory}: place evidence does not match the unit directory")
-        return self
+        return storage.read(cls, directory, features)
 
 
 def _district_index(space: UnitSpace, row_d) -> np.ndarray:
