@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics.dedup import chorus_clusters
 from hotline_nlp.topics.sampling import priorities
 from scipy import sparse
 
@@ -82,12 +83,14 @@ class WeekMatch:
     1-row CSR); ``free_ids`` / ``free_x``: the unmatched complaints that enter the
     pool (at most ``pool_max``, the smallest id hashes, in time order) and their
     vectors; ``matched``: complaint id -> issue id (-1 none) of every complaint,
-    when the match was made in this process (``match``), else None."""
+    when the match was made in this process (``match``), else None; ``free_chorus``:
+    per free complaint, the id of the first complaint of its chorus ("" none: ``dedup``)."""
 
     moved: dict
     free_ids: list
     free_x: sparse.csr_matrix | None
     matched: dict | None = None
+    free_chorus: list | None = None
 
 
 def pool_cut(prio: np.ndarray, cap: int) -> np.uint64:
@@ -241,6 +244,9 @@ class IssueTracker:
                 members = members[cl.similarities(pool_x[members], vec)[:, 0] >= cfg.cluster.assign_threshold]
                 if int(is_now[members].sum()) >= cfg.min_new_in_week:
                     found.append((members, vec))
+            found += chorus_clusters(
+                pool_x, pool_ids, m.free_chorus, is_now, found, cfg.min_new_in_week, cfg.cluster.centroid_nnz
+            )
             sims = _ClusterSims(self, [v for _, v in found])
             for j, (members, vec) in enumerate(found):
                 iss = self._absorber(sims.row(j))
