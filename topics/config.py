@@ -38,7 +38,7 @@ class HotspotConfig:
     # 多人反映 (``dedup``'s chorus): texts this close (cosine) from different callers within
     # chorus_days (at most dedup_window_days); an issue with chorus_callers of them in its week
     # is flagged however few its complaints (0: never)
-    chorus_cos: float = 0.8
+    chorus_cos: float = 0.9
     chorus_days: float = 3.0
     chorus_callers: int = 2
     examples: int = 3

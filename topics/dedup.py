@@ -147,16 +147,19 @@ def check_repeats(
     dup_of = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return RepeatCheck(dup_of, dup_of.copy())
-    t = pd.to_datetime(pd.Series(list(times))).to_numpy(dtype="datetime64[s]").astype(np.int64) / 86400.0
+    secs = pd.to_datetime(pd.Series(list(times))).to_numpy(dtype="datetime64[s]").astype(np.int64)
+    t = secs / 86400.0
     order = np.argsort(t, kind="stable")
-    caller = _callers(callers, n)
+    if x is not None and not sparse.issparse(x) and isinstance(x, np.ndarray):
+        x = sparse.csr_matrix(x)
+    caller = _one_record(secs, keys, x, _callers(callers, n), dup_cos)
     chorus_cos = dup_cos if chorus_cos is None else float(chorus_cos)
     chorus_days = window_days if chorus_days is None else min(float(chorus_days), window_days)
 
     def one_caller(i: int, j: int) -> bool:
-        """May rows i and j come from one caller (or be one message listed twice)?"""
+        """May rows i and j come from one caller?"""
         ci, cj = caller[i], caller[j]
-        return ci == "" or cj == "" or ci == cj or (keys[i] == keys[j] and t[i] == t[j])
+        return ci == "" or cj == "" or ci == cj
 
     link: dict[int, int] = {}  # union-find over the rows of a chorus
 
@@ -187,8 +190,6 @@ def check_repeats(
         lst.append(int(i))
     if x is None:
         return RepeatCheck(_same_caller_only(order, t, caller, window_days, dup_of), _roots(link, root, n))
-    if not sparse.issparse(x) and isinstance(x, np.ndarray):
-        x = sparse.csr_matrix(x)
     sorted_rows = bool(np.all(order == np.arange(n)))
 
     ts = t[order]
@@ -279,6 +280,24 @@ def chorus_clusters(pool_x, pool_ids, roots, is_now, found, min_new: int, nnz: i
         if int(np.asarray(is_now)[members].sum()) >= min_new:
             out.append((members, centroid(pool_x, members, nnz)))
     return out
+
+
+def _one_record(secs: np.ndarray, keys, x, caller: np.ndarray, dup_cos: float) -> np.ndarray:
+    """``caller`` with one message listed twice made one caller's: rows at the same
+    second whose texts are identical (or cosine >= ``dup_cos``) take the first one's
+    caller (exports that merge two sources list a message under two caller ids)."""
+    order = np.argsort(secs, kind="stable")
+    s = secs[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(s)]):
+        rows = order[a:b]
+        for p in range(1, len(rows)):
+            i = rows[p]
+            for j in rows[:p]:
+                if keys[i] == keys[j] or (x is not None and float(x[i].multiply(x[j]).sum()) >= dup_cos):
+                    caller[i] = caller[j]
+                    break
+    return caller
 
 
 def _same_caller_only(order, t, caller, window_days, dup_of) -> np.ndarray:
