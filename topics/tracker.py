@@ -217,7 +217,7 @@ class IssueTracker:
         pool_x = sparse.vstack(parts, format="csr") if parts else None
         result: dict[str, int] = {}
         born_members: set[int] = set()
-        if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
+        if pool_x is not None:  # (a pool too small to cluster may still hold a chorus)
             # births are where false alarms come from: a pool cluster must be tighter than a history one
             strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
             is_now = np.array([w == week for w in pool_weeks])
