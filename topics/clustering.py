@@ -37,8 +37,9 @@ class ClusterConfig:
     seed: int = 0
     # clusterings of the history sample: each round after the first clusters what the rounds
     # before left as noise, in its own reduction (small issues hidden among large ones);
-    # with min_cluster_size 3, 6 rounds place 65 % of 2019 H1 in an issue, 1 round 38 % (BENCHMARKS.md)
-    rounds: int = 6
+    # with min_cluster_size 3, 20 rounds place 74.5 % of 2019 H1 in an issue, 6 rounds 65 %, 1 round
+    # 38 % (benchmarks/results/callers.md); a round that finds nothing ends them
+    rounds: int = 20
 
 
 def reduce(x, dims: int, seed: int = 0, max_features: int = 32_768) -> np.ndarray:
