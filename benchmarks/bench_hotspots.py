@@ -296,6 +296,56 @@ def _coverage(frame, span, cluster: dict, ref=None) -> dict:
     return out
 
 
+def _replay_flags(frame, period, cfg, planted: set) -> list[dict]:
+    """Each week of a replay: its flagged issues, whether one is mostly planted (its
+    members of that week), how many others, how many of those by the 多人反映 rule."""
+    from hotline_nlp.topics.hotspots import _replayed
+
+    run, weeks = _replayed(frame, period, cfg, None, None, None)
+    try:
+        out = []
+        for rec in weeks:
+            hit, others, chorus = False, 0, 0
+            for k in rec["flagged"]:
+                ids = [
+                    set(b.rows["id"].astype(str)[b.labels == k]) for b in run.finished.get(rec["week"], [])
+                ]
+                m = set().union(*ids) if ids else set()
+                if planted and len(m & planted) >= 0.5 * max(1, len(m)):
+                    hit = True
+                else:
+                    others += 1
+                    chorus += rec["chorus"].get(k, 0) >= cfg.chorus_callers > 0
+            out.append({"week": rec["week"], "hit": hit, "others": others, "chorus": chorus})
+        return out
+    finally:
+        run.close()
+
+
+def replay_planted(cluster: dict | None = None) -> list[str]:
+    """The planted stream (``planted_rows``) in the real 2019 stream, week by week
+    (``replay`` internals), at the default alpha, min_count and floor; and the
+    flags on the unplanted stream."""
+    from hotline_nlp.topics.periods import date_range, weeks_between
+
+    frame = load_real()
+    period = date_range("2019-03-04", "2019-12-29")
+    weeks = weeks_between(period.start, period.end)
+    start = 20
+    planted = planted_rows(weeks[start:], np.random.default_rng(7))
+    cfg = _config(cluster=cluster)
+    t = time.time()
+    mixed = _replay_flags(pd.concat([frame, planted], ignore_index=True), period, cfg, set(planted["id"]))
+    plain = _replay_flags(frame, period, cfg, set())
+    hit = [r["week"] for r in mixed if r["hit"]]
+    others = [r["others"] for r in plain]
+    return [
+        f"| {_cluster_words(cluster) if cluster else 'defaults'} | {hit[0] if hit else 'never'} | "
+        f"{len(hit)} / {len(weeks) - start} | {np.mean(others):.2f} / {max(others)} | "
+        f"{sum(r['chorus'] for r in plain)} of {sum(others)} | {time.time() - t:.0f} |"
+    ]
+
+
 def _cluster_words(c: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in c.items())
 
@@ -544,7 +594,15 @@ def main(argv=None) -> None:
         "callers-dev": callers_dev,
         "callers-dev2": lambda: callers_dev(GRID2),
         "callers": callers,
-        "replay-callers": lambda: replay_real(((0.001, 3, 0.2),), BEFORE) + replay_real(((0.001, 3, 0.2),)),
+        "replay-callers": lambda: (
+            [
+                "| clustering | first flagged (planted) | weeks flagged / planted weeks | flags/week, unplanted "
+                "(mean / max) | of which 多人反映 | s |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
+            + replay_planted(BEFORE)
+            + replay_planted()
+        ),
     }
     todo = list(parts) if args.what == "all" else [args.what]
     for name in todo:
