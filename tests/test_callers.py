@@ -167,3 +167,16 @@ def test_a_new_burst_of_two_callers_forms_an_issue_and_is_flagged():
     issue = _bus_issue(r, burst)
     assert burst <= set(issue["complaint_ids"]) and issue["count"] == 2
     assert issue["many_callers"] and issue["emerging"]
+
+
+def test_the_count_table_counts_chorus_originals_and_reads_old_tables():
+    from hotline_nlp.topics import count_table as ct
+
+    at = np.array(["2024-06-03T09:00"] * 4, dtype="datetime64[ns]")
+    t = ct.reduce_rows(
+        [1, 1, 1, 2], [True, True, False, True], at, "2024-W23", chorus=[True, True, True, False]
+    )
+    assert t.set_index("issue")["chorus"].to_dict() == {1: 2, 2: 0}  # the repeat is not counted
+    old = t.drop(columns="chorus")  # a state saved before the column existed
+    assert ct.with_chorus(old)["chorus"].tolist() == [0, 0]
+    assert list(ct.with_chorus(old).columns) == ct.COLUMNS
