@@ -55,6 +55,10 @@ class TrackerConfig:
     # a 19k-a-week stream keeps ~46k, a Beijing-size week alone would bring ~100k+
     pool_max: int = 50_000
     min_new_in_week: int = 2
+    # a pool cluster needs this many members (the history's clustering may find smaller
+    # ones, ClusterConfig.min_cluster_size): births of three split a rising issue into
+    # small ones none of which is flagged (the demo's charger issue, 2024Q3)
+    pool_min_cluster_size: int = 4
     centroid_memory: int = 200
     birth_coherence: float = 0.35  # median member-to-centroid cosine a new issue needs
     absorb_threshold: float = (
@@ -219,11 +223,12 @@ class IssueTracker:
         born_members: set[int] = set()
         if pool_x is not None:  # (a pool too small to cluster may still hold a chorus)
             # births are where false alarms come from: a pool cluster must be tighter than a history one
-            strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
+            pool_cfg = replace(cfg.cluster, min_cluster_size=cfg.pool_min_cluster_size)
+            strict = replace(pool_cfg, min_coherence=cfg.birth_coherence)
             is_now = np.array([w == week for w in pool_weeks])
             labels = cl.drop_incoherent(
                 pool_x,
-                cl.cluster_labels(pool_x, cfg.cluster, priority=is_now, clusterer=self.clusterer),
+                cl.cluster_labels(pool_x, pool_cfg, priority=is_now, clusterer=self.clusterer),
                 strict,
             )
             # a small pool may hold one group only: HDBSCAN calls that noise, so ask again
@@ -231,7 +236,7 @@ class IssueTracker:
             if not (labels >= 0).any() and self.clusterer is None:
                 labels = cl.drop_incoherent(
                     pool_x,
-                    cl.cluster_labels(pool_x, cfg.cluster, allow_single_cluster=True, priority=is_now),
+                    cl.cluster_labels(pool_x, pool_cfg, allow_single_cluster=True, priority=is_now),
                     strict,
                 )
             found = []  # (members, centroid) of each pool cluster with enough of this week
