@@ -372,7 +372,6 @@ def callers(chosen: dict | None = None) -> list[str]:
     """The year reported once (the test part) for the baseline and the chosen settings
     (the defaults; silver topics too), and the real bursts in their weeks."""
     from hotline_nlp.topics.clustering import ClusterConfig
-    from hotline_nlp.topics.hotspots import weekly_alert
 
     frame = load_real()
     ref = pd.read_csv(DATA / "hotspot_reference.csv", dtype={"留言编号": str})
@@ -404,6 +403,15 @@ def callers(chosen: dict | None = None) -> list[str]:
                      + " | ".join(cells) + f" | {found} |")  # fmt: skip
     lines += ["", "Top 10 of the year by heat (chosen settings): count / label", ""]
     lines += [f"{i['rank']}. {len(i['complaint_ids'])} / {i['label']}" for i in year["chosen"]["top"]]
+    return lines + bursts(frame)
+
+
+def bursts(frame=None) -> list[str]:
+    """The real bursts of different callers in the weekly alert of their week."""
+    from hotline_nlp.topics.hotspots import weekly_alert
+
+    frame = load_real() if frame is None else frame
+    lines = []
     lines += [
         "",
         "The real bursts of different callers, in the weekly alert of their week (default settings; "
@@ -573,6 +581,7 @@ def main(argv=None) -> None:
             "callers-dev",
             "callers-dev2",
             "callers",
+            "callers-bursts",
             "replay-callers",
             "all",
         ],
@@ -594,6 +603,7 @@ def main(argv=None) -> None:
         "callers-dev": callers_dev,
         "callers-dev2": lambda: callers_dev(GRID2),
         "callers": callers,
+        "callers-bursts": bursts,
         "replay-callers": lambda: (
             [
                 "| clustering | first flagged (planted) | weeks flagged / planted weeks | flags/week, unplanted "
