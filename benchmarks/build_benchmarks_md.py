@@ -19,6 +19,7 @@ SECTIONS = [
     ("embedders", "Chinese sentence embedders (issue 3)"),
     ("hotspots", "Hotspots and emerging issues (issue 4)"),
     ("labels", "Label quality of hotspot issues (issue 31)"),
+    ("callers", "Counting callers, not texts; coverage (issue 31, item 6)"),
     ("service", "HTTP service (issue 6)"),
     ("dispatch", "Dispatch, 智能派单 (issues 13, 27)"),
     ("dask", "Dask: partitioned inputs, tagging on 1 and 2 workers (issue 14)"),

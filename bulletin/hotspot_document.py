@@ -98,7 +98,9 @@ def _emerging(issues: list[dict]) -> list[Paragraph]:
     out = []
     for k, i in enumerate(em, start=1):
         prev = i.get("previous_count")
-        what = status_words(i.get("status")) or "预警"
+        what = (status_words(i.get("status")) or "预警") + (
+            f"，多人反映：{i['chorus']} 位来电人内容几乎相同" if i.get("many_callers") else ""
+        )
         out.append(
             Paragraph(
                 f"（问题 {i['id']}，{what}）。本周 {i['count']} 件"
@@ -123,7 +125,9 @@ def _weekly_table(issues: list[dict]) -> Table:
             str(i.get("previous_count", "")),
             f"{i.get('expected', 0):.1f}",
             f"{i.get('score', 0):.1f}",
-            ("预警：" if i.get("emerging") else "") + status_words(i.get("status")),
+            ("预警：" if i.get("emerging") else "")
+            + status_words(i.get("status"))
+            + ("·多人反映" if i.get("many_callers") else ""),
             _where(i),
         ]
         for i in issues

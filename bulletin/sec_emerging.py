@@ -113,7 +113,8 @@ def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> 
         try:
             week = parse_period(flagged)
             what = flagged_words(issue.get("origin"), issue.get("first_seen"), week.start.date().isoformat())
-            text += f"该问题自 {fmt.date_cn(week.start)}当周起被系统识别为{what}问题。"
+            text += f"该问题自 {fmt.date_cn(week.start)}当周起被系统识别为{what}问题"
+            text += "，多位来电人反映内容几乎相同（多人反映）。" if issue.get("chorus_weeks") else "。"
         except ValueError:
             pass
     example_ids = [str(e["id"]) for e in issue.get("examples", []) if isinstance(e, dict) and "id" in e]

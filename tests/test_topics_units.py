@@ -68,7 +68,11 @@ def test_repeats_same_text_same_caller_and_near_copies():
     callers = ["A", "B", "A", "A", "C", "A"]
     x = Representation(embedder="none").fit_transform(texts)
     dup = find_repeats(times, texts, x, callers, window_days=7)
-    assert dup.tolist()[:3] == [-1, 0, 0]  # same text; same caller + same matter
+    assert dup.tolist()[:3] == [
+        -1,
+        -1,
+        0,
+    ]  # same text from another caller: a complaint; same caller + same matter
     assert dup[3] == -1  # same caller, other matter
     assert dup[4] == -1  # same text but a month later: a new complaint
     assert dup[5] == -1  # same caller within the window but unrelated

@@ -75,25 +75,31 @@ def test_threaded_matching_equals_one_thread():
 
 
 def _repeats_all_pairs(times, x, callers, window_days, dup_cos, caller_cos, keys):
-    """The repeat rules by brute force: identical texts first, then every earlier
-    original in the window with full cosines, the latest first."""
+    """The repeat rules by brute force: identical texts first (the latest earlier row
+    that may be the same caller's, whose original is in the window), then every
+    earlier original in the window with full cosines, the latest first; two
+    different callers never repeat each other."""
     t = pd.to_datetime(pd.Series(times)).to_numpy(dtype="datetime64[s]").astype(np.int64) / 86400.0
     order = np.argsort(t, kind="stable")
     sims = (x @ x.T).toarray()
     dup = np.full(len(t), -1)
-    last: dict[str, int] = {}
-    for i in order:
-        j = last.get(keys[i])
-        if j is not None and t[i] - t[j] <= window_days:
-            dup[i] = dup[j] if dup[j] >= 0 else j
-        else:
-            last[keys[i]] = i
+
+    def one_caller(i, j):
+        return not callers[i] or not callers[j] or callers[i] == callers[j]
+
+    for p, i in enumerate(order):
+        for q in range(p - 1, -1, -1):
+            j = order[q]
+            o = dup[j] if dup[j] >= 0 else j
+            if keys[j] == keys[i] and one_caller(i, j) and t[i] - t[o] <= window_days:
+                dup[i] = o
+                break
     for p, i in enumerate(order):
         if dup[i] >= 0:
             continue
         for q in range(p - 1, -1, -1):
             j = order[q]
-            if t[i] - t[j] > window_days or dup[j] >= 0:
+            if t[i] - t[j] > window_days or dup[j] >= 0 or not one_caller(i, j):
                 continue
             if sims[i, j] >= dup_cos or (
                 callers[i] and callers[i] == callers[j] and sims[i, j] >= caller_cos

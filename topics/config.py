@@ -35,6 +35,12 @@ class HotspotConfig:
     dedup_window_days: float = 7.0
     dup_cos: float = 0.95
     caller_cos: float = 0.3  # same caller within the window counts as a repeat from this similarity on
+    # 多人反映 (``dedup``'s chorus): texts this close (cosine) from different callers within
+    # chorus_days (at most dedup_window_days); an issue with chorus_callers of them in its week
+    # is flagged however few its complaints (0: never)
+    chorus_cos: float = 0.9
+    chorus_days: float = 3.0
+    chorus_callers: int = 2
     examples: int = 3
     keyword_sample: int = 150
     n_jobs: int | None = None  # threads matching complaints to issues (None: every core available)
@@ -58,6 +64,14 @@ class HotspotConfig:
             raise HotspotError(f"history_weeks must be >= 0, got {self.history_weeks}")
         if self.half_life_days is not None and not self.half_life_days > 0:
             raise HotspotError(f"half_life_days must be positive, got {self.half_life_days}")
+        if not 0 < self.chorus_days <= self.dedup_window_days:
+            raise HotspotError(
+                f"chorus_days must be in (0, dedup_window_days = {self.dedup_window_days}], got {self.chorus_days}"
+            )
+        if not 0 < self.chorus_cos <= 1 or self.chorus_callers < 0:
+            raise HotspotError(
+                f"chorus_cos must be in (0, 1] and chorus_callers >= 0, got {self.chorus_cos}, {self.chorus_callers}"
+            )
         if self.semantic_weight is not None and not 0 <= self.semantic_weight <= 1:
             raise HotspotError(f"semantic_weight must be between 0 and 1, got {self.semantic_weight}")
 

@@ -147,6 +147,8 @@ def weekly_alert(
                 "p_value": float(s["p_value"][i]),
                 "score": round(float(s["score"][i]), 3),
                 "emerging": em,
+                "chorus": int(sc.chorus[i]),  # callers of the week sending near-identical texts
+                "many_callers": bool(cfg.chorus_callers and sc.chorus[i] >= cfg.chorus_callers),  # 多人反映
                 "status": status(data.tracker, issue_ids[i], period, em, now[i], prev, rec.get("first_seen")),
                 "weekly": [
                     {"week": w, "count": int(c)}
@@ -201,6 +203,7 @@ def hot_issues(
         g = present.groupby("issue")
         originals = g["originals"].sum()
         members = g["members"].sum()
+        chorus = g["chorus"].sum()
         vol = [data.volume.get(k, 0.0) for k in issue_ids]
         dist = [data.callers.get(k, 0) if data.callers is not None else int(originals[k]) for k in issue_ids]
         lk = [data.likes.get(k, 0.0) if data.likes is not None else 0 for k in issue_ids]
@@ -227,6 +230,7 @@ def hot_issues(
                 "first_seen": first[k].date().isoformat(),
                 "last_seen": last[k].date().isoformat(),
                 "repeats": int(members[k] - originals[k]),
+                "chorus": int(chorus[k]),  # 多人反映: originals whose near-identical text another caller sent
             }
         )
         rec.update(
@@ -255,7 +259,8 @@ def hot_issues(
 def _replayed(data, period, cfg, embedder, executor, options) -> tuple[AlertRun, list]:
     """An open ``AlertRun`` that stepped the weeks of ``period`` (the caller closes
     it) and each week's ``{"week", "total", "flagged": {issue id: count},
-    "scores": {issue id: score}}`` (issue ids as they were that week)."""
+    "scores": {issue id: score}, "chorus": {issue id: originals in a chorus}}``
+    (issue ids as they were that week)."""
     weeks = weeks_between(period.start, period.end)
     run = AlertRun(
         executor or LocalExecutor(), _sources(data), weeks[0], weeks[0].start - pd.Timedelta(weeks=cfg.history_weeks),
@@ -268,9 +273,16 @@ def _replayed(data, period, cfg, embedder, executor, options) -> tuple[AlertRun,
             run.advance_to(wk.label)
             data = run.data(wk.label)
             sc = week_scores(data, wk.label, cfg)
-            rec = {"week": wk.label, "total": int(data.totals[sc.col]), "flagged": {}, "scores": {}}
+            rec = {
+                "week": wk.label,
+                "total": int(data.totals[sc.col]),
+                "flagged": {},
+                "scores": {},
+                "chorus": {},
+            }
             if sc.n_hist > 0:  # something to compare with
                 rec["flagged"] = {sc.ids[i]: int(sc.now[i]) for i in np.flatnonzero(sc.s["emerging"])}
+                rec["chorus"] = {sc.ids[i]: int(sc.chorus[i]) for i in np.flatnonzero(sc.chorus)}
                 rec["scores"] = {sc.ids[i]: round(float(sc.s["score"][i]), 3) for i in np.flatnonzero(sc.now)}
             out.append(rec)
     except BaseException:
@@ -286,7 +298,7 @@ def replay(
     for its first week (its history: ``config.history_weeks`` before it), then
     each later week advanced as a warm weekly run would take it. Returns
     ``{"weeks": [{"week", "total", "flagged": {issue id: count}, "scores":
-    {issue id: score}}], "surviving": {flagged issue id: the id it survives as
+    {issue id: score}, "chorus": {issue id: originals in a chorus (多人反映)}}], "surviving": {flagged issue id: the id it survives as
     through merges}}`` (issue ids as they were that week)."""
     cfg = config or HotspotConfig()
     run, weeks = _replayed(data, _as_range(period), cfg, embedder, executor, options)
@@ -304,7 +316,8 @@ def emerging_issues(
     half-year, year or range), most complaints first, at most
     ``config.emerging_listed``. Each: ``id``, ``label``, ``keywords``, ``places``,
     ``count`` (originals in the period), ``repeats``, ``first_seen``,
-    ``last_seen``, ``weeks_flagged``, ``first_flagged``, ``examples``,
+    ``last_seen``, ``weeks_flagged``, ``first_flagged``, ``chorus_weeks`` (weeks
+    flagged as 多人反映), ``examples``,
     ``complaint_ids`` (in the period). Empty when the period holds no
     complaints: ``replay``, then the flagged issues (followed through merges)
     described from the period's complaints, which stayed where they were counted."""
@@ -317,9 +330,12 @@ def emerging_issues(
     run, weeks = _replayed(data, period, cfg, embedder, executor, options)
     try:
         flagged: dict[int, list[str]] = {}
+        chorus: dict[int, list[str]] = {}  # weeks the issue was flagged as 多人反映
         for rec in weeks:
             for k in rec["flagged"]:
                 flagged.setdefault(run.tracker.resolve(k), []).append(rec["week"])
+                if cfg.chorus_callers and rec["chorus"].get(k, 0) >= cfg.chorus_callers:
+                    chorus.setdefault(run.tracker.resolve(k), []).append(rec["week"])
         if not flagged:
             return []
         flagged = {k: sorted(set(v)) for k, v in flagged.items()}
@@ -338,6 +354,7 @@ def emerging_issues(
                 "count": len(rec["complaint_ids"]) - rec["repeats"],
                 "weeks_flagged": wks,
                 "first_flagged": min(wks),
+                "chorus_weeks": sorted(set(chorus.get(k, []))),
                 "emerging": True,
             }
         )

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hotline_nlp.topics import clustering as cl
+from hotline_nlp.topics.dedup import chorus_clusters
 from hotline_nlp.topics.sampling import priorities
 from scipy import sparse
 
@@ -54,6 +55,10 @@ class TrackerConfig:
     # a 19k-a-week stream keeps ~46k, a Beijing-size week alone would bring ~100k+
     pool_max: int = 50_000
     min_new_in_week: int = 2
+    # a pool cluster needs this many members (the history's clustering may find smaller
+    # ones, ClusterConfig.min_cluster_size): births of three split a rising issue into
+    # small ones none of which is flagged (the demo's charger issue, 2024Q3)
+    pool_min_cluster_size: int = 4
     centroid_memory: int = 200
     birth_coherence: float = 0.35  # median member-to-centroid cosine a new issue needs
     absorb_threshold: float = (
@@ -82,12 +87,14 @@ class WeekMatch:
     1-row CSR); ``free_ids`` / ``free_x``: the unmatched complaints that enter the
     pool (at most ``pool_max``, the smallest id hashes, in time order) and their
     vectors; ``matched``: complaint id -> issue id (-1 none) of every complaint,
-    when the match was made in this process (``match``), else None."""
+    when the match was made in this process (``match``), else None; ``free_chorus``:
+    per free complaint, the id of the first complaint of its chorus ("" none: ``dedup``)."""
 
     moved: dict
     free_ids: list
     free_x: sparse.csr_matrix | None
     matched: dict | None = None
+    free_chorus: list | None = None
 
 
 def pool_cut(prio: np.ndarray, cap: int) -> np.uint64:
@@ -214,13 +221,14 @@ class IssueTracker:
         pool_x = sparse.vstack(parts, format="csr") if parts else None
         result: dict[str, int] = {}
         born_members: set[int] = set()
-        if pool_x is not None and pool_x.shape[0] >= cfg.cluster.min_cluster_size:
+        if pool_x is not None:  # (a pool too small to cluster may still hold a chorus)
             # births are where false alarms come from: a pool cluster must be tighter than a history one
-            strict = replace(cfg.cluster, min_coherence=cfg.birth_coherence)
+            pool_cfg = replace(cfg.cluster, min_cluster_size=cfg.pool_min_cluster_size)
+            strict = replace(pool_cfg, min_coherence=cfg.birth_coherence)
             is_now = np.array([w == week for w in pool_weeks])
             labels = cl.drop_incoherent(
                 pool_x,
-                cl.cluster_labels(pool_x, cfg.cluster, priority=is_now, clusterer=self.clusterer),
+                cl.cluster_labels(pool_x, pool_cfg, priority=is_now, clusterer=self.clusterer),
                 strict,
             )
             # a small pool may hold one group only: HDBSCAN calls that noise, so ask again
@@ -228,7 +236,7 @@ class IssueTracker:
             if not (labels >= 0).any() and self.clusterer is None:
                 labels = cl.drop_incoherent(
                     pool_x,
-                    cl.cluster_labels(pool_x, cfg.cluster, allow_single_cluster=True, priority=is_now),
+                    cl.cluster_labels(pool_x, pool_cfg, allow_single_cluster=True, priority=is_now),
                     strict,
                 )
             found = []  # (members, centroid) of each pool cluster with enough of this week
@@ -241,6 +249,9 @@ class IssueTracker:
                 members = members[cl.similarities(pool_x[members], vec)[:, 0] >= cfg.cluster.assign_threshold]
                 if int(is_now[members].sum()) >= cfg.min_new_in_week:
                     found.append((members, vec))
+            found += chorus_clusters(
+                pool_x, pool_ids, m.free_chorus, is_now, found, cfg.min_new_in_week, cfg.cluster.centroid_nnz
+            )
             sims = _ClusterSims(self, [v for _, v in found])
             for j, (members, vec) in enumerate(found):
                 iss = self._absorber(sims.row(j))

@@ -128,7 +128,7 @@ def spread(estimated: pd.DataFrame, weeks: list[str], whole: set, monday) -> pd.
             o = (i + 1) * o_tot // n - i * o_tot // n
             m = (i + 1) * m_tot // n - i * m_tot // n
             if m:
-                recs.append((w, int(k), o, m, monday(w), monday(w)))
+                recs.append((w, int(k), o, m, monday(w), monday(w), 0))
     parts = [t for t in (estimated.loc[kept], pd.DataFrame(recs, columns=COLUMNS)) if len(t)]
     return pd.concat(parts, ignore_index=True)[COLUMNS] if parts else empty_table()
 

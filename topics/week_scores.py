@@ -24,6 +24,7 @@ class WeekScores:
     now: np.ndarray  # its counts
     s: dict  # ``emergence.score_week``'s scores (nothing is emerging without history)
     n_hist: int  # complaints before the week
+    chorus: np.ndarray  # the week's originals in a chorus (多人反映, ``dedup``)
 
 
 def first_col(totals: np.ndarray) -> int:
@@ -43,10 +44,13 @@ def week_scores(data, week: str, cfg) -> WeekScores:
     lo = min(first, col)
     s = score_week(counts[:, lo : col + 1], totals[lo : col + 1], cfg.emergence)
     _rescore_warm_born(s, data.known_from, issue_ids, data.week_labels, counts, totals, col, cfg)
+    chorus = wc.matrix(table, issue_ids, data.week_labels, "chorus")[:, col]
+    if cfg.chorus_callers > 0:  # 多人反映: several callers with near-identical texts within days
+        s["emerging"] = s["emerging"] | (chorus >= cfg.chorus_callers)
     n_hist = int(totals[first:col].sum()) if col else 0
     if n_hist == 0:
         s["emerging"] = np.zeros_like(s["emerging"])
-    return WeekScores(issue_ids, counts, col, counts[:, col], s, n_hist)
+    return WeekScores(issue_ids, counts, col, counts[:, col], s, n_hist, chorus)
 
 
 def _rescore_warm_born(s, known_from, issue_ids, weeks, counts, totals, col, cfg) -> None:

@@ -29,10 +29,10 @@ def context_days(config) -> float:
     return 2.0 * float(config.dedup_window_days)
 
 
-def repeats(rows: pd.DataFrame, x, keys: np.ndarray, config) -> np.ndarray:
-    """Each row's original (position in ``rows``; -1 = original) by the repeat
-    rules (``dedup``), ``rows`` in time order with their vectors and text keys."""
-    return dedup.find_repeats(
+def repeats(rows: pd.DataFrame, x, keys: np.ndarray, config) -> dedup.RepeatCheck:
+    """Each row's original (position in ``rows``; -1 = original) and chorus flag by
+    the repeat rules (``dedup``), ``rows`` in time order with their vectors and text keys."""
+    return dedup.check_repeats(
         rows["created_at"],
         None,
         x,
@@ -41,6 +41,8 @@ def repeats(rows: pd.DataFrame, x, keys: np.ndarray, config) -> np.ndarray:
         config.dup_cos,
         config.caller_cos,
         text_keys=keys,
+        chorus_cos=config.chorus_cos,
+        chorus_days=config.chorus_days,
     )
 
 

@@ -36,7 +36,7 @@ def backfill(run, w: str) -> pd.DataFrame:
     for k in frozen:
         n = pd.Series([v for v in tr.assignments_.get(k, {}).values() if v in set(born)]).value_counts()
         at = week_bounds(k)[0]
-        recs += [(k, int(i), int(c), int(c), at, at) for i, c in n.items()]
+        recs += [(k, int(i), int(c), int(c), at, at, 0) for i, c in n.items()]
     exact = pd.DataFrame(recs, columns=ct.COLUMNS) if recs else ct.empty_table()
     exact = _add(exact, pool_members(run, born, set(frozen)))
     pool = set(tr.pool_span(tr.weeks_))  # counted exactly from the pool (pool_members)

@@ -76,6 +76,8 @@ class Block:
     prio: np.ndarray | None = None
     summary: Any = None
     in_focus: np.ndarray | None = None
+    chorus: np.ndarray | None = None  # rows in a chorus (``dedup``; None: not checked)
+    chorus_root: np.ndarray | None = None  # the key of the first complaint of each row's chorus ("" none)
 
 
 def summary_of(block: Block):
@@ -91,6 +93,8 @@ class Matched:
     labels: np.ndarray  # issue id per row (-1 none)
     sim: np.ndarray  # best cosine to the issues
     original: np.ndarray  # not a repeat
+    chorus: np.ndarray  # in a chorus: another caller's near-identical text within days (``dedup``)
+    chorus_root: np.ndarray  # the key of the chorus's first complaint ("" none)
 
 
 def checks_of(times: np.ndarray, periods, ctx_days: float, floor) -> list[tuple]:
@@ -128,14 +132,20 @@ def match(rows, own, checks, rep, centroids, issue_ids, config, n_jobs=1, sample
         best = np.where(mine.notna().to_numpy(), mine.fillna(-1).to_numpy(np.int64), best)
     ids = np.asarray(issue_ids, np.int64)
     labels = np.where(best >= 0, ids[np.maximum(best, 0)] if len(ids) else -1, -1)
-    if checks is None:
-        original = np.ones(hi - lo, bool)
-    else:
-        parts = [
-            wc.repeats(rows.iloc[a:b], x[a:b], keys[a:b], config)[s - a :] < 0 for a, s, b in checks if b > s
-        ]
-        original = np.concatenate(parts) if parts else np.zeros(0, bool)
-    return Matched(own_rows, x[lo:hi], labels, np.asarray(sim), original)
+    original, root = np.ones(hi - lo, bool), np.full(hi - lo, "", dtype=object)
+    if checks is not None:
+        ok, roots = [], []
+        for a, s, b in checks:
+            if b > s:
+                g = wc.repeats(rows.iloc[a:b], x[a:b], keys[a:b], config)
+                first = g.chorus_of[s - a :]
+                ok.append(g.dup_of[s - a :] < 0)
+                roots.append(
+                    np.where(first >= 0, rows["key"].iloc[a:b].to_numpy(object)[np.maximum(first, 0)], "")
+                )
+        original = np.concatenate(ok) if ok else np.zeros(0, bool)
+        root = np.concatenate(roots).astype(object) if roots else np.zeros(0, object)
+    return Matched(own_rows, x[lo:hi], labels, np.asarray(sim), original, root != "", root)
 
 
 def span_rows(pieces, span, config, floor) -> tuple[pd.DataFrame, tuple, list]:

@@ -44,7 +44,9 @@ def count_block(item, rep, centroids, issue_ids, config, window_start, n_jobs=1)
         n = b - s
         own = slice(at, at + n)
         original, own_rows = m.original[own], m.rows.iloc[own]
-        table = reduce_rows(m.labels[s - lo : b - lo], original, own_rows["created_at"].to_numpy(), w)
+        table = reduce_rows(
+            m.labels[s - lo : b - lo], original, own_rows["created_at"].to_numpy(), w, chorus=m.chorus[own]
+        )
         take, scale = week_samples.chosen(own_rows["key"])
         sample = week_samples.frame(own_rows.loc[take], original[take], m.sim[s - lo : b - lo][take], scale)
         out.append(WeekCount(w, table, n, sample))

@@ -91,7 +91,8 @@ def match_block(item, rep, centroids, issue_ids, sampled, config, span, half, n_
     for w, (_, s, b) in zip(weeks, checks):
         if b > s:
             own = m.rows["created_at"].to_numpy()[at : at + b - s]
-            tables.append(ct.reduce_rows(m.labels[at : at + b - s], m.original[at : at + b - s], own, w))
+            part = slice(at, at + b - s)
+            tables.append(ct.reduce_rows(m.labels[part], m.original[part], own, w, chorus=m.chorus[part]))
             at += b - s
     summary = reduce_block(m.rows, m.labels, m.original, tables, span[1], half)
     return bk.Block(bk.keep_fields(m.rows), m.labels, m.original, summary=summary)

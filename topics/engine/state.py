@@ -52,7 +52,7 @@ from pathlib import Path
 import pandas as pd
 from hotline_nlp.corpus.atomic import atomic_dir
 from hotline_nlp.topics.complaint_vectors import Representation
-from hotline_nlp.topics.count_table import COLUMNS, empty_table
+from hotline_nlp.topics.count_table import COLUMNS, empty_table, with_chorus
 from hotline_nlp.topics.tracker import IssueTracker
 from hotline_nlp.topics.tracker_store import load_tracker, save_tracker
 
@@ -89,7 +89,7 @@ class AlertState:
         self.rep = Representation.load(d / "representation", embedder=embedder)
         self.tracker = load_tracker(d, n_jobs=n_jobs, clusterer=clusterer)
         if (d / COUNTS).is_file() and (d / WEEKS).is_file():
-            self.table = pd.read_parquet(d / COUNTS)[COLUMNS]
+            self.table = with_chorus(pd.read_parquet(d / COUNTS))[COLUMNS]
             w = pd.read_parquet(d / WEEKS)
             self.totals = {str(k): int(v) for k, v in zip(w["week"], w["rows"])}
         if (d / PARTS).is_file():

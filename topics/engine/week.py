@@ -73,15 +73,19 @@ def match_block(item, rep, centroids, issue_ids, config, window_start, n_jobs=1)
         counts=np.array([int(n_of[k]) for k in sums_ids], np.int64),
         free_prio=prio[m.labels < 0],
     )
-    return Block(keep_fields(m.rows), m.labels, m.original, x=m.x, prio=prio, summary=summary)
+    return Block(
+        keep_fields(m.rows), m.labels, m.original, x=m.x, prio=prio, summary=summary, chorus=m.chorus,
+        chorus_root=m.chorus_root,
+    )  # fmt: skip
 
 
-def free_rows(kept: Block, cut) -> tuple[list, np.ndarray, object]:
+def free_rows(kept: Block, cut) -> tuple[list, np.ndarray, object, list]:
     """The block's unmatched complaints with id hash <= ``cut`` (``tracker.pool_cut``):
-    ids, times and vectors, in time order."""
+    ids, times, vectors and chorus roots ("" none), in time order."""
     free = np.flatnonzero((kept.labels < 0) & (kept.prio <= np.uint64(cut)))
     rows = kept.rows
-    return rows["key"].iloc[free].tolist(), rows["created_at"].to_numpy()[free], kept.x[free]
+    roots = kept.chorus_root[free].tolist() if kept.chorus_root is not None else [""] * free.size
+    return rows["key"].iloc[free].tolist(), rows["created_at"].to_numpy()[free], kept.x[free], roots
 
 
 def relabel(rows: pd.DataFrame, labels: np.ndarray, placed, surviving=None) -> np.ndarray:
@@ -107,13 +111,13 @@ def finish_block(
     complaints, which set the sample's rate), as ``WeekPart``; the vectors are dropped."""
     rows, original = kept.rows, kept.original
     labels = relabel(rows, kept.labels, placed, surviving)
-    table = reduce_rows(labels, original, rows["created_at"].to_numpy(), week)
+    table = reduce_rows(labels, original, rows["created_at"].to_numpy(), week, chorus=kept.chorus)
     idx = np.flatnonzero(ws.chosen_in(kept.prio, n_week))
     sim = np.zeros(idx.size, np.float32)
     if idx.size and len(issue_ids):
         _, sim = cl.assign(kept.x, centroids, config.tracker.cluster.assign_threshold, rows=idx, n_jobs=1)
     sample = ws.frame(rows.iloc[idx], original[idx], sim, ws.scale_for(n_week))
-    return Block(rows, labels, original, summary=WeekPart(table, sample))
+    return Block(rows, labels, original, summary=WeekPart(table, sample), chorus=kept.chorus)
 
 
 def label_block(
@@ -132,7 +136,7 @@ def label_block(
         rows, checks = rows_of(pieces, span), None
         own = (0, len(rows))
     m = match(rows, own, checks, rep, centroids, issue_ids, config)
-    return Block(keep_fields(m.rows), relabel(m.rows, m.labels, placed), m.original)
+    return Block(keep_fields(m.rows), relabel(m.rows, m.labels, placed), m.original, chorus=m.chorus)
 
 
 def week_match(ex, kept: list, S: list[WeekSums], pool_max: int) -> WeekMatch:
@@ -145,7 +149,7 @@ def week_match(ex, kept: list, S: list[WeekSums], pool_max: int) -> WeekMatch:
             n0, v0 = moved.get(int(k), (0, None))
             moved[int(k)] = (n0 + int(n), s.sums[j] if v0 is None else v0 + s.sums[j])
     prio = np.concatenate([s.free_prio for s in S]) if S else np.zeros(0, np.uint64)
-    free_ids, free_x = [], None
+    free_ids, free_x, free_chorus = [], None, None
     if prio.size:
         got = ordered(ex, free_rows, kept, "alert-pool-new", cut=pool_cut(prio, pool_max))
         frames = [g for g in got if len(g[0])]
@@ -155,4 +159,6 @@ def week_match(ex, kept: list, S: list[WeekSums], pool_max: int) -> WeekMatch:
             x = sparse.vstack([g[2] for g in frames], format="csr")
             order = np.argsort(times, kind="stable")  # time order, as one frame of the week would be
             free_ids, free_x = [keys[i] for i in order], x[order]
-    return WeekMatch(moved, free_ids, free_x)
+            roots = [r for g in frames for r in g[3]]
+            free_chorus = [roots[i] for i in order]
+    return WeekMatch(moved, free_ids, free_x, free_chorus=free_chorus)
