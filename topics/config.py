@@ -11,6 +11,7 @@ from typing import Any
 
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, SEMANTIC_WEIGHT
 from hotline_nlp.topics.emergence import EmergenceConfig
+from hotline_nlp.topics.identity import ANCHORS
 from hotline_nlp.topics.tracker import TrackerConfig
 
 
@@ -29,6 +30,11 @@ class HotspotConfig:
     listed: int = 10  # issues the weekly alert and the range report list (every emerging one too)
     emerging_listed: int = 3  # emerging issues of a period listed (the bulletin's 难点问题)
     half_life_days: float | None = None  # the range's heat decay; None: a quarter of the range, >= 7 days
+    # one identity per issue in every view (topics/identity.py): a cold run's tracker starts at the
+    # first week of this span ("half": ISO weeks 1 and 27; "quarter", "year"; "week": the asked week)
+    anchor: str = "half"
+    identity_overlap: float = 0.3  # share of a range cluster's members a tracker issue needs to name it
+    fold_cos: float = 0.5  # issues whose centroids are this close are listed as one (难点问题)
     # share of the sentence embedding in the vectors; None: SEMANTIC_WEIGHT (complaint_vectors.py)
     # when an embedder is named, else 0 (character n-grams only, the measured default)
     semantic_weight: float | None = None
@@ -58,6 +64,11 @@ class HotspotConfig:
             raise HotspotError(f"history_weeks must be >= 0, got {self.history_weeks}")
         if self.half_life_days is not None and not self.half_life_days > 0:
             raise HotspotError(f"half_life_days must be positive, got {self.half_life_days}")
+        if self.anchor not in ANCHORS:
+            raise HotspotError(f"anchor must be one of {sorted(ANCHORS)}, got {self.anchor!r}")
+        for name, v in (("identity_overlap", self.identity_overlap), ("fold_cos", self.fold_cos)):
+            if not 0 < v <= 1:
+                raise HotspotError(f"{name} must be in (0, 1], got {v}")
         if self.semantic_weight is not None and not 0 <= self.semantic_weight <= 1:
             raise HotspotError(f"semantic_weight must be between 0 and 1, got {self.semantic_weight}")
 
