@@ -67,9 +67,7 @@ def test_range_ids_never_collide_and_are_listed_once(stream):
 
 
 def test_fold_groups_joins_close_centroids_under_the_oldest_id():
-    c = sparse.csr_matrix(
-        np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
-    )
+    c = sparse.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32))
     assert fold_groups(c, [140, 141, 7], 0.5) == {140: 140, 141: 140, 7: 7}
     assert fold_groups(c, [140, 141, 7], 0.9) == {140: 140, 141: 141, 7: 7}
 

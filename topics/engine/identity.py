@@ -93,7 +93,8 @@ def range_identity(ex, sources, period: Period, cfg, embedder, options, range_bl
     tracker_of = pd.Series(theirs["issue"].to_numpy(np.int64), index=theirs["key"].astype(str).to_numpy())
     tracker_of = tracker_of[~tracker_of.index.duplicated()]
     ours = pd.concat(
-        ordered(ex, range_block, range_blocks, "identity-range") or [pd.DataFrame({"key": [], "cluster": []})],
+        ordered(ex, range_block, range_blocks, "identity-range")
+        or [pd.DataFrame({"key": [], "cluster": []})],
         ignore_index=True,
     )
     ids = overlap_ids(
