@@ -112,6 +112,7 @@ class AlertRun(EngineRun):
         self.weeks = [p.label for p in weeks_between(self.start, self.until.end)]
         self.samples: dict[str, pd.DataFrame | None] = {}  # week -> sample counted in this run
         self.finished: dict[str, list] = {}  # week -> its describing blocks (kept), weeks advanced now
+        self.stepped: set[str] = set()  # weeks advanced now (their blocks released once not needed)
         self.known_from: dict[int, str] = {}
 
     @property
@@ -258,8 +259,9 @@ class AlertRun(EngineRun):
         """Step the tracker through every step week up to ``week``, counting each
         from its assignment; then count the gaps of the table (cold: the history)
         against today's issues."""
-        for w in [w for w in self.step_weeks if w <= week and w not in self.finished]:
+        for w in [w for w in self.step_weeks if w <= week and w not in self.stepped]:
             self._advance(w)
+            self.stepped.add(w)
         if self.count_weeks:
             with timed(f"count {len(self.count_weeks)} history weeks"):
                 self._count_history()
