@@ -46,7 +46,11 @@ def runs(tmp_path_factory):
     weeks = sorted(set(check_frame(stream)["week"]))
     before, week = weeks[-2], weeks[-1]
     state = tmp_path_factory.mktemp("state")
-    weekly_alert(stream, before, state_dir=state, config=HotspotConfig(clusterer=FindsNothing()))
+    # the cold state counts its history weeks (anchor "week"), not steps them: their samples are
+    # the whole-history re-match's, which the warm estimate is compared with below
+    weekly_alert(
+        stream, before, state_dir=state, config=HotspotConfig(clusterer=FindsNothing(), anchor="week")
+    )
     warm = weekly_alert(stream, week, state_dir=state)
     # the cold run re-matches the whole history to the issues of its own week (anchor
     # "week"), the re-match a warm run's estimate stands in for
