@@ -80,3 +80,18 @@ def test_overlap_ids_takes_the_tracker_id_and_fresh_ids_for_the_rest():
     assert got == {0: 24, 1: 24, 2: 3}  # clusters 0 and 1 are one tracker issue
     got = overlap_ids(keys, labels, pd.Series(dtype=np.int64), 0.5, next_id=200)
     assert got == {0: 200, 1: 201, 2: 202}  # unmatched: after the tracker's last id
+
+
+def test_bulletin_words_the_first_complaint_every_view_gives(stream):
+    """难点问题 says when the issue was flagged and, for an older issue, its first complaint
+    (the alert's 首次出现): "identified 2024-09-16" beside "首次出现 2023-11-25" now reads as one issue."""
+    from hotline_nlp.bulletin import fmt
+    from hotline_nlp.bulletin.context import Options
+    from hotline_nlp.bulletin.document import Paragraph
+    from hotline_nlp.bulletin.report import build_report
+
+    found = emerging_issues(stream, "2024Q3")
+    issue = planted_of(found, stream)
+    rep = build_report(stream, "2024Q3", Options(), emerging=found)
+    text = " ".join(b.text for b in rep.blocks if isinstance(b, Paragraph) and "此类诉求" in b.text)
+    assert f"最早一件相关诉求见于{fmt.date_cn(pd.Timestamp(issue['first_seen']))}" in text, text
