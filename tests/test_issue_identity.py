@@ -19,6 +19,7 @@ from scipy import sparse
 from test_topics_hotspots import make_stream, week_label
 
 START = "2024-01-01"
+SHARED = HotspotConfig(anchor="half")  # the views share the half-year's timeline (opt-in: it is slower)
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +49,9 @@ def test_anchor_weeks():
 
 def test_alert_range_and_emerging_agree_on_the_plant(stream):
     week = week_label(START, 28)  # 2024-W29, the plant's seventh week
-    alert = planted_of(weekly_alert(stream, week)["issues"], stream)
-    emerging = planted_of(emerging_issues(stream, "2024Q3"), stream)
-    ranged = planted_of(hot_issues(stream, ("2024-07-01", "2024-09-30"))["issues"], stream)
+    alert = planted_of(weekly_alert(stream, week, SHARED)["issues"], stream)
+    emerging = planted_of(emerging_issues(stream, "2024Q3", SHARED), stream)
+    ranged = planted_of(hot_issues(stream, ("2024-07-01", "2024-09-30"), SHARED)["issues"], stream)
     first = stream.loc[stream.topic == "planted", "created_at"].min().date().isoformat()
     assert alert["id"] == emerging["id"] == ranged["id"], (alert["id"], emerging["id"], ranged["id"])
     # first_seen is the issue's first complaint on the timeline (before the quarter), in every view
@@ -60,7 +61,7 @@ def test_alert_range_and_emerging_agree_on_the_plant(stream):
 
 
 def test_range_ids_never_collide_and_are_listed_once(stream):
-    r = hot_issues(stream, ("2024-07-01", "2024-07-28"), HotspotConfig(listed=10))
+    r = hot_issues(stream, ("2024-07-01", "2024-07-28"), SHARED.with_(listed=10))
     ids = [i["id"] for i in r["issues"]]
     assert len(ids) == len(set(ids)), ids
     assert r["settings"]["anchor"] == "2024-W27"
@@ -90,8 +91,17 @@ def test_bulletin_words_the_first_complaint_every_view_gives(stream):
     from hotline_nlp.bulletin.document import Paragraph
     from hotline_nlp.bulletin.report import build_report
 
-    found = emerging_issues(stream, "2024Q3")
+    found = emerging_issues(stream, "2024Q3", SHARED)
     issue = planted_of(found, stream)
     rep = build_report(stream, "2024Q3", Options(), emerging=found)
     text = " ".join(b.text for b in rep.blocks if isinstance(b, Paragraph) and "此类诉求" in b.text)
     assert f"最早一件相关诉求见于{fmt.date_cn(pd.Timestamp(issue['first_seen']))}" in text, text
+
+
+def test_cli_anchor_is_checked_and_named_in_the_settings(tmp_path):
+    from hotline_nlp.cli import app
+    from typer.testing import CliRunner
+
+    demo = "corpus/data/demo_complaints.csv"
+    res = CliRunner().invoke(app, ["hotspots", "--input", demo, "--period", "2024-W48", "--anchor", "month"])
+    assert res.exit_code != 0 and "anchor must be one of" in res.output, res.output

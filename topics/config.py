@@ -31,8 +31,12 @@ class HotspotConfig:
     emerging_listed: int = 3  # emerging issues of a period listed (the bulletin's 难点问题)
     half_life_days: float | None = None  # the range's heat decay; None: a quarter of the range, >= 7 days
     # one identity per issue in every view (topics/identity.py): a cold run's tracker starts at the
-    # first week of this span ("half": ISO weeks 1 and 27; "quarter", "year"; "week": the asked week)
-    anchor: str = "half"
+    # first week of this span ("half": ISO weeks 1 and 27; "quarter", "year"), and the range report
+    # takes its ids; "week" (the default): each cold run starts at the week it asks about, as
+    # before. A shared span costs a replay of up to 26 weeks per cold view (on 2019's real
+    # messages the W49 alert 29 -> 148 s, the Q4 range report 3.8 -> 312 s, under load 4), so it is
+    # asked for (``hotspots --anchor half``); a --state-dir run is one timeline already
+    anchor: str = "week"
     identity_overlap: float = 0.3  # share of a range cluster's members a tracker issue needs to name it
     fold_cos: float = 0.5  # issues whose centroids are this close are listed as one (难点问题)
     # share of the sentence embedding in the vectors; None: SEMANTIC_WEIGHT (complaint_vectors.py)

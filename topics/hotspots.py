@@ -25,7 +25,7 @@ from hotline_nlp.topics.config import HotspotConfig, HotspotError
 from hotline_nlp.topics.emergence import heat_index
 from hotline_nlp.topics.engine.alert import AlertRun
 from hotline_nlp.topics.engine.alert_records import alert_records
-from hotline_nlp.topics.engine.identity import range_identity
+from hotline_nlp.topics.engine.identity import RangeIdentity, range_identity
 from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.engine.range import RangeRun
 from hotline_nlp.topics.identity import anchor_week, fold_groups
@@ -198,8 +198,12 @@ def hot_issues(
         data = run.run()
         if on_rejects is not None and data.rejects:
             on_rejects(pd.concat(data.rejects, ignore_index=True))
-        # one identity: each cluster takes the id of the tracker's issue (engine.identity)
-        ident = range_identity(ex, sources, period, cfg, embedder, options, data.blocks)
+        # one identity: each cluster takes the id of the tracker's issue (engine.identity), when the
+        # views share a timeline (cfg.anchor); "week": the range numbers its own clusters
+        if cfg.anchor == "week":
+            ident = RangeIdentity(ids={}, first_seen={}, anchor="week")
+        else:
+            ident = range_identity(ex, sources, period, cfg, embedder, options, data.blocks)
         reps: dict[int, int] = {}
         for r, k in sorted(ident.ids.items()):
             reps.setdefault(k, r)
