@@ -114,6 +114,9 @@ def _issue_paragraph(ctx: Context, issue: dict, k: int, by_id: pd.DataFrame) -> 
             week = parse_period(flagged)
             what = flagged_words(issue.get("origin"), issue.get("first_seen"), week.start.date().isoformat())
             text += f"该问题自 {fmt.date_cn(week.start)}当周起被系统识别为{what}问题"
+            seen = pd.Timestamp(issue["first_seen"]) if issue.get("first_seen") else None
+            if seen is not None and seen < week.start:  # the issue's first complaint, as every view gives it
+                text += f"（最早一件相关诉求见于{fmt.date_cn(seen)}）"
             text += "，多位来电人反映内容几乎相同（多人反映）。" if issue.get("chorus_weeks") else "。"
         except ValueError:
             pass

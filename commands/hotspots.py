@@ -99,6 +99,15 @@ def hotspots_cmd(
     state_dir: Annotated[
         Path | None, typer.Option("--state-dir", help="Keep issue ids across weekly runs in this directory.")
     ] = None,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="Without --state-dir, replay issues from the first week of this span "
+            "(half, quarter, year), so every view of it gives an issue one id (slower); "
+            "week: from the asked week (default).",
+        ),
+    ] = None,
     format: Annotated[
         HotspotFormat,
         typer.Option(
@@ -150,7 +159,7 @@ def hotspots_cmd(
     try:  # every setting is checked by the config; None keeps its default
         cfg = HotspotConfig().with_(
             listed=top, history_weeks=history_weeks, alpha=alpha, min_count=min_count, jobs=jobs,
-            semantic_weight=semantic_weight,
+            semantic_weight=semantic_weight, anchor=anchor,
         )  # fmt: skip
     except HotspotError as e:
         fail(str(e))

@@ -11,6 +11,7 @@ from typing import Any
 
 from hotline_nlp.topics.complaint_vectors import NO_EMBEDDER, SEMANTIC_WEIGHT
 from hotline_nlp.topics.emergence import EmergenceConfig
+from hotline_nlp.topics.identity import ANCHORS
 from hotline_nlp.topics.tracker import TrackerConfig
 
 
@@ -29,6 +30,15 @@ class HotspotConfig:
     listed: int = 10  # issues the weekly alert and the range report list (every emerging one too)
     emerging_listed: int = 3  # emerging issues of a period listed (the bulletin's 难点问题)
     half_life_days: float | None = None  # the range's heat decay; None: a quarter of the range, >= 7 days
+    # one identity per issue in every view (topics/identity.py): a cold run's tracker starts at the
+    # first week of this span ("half": ISO weeks 1 and 27; "quarter", "year"), and the range report
+    # takes its ids; "week" (the default): each cold run starts at the week it asks about, as
+    # before. A shared span costs a replay of up to 26 weeks per cold view (on 2019's real
+    # messages the W49 alert 29 -> 148 s, the Q4 range report 3.8 -> 312 s, under load 4), so it is
+    # asked for (``hotspots --anchor half``); a --state-dir run is one timeline already
+    anchor: str = "week"
+    identity_overlap: float = 0.3  # share of a range cluster's members a tracker issue needs to name it
+    fold_cos: float = 0.5  # issues whose centroids are this close are listed as one (难点问题)
     # share of the sentence embedding in the vectors; None: SEMANTIC_WEIGHT (complaint_vectors.py)
     # when an embedder is named, else 0 (character n-grams only, the measured default)
     semantic_weight: float | None = None
@@ -72,6 +82,11 @@ class HotspotConfig:
             raise HotspotError(
                 f"chorus_cos must be in (0, 1] and chorus_callers >= 0, got {self.chorus_cos}, {self.chorus_callers}"
             )
+        if self.anchor not in ANCHORS:
+            raise HotspotError(f"anchor must be one of {sorted(ANCHORS)}, got {self.anchor!r}")
+        for name, v in (("identity_overlap", self.identity_overlap), ("fold_cos", self.fold_cos)):
+            if not 0 < v <= 1:
+                raise HotspotError(f"{name} must be in (0, 1], got {v}")
         if self.semantic_weight is not None and not 0 <= self.semantic_weight <= 1:
             raise HotspotError(f"semantic_weight must be between 0 and 1, got {self.semantic_weight}")
 

@@ -25,9 +25,11 @@ from hotline_nlp.topics.config import HotspotConfig, HotspotError
 from hotline_nlp.topics.emergence import heat_index
 from hotline_nlp.topics.engine.alert import AlertRun
 from hotline_nlp.topics.engine.alert_records import alert_records
+from hotline_nlp.topics.engine.identity import RangeIdentity, range_identity
 from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.engine.range import RangeRun
-from hotline_nlp.topics.periods import Period, date_range, weeks_between
+from hotline_nlp.topics.identity import anchor_week, fold_groups
+from hotline_nlp.topics.periods import Period, date_range, parse_period, weeks_between
 from hotline_nlp.topics.week_scores import status, week_scores
 from hotline_nlp.topics.weekly_counts import matrix
 
@@ -111,6 +113,7 @@ def weekly_alert(
         state_dir,
         options,
         model,
+        first=parse_period(anchor_week(period.label, cfg.anchor)),
     )
     try:
         data = run.run()
@@ -129,8 +132,7 @@ def weekly_alert(
         recs = alert_records(run, [issue_ids[i] for i in chosen], [period.label], (period.start, period.end))
     finally:
         run.close()
-    present = data.table.loc[data.table["members"] > 0]
-    seen = present.groupby("issue").agg(first=("first_at", "min"), last=("last_at", "max"))
+    seen = data.seen  # over the tracker's whole timeline: the first_seen every view gives
     issues = []
     for i in chosen:
         rec = recs[issue_ids[i]]
@@ -192,11 +194,24 @@ def hot_issues(
     period = _as_range(period_or_range)
     model, notes = _model(model)
     half = cfg.half_life_days or max(7.0, (period.end - period.start).days / 4)
-    run = RangeRun(executor or LocalExecutor(), _sources(data), period, cfg, embedder, half, options, model)
+    ex, sources = executor or LocalExecutor(), _sources(data)
+    run = RangeRun(ex, sources, period, cfg, embedder, half, options, model)
     try:
         data = run.run()
         if on_rejects is not None and data.rejects:
             on_rejects(pd.concat(data.rejects, ignore_index=True))
+        # one identity: each cluster takes the id of the tracker's issue (engine.identity), when the
+        # views share a timeline (cfg.anchor); "week": the range numbers its own clusters
+        if cfg.anchor == "week":
+            ident = RangeIdentity(ids={}, first_seen={}, anchor="week")
+        else:
+            ident = range_identity(ex, sources, period, cfg, embedder, options, data.blocks)
+        reps: dict[int, int] = {}
+        for r, k in sorted(ident.ids.items()):
+            reps.setdefault(k, r)
+        into = {r: reps[k] for r, k in ident.ids.items() if reps[k] != r}
+        if into:  # clusters of one tracker issue are one issue
+            data = run.fold(data, into)
         table = data.table
         present = table.loc[table["members"] > 0]
         issue_ids = sorted({int(v) for v in present["issue"]})
@@ -225,9 +240,10 @@ def hot_issues(
     for rank, i in enumerate(order, start=1):
         k = issue_ids[i]
         rec = recs[k]
+        rec["id"] = ident.ids.get(k, k)
         rec.update(
             {
-                "first_seen": first[k].date().isoformat(),
+                "first_seen": ident.first_seen.get(rec["id"], first[k]).date().isoformat(),
                 "last_seen": last[k].date().isoformat(),
                 "repeats": int(members[k] - originals[k]),
                 "chorus": int(chorus[k]),  # 多人反映: originals whose near-identical text another caller sent
@@ -251,7 +267,7 @@ def hot_issues(
         "total": data.total,
         "categories": _categories(data.category_rows, period, notes),
         "issues": issues,
-        "settings": {"half_life_days": half, "embedder": data.rep.embedder_version_},
+        "settings": {"half_life_days": half, "embedder": data.rep.embedder_version_, "anchor": ident.anchor},
         "notes": notes,
     }
 
@@ -264,11 +280,12 @@ def _replayed(data, period, cfg, embedder, executor, options) -> tuple[AlertRun,
     weeks = weeks_between(period.start, period.end)
     run = AlertRun(
         executor or LocalExecutor(), _sources(data), weeks[0], weeks[0].start - pd.Timedelta(weeks=cfg.history_weeks),
-        cfg, embedder, None, options, until=weeks[-1],
+        cfg, embedder, None, options, until=weeks[-1], first=parse_period(anchor_week(weeks[0].label, cfg.anchor)),
     )  # fmt: skip
     out = []
     try:
         run.open(require_week=False)
+        run.advance_to(run.first.label)  # from the anchor, as a cold alert of any of these weeks steps
         for wk in weeks:
             run.advance_to(wk.label)
             data = run.data(wk.label)
@@ -338,17 +355,30 @@ def emerging_issues(
                     chorus.setdefault(run.tracker.resolve(k), []).append(rec["week"])
         if not flagged:
             return []
-        flagged = {k: sorted(set(v)) for k, v in flagged.items()}
-        # the period's weeks only: keywords, examples, ids and first_seen/last_seen
-        # are the period's (as the bulletin reports them), not the history's
+        # near-duplicates (two births of one problem) are listed once, under the older id
+        ids = sorted(flagged)
+        fold = fold_groups(run.tracker.centroids_of(ids), ids, cfg.fold_cos)
+        listed: dict[int, list[str]] = {}
+        for k, wks in flagged.items():
+            listed.setdefault(fold[k], []).extend(wks)
+        listed = {k: sorted(set(v)) for k, v in listed.items()}
+        # the period's weeks only: keywords, examples, ids and last_seen are the period's
+        # (as the bulletin reports them); first_seen is the timeline's (every view's)
         recs = alert_records(
-            run, list(flagged), [w["week"] for w in weeks], (period.start, period.end), lookback=False
-        )
+            run, list(listed), [w["week"] for w in weeks], (period.start, period.end), lookback=False,
+            fold=fold,
+        )  # fmt: skip
+        seen = run.seen()
     finally:
         run.close()
     out = []
-    for k, wks in flagged.items():
+    for k, wks in listed.items():
         rec = recs[k]
+        group = sorted(j for j, g in fold.items() if g == k)
+        known = [j for j in group if j in seen.index]
+        if known:
+            rec["first_seen"] = seen.loc[known, "first"].min().date().isoformat()
+        rec["folded"] = [j for j in group if j != k]  # near-duplicates listed under this id
         rec.update(
             {
                 "count": len(rec["complaint_ids"]) - rec["repeats"],

@@ -84,6 +84,9 @@ class AlertData:
     rejects: list = field(default_factory=list)
     # issues born in a warm run: the first week their counts are known from (``backfill``)
     known_from: dict = field(default_factory=dict)
+    # issue -> its first and last complaint over every week of the tracker's timeline counted
+    # (the run's whole table, not the report's window): the one first_seen of every view
+    seen: pd.DataFrame | None = None
 
 
 class AlertRun(EngineRun):
@@ -95,17 +98,21 @@ class AlertRun(EngineRun):
 
     def __init__(
         self, ex, sources, period: Period, hist_start, config, embedder, state_dir, options=None,
-        model=None, until: Period | None = None,
+        model=None, until: Period | None = None, first: Period | None = None,
     ):  # fmt: skip
         super().__init__(ex, sources, config, embedder, options, model)
         self.period = period
         self.until = until or period
-        self.start = hist_start
         self.history = period.start - hist_start
-        self.weeks = [p.label for p in weeks_between(hist_start, self.until.end)]
         self.state = AlertState(state_dir).load(embedder, config.n_jobs, config.clusterer)
+        # the week a cold run's tracker starts from (``topics.identity.anchor_week``): its IDF and
+        # first issues are those of a cold alert for that week, the weeks after it are stepped
+        self.first = period if self.state.warm or first is None or first.start > period.start else first
+        self.start = min(hist_start, self.first.start - self.history)
+        self.weeks = [p.label for p in weeks_between(self.start, self.until.end)]
         self.samples: dict[str, pd.DataFrame | None] = {}  # week -> sample counted in this run
         self.finished: dict[str, list] = {}  # week -> its describing blocks (kept), weeks advanced now
+        self.stepped: set[str] = set()  # weeks advanced now (their blocks released once not needed)
         self.known_from: dict[int, str] = {}
 
     @property
@@ -127,7 +134,7 @@ class AlertRun(EngineRun):
             )
         last = self.until.label
         self.step_weeks = (
-            [w for w in self.weeks if W <= w <= last]
+            [w for w in self.weeks if self.first.label <= w <= last]
             if tr is None
             else [w for w in self.weeks if w <= last and (not tr.weeks_ or w > tr.weeks_[-1])]
         )
@@ -168,9 +175,9 @@ class AlertRun(EngineRun):
 
     def _fit_window(self) -> None:
         """The IDF of the window; the sampling threshold of its history weeks."""
-        scans = [w for w in self.weeks if w in self.pieces]
+        scans = [w for w in self.weeks if w in self.pieces and w <= self.first.label]
         self.rep, got = self._fit(scans)
-        hist = [i for i, w in enumerate(scans) if w < self.period.label]
+        hist = [i for i, w in enumerate(scans) if w < self.first.label]
         self._threshold(np.concatenate([got[i].prio for i in hist]) if hist else np.zeros(0, np.uint64))
         self.hist_weeks = [scans[i] for i in hist if got[i].n]
 
@@ -221,6 +228,7 @@ class AlertRun(EngineRun):
     def run(self) -> AlertData:
         """The alert for ``period`` (a state's later weeks are advanced too)."""
         self.open()
+        self.advance_to(self.first.label)  # the history counted after the first week, as replay counts it
         self.advance_to(self.period.label)
         with timed("save the state"):
             window = self._save()
@@ -238,15 +246,22 @@ class AlertRun(EngineRun):
             totals=np.array([int(self.totals.get(w, 0)) for w in labels], dtype=np.int64),
             week_labels=labels,
             category_rows=cat if cat is not None else pd.DataFrame(columns=["id", "created_at"]),
-            rejects=self.rejects, known_from=dict(self.known_from),
+            rejects=self.rejects, known_from=dict(self.known_from), seen=self.seen(),
         )  # fmt: skip
+
+    def seen(self) -> pd.DataFrame:
+        """Issue (surviving id) -> ``first`` and ``last`` complaint, over every counted week."""
+        t = wc.resolved(self.table, self.tr.resolve)
+        t = t.loc[t["members"] > 0]
+        return t.groupby("issue").agg(first=("first_at", "min"), last=("last_at", "max"))
 
     def advance_to(self, week: str) -> None:
         """Step the tracker through every step week up to ``week``, counting each
         from its assignment; then count the gaps of the table (cold: the history)
         against today's issues."""
-        for w in [w for w in self.step_weeks if w <= week and w not in self.finished]:
+        for w in [w for w in self.step_weeks if w <= week and w not in self.stepped]:
             self._advance(w)
+            self.stepped.add(w)
         if self.count_weeks:
             with timed(f"count {len(self.count_weeks)} history weeks"):
                 self._count_history()
@@ -312,8 +327,11 @@ class AlertRun(EngineRun):
             ex.release(self.finished.pop(old))
 
     def _describe_weeks(self) -> set:
-        """Weeks whose finished blocks a report still needs: all of a replay's, else the alert week's."""
-        return set(self.step_weeks) if self.until.label != self.period.label else {self.period.label}
+        """Weeks whose finished blocks a report still needs: a replay's from its period's first
+        week on (not those stepped from the anchor before it), else the alert week's."""
+        if self.until.label == self.period.label:
+            return {self.period.label}
+        return {w for w in self.step_weeks if w >= self.period.label}
 
     def surviving(self) -> np.ndarray:
         """Issue id -> the id it survives as (through merges), for every id given so far."""

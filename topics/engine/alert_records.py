@@ -20,11 +20,15 @@ def placements(run, weeks) -> pd.Series:
     return pd.Series(got, dtype=np.int64)
 
 
-def alert_records(run, chosen: list[int], weeks: list[str], focus, lookback: bool = True) -> dict:
+def alert_records(
+    run, chosen: list[int], weeks: list[str], focus, lookback: bool = True, fold: dict | None = None
+) -> dict:
     """Records of the ``chosen`` issues from the complaints of ``weeks`` (blocks
     finished in ``run``, or re-matched to today's issues for a stored week shown
     again) and, with ``lookback``, of the look-back weeks before them (matched to
-    today's issues); ``focus``: the report's ``(start, end)``."""
+    today's issues); ``focus``: the report's ``(start, end)``; ``fold``: issue id ->
+    the id it is listed under (``topics.identity.fold_groups``), whose record holds
+    its complaints too."""
     ex, cfg = run.ex, run.cfg
     c, ids = run.active()
     # futures (the shared vectoriser and centroids) go as task arguments: Dask resolves
@@ -55,9 +59,12 @@ def alert_records(run, chosen: list[int], weeks: list[str], focus, lookback: boo
         )  # fmt: skip
         blocks += got
         mine += got
+    surviving = run.surviving()
+    if fold:
+        surviving = np.array([fold.get(int(k), int(k)) for k in surviving], dtype=np.int64)
     with timed("describe the issues shown"):
         out = ds.describe(
-            ex, blocks, chosen, run.tracker, run.shared, run.surviving(), placements(run, run.weeks), cfg,
+            ex, blocks, chosen, run.tracker, run.shared, surviving, placements(run, run.weeks), cfg,
             focus=focus,
         )  # fmt: skip
     ex.release(mine)

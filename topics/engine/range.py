@@ -70,6 +70,7 @@ class RangeData:
     callers: dict | None  # issue -> distinct callers (None: the data has no caller column)
     likes: dict | None
     blocks: list = field(default_factory=list)  # kept match results, for ``describe``
+    surviving: np.ndarray | None = None  # cluster id -> the cluster it is folded into (``RangeRun.fold``)
     category_rows: pd.DataFrame | None = None
     rejects: list = field(default_factory=list)
 
@@ -176,6 +177,7 @@ class RangeRun(EngineRun):
                 n_jobs=self.task_jobs,
             )  # fmt: skip
             S = ordered(self.ex, bk.summary_of, kept, "range-summary")
+        self.summaries = S
         data = RangeData(
             tracker=tr, rep=rep, total=int(sum(self.in_range.values())), week_labels=self.weeks,
             table=pd.concat([s.table for s in S] or [ct.empty_table()], ignore_index=True),
@@ -200,13 +202,44 @@ class RangeRun(EngineRun):
         the blocks are released."""
         tr = data.tracker
         with timed("range: describe the issues shown"):
-            surviving = np.arange(tr.next_id_, dtype=np.int64)
+            surviving = np.arange(tr.next_id_, dtype=np.int64) if data.surviving is None else data.surviving
             out = ds.describe(self.ex, data.blocks, chosen, tr, self.shared, surviving, None, self.cfg)
         self.ex.release(data.blocks)
         return out
 
+    def fold(self, data: RangeData, into: dict[int, int]) -> RangeData:
+        """``data`` with the clusters ``into`` maps elsewhere (cluster id -> the cluster
+        it joins: clusters the tracker knows as one issue, ``engine.identity``) reduced
+        as one: weekly table, volume, callers and likes summed over them."""
+        surv = np.arange(data.tracker.next_id_, dtype=np.int64)
+        for k, v in into.items():
+            surv[int(k)] = int(v)
+        S = [_remap(s, surv) for s in self.summaries]
+        data.table = pd.concat([s.table for s in S] or [ct.empty_table()], ignore_index=True)
+        data.volume, data.callers, data.likes = _sum_series(s.volume for s in S), _callers(S), _likes(S)
+        data.surviving = surv
+        return data
+
     def close(self) -> None:
         self.ex.release([p for ps in self.pieces.values() for p in ps])
+
+
+def _remap(s: IssueReduction, surv: np.ndarray) -> IssueReduction:
+    """One block's reduction with its cluster ids mapped through ``surv``."""
+
+    def by(x: pd.Series | None) -> pd.Series | None:
+        return None if x is None else x.groupby(surv[x.index.to_numpy(np.int64)]).sum()
+
+    table = s.table
+    if len(table):
+        table = ct.per_week_issue(table.assign(issue=surv[table["issue"].to_numpy(np.int64)]), "sum")
+    callers = None
+    if s.callers is not None:
+        parts: dict[int, list] = {}
+        for k, h in s.callers.items():
+            parts.setdefault(int(surv[int(k)]), []).append(h)
+        callers = {k: np.unique(np.concatenate(v)) for k, v in parts.items()}
+    return IssueReduction(table, by(s.volume), callers, by(s.empty_callers), by(s.likes))
 
 
 def _sum_series(parts) -> dict:
