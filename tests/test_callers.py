@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.config import HotspotConfig, HotspotError
-from hotline_nlp.topics.dedup import check_repeats, find_repeats
+from hotline_nlp.topics.dedup import check_repeats
 from hotline_nlp.topics.hotspots import replay, weekly_alert
 
 BUS = "希望805路公交车改道走木莲中路，木莲中路周边有几十栋居民楼和好几所学校，附近只有一条公交线路，出行很不方便"
@@ -28,7 +28,7 @@ def test_three_callers_same_words_are_three_complaints_and_a_chorus():
     assert got.dup_of.tolist() == [-1, -1, -1]
     assert got.chorus.tolist() == [True, True, True]
     # without a vector the identical-text rule alone says the same
-    assert find_repeats(times, texts, None, ["A", "B", "C"]).tolist() == [-1, -1, -1]
+    assert check_repeats(times, texts, None, ["A", "B", "C"]).dup_of.tolist() == [-1, -1, -1]
 
 
 def test_one_caller_three_times_is_one_complaint_and_no_chorus():
@@ -46,7 +46,7 @@ def test_unknown_callers_and_a_message_listed_twice_still_collapse():
     # the third is the second message listed again under another id at the same second
     got = _check(texts, ["A", "", "B"], times)
     assert got.dup_of.tolist() == [-1, 0, 1] or got.dup_of.tolist() == [-1, 0, 0]
-    assert find_repeats(times, texts, None, None).tolist() == [-1, 0, 0]  # no caller column at all
+    assert check_repeats(times, texts, None, None).dup_of.tolist() == [-1, 0, 0]  # no caller column at all
     same_second = _check([BUS, BUS], ["A", "B"], [T0, T0])
     assert same_second.dup_of.tolist() == [-1, 0] and not same_second.chorus.any()
 

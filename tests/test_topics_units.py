@@ -9,7 +9,7 @@ import pytest
 from hotline_nlp.bulletin.chart import trend_chart
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.complaint_vectors import Representation
-from hotline_nlp.topics.dedup import find_repeats
+from hotline_nlp.topics.dedup import check_repeats
 from hotline_nlp.topics.emergence import EmergenceConfig, heat_index, score_week
 from hotline_nlp.topics.keywords import ctfidf_keywords, label_for
 from hotline_nlp.topics.places import extract_groups, extract_places
@@ -67,7 +67,7 @@ def test_repeats_same_text_same_caller_and_near_copies():
     ]
     callers = ["A", "B", "A", "A", "C", "A"]
     x = Representation(embedder="none").fit_transform(texts)
-    dup = find_repeats(times, texts, x, callers, window_days=7)
+    dup = check_repeats(times, texts, x, callers, window_days=7).dup_of
     assert dup.tolist()[:3] == [
         -1,
         -1,
@@ -76,7 +76,7 @@ def test_repeats_same_text_same_caller_and_near_copies():
     assert dup[3] == -1  # same caller, other matter
     assert dup[4] == -1  # same text but a month later: a new complaint
     assert dup[5] == -1  # same caller within the window but unrelated
-    assert find_repeats([], [], None).size == 0
+    assert check_repeats([], [], None).dup_of.size == 0
 
 
 def _groups(rng, n_per=12):

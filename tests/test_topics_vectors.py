@@ -14,7 +14,7 @@ from hotline_nlp.corpus.text import normalise
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics import complaint_vectors as cv
 from hotline_nlp.topics.complaint_vectors import Representation, hash_char_ngrams, l2_rows
-from hotline_nlp.topics.dedup import find_repeats
+from hotline_nlp.topics.dedup import check_repeats
 from hotline_nlp.topics.engine.pieces import check_frame
 from test_topics_hotspots import make_stream
 
@@ -137,7 +137,7 @@ def test_pruned_repeat_check_matches_all_pairs():
     texts, callers = g["text"].tolist(), g["caller"].tolist()
     x = Representation(embedder="none").fit_transform(texts)
     keys = [normalise(t) for t in texts]
-    got = find_repeats(g["created_at"], texts, x, callers, 7.0, 0.95, 0.3)
+    got = check_repeats(g["created_at"], texts, x, callers, 7.0, 0.95, 0.3).dup_of
     want = _repeats_all_pairs(g["created_at"], x, callers, 7.0, 0.95, 0.3, keys)
     assert (got >= 0).sum() >= 40  # the copies and second calls are found ...
     assert got.tolist() == want.tolist()  # ... exactly as the all-pairs rule finds them

@@ -11,7 +11,7 @@ import pandas as pd
 from hotline_nlp.topics import clustering as cl
 from hotline_nlp.topics.complaint_vectors import Representation
 from hotline_nlp.topics.config import HotspotConfig
-from hotline_nlp.topics.dedup import find_repeats
+from hotline_nlp.topics.dedup import check_repeats
 from hotline_nlp.topics.engine import history
 from hotline_nlp.topics.engine import pieces as pc
 from hotline_nlp.topics.engine.pieces import check_frame
@@ -63,8 +63,8 @@ def test_counts_do_not_depend_on_the_partitioning():
     w = target[1]
     p = parse_period(w)
     rows = data.loc[(data["created_at"] >= p.start - pd.Timedelta(days=14)) & (data["created_at"] < p.end)]
-    dup = find_repeats(rows["created_at"], rows["text"].tolist(), rep.transform(rows["text"].tolist()),
-                       rows["caller"].tolist(), cfg.dedup_window_days, cfg.dup_cos, cfg.caller_cos)  # fmt: skip
+    dup = check_repeats(rows["created_at"], rows["text"].tolist(), rep.transform(rows["text"].tolist()),
+                       rows["caller"].tolist(), cfg.dedup_window_days, cfg.dup_cos, cfg.caller_cos).dup_of  # fmt: skip
     in_week = (rows["created_at"] >= p.start).to_numpy()
     table = dict(zip([t[0] for t in whole], [t[1] for t in whole]))[w]
     assert int(table["members"].sum()) <= int(in_week.sum())

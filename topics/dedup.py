@@ -94,7 +94,7 @@ def prune(x: sparse.csr_matrix, top: int = PRUNE_TOP) -> sparse.csr_matrix:
 
 @dataclass
 class RepeatCheck:
-    """The repeat check of some rows (``check_repeats``)."""
+    """The repeat check of some rows (``check_repeats``; its ``dup_of`` is each row's original)."""
 
     dup_of: np.ndarray  # position of each row's original (-1: an original)
     # position of the first row of the row's chorus (-1: none): near-identical texts from
@@ -105,21 +105,6 @@ class RepeatCheck:
     def chorus(self) -> np.ndarray:
         """Rows in a chorus."""
         return self.chorus_of >= 0
-
-
-def find_repeats(
-    times,
-    texts,
-    x=None,
-    callers=None,
-    window_days: float = 7.0,
-    dup_cos: float = 0.95,
-    caller_cos: float = 0.3,
-    text_keys: np.ndarray | None = None,
-) -> np.ndarray:
-    """Position of each row's original (-1 for an original); rows in any order
-    (``check_repeats``' ``dup_of``)."""
-    return check_repeats(times, texts, x, callers, window_days, dup_cos, caller_cos, text_keys).dup_of
 
 
 def check_repeats(

@@ -12,7 +12,7 @@ Repeats are time-windowed: a complaint's original lies at most
 depend on how the input is partitioned or which run (cold, warm) counts it.
 Only a chain of repeats longer than that look-back (a near copy of a near copy
 ... reaching back more than two windows) can differ from a check over the
-whole history at once (``dedup.find_repeats`` on every row, the engine before
+whole history at once (``dedup.check_repeats`` on every row, the engine before
 issue 14).
 """
 
