@@ -30,7 +30,7 @@ from hotline_nlp.topics.engine.pieces import check_frame
 from hotline_nlp.topics.engine.range import RangeRun
 from hotline_nlp.topics.identity import anchor_week, fold_groups
 from hotline_nlp.topics.periods import Period, date_range, parse_period, weeks_between
-from hotline_nlp.topics.week_scores import status, week_scores
+from hotline_nlp.topics.week_scores import many_callers, status, week_scores
 from hotline_nlp.topics.weekly_counts import matrix
 
 __all__ = [
@@ -150,7 +150,7 @@ def weekly_alert(
                 "score": round(float(s["score"][i]), 3),
                 "emerging": em,
                 "chorus": int(sc.chorus[i]),  # callers of the week sending near-identical texts
-                "many_callers": bool(cfg.chorus_callers and sc.chorus[i] >= cfg.chorus_callers),  # 多人反映
+                "many_callers": bool(many_callers(sc.chorus[i], cfg)),  # 多人反映
                 "status": status(data.tracker, issue_ids[i], period, em, now[i], prev, rec.get("first_seen")),
                 "weekly": [
                     {"week": w, "count": int(c)}
@@ -351,7 +351,7 @@ def emerging_issues(
         for rec in weeks:
             for k in rec["flagged"]:
                 flagged.setdefault(run.tracker.resolve(k), []).append(rec["week"])
-                if cfg.chorus_callers and rec["chorus"].get(k, 0) >= cfg.chorus_callers:
+                if many_callers(rec["chorus"].get(k, 0), cfg):
                     chorus.setdefault(run.tracker.resolve(k), []).append(rec["week"])
         if not flagged:
             return []

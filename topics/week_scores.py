@@ -45,12 +45,18 @@ def week_scores(data, week: str, cfg) -> WeekScores:
     s = score_week(counts[:, lo : col + 1], totals[lo : col + 1], cfg.emergence)
     _rescore_warm_born(s, data.known_from, issue_ids, data.week_labels, counts, totals, col, cfg)
     chorus = wc.matrix(table, issue_ids, data.week_labels, "chorus")[:, col]
-    if cfg.chorus_callers > 0:  # 多人反映: several callers with near-identical texts within days
-        s["emerging"] = s["emerging"] | (chorus >= cfg.chorus_callers)
+    s["emerging"] = s["emerging"] | many_callers(chorus, cfg)
     n_hist = int(totals[first:col].sum()) if col else 0
     if n_hist == 0:
         s["emerging"] = np.zeros_like(s["emerging"])
     return WeekScores(issue_ids, counts, col, counts[:, col], s, n_hist, chorus)
+
+
+def many_callers(chorus, cfg) -> np.ndarray:
+    """多人反映, the one rule every view applies: at least ``cfg.chorus_callers`` of an
+    issue's originals of the week are in a chorus (several callers sending near-identical
+    texts within days, ``dedup``); ``chorus_callers`` 0 turns it off."""
+    return (np.asarray(chorus) >= cfg.chorus_callers) & (cfg.chorus_callers > 0)
 
 
 def _rescore_warm_born(s, known_from, issue_ids, weeks, counts, totals, col, cfg) -> None:
